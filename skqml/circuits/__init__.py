@@ -1,0 +1,11 @@
+"""Circuit descriptions, feature maps and ansatzes.
+
+Qubit ordering: basis states are numbered little-endian (qubit 0 is the least significant bit
+of the basis index), as in Qiskit.
+"""
+
+from ._angle import Angle, Term, feature, weight
+from ._circuit import Circuit, Operation
+from ._gates import GATES, gate_spec
+
+__all__ = ["GATES", "Angle", "Circuit", "Operation", "Term", "feature", "gate_spec", "weight"]

@@ -1,0 +1,54 @@
+"""Memory budget for simulation: chunk what fits, refuse up front what cannot."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["SimulationMemoryError", "default_max_memory_mb", "resolve_max_memory_mb"]
+
+_MIB = 1024**2
+
+
+class SimulationMemoryError(MemoryError):
+    """Raised before allocating when a simulation cannot fit in the memory budget.
+
+    Attributes
+    ----------
+    required_mb, allowed_mb : float
+        Memory the smallest possible unit of work needs, and the configured budget.
+    """
+
+    def __init__(self, what: str, required_mb: float, allowed_mb: float, hint: str = ""):
+        self.required_mb = required_mb
+        self.allowed_mb = allowed_mb
+        msg = (
+            f"{what} needs {required_mb:,.1f} MiB but only {allowed_mb:,.1f} MiB are allowed"
+            " (max_memory_mb, or the SKQML_MAX_MEMORY_MB environment variable)"
+        )
+        super().__init__(msg + (f"; {hint}" if hint else ""))
+
+
+def default_max_memory_mb() -> float:
+    """Half the memory available now (at least 256 MiB), or ``SKQML_MAX_MEMORY_MB``."""
+    env = os.environ.get("SKQML_MAX_MEMORY_MB")
+    if env:
+        return float(env)
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        avail = 4096 * _MIB
+    return max(256.0, 0.5 * avail / _MIB)
+
+
+def resolve_max_memory_mb(value: float | None) -> float:
+    """Validate a user's ``max_memory_mb`` (``None`` means the default)."""
+    if value is None:
+        return default_max_memory_mb()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"max_memory_mb must be a positive number or None, got {value!r}")
+    return float(value)
+
+
+def state_bytes(n_qubits: int) -> int:
+    """Bytes of one complex128 state vector."""
+    return 16 * 2**n_qubits
