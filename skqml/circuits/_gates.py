@@ -160,7 +160,7 @@ _H = _SQ2 * np.array([[1, 1], [1, -1]], dtype=complex)
 
 def _controlled(base: np.ndarray) -> np.ndarray:
     d = base.shape[-1]
-    out = np.zeros(base.shape[:-2] + (2 * d, 2 * d), dtype=complex)
+    out = np.zeros((*base.shape[:-2], 2 * d, 2 * d), dtype=complex)
     out[..., :d, :d] = np.eye(d)
     out[..., d:, d:] = base
     return out

@@ -76,6 +76,11 @@ class DiagonalBlock:
             key = (op.name, op.qubits, p)
             self.entries[key] = self.entries[key] + angle if key in self.entries else angle
 
+    def single_qubit_only(self) -> bool:
+        return all(len(q) == 1 for _, q, _ in self.entries) and all(
+            len(op.qubits) == 1 for op in self.const_ops
+        )
+
     def size(self) -> int:
         return len(self.entries) + len(self.const_ops)
 

@@ -147,10 +147,9 @@ def apply_plan(
                 m = _fused_matrix(step.ops, X, weights)
                 product[step.qubit] = np.matmul(m, product[step.qubit][:, :, None])[:, :, 0]
                 continue
-            if isinstance(step, DiagonalBlock) and all(len(q) == 1 for _, q, _ in step.entries):
-                if all(len(op.qubits) == 1 for op in step.const_ops):
-                    _diag_on_product(step, product, X, weights)
-                    continue
+            if isinstance(step, DiagonalBlock) and step.single_qubit_only():
+                _diag_on_product(step, product, X, weights)
+                continue
             state = _expand_product(product, n_samples)
             product = None
         if isinstance(step, SingleQubitStep):
@@ -273,8 +272,5 @@ def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
     moved = np.moveaxis(v, axes, range(n + 1 - k, n + 1))
     shape = moved.shape
     flat = moved.reshape(batch, -1, 2**k)
-    if m.shape[0] == 1:
-        new = flat @ m[0].T
-    else:
-        new = np.einsum("bij,brj->bri", m, flat)
+    new = flat @ m[0].T if m.shape[0] == 1 else np.einsum("bij,brj->bri", m, flat)
     v[...] = np.moveaxis(new.reshape(shape), range(n + 1 - k, n + 1), axes)
