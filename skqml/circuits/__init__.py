@@ -6,6 +6,31 @@ of the basis index), as in Qiskit.
 
 from ._angle import Angle, Term, feature, weight
 from ._circuit import Circuit, Operation
+from ._entanglement import entangler_map
+from ._feature_maps import (
+    AngleEmbedding,
+    FeatureMap,
+    HeisenbergEmbedding,
+    IQPEmbedding,
+    PauliFeatureMap,
+    ZZFeatureMap,
+)
 from ._gates import GATES, gate_spec
 
-__all__ = ["GATES", "Angle", "Circuit", "Operation", "Term", "feature", "gate_spec", "weight"]
+__all__ = [
+    "GATES",
+    "Angle",
+    "AngleEmbedding",
+    "Circuit",
+    "FeatureMap",
+    "HeisenbergEmbedding",
+    "IQPEmbedding",
+    "Operation",
+    "PauliFeatureMap",
+    "Term",
+    "ZZFeatureMap",
+    "entangler_map",
+    "feature",
+    "gate_spec",
+    "weight",
+]

@@ -1,0 +1,338 @@
+"""Feature maps: parameter objects that build the encoding circuit for a number of features.
+
+Each reproduces its published definition gate for gate, so states (global phase included)
+equal those of the library named in its docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+from math import pi
+
+import numpy as np
+
+from .._params import ParameterObject
+from ._angle import Angle, feature
+from ._circuit import Circuit
+from ._entanglement import entangler_map
+
+__all__ = [
+    "AngleEmbedding",
+    "FeatureMap",
+    "HeisenbergEmbedding",
+    "IQPEmbedding",
+    "PauliFeatureMap",
+    "ZZFeatureMap",
+]
+
+
+def _check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+class FeatureMap(ParameterObject):
+    """Base class: a parameter object that builds a data-encoding circuit.
+
+    Subclasses implement :meth:`n_qubits` and :meth:`build`.
+    """
+
+    def n_qubits(self, n_features: int) -> int:
+        """Number of qubits used for ``n_features`` features (one per feature by default)."""
+        return int(n_features)
+
+    def build(self, n_features: int) -> Circuit:  # pragma: no cover - abstract
+        """The circuit encoding ``n_features`` features ``x[0], ..., x[n_features - 1]``."""
+        raise NotImplementedError
+
+
+def _pauli_data_map(subset: tuple[int, ...]) -> Angle:
+    """phi_S(x) = x_i for one qubit, prod_{k in S} (pi - x_k) for several (Havlicek et al.)."""
+    if len(subset) == 1:
+        return feature(subset[0])
+    angle = pi - feature(subset[0])
+    for k in subset[1:]:
+        angle = angle * (pi - feature(k))
+    return angle
+
+
+def _pauli_evolution(circuit: Circuit, pauli: str, subset: tuple[int, ...], angle) -> Circuit:
+    """Qiskit's Pauli evolution: basis change (H for X, SX for Y), parity phase, undo.
+
+    This is ``exp(-i angle/2 P)`` times Qiskit's global phase. The Pauli string is read right
+    to left: its last character acts on ``subset[0]``.
+    """
+    chars = pauli[::-1]
+    active = [(q, c) for q, c in zip(subset, chars, strict=True) if c != "I"]
+    if not active:
+        return circuit
+    for q, c in active:
+        if c == "X":
+            circuit = circuit.h(q)
+        elif c == "Y":
+            circuit = circuit.append("sx", q)
+    qubits = sorted(q for q, _ in active)
+    circuit = (
+        circuit.p(angle, qubits[0]) if len(qubits) == 1 else circuit.multiphase(angle, qubits)
+    )
+    for q, c in active:
+        if c == "X":
+            circuit = circuit.h(q)
+        elif c == "Y":
+            circuit = circuit.append("sxdg", q)
+    return circuit
+
+
+class PauliFeatureMap(FeatureMap):
+    """Pauli expansion feature map of Havlicek et al. (2019), as Qiskit's ``PauliFeatureMap``.
+
+    ``reps`` times: a Hadamard on every qubit, then for each Pauli string ``P`` in ``paulis``
+    and each qubit subset ``S`` of its size (from ``entanglement``), the evolution
+    ``exp(-i alpha phi_S(x) P_S / 2)`` in Qiskit's form (a phase ``exp(i alpha phi_S(x))`` on
+    basis states of odd parity after basis changes), with ``phi_S(x) = x_i`` for one qubit and
+    ``prod_{k in S} (pi - x_k)`` for several.
+
+    Parameters
+    ----------
+    paulis : sequence of str, default=("Z", "ZZ")
+        Pauli strings over ``I, X, Y, Z``; the last character acts on the first qubit of each
+        subset.
+    reps : int, default=2
+        Number of repetitions.
+    entanglement : str or list of tuples, default="full"
+        Which qubit subsets the multi-qubit terms act on: ``"full"``, ``"linear"``,
+        ``"reverse_linear"``, ``"circular"``, ``"pairwise"``, ``"sca"`` or an explicit list
+        (see :func:`~skqml.circuits.entangler_map`).
+    alpha : float, default=2.0
+        Rotation scale.
+
+    Examples
+    --------
+    >>> from skqml.circuits import PauliFeatureMap
+    >>> fm = PauliFeatureMap(paulis=("Z", "YY"), reps=1)
+    >>> fm.build(2).count_ops()
+    {'h': 2, 'p': 2, 'sx': 2, 'multiphase': 1, 'sxdg': 2}
+    """
+
+    def __init__(
+        self,
+        paulis: Sequence[str] = ("Z", "ZZ"),
+        *,
+        reps: int = 2,
+        entanglement: str | Sequence[Sequence[int]] = "full",
+        alpha: float = 2.0,
+    ):
+        self.paulis = paulis
+        self.reps = reps
+        self.entanglement = entanglement
+        self.alpha = alpha
+
+    def _paulis(self) -> list[str]:
+        paulis = [self.paulis] if isinstance(self.paulis, str) else list(self.paulis)
+        if not paulis:
+            raise ValueError("paulis must name at least one Pauli string")
+        for p in paulis:
+            if not isinstance(p, str) or not p or set(p.upper()) - set("IXYZ"):
+                raise ValueError(f"invalid Pauli string {p!r}: use characters I, X, Y, Z")
+        return [p.upper() for p in paulis]
+
+    def build(self, n_features: int) -> Circuit:
+        n = _check_positive_int(n_features, "n_features")
+        reps = _check_positive_int(self.reps, "reps")
+        alpha = _check_real(self.alpha, "alpha")
+        paulis = self._paulis()
+        circuit = Circuit(n)
+        for rep in range(reps):
+            for q in range(n):
+                circuit = circuit.h(q)
+            for pauli in paulis:
+                for subset in entangler_map(self.entanglement, len(pauli), n, offset=rep):
+                    circuit = _pauli_evolution(
+                        circuit, pauli, subset, alpha * _pauli_data_map(subset)
+                    )
+        return circuit
+
+
+class ZZFeatureMap(PauliFeatureMap):
+    """Second-order Pauli-Z feature map (Havlicek et al. 2019), as Qiskit's ``ZZFeatureMap``.
+
+    A :class:`PauliFeatureMap` with ``paulis=("Z", "ZZ")``: per repetition, Hadamards, then
+    ``P(alpha x_i)`` on each qubit, then for each pair ``(i, j)`` a phase
+    ``exp(i alpha (pi - x_i)(pi - x_j))`` on basis states where exactly one of the two is 1.
+
+    Parameters
+    ----------
+    reps : int, default=2
+        Number of repetitions.
+    entanglement : str or list of tuples, default="full"
+        Pairs coupled by the ZZ terms (see :func:`~skqml.circuits.entangler_map`).
+    alpha : float, default=2.0
+        Rotation scale.
+
+    Examples
+    --------
+    >>> from skqml.circuits import ZZFeatureMap
+    >>> circuit = ZZFeatureMap(reps=1).build(3)
+    >>> circuit.count_ops()
+    {'h': 3, 'p': 3, 'multiphase': 3}
+    >>> ZZFeatureMap(reps=3).set_params(entanglement="linear")
+    ZZFeatureMap(entanglement='linear', reps=3)
+    """
+
+    def __init__(
+        self,
+        reps: int = 2,
+        entanglement: str | Sequence[Sequence[int]] = "full",
+        alpha: float = 2.0,
+    ):
+        # paulis is fixed to ("Z", "ZZ"), not a hyperparameter of this class.
+        self.reps = reps
+        self.entanglement = entanglement
+        self.alpha = alpha
+
+    def _paulis(self) -> list[str]:
+        return ["Z", "ZZ"]
+
+
+class IQPEmbedding(FeatureMap):
+    """IQP embedding, as PennyLane's ``qml.IQPEmbedding``.
+
+    ``n_repeats`` times: for each qubit ``i``, H then ``RZ(x_i)``; then for each pair
+    ``(i, j)`` of ``pattern``, ``MultiRZ(x_i x_j)`` on ``(i, j)``.
+
+    Parameters
+    ----------
+    n_repeats : int, default=1
+        Number of repetitions.
+    pattern : list of pairs, optional
+        Qubit pairs of the ZZ terms; default all pairs ``i < j`` in lexicographic order.
+
+    Examples
+    --------
+    >>> from skqml.circuits import IQPEmbedding
+    >>> IQPEmbedding(n_repeats=2).build(3).count_ops()
+    {'h': 6, 'rz': 6, 'multirz': 6}
+    """
+
+    def __init__(self, n_repeats: int = 1, pattern: Sequence[Sequence[int]] | None = None):
+        self.n_repeats = n_repeats
+        self.pattern = pattern
+
+    def build(self, n_features: int) -> Circuit:
+        n = _check_positive_int(n_features, "n_features")
+        reps = _check_positive_int(self.n_repeats, "n_repeats")
+        if self.pattern is None:
+            pairs = list(combinations(range(n), 2))
+        else:
+            pairs = entangler_map(self.pattern, 2, n)
+            if len(pairs) != len(list(self.pattern)):
+                raise ValueError("pattern must be a list of qubit pairs")
+        circuit = Circuit(n)
+        for _ in range(reps):
+            for i in range(n):
+                circuit = circuit.h(i).rz(feature(i), i)
+            for i, j in pairs:
+                circuit = circuit.multirz(feature(i) * feature(j), (i, j))
+        return circuit
+
+
+class AngleEmbedding(FeatureMap):
+    """Angle embedding, as PennyLane's ``qml.AngleEmbedding``: ``R(x_i)`` on qubit ``i``.
+
+    Parameters
+    ----------
+    rotation : {"X", "Y", "Z"}, default="Y"
+        Rotation axis (PennyLane's default is ``"X"``; ``"Y"`` gives real amplitudes).
+    hadamard : bool, default=False
+        Put a Hadamard on every qubit before the rotations (useful with ``"Z"``).
+
+    Examples
+    --------
+    >>> from skqml.circuits import AngleEmbedding
+    >>> print(AngleEmbedding().build(2))
+    q0: ─RY(x[0])──
+    <BLANKLINE>
+    q1: ─RY(x[1])──
+    """
+
+    def __init__(self, rotation: str = "Y", hadamard: bool = False):
+        self.rotation = rotation
+        self.hadamard = hadamard
+
+    def build(self, n_features: int) -> Circuit:
+        n = _check_positive_int(n_features, "n_features")
+        if not isinstance(self.rotation, str) or self.rotation.upper() not in ("X", "Y", "Z"):
+            raise ValueError(f"rotation must be 'X', 'Y' or 'Z', got {self.rotation!r}")
+        gate = "r" + self.rotation.lower()
+        circuit = Circuit(n)
+        for i in range(n):
+            if self.hadamard:
+                circuit = circuit.h(i)
+            circuit = circuit.append(gate, i, feature(i))
+        return circuit
+
+
+class HeisenbergEmbedding(FeatureMap):
+    """Trotterised Heisenberg evolution (Huang et al. 2021), as used for projected kernels.
+
+    On ``n_features + 1`` qubits: first ``Rot`` with random angles (uniform in
+    ``[0, 2 pi)``, ``numpy.random.default_rng(random_state).uniform(size=(n_qubits, 3))``
+    times ``2 pi``) on every qubit; then ``trotter_steps`` times, for
+    ``j = 0, ..., n_features - 1``: ``IsingXX``, ``IsingYY`` and ``IsingZZ`` on ``(j, j + 1)``,
+    each with angle ``x_j * evolution_time * n_features / trotter_steps``, where
+    ``IsingXX(a) = exp(-i a XX / 2)``: the Hamiltonian embedding of Bowles et al. (2024)'s
+    projected quantum kernel, with its defaults.
+
+    Parameters
+    ----------
+    trotter_steps : int, default=5
+        Number of Trotter steps.
+    evolution_time : float, default=1/3
+        Total evolution time ``t``.
+    random_state : int, Generator or None, default=0
+        Seed of the initial random rotations. They are part of the circuit's definition, so
+        the default is a fixed seed: every fit, clone and process builds the same circuit.
+
+    Examples
+    --------
+    >>> from skqml.circuits import HeisenbergEmbedding
+    >>> circuit = HeisenbergEmbedding(trotter_steps=2).build(3)
+    >>> circuit.n_qubits, circuit.count_ops()
+    (4, {'rot': 4, 'rxx': 6, 'ryy': 6, 'rzz': 6})
+    """
+
+    def __init__(self, trotter_steps: int = 5, evolution_time: float = 1 / 3, random_state=0):
+        self.trotter_steps = trotter_steps
+        self.evolution_time = evolution_time
+        self.random_state = random_state
+
+    def n_qubits(self, n_features: int) -> int:
+        return int(n_features) + 1
+
+    def build(self, n_features: int) -> Circuit:
+        n = _check_positive_int(n_features, "n_features")
+        steps = _check_positive_int(self.trotter_steps, "trotter_steps")
+        t = _check_real(self.evolution_time, "evolution_time")
+        if isinstance(self.random_state, np.random.RandomState):
+            angles = self.random_state.uniform(size=(n + 1, 3)) * 2 * pi
+        else:
+            angles = np.random.default_rng(self.random_state).uniform(size=(n + 1, 3)) * 2 * pi
+        circuit = Circuit(n + 1)
+        for q in range(n + 1):
+            circuit = circuit.rot(*(float(a) for a in angles[q]), q)
+        scale = t * n / steps
+        for _ in range(steps):
+            for j in range(n):
+                a = scale * feature(j)
+                circuit = circuit.rxx(a, j, j + 1).ryy(a, j, j + 1).rzz(a, j, j + 1)
+        return circuit

@@ -1,0 +1,354 @@
+"""Quantum kernels as scikit-learn kernel objects.
+
+They subclass :class:`sklearn.gaussian_process.kernels.Kernel`, which sklearn calls once per
+Gram matrix (never once per pair) everywhere a kernel is accepted: ``SVC(kernel=k)``,
+``KernelRidge(kernel=k)``, ``KernelPCA(kernel=k)``, ``Nystroem(kernel=k)`` and the Gaussian
+processes. Each computation is split in two: :meth:`embed` turns samples into their quantum
+representation (states, or Bloch vectors), :meth:`gram` compares two representations. Estimators
+keep the training representation so that prediction only simulates the new samples.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.gaussian_process.kernels import Kernel
+from sklearn.utils import check_array
+
+from ..backends import resolve_backend
+from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
+from ..simulator import single_qubit_expectations
+from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb
+from ._gram import fidelity_block, gram_matrix
+
+__all__ = ["FidelityQuantumKernel", "ProjectedQuantumKernel", "QuantumKernel"]
+
+
+class QuantumKernel(Kernel):
+    """Base class of quantum kernels: feature map, backend, blocks, parameters.
+
+    Subclasses define :meth:`_default_feature_map`, :meth:`_embed_states` and
+    :meth:`_gram_block`.
+    """
+
+    def _default_feature_map(self) -> FeatureMap:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- parameters ---------------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters, with those of the feature map and backend when ``deep``."""
+        params = super().get_params(deep=False)
+        if deep:
+            for name, value in list(params.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    for key, sub in value.get_params(deep=True).items():
+                        params[f"{name}__{key}"] = sub
+        return params
+
+    def __repr__(self) -> str:
+        defaults = type(self)().get_params(deep=False)
+        shown = [
+            f"{k}={v!r}"
+            for k, v in self.get_params(deep=False).items()
+            if not _same_param(v, defaults.get(k))
+        ]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    @property
+    def requires_vector_input(self) -> bool:
+        return True
+
+    def is_stationary(self) -> bool:
+        return False
+
+    # -- circuit ------------------------------------------------------------------------------
+    def feature_map_(self) -> FeatureMap:
+        fm = self.feature_map if self.feature_map is not None else self._default_feature_map()
+        if not isinstance(fm, FeatureMap):
+            raise TypeError(
+                f"feature_map must be a skqml FeatureMap (e.g. ZZFeatureMap()), got {fm!r}"
+            )
+        return fm
+
+    def circuit(self, n_features: int) -> Circuit:
+        """The encoding circuit for ``n_features`` features (built once, then cached)."""
+        fm = self.feature_map_()
+        key = (int(n_features), repr(fm), repr(fm.get_params(deep=True)))
+        cache = self.__dict__.setdefault("_circuit_cache", {})
+        if key not in cache:
+            cache.clear()
+            cache[key] = fm.build(int(n_features))
+        return cache[key]
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _check_X(self, X) -> np.ndarray:
+        X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
+        bandwidth = self.bandwidth
+        if (
+            isinstance(bandwidth, bool)
+            or not isinstance(bandwidth, numbers.Real)
+            or not bandwidth > 0
+            or not np.isfinite(bandwidth)
+        ):
+            raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
+        return X * float(bandwidth) if bandwidth != 1 else X
+
+    def embed(self, X) -> np.ndarray:
+        """The quantum representation of each sample (see the subclass), one row per sample."""
+        X = self._check_X(X)
+        circuit = self.circuit(X.shape[1])
+        backend = resolve_backend(self.backend)
+        if not backend.exact:
+            raise NotImplementedError(
+                f"{type(self).__name__} on {backend!r} needs overlap circuits, which this "
+                "version does not run yet; use backend='statevector'"
+            )
+        states = _simulate_blocks(backend, circuit, X, self.max_memory_mb, self.n_jobs)
+        return self._embed_states(states, X)
+
+    def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+        """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``)."""
+        return gram_matrix(
+            self._gram_block, A, B, block_rows=self._block_rows(A, B), n_jobs=self.n_jobs
+        )
+
+    def bind_training(self, A: np.ndarray) -> QuantumKernel:
+        """This kernel with its data-dependent settings fixed on the training representation."""
+        return self
+
+    def _block_rows(self, A, B) -> int:
+        # One block (rows x cols, complex overlaps plus float output) within a quarter of
+        # the memory budget; a fixed size otherwise, independent of n_jobs.
+        budget = resolve_max_memory_mb(self.max_memory_mb) * 1024**2 / 4
+        cols = A.shape[0] if B is None else B.shape[0]
+        rows = int(budget // (32 * max(cols, 1)))
+        if rows < 1:
+            raise SimulationMemoryError(
+                f"a Gram matrix block against {cols} samples", 32 * cols / 1024**2, budget
+            )
+        return min(2048, rows)
+
+    def __call__(self, X, Y=None, eval_gradient: bool = False) -> np.ndarray:
+        """Gram matrix ``K(X, Y)`` (``Y=None``: ``K(X, X)``, computed once per pair).
+
+        With ``eval_gradient=True`` also returns an empty gradient (no tunable
+        hyperparameters are exposed to Gaussian-process optimisers).
+        """
+        A = self.embed(X)
+        symmetric = Y is None or Y is X
+        if not symmetric and eval_gradient:
+            raise ValueError("gradient can only be evaluated when Y is None")
+        K = self.gram(A) if symmetric else self.gram(A, self.embed(Y))
+        if eval_gradient:
+            return K, np.empty((K.shape[0], K.shape[1], 0))
+        return K
+
+    def diag(self, X) -> np.ndarray:
+        """Diagonal of ``K(X, X)``."""
+        return np.einsum("ii->i", self(X)).copy()
+
+
+def _same_param(a, b) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
+    """States of all rows, simulated in fixed row blocks in parallel when n_jobs asks."""
+    from joblib import Parallel, delayed
+
+    from ._gram import block_slices
+
+    if n_jobs in (None, 1) or X.shape[0] <= 256:
+        return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
+    blocks = Parallel(n_jobs=n_jobs)(
+        delayed(backend.statevectors)(circuit, X[s], max_memory_mb=max_memory_mb)
+        for s in block_slices(X.shape[0], 256)
+    )
+    return np.concatenate(blocks)
+
+
+class FidelityQuantumKernel(QuantumKernel):
+    """Fidelity quantum kernel ``k(x, y) = |<phi(x)|phi(y)>|^2``.
+
+    On the exact backend the Gram matrix costs one simulation per sample and one complex
+    matrix product per block (half of one for ``K(X, X)``), never one circuit per pair.
+
+    Parameters
+    ----------
+    feature_map : FeatureMap, default=None
+        Encoding circuit; ``None`` means ``ZZFeatureMap()``.
+    backend : str or Backend, default="statevector"
+        Where the circuits run.
+    bandwidth : float, default=1.0
+        Features are multiplied by it before encoding (Shaydulin & Wild 2022).
+    n_jobs : int, default=None
+        Parallel jobs (joblib) for simulation blocks and Gram blocks.
+    max_memory_mb : float, default=None
+        Memory budget for states and blocks; default half the available memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import SVC
+    >>> from skqml.circuits import ZZFeatureMap
+    >>> from skqml.kernels import FidelityQuantumKernel
+    >>> kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    >>> X = np.array([[0.1, 0.2], [0.4, 0.3], [2.0, 1.0]])
+    >>> K = kernel(X)
+    >>> K.shape, np.allclose(np.diag(K), 1.0)
+    ((3, 3), True)
+    >>> SVC(kernel=kernel).fit(X, [0, 0, 1]).predict(X)
+    array([0, 0, 1])
+    """
+
+    def __init__(
+        self,
+        feature_map: FeatureMap | None = None,
+        *,
+        backend="statevector",
+        bandwidth: float = 1.0,
+        n_jobs: int | None = None,
+        max_memory_mb: float | None = None,
+    ):
+        self.feature_map = feature_map
+        self.backend = backend
+        self.bandwidth = bandwidth
+        self.n_jobs = n_jobs
+        self.max_memory_mb = max_memory_mb
+
+    def _default_feature_map(self) -> FeatureMap:
+        return ZZFeatureMap()
+
+    def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
+        return states
+
+    @staticmethod
+    def _gram_block(A, B):
+        return np.clip(fidelity_block(A, B), 0.0, 1.0)
+
+    def diag(self, X) -> np.ndarray:
+        X = check_array(X, dtype=np.float64, input_name="X")
+        return np.ones(X.shape[0])
+
+
+_PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}
+
+
+class ProjectedQuantumKernel(QuantumKernel):
+    """Projected quantum kernel of Huang et al. (2021).
+
+    ``k(x, y) = exp(-gamma * sum_q sum_{P in measurement} (<P_q>_x - <P_q>_y)^2)``, where
+    ``<P_q>_x`` is the expectation of Pauli ``P`` on qubit ``q`` in the state ``phi(x)``
+    (the one-qubit reduced density matrices, projected out of the full state).
+
+    Parameters
+    ----------
+    feature_map : FeatureMap, default=None
+        Encoding circuit; ``None`` means ``HeisenbergEmbedding()``.
+    gamma : float or "scale", default=1.0
+        Width of the RBF kernel on the Bloch vectors. ``"scale"`` uses
+        ``1 / (n_features * Var)``, with ``Var`` the variance of all Bloch-vector entries of
+        the second argument (``Y``, or ``X`` when ``Y`` is None): in sklearn's calls
+        ``K(X_test, X_train)`` that is the training set. This is the scaling of Bowles et al.
+        (2024), fixed on the training data.
+    measurement : str, default="XYZ"
+        Which one-qubit Paulis to use, any non-empty subset of ``"XYZ"``.
+    backend : str or Backend, default="statevector"
+        Where the circuits run.
+    bandwidth : float, default=1.0
+        Features are multiplied by it before encoding.
+    n_jobs : int, default=None
+        Parallel jobs (joblib).
+    max_memory_mb : float, default=None
+        Memory budget; default half the available memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import AngleEmbedding
+    >>> from skqml.kernels import ProjectedQuantumKernel
+    >>> kernel = ProjectedQuantumKernel(AngleEmbedding(), measurement="Z", gamma=0.5)
+    >>> X = np.array([[0.0], [np.pi]])  # Bloch vectors (0, 0, 1) and (0, 0, -1)
+    >>> kernel(X).round(4)
+    array([[1.    , 0.1353],
+           [0.1353, 1.    ]])
+    """
+
+    def __init__(
+        self,
+        feature_map: FeatureMap | None = None,
+        *,
+        gamma: float = 1.0,
+        measurement: str = "XYZ",
+        backend="statevector",
+        bandwidth: float = 1.0,
+        n_jobs: int | None = None,
+        max_memory_mb: float | None = None,
+    ):
+        self.feature_map = feature_map
+        self.gamma = gamma
+        self.measurement = measurement
+        self.backend = backend
+        self.bandwidth = bandwidth
+        self.n_jobs = n_jobs
+        self.max_memory_mb = max_memory_mb
+
+    def _default_feature_map(self) -> FeatureMap:
+        return HeisenbergEmbedding()
+
+    def _paulis(self) -> list[int]:
+        m = self.measurement
+        if not isinstance(m, str) or not m or set(m.upper()) - set("XYZ"):
+            raise ValueError(f"measurement must be a non-empty subset of 'XYZ', got {m!r}")
+        return sorted({_PAULI_INDEX[c] for c in m.upper()})
+
+    def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
+        bloch = single_qubit_expectations(states)[:, :, self._paulis()]
+        return bloch.reshape(states.shape[0], -1)
+
+    def _gamma(self, reference: np.ndarray) -> float:
+        gamma = self.gamma
+        if isinstance(gamma, str) and gamma == "scale":
+            (n_features, *_), *_ = self.__dict__["_circuit_cache"]
+            var = float(np.var(reference))
+            return 1.0 / (n_features * var) if var > 0 else 1.0
+        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+            raise ValueError(f"gamma must be a positive number or 'scale', got {gamma!r}")
+        return float(gamma)
+
+    def bind_training(self, A: np.ndarray) -> ProjectedQuantumKernel:
+        """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``."""
+        if isinstance(self.gamma, str):
+            bound = clone(self)
+            bound.__dict__["_circuit_cache"] = self.__dict__.get("_circuit_cache", {})
+            return bound.set_params(gamma=self._gamma(A))
+        return self
+
+    def gram(self, A, B=None):
+        gamma = self._gamma(A if B is None else B)
+        return gram_matrix(
+            lambda a, b: self._rbf_block(a, b, gamma),
+            A,
+            B,
+            block_rows=self._block_rows(A, B),
+            n_jobs=self.n_jobs,
+        )
+
+    @staticmethod
+    def _rbf_block(A, B, gamma):
+        other = A if B is None else B
+        sq = (
+            np.einsum("ij,ij->i", A, A)[:, None]
+            + np.einsum("ij,ij->i", other, other)[None, :]
+            - 2 * A @ other.T
+        )
+        np.maximum(sq, 0.0, out=sq)
+        K = np.exp(-gamma * sq)
+        if B is None:
+            np.fill_diagonal(K, 1.0)
+        return K

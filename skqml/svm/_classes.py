@@ -1,0 +1,445 @@
+"""Support vector machines on quantum kernels: thin classes over one shared base."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import SVC, SVR
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..backends import Backend, resolve_backend
+from ..circuits import FeatureMap
+from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
+
+__all__ = ["QSVC", "QSVR"]
+
+
+class _QuantumSVM(BaseEstimator):
+    """Shared logic: resolve the kernel, embed the training set, fit a precomputed-kernel SVM.
+
+    Only the support vectors' embeddings are kept after ``fit``, so ``predict`` simulates the
+    new samples and compares them with the support vectors only.
+    """
+
+    _parameter_constraints: dict = {
+        "feature_map": [None, HasMethods(["build", "get_params"])],
+        "kernel": [StrOptions({"fidelity", "projected"}), QuantumKernel],
+        "backend": [str, Backend],
+        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, -1, None, closed="left")],
+        "n_jobs": [None, Integral],
+        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _make_svm(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _resolve_kernel(self) -> QuantumKernel:
+        if isinstance(self.kernel, QuantumKernel):
+            if self.feature_map is not None:
+                raise ValueError(
+                    "pass the feature map inside the kernel object, not both feature_map= and "
+                    "a kernel object"
+                )
+            return clone(self.kernel)
+        common = dict(
+            backend=self.backend,
+            bandwidth=self.bandwidth,
+            n_jobs=self.n_jobs,
+            max_memory_mb=self.max_memory_mb,
+        )
+        if self.feature_map is not None and not isinstance(self.feature_map, FeatureMap):
+            raise TypeError(f"feature_map must be a skqml FeatureMap, got {self.feature_map!r}")
+        fm = None if self.feature_map is None else clone(self.feature_map)
+        if self.kernel == "projected":
+            return ProjectedQuantumKernel(fm, gamma=self.gamma, **common)
+        return FidelityQuantumKernel(fm, **common)
+
+    def _fit(self, X, y, sample_weight):
+        # Cheap checks first: simulation is the expensive part.
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample weights must contain at least one non-zero weight")
+        self.kernel_ = self._resolve_kernel()
+        self.backend_ = resolve_backend(self.kernel_.backend)
+        self.circuit_ = self.kernel_.circuit(X.shape[1])
+        self.n_qubits_ = self.circuit_.n_qubits
+        embedding = self.kernel_.embed(X)
+        self.kernel_ = self.kernel_.bind_training(embedding)
+        gram = self.kernel_.gram(embedding)
+        self.svm_ = self._make_svm().fit(gram, y, sample_weight=sample_weight)
+        self.n_train_samples_ = X.shape[0]
+        self.support_embedding_ = embedding[self.svm_.support_]
+        return gram
+
+    def _test_gram(self, X) -> np.ndarray:
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        gram = np.zeros((X.shape[0], self.n_train_samples_))
+        if X.shape[0] and len(self.svm_.support_):
+            gram[:, self.svm_.support_] = self.kernel_.gram(
+                self.kernel_.embed(X), self.support_embedding_
+            )
+        return gram
+
+    def _svm_and_gram(self, X):
+        check_is_fitted(self)
+        return self.svm_, self._test_gram(X)
+
+    @property
+    def n_iter_(self):
+        """Number of libsvm iterations (per pair of classes for QSVC)."""
+        check_is_fitted(self)
+        return self.svm_.n_iter_
+
+    @property
+    def support_(self) -> np.ndarray:
+        """Indices of the support vectors in the training set."""
+        check_is_fitted(self)
+        return self.svm_.support_
+
+    @property
+    def dual_coef_(self) -> np.ndarray:
+        """Dual coefficients of the support vectors."""
+        check_is_fitted(self)
+        return self.svm_.dual_coef_
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """Constants in the decision function."""
+        check_is_fitted(self)
+        return self.svm_.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+_KERNEL_DOC = """
+    feature_map : FeatureMap, default=None
+        Encoding circuit for string kernels; ``None`` means the kernel's default
+        (``ZZFeatureMap()`` for ``"fidelity"``, ``HeisenbergEmbedding()`` for ``"projected"``).
+    kernel : {"fidelity", "projected"} or QuantumKernel, default="fidelity"
+        Which quantum kernel. A kernel object is used as it is (cloned); ``feature_map``,
+        ``backend``, ``bandwidth``, ``gamma``, ``n_jobs`` and ``max_memory_mb`` then belong
+        inside it.
+    backend : str or Backend, default="statevector"
+        Where the circuits run (a hyperparameter like any other).
+    bandwidth : float, default=1.0
+        Features are multiplied by it before encoding.
+    gamma : float or "scale", default=1.0
+        Width of the projected kernel (unused by ``"fidelity"``); ``"scale"`` is fixed on the
+        training set at fit.
+"""
+
+
+class QSVC(ClassifierMixin, _QuantumSVM):
+    """Support vector classifier on a quantum kernel.
+
+    sklearn's :class:`~sklearn.svm.SVC` on the Gram matrix of a quantum kernel: exact state
+    overlaps on the ``"statevector"`` backend. Multi-class problems are handled one-vs-one
+    inside libsvm, as in ``SVC``.
+
+    Parameters
+    ----------%(kernel_doc)s
+    C : float, default=1.0
+        Regularisation parameter.
+    class_weight : dict or "balanced", default=None
+        As in :class:`~sklearn.svm.SVC`.
+    probability : bool, default=False
+        Enable ``predict_proba``: Platt scaling fitted on 5-fold cross-validated decision
+        values (``CalibratedClassifierCV(ensemble=False)``), folds shuffled by
+        ``random_state``.
+    tol : float, default=1e-3
+        Stopping tolerance of libsvm.
+    max_iter : int, default=-1
+        Iteration limit of libsvm (-1: none).
+    decision_function_shape : {"ovr", "ovo"}, default="ovr"
+        As in :class:`~sklearn.svm.SVC`.
+    break_ties : bool, default=True
+        With ``"ovr"`` and more than two classes, break one-vs-one voting ties by the
+        decision values, so that ``predict`` always equals the argmax of
+        ``decision_function`` (sklearn's ``SVC`` defaults to False).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the probability calibration.
+    n_jobs : int, default=None
+        Parallel jobs for the kernel (simulation and Gram blocks).
+    max_memory_mb : float, default=None
+        Memory budget of the simulation; default half the available memory.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    kernel_ : QuantumKernel
+        The fitted kernel.
+    backend_ : Backend
+        The resolved backend.
+    circuit_ : Circuit
+        The encoding circuit.
+    n_qubits_ : int
+        Number of qubits of the circuit.
+    svm_ : SVC
+        The underlying SVC on the precomputed Gram matrix.
+    calibrated_ : CalibratedClassifierCV
+        Probability calibration (only with ``probability=True``).
+    support_embedding_ : ndarray
+        Quantum representation (states or Bloch vectors) of the support vectors.
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> from skqml.datasets import make_ad_hoc
+    >>> from skqml.svm import QSVC
+    >>> X, y = make_ad_hoc(n_samples=40, random_state=0)
+    >>> clf = QSVC().fit(X, y)
+    >>> clf.n_qubits_, clf.score(X, y)
+    (2, 1.0)
+    """
+
+    _parameter_constraints = {
+        **_QuantumSVM._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "probability": ["boolean"],
+        "decision_function_shape": [StrOptions({"ovr", "ovo"})],
+        "break_ties": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        feature_map: FeatureMap | None = None,
+        *,
+        kernel="fidelity",
+        backend="statevector",
+        bandwidth: float = 1.0,
+        gamma=1.0,
+        C: float = 1.0,
+        class_weight=None,
+        probability: bool = False,
+        tol: float = 1e-3,
+        max_iter: int = -1,
+        decision_function_shape: str = "ovr",
+        break_ties: bool = True,
+        random_state=None,
+        n_jobs: int | None = None,
+        max_memory_mb: float | None = None,
+    ):
+        self.feature_map = feature_map
+        self.kernel = kernel
+        self.backend = backend
+        self.bandwidth = bandwidth
+        self.gamma = gamma
+        self.C = C
+        self.class_weight = class_weight
+        self.probability = probability
+        self.tol = tol
+        self.max_iter = max_iter
+        self.decision_function_shape = decision_function_shape
+        self.break_ties = break_ties
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.max_memory_mb = max_memory_mb
+
+    def _make_svm(self) -> SVC:
+        return SVC(
+            kernel="precomputed",
+            C=self.C,
+            class_weight=self.class_weight,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            decision_function_shape=self.decision_function_shape,
+            break_ties=bool(self.break_ties) and self.decision_function_shape == "ovr",
+            random_state=self.random_state,
+        )
+
+    def fit(self, X, y, sample_weight=None) -> QSVC:
+        """Fit the SVM on the quantum Gram matrix of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, as in :class:`~sklearn.svm.SVC`.
+
+        Returns
+        -------
+        self : QSVC
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        gram = self._fit(X, y, sample_weight)
+        self.classes_ = self.svm_.classes_
+        if self.probability:
+            self.calibrated_ = self._fit_calibration(gram, y, sample_weight)
+        return self
+
+    def _fit_calibration(self, gram, y, sample_weight):
+        # Platt scaling on cross-validated decision values (what SVC(probability=True) did,
+        # and what sklearn now recommends instead of it), on the same training Gram matrix.
+        counts = np.unique(y, return_counts=True)[1]
+        if counts.min() < 2:
+            raise ValueError("probability=True needs at least 2 samples of every class")
+        cv = StratifiedKFold(min(5, counts.min()), shuffle=True, random_state=self.random_state)
+        calibrated = CalibratedClassifierCV(self._make_svm(), ensemble=False, cv=cv)
+        return calibrated.fit(gram, y, sample_weight=sample_weight)
+
+    def decision_function(self, X) -> np.ndarray:
+        """Signed distance to the separating hyperplane(s), as :meth:`SVC.decision_function`."""
+        svm, gram = self._svm_and_gram(X)
+        return svm.decision_function(gram)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels."""
+        svm, gram = self._svm_and_gram(X)
+        return svm.predict(gram)
+
+    def _check_proba(self) -> bool:
+        if not self.probability:
+            raise AttributeError("predict_proba is available only with probability=True")
+        return True
+
+    @available_if(_check_proba)
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (Platt scaling; needs ``probability=True``)."""
+        _, gram = self._svm_and_gram(X)
+        return self.calibrated_.predict_proba(gram)
+
+    @available_if(_check_proba)
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+
+class QSVR(RegressorMixin, _QuantumSVM):
+    """Support vector regression on a quantum kernel.
+
+    sklearn's :class:`~sklearn.svm.SVR` on the Gram matrix of a quantum kernel.
+
+    Parameters
+    ----------%(kernel_doc)s
+    C : float, default=1.0
+        Regularisation parameter.
+    epsilon : float, default=0.1
+        Width of the epsilon-insensitive tube.
+    tol : float, default=1e-3
+        Stopping tolerance of libsvm.
+    max_iter : int, default=-1
+        Iteration limit of libsvm (-1: none).
+    n_jobs : int, default=None
+        Parallel jobs for the kernel.
+    max_memory_mb : float, default=None
+        Memory budget of the simulation.
+
+    Attributes
+    ----------
+    kernel_ : QuantumKernel
+        The fitted kernel.
+    backend_ : Backend
+        The resolved backend.
+    circuit_ : Circuit
+        The encoding circuit.
+    n_qubits_ : int
+        Number of qubits of the circuit.
+    svm_ : SVR
+        The underlying SVR on the precomputed Gram matrix.
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.svm import QSVR
+    >>> X = np.linspace(0, np.pi, 20).reshape(-1, 1)
+    >>> from skqml.circuits import AngleEmbedding
+    >>> reg = QSVR(AngleEmbedding(), C=10.0, epsilon=0.01).fit(X, np.cos(X).ravel())
+    >>> round(reg.score(X, np.cos(X).ravel()), 2)
+    1.0
+    """
+
+    _parameter_constraints = {
+        **_QuantumSVM._parameter_constraints,
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        feature_map: FeatureMap | None = None,
+        *,
+        kernel="fidelity",
+        backend="statevector",
+        bandwidth: float = 1.0,
+        gamma=1.0,
+        C: float = 1.0,
+        epsilon: float = 0.1,
+        tol: float = 1e-3,
+        max_iter: int = -1,
+        n_jobs: int | None = None,
+        max_memory_mb: float | None = None,
+    ):
+        self.feature_map = feature_map
+        self.kernel = kernel
+        self.backend = backend
+        self.bandwidth = bandwidth
+        self.gamma = gamma
+        self.C = C
+        self.epsilon = epsilon
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.max_memory_mb = max_memory_mb
+
+    def _make_svm(self) -> SVR:
+        return SVR(
+            kernel="precomputed",
+            C=self.C,
+            epsilon=self.epsilon,
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
+
+    def fit(self, X, y, sample_weight=None) -> QSVR:
+        """Fit the SVR on the quantum Gram matrix of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : QSVR
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        self._fit(X, y, sample_weight)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets."""
+        svm, gram = self._svm_and_gram(X)
+        return svm.predict(gram)
+
+
+QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC}
+QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC}
