@@ -56,8 +56,6 @@ def entangler_map(
         )
     if k > n:
         return []
-    if k == 1:
-        return [(i,) for i in range(n)]
     linear = [tuple(range(i, i + k)) for i in range(n - k + 1)]
     if entanglement == "full":
         return list(combinations(range(n), k))
@@ -66,6 +64,8 @@ def entangler_map(
     if entanglement == "reverse_linear":
         return linear[::-1]
     if entanglement == "pairwise":
+        if k == 1:  # as Qiskit: single-qubit blocks in order
+            return linear
         if k != 2:
             raise ValueError("pairwise entanglement is only defined for blocks of 2 qubits")
         return [(i, i + 1) for i in range(0, n - 1, 2)] + [(i, i + 1) for i in range(1, n - 1, 2)]

@@ -112,7 +112,8 @@ class PauliFeatureMap(FeatureMap):
     entanglement : str or list of tuples, default="full"
         Which qubit subsets the multi-qubit terms act on: ``"full"``, ``"linear"``,
         ``"reverse_linear"``, ``"circular"``, ``"pairwise"``, ``"sca"`` or an explicit list
-        (see :func:`~skqml.circuits.entangler_map`).
+        (see :func:`~skqml.circuits.entangler_map`). One-qubit terms act on every qubit
+        unless an explicit list contains one-qubit tuples.
     alpha : float, default=2.0
         Rotation scale.
 
@@ -146,6 +147,14 @@ class PauliFeatureMap(FeatureMap):
                 raise ValueError(f"invalid Pauli string {p!r}: use characters I, X, Y, Z")
         return [p.upper() for p in paulis]
 
+    def _subsets(self, size: int, n: int, rep: int) -> list[tuple[int, ...]]:
+        subsets = entangler_map(self.entanglement, size, n, offset=rep)
+        if size == 1 and not subsets and not isinstance(self.entanglement, str):
+            # An explicit list of pairs says where the pair terms go; one-qubit terms still
+            # act on every qubit unless the list names one-qubit tuples itself.
+            return [(q,) for q in range(n)]
+        return subsets
+
     def build(self, n_features: int) -> Circuit:
         n = _check_positive_int(n_features, "n_features")
         reps = _check_positive_int(self.reps, "reps")
@@ -156,7 +165,7 @@ class PauliFeatureMap(FeatureMap):
             for q in range(n):
                 circuit = circuit.h(q)
             for pauli in paulis:
-                for subset in entangler_map(self.entanglement, len(pauli), n, offset=rep):
+                for subset in self._subsets(len(pauli), n, rep):
                     circuit = _pauli_evolution(
                         circuit, pauli, subset, alpha * _pauli_data_map(subset)
                     )

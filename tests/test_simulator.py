@@ -1,0 +1,307 @@
+"""The batched statevector simulator against the dense reference."""
+
+import time
+from itertools import product
+
+import numpy as np
+import pytest
+from _reference import circuit_unitary
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skqml.circuits import GATES, Circuit, feature, weight
+from skqml.simulator import (
+    SimulationMemoryError,
+    pauli_expectations,
+    probabilities,
+    simulate,
+    single_qubit_expectations,
+)
+
+N_FEATURES, N_WEIGHTS = 3, 3
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def reference_states(circuit, X=None, weights=None):
+    """Dense reference: the circuit's unitary for each sample applied to |0...0>."""
+    rows = [None] if X is None else list(np.asarray(X, dtype=float))
+    return np.array([circuit_unitary(circuit, x, weights)[:, 0] for x in rows])
+
+
+@st.composite
+def angles(draw):
+    """Constants, features, weights, and their sums and products (as the feature maps use)."""
+    kind = draw(st.sampled_from(["const", "feature", "weight", "affine", "product", "mixed"]))
+    c = draw(st.floats(-3, 3, allow_nan=False))
+    i = draw(st.integers(0, N_FEATURES - 1))
+    j = draw(st.integers(0, N_FEATURES - 1))
+    w = draw(st.integers(0, N_WEIGHTS - 1))
+    if kind == "const":
+        return c
+    if kind == "feature":
+        return c * feature(i)
+    if kind == "weight":
+        return weight(w)
+    if kind == "affine":
+        return c - 2 * feature(i)
+    if kind == "product":
+        return c * (np.pi - feature(i)) * (np.pi - feature(j))
+    return weight(w) * feature(i) + c
+
+
+ALL_GATES = tuple(sorted(GATES))
+
+
+@st.composite
+def circuits(draw, max_qubits=5, names=ALL_GATES, max_gates=14):
+    n = draw(st.integers(1, max_qubits))
+    usable = [g for g in names if (GATES[g].n_qubits or 1) <= n]
+    c = Circuit(n)
+    for _ in range(draw(st.integers(0, max_gates))):
+        name = draw(st.sampled_from(usable))
+        spec = GATES[name]
+        k = spec.n_qubits or draw(st.integers(1, n))
+        qubits = draw(st.permutations(range(n)))[:k]
+        c = c.append(name, tuple(qubits), *(draw(angles()) for _ in range(spec.n_params)))
+    return c
+
+
+def _inputs(seed, n_samples=3):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-np.pi, np.pi, (n_samples, N_FEATURES)), rng.uniform(-2, 2, N_WEIGHTS)
+
+
+@SETTINGS
+@given(circuit=circuits(), seed=st.integers(0, 2**32 - 1))
+def test_random_circuits_match_dense_reference(circuit, seed):
+    X, w = _inputs(seed)
+    states = simulate(circuit, X, w)
+    assert states.shape == (3, 2**circuit.n_qubits) and states.dtype == np.complex128
+    np.testing.assert_allclose(states, reference_states(circuit, X, w), atol=1e-10)
+
+
+@SETTINGS
+@given(circuit=circuits(max_qubits=4), seed=st.integers(0, 2**32 - 1))
+def test_batched_equals_one_by_one(circuit, seed):
+    X, w = _inputs(seed, n_samples=5)
+    batched = simulate(circuit, X, w)
+    single = np.concatenate([simulate(circuit, X[i : i + 1], w) for i in range(5)])
+    np.testing.assert_allclose(batched, single, atol=1e-12)
+
+
+@SETTINGS
+@given(circuit=circuits(max_qubits=5), seed=st.integers(0, 2**32 - 1))
+def test_chunked_equals_unchunked(circuit, seed):
+    X, w = _inputs(seed, n_samples=7)
+    # A budget of two samples per chunk (4 working copies each); the output of 7 still fits.
+    tiny = 2 * 4 * 16 * 2**circuit.n_qubits / 1024**2
+    chunked = simulate(circuit, X, w, max_memory_mb=tiny)
+    np.testing.assert_allclose(chunked, simulate(circuit, X, w), atol=1e-12)
+    out = np.empty((7, 2**circuit.n_qubits), dtype=complex)
+    assert simulate(circuit, X, w, max_memory_mb=tiny, out=out) is out
+    np.testing.assert_allclose(out, chunked, atol=0)
+
+
+SINGLE_QUBIT = (*sorted(g for g, s in GATES.items() if s.n_qubits == 1), "multirz")
+
+
+@SETTINGS
+@given(circuit=circuits(names=SINGLE_QUBIT), seed=st.integers(0, 2**32 - 1))
+def test_product_state_path_matches_reference(circuit, seed):
+    # Only single-qubit gates (multirz on one qubit is one too): the product-state fast path.
+    if any(len(op.qubits) > 1 for op in circuit):
+        return
+    X, w = _inputs(seed)
+    np.testing.assert_allclose(
+        simulate(circuit, X, w), reference_states(circuit, X, w), atol=1e-10
+    )
+
+
+def test_product_path_then_entangler():
+    # Product path with per-sample and shared gates, then expansion at the first entangler.
+    c = Circuit(3).h(0).ry(feature(0), 1).rz(0.3, 2).p(feature(1), 0).t(1).cnot(0, 2).rx(1.1, 1)
+    X, _ = _inputs(0, n_samples=4)
+    np.testing.assert_allclose(simulate(c, X), reference_states(c, X), atol=1e-12)
+
+
+def test_constant_circuit_broadcasts_over_samples():
+    c = Circuit(2).h(0).cnot(0, 1)
+    X = np.zeros((4, 3))
+    states = simulate(c, X)
+    assert states.shape == (4, 4)
+    np.testing.assert_allclose(states, np.repeat(simulate(c), 4, axis=0), atol=0)
+    np.testing.assert_allclose(simulate(Circuit(3)), np.eye(8)[:1], atol=0)
+    np.testing.assert_allclose(simulate(Circuit(2).x(1), X[:2]), np.eye(4)[[2, 2]], atol=0)
+
+
+def test_long_diagonal_runs_match_reference():
+    # Many diagonal gates in a row (fused into phase blocks), interleaved with mixers.
+    rng = np.random.default_rng(1)
+    c = Circuit(4)
+    for _ in range(3):
+        for q in range(4):
+            c = c.h(q).rz(feature(q % N_FEATURES), q)
+        for a, b in [(0, 1), (1, 2), (2, 3), (0, 3)]:
+            c = c.rzz(feature(a % 3) * feature(b % 3), a, b).cp(weight(0), b, a).cz(a, b)
+        c = c.multiphase(2 * (np.pi - feature(0)) * (np.pi - feature(2)), (3, 1, 0))
+        c = c.crz(weight(1), 2, 0).s(3).append("tdg", 1).z(2).multirz(rng.uniform(), (0, 1, 2, 3))
+    X, w = _inputs(2)
+    np.testing.assert_allclose(simulate(c, X, w), reference_states(c, X, w), atol=1e-10)
+
+
+# -- observables ------------------------------------------------------------------------------
+PAULI = {
+    "I": np.eye(2),
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.diag([1, -1]),
+}
+
+
+def _dense_pauli(label: str) -> np.ndarray:
+    # Qiskit order: the leftmost character is the highest qubit, the leftmost Kronecker factor.
+    out = np.eye(1)
+    for ch in label:
+        out = np.kron(out, PAULI[ch])
+    return out
+
+
+def _random_states(n, n_samples=4, seed=0):
+    rng = np.random.default_rng(seed)
+    c = Circuit(n)
+    f = 0
+    for layer in range(2):
+        for q in range(n):
+            c = c.u3(feature(f), feature(f + 1), feature(f + 2), q)
+            f += 3
+        for q in range(n - 1):
+            c = c.cnot(q, q + 1) if layer == 0 else c.cry(feature(q), q + 1, q)
+    return simulate(c, rng.uniform(-np.pi, np.pi, (n_samples, f)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_probabilities(n):
+    states = _random_states(n)
+    p = probabilities(states)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(p, np.abs(states) ** 2, atol=1e-15)
+    assert np.all(p >= 0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_single_qubit_expectations_equal_dense(n):
+    states = _random_states(n, seed=n)
+    got = single_qubit_expectations(states)
+    assert got.shape == (states.shape[0], n, 3)
+    for q in range(n):
+        for col, p in enumerate("XYZ"):
+            label = "".join(p if k == q else "I" for k in range(n - 1, -1, -1))
+            op = _dense_pauli(label)
+            expected = np.einsum("bi,ij,bj->b", states.conj(), op, states).real
+            np.testing.assert_allclose(got[:, q, col], expected, atol=1e-12)
+    # Bloch vectors of reduced states have length at most 1.
+    assert np.all(np.linalg.norm(got, axis=2) <= 1 + 1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_pauli_expectations_equal_dense(n):
+    states = _random_states(n, seed=10 + n)
+    labels = ["".join(p) for p in product("IXYZ", repeat=n)]
+    got = pauli_expectations(states, labels)
+    for col, label in enumerate(labels):
+        expected = np.einsum("bi,ij,bj->b", states.conj(), _dense_pauli(label), states).real
+        np.testing.assert_allclose(got[:, col], expected, atol=1e-12, err_msg=label)
+    # Lower-case labels are accepted; bad ones are refused.
+    np.testing.assert_allclose(
+        pauli_expectations(states, [labels[-1].lower()])[:, 0], got[:, -1], atol=0
+    )
+    with pytest.raises(ValueError, match="Pauli label"):
+        pauli_expectations(states, ["Q" * n])
+    with pytest.raises(ValueError, match="Pauli label"):
+        pauli_expectations(states, ["Z" * (n + 1)])
+
+
+def test_observables_reject_bad_shapes():
+    for func in (probabilities, single_qubit_expectations):
+        with pytest.raises(ValueError, match="2\\*\\*n_qubits"):
+            func(np.ones((2, 3)))
+        with pytest.raises(ValueError, match="2\\*\\*n_qubits"):
+            func(np.ones(4))
+
+
+# -- memory guard -----------------------------------------------------------------------------
+def test_memory_guard_refuses_40_qubits_before_allocating():
+    c = Circuit(40).h(0).cnot(0, 39)
+    start = time.perf_counter()
+    with pytest.raises(SimulationMemoryError) as info:
+        simulate(c, max_memory_mb=1024)
+    assert time.perf_counter() - start < 1.0
+    err = info.value
+    assert isinstance(err, MemoryError)
+    msg = str(err)
+    assert "40 qubits" in msg and "MiB" in msg
+    assert err.allowed_mb == 1024.0
+    assert err.required_mb == 4 * 16 * 2**40 / 1024**2
+    assert f"{err.required_mb:,.1f}" in msg and f"{err.allowed_mb:,.1f}" in msg
+    # The default budget refuses it too.
+    with pytest.raises(SimulationMemoryError, match="40 qubits"):
+        simulate(c)
+
+
+def test_memory_guard_on_the_output():
+    c = Circuit(10).h(0)
+    one_sample = 16 * 2**10 / 1024**2
+    # A chunk of one sample fits (4 working copies), the output of 100 samples does not.
+    with pytest.raises(SimulationMemoryError, match="100 samples on 10 qubits"):
+        simulate(c, np.zeros((100, 1)), max_memory_mb=8 * one_sample)
+    assert simulate(c, np.zeros((8, 1)), max_memory_mb=8 * one_sample).shape == (8, 1024)
+
+
+@pytest.mark.parametrize("budget", [0, -1.0, "10", True])
+def test_bad_memory_budget(budget):
+    with pytest.raises(ValueError, match="max_memory_mb"):
+        simulate(Circuit(1).h(0), max_memory_mb=budget)
+
+
+# -- input validation -------------------------------------------------------------------------
+C_FEATURES = Circuit(2).ry(feature(0), 0).rz(feature(1) * weight(0), 1)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_features_are_refused(bad):
+    X = np.ones((3, 2))
+    X[1, 0] = bad
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        simulate(C_FEATURES, X, [1.0])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        simulate(C_FEATURES, np.ones((3, 2)), [bad])
+
+
+def test_bad_feature_shapes_are_refused():
+    with pytest.raises(ValueError, match="2-D"):
+        simulate(C_FEATURES, np.ones(2), [1.0])
+    with pytest.raises(ValueError, match="2-D"):
+        simulate(C_FEATURES, np.ones((1, 2, 1)), [1.0])
+    with pytest.raises(ValueError, match="reads 2 features, X has 1"):
+        simulate(C_FEATURES, np.ones((3, 1)), [1.0])
+    with pytest.raises(ValueError, match="reads 2 features: pass X"):
+        simulate(C_FEATURES, None, [1.0])
+    # Extra columns are ignored.
+    np.testing.assert_allclose(
+        simulate(C_FEATURES, np.ones((2, 5)), [1.0]),
+        simulate(C_FEATURES, np.ones((2, 2)), [1.0]),
+        atol=0,
+    )
+
+
+def test_missing_weights_are_refused():
+    with pytest.raises(ValueError, match="1 trainable weights: pass weights"):
+        simulate(C_FEATURES, np.ones((3, 2)))
+    c = Circuit(1).rx(weight(2), 0)
+    with pytest.raises(ValueError, match="has 3 weights, got 2"):
+        simulate(c, None, [1.0, 2.0])
