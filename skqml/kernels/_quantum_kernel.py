@@ -20,7 +20,7 @@ from sklearn.utils import check_array
 from ..backends import resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
-from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb
+from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
 from ._gram import fidelity_block, gram_matrix
 
 __all__ = ["FidelityQuantumKernel", "ProjectedQuantumKernel", "QuantumKernel"]
@@ -140,7 +140,16 @@ class QuantumKernel(Kernel):
         symmetric = Y is None or Y is X
         if not symmetric and eval_gradient:
             raise ValueError("gradient can only be evaluated when Y is None")
-        K = self.gram(A) if symmetric else self.gram(A, self.embed(Y))
+        if symmetric:
+            K = self.gram(A)
+        else:
+            B = self.embed(Y)
+            if B.shape[1] != A.shape[1]:
+                raise ValueError(
+                    f"X and Y must have the same number of features, got {np.shape(X)[1]} "
+                    f"and {np.shape(Y)[1]}"
+                )
+            K = self.gram(A, B)
         if eval_gradient:
             return K, np.empty((K.shape[0], K.shape[1], 0))
         return K
@@ -158,14 +167,28 @@ def _same_param(a, b) -> bool:
 
 
 def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
-    """States of all rows, simulated in fixed row blocks in parallel when n_jobs asks."""
+    """States of all rows, simulated in fixed row blocks, in parallel when n_jobs asks.
+
+    The blocks depend on the number of rows only, never on ``n_jobs``: the simulator's last
+    bits can depend on the batch (a 1-row batch rounds differently), so fixed blocks keep
+    every ``n_jobs`` bit-for-bit identical.
+    """
     from joblib import Parallel, delayed
 
     from ._gram import block_slices
 
-    if n_jobs in (None, 1) or X.shape[0] <= 256:
+    if X.shape[0] <= 256:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
-    blocks = Parallel(n_jobs=n_jobs)(
+    total_mb = X.shape[0] * state_bytes(circuit.n_qubits) / 1024**2
+    budget = resolve_max_memory_mb(max_memory_mb)
+    if total_mb > budget:
+        raise SimulationMemoryError(
+            f"the states of {X.shape[0]} samples on {circuit.n_qubits} qubits",
+            total_mb,
+            budget,
+            hint="pass fewer samples at once or raise the limit",
+        )
+    blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
         delayed(backend.statevectors)(circuit, X[s], max_memory_mb=max_memory_mb)
         for s in block_slices(X.shape[0], 256)
     )
@@ -314,7 +337,7 @@ class ProjectedQuantumKernel(QuantumKernel):
     def _gamma(self, reference: np.ndarray) -> float:
         gamma = self.gamma
         if isinstance(gamma, str) and gamma == "scale":
-            (n_features, *_), *_ = self.__dict__["_circuit_cache"]
+            n_features = self._n_features_of(reference)
             var = float(np.var(reference))
             return 1.0 / (n_features * var) if var > 0 else 1.0
         if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
@@ -325,9 +348,18 @@ class ProjectedQuantumKernel(QuantumKernel):
         """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``."""
         if isinstance(self.gamma, str):
             bound = clone(self)
-            bound.__dict__["_circuit_cache"] = self.__dict__.get("_circuit_cache", {})
+            bound.__dict__["_circuit_cache"] = dict(self.__dict__.get("_circuit_cache", {}))
             return bound.set_params(gamma=self._gamma(A))
         return self
+
+    def _n_features_of(self, embedding: np.ndarray) -> int:
+        """Number of input features behind Bloch-vector rows (inverts the qubit count)."""
+        n_qubits = embedding.shape[1] // len(self._paulis())
+        fm = self.feature_map_()
+        for n_features in range(1, n_qubits + 1):
+            if fm.n_qubits(n_features) == n_qubits:
+                return n_features
+        raise ValueError(f"no feature count maps to {n_qubits} qubits with {fm!r}")
 
     def gram(self, A, B=None):
         gamma = self._gamma(A if B is None else B)

@@ -1,0 +1,223 @@
+"""Tests for skqml.backends: name resolution, registry, the exact statevector backend.
+
+References: ``skqml.simulator.simulate`` (the backend must be a thin pass-through) and the
+dense gate-by-gate unitaries of ``tests/_reference.py``.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from _reference import circuit_unitary
+from sklearn.base import clone
+
+from skqml.backends import (
+    Backend,
+    StatevectorBackend,
+    available_backends,
+    register_backend,
+    resolve_backend,
+)
+from skqml.backends import _registry as registry
+from skqml.circuits import Circuit, HeisenbergEmbedding, ZZFeatureMap, feature, weight
+from skqml.kernels import FidelityQuantumKernel
+from skqml.simulator import SimulationMemoryError, simulate
+
+
+@pytest.fixture
+def clean_registry(monkeypatch):
+    """Registrations made by a test disappear after it."""
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+
+class ScaledBackend(StatevectorBackend):
+    """An exact backend with a hyperparameter: simulates ``scale * X``."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def statevectors(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        X = None if X is None else self.scale * np.asarray(X)
+        return super().statevectors(circuit, X, weights, max_memory_mb=max_memory_mb)
+
+
+class SamplingOnly(Backend):
+    """A non-exact backend (no state vectors)."""
+
+    def __init__(self, shots=100):
+        self.shots = shots
+
+
+# --------------------------------------------------------------------------------------------
+# resolve_backend / available_backends / register_backend
+# --------------------------------------------------------------------------------------------
+def test_resolve_none_and_names():
+    for spec in (None, "statevector", "StateVector", "STATEVECTOR"):
+        backend = resolve_backend(spec)
+        assert type(backend) is StatevectorBackend
+        assert backend.exact
+    assert resolve_backend("statevector") is not resolve_backend("statevector")
+
+
+def test_resolve_object_is_cloned():
+    original = ScaledBackend(scale=0.5)
+    resolved = resolve_backend(original)
+    assert type(resolved) is ScaledBackend
+    assert resolved is not original
+    assert resolved == original and resolved.scale == 0.5
+    resolved.set_params(scale=2.0)
+    assert original.scale == 0.5
+
+
+def test_resolve_unknown_name_lists_known():
+    with pytest.raises(ValueError, match=r"unknown backend 'qpu'.*known backends: .*statevector"):
+        resolve_backend("qpu")
+
+
+@pytest.mark.parametrize("spec", [3, 1.5, ["statevector"], StatevectorBackend, object()])
+def test_resolve_bad_type(spec):
+    with pytest.raises(TypeError, match="backend must be a name or a skqml Backend object"):
+        resolve_backend(spec)
+
+
+def test_available_backends():
+    names = available_backends()
+    assert isinstance(names, list)
+    assert "statevector" in names
+    assert names == sorted(names)
+    names.append("mutated")
+    assert "mutated" not in available_backends()
+
+
+def test_register_backend(clean_registry):
+    register_backend("Scaled", lambda: ScaledBackend(scale=0.25))
+    assert "scaled" in available_backends()
+    for name in ("scaled", "SCALED"):
+        backend = resolve_backend(name)
+        assert type(backend) is ScaledBackend and backend.scale == 0.25
+    # A registered class works as its own factory.
+    register_backend("sv2", StatevectorBackend)
+    assert type(resolve_backend("sv2")) is StatevectorBackend
+    with pytest.raises(ValueError, match="scaled, statevector, sv2"):
+        resolve_backend("unknown")
+
+
+def test_registration_does_not_leak(clean_registry):
+    assert "scaled" not in available_backends()
+
+
+def test_registered_backend_used_by_kernel(clean_registry):
+    register_backend("half", lambda: ScaledBackend(scale=0.5))
+    X = np.random.default_rng(0).uniform(0, np.pi, size=(6, 3))
+    fm = ZZFeatureMap(reps=1)
+    np.testing.assert_allclose(
+        FidelityQuantumKernel(fm, backend="half")(X),
+        FidelityQuantumKernel(fm)(0.5 * X),
+        rtol=0,
+        atol=1e-14,
+    )
+
+
+def test_backend_object_parameters_nest_in_kernel():
+    X = np.random.default_rng(1).uniform(0, np.pi, size=(5, 2))
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ScaledBackend(scale=0.3))
+    assert kernel.get_params(deep=True)["backend__scale"] == 0.3
+    K03 = kernel(X)
+    kernel.set_params(backend__scale=0.7)
+    assert kernel.backend.scale == 0.7
+    np.testing.assert_allclose(kernel(X), FidelityQuantumKernel(ZZFeatureMap(reps=1))(0.7 * X))
+    assert np.abs(kernel(X) - K03).max() > 1e-3
+
+
+def test_non_exact_backend_in_fidelity_kernel():
+    with pytest.raises(NotImplementedError, match="statevector"):
+        FidelityQuantumKernel(backend=SamplingOnly())(np.ones((2, 2)))
+    with pytest.raises(NotImplementedError, match="SamplingOnly"):
+        SamplingOnly().statevectors(Circuit(1).h(0))
+    assert Backend.exact is False and not SamplingOnly().exact
+
+
+# --------------------------------------------------------------------------------------------
+# StatevectorBackend as a parameter object
+# --------------------------------------------------------------------------------------------
+def test_statevector_backend_params_equality_clone_pickle():
+    b = StatevectorBackend()
+    assert b.get_params() == {}
+    assert repr(b) == "StatevectorBackend()"
+    assert b == StatevectorBackend() and hash(b) == hash(StatevectorBackend())
+    assert b != ScaledBackend() and b != "statevector"
+    c = clone(b)
+    assert c is not b and c == b
+    p = pickle.loads(pickle.dumps(b))
+    assert p == b and p.exact
+    assert b.set_params() is b
+    with pytest.raises(ValueError):
+        b.set_params(shots=10)
+
+
+def test_parameter_backend_equality():
+    assert ScaledBackend(0.5) == ScaledBackend(0.5)
+    assert ScaledBackend(0.5) != ScaledBackend(0.6)
+    assert hash(ScaledBackend(0.5)) == hash(ScaledBackend(0.5))
+    assert ScaledBackend(0.5).get_params() == {"scale": 0.5}
+    assert pickle.loads(pickle.dumps(ScaledBackend(0.5))) == ScaledBackend(0.5)
+
+
+# --------------------------------------------------------------------------------------------
+# StatevectorBackend.statevectors
+# --------------------------------------------------------------------------------------------
+def _circuits():
+    rng = np.random.default_rng(2)
+    mixed = (
+        Circuit(3)
+        .h(0)
+        .ry(feature(0), 1)
+        .cnot(0, 2)
+        .rz(weight(0), 2)
+        .rxx(feature(1) * weight(1), 0, 1)
+        .crz(weight(2), 1, 2)
+        .u3(feature(2), weight(0), 0.3, 0)
+    )
+    return [
+        (ZZFeatureMap().build(3), rng.uniform(0, np.pi, (7, 3)), None),
+        (HeisenbergEmbedding(trotter_steps=2).build(2), rng.uniform(-1, 1, (5, 2)), None),
+        (mixed, rng.uniform(0, np.pi, (4, 3)), rng.uniform(-np.pi, np.pi, 3)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_statevectors_equal_simulate_and_dense_reference(case):
+    circuit, X, weights = _circuits()[case]
+    states = StatevectorBackend().statevectors(circuit, X, weights)
+    assert states.shape == (X.shape[0], 2**circuit.n_qubits)
+    assert states.dtype == np.complex128
+    np.testing.assert_array_equal(states, simulate(circuit, X, weights))
+    dense = np.array([circuit_unitary(circuit, x, weights)[:, 0] for x in X])
+    np.testing.assert_allclose(states, dense, rtol=0, atol=1e-12)
+
+
+def test_statevectors_without_data():
+    bell = Circuit(2).h(0).cnot(0, 1)
+    states = StatevectorBackend().statevectors(bell)
+    np.testing.assert_allclose(states, [[2**-0.5, 0, 0, 2**-0.5]], rtol=0, atol=1e-15)
+
+
+def test_statevectors_memory_budget_passes_through():
+    circuit = ZZFeatureMap(reps=1).build(10)
+    X = np.zeros((4, 10))
+    with pytest.raises(SimulationMemoryError, match="10 qubits"):
+        StatevectorBackend().statevectors(circuit, X, max_memory_mb=0.01)
+    # A budget for one sample at a time still gives the same states (chunked simulation),
+    # up to rounding: 1-row batches differ from larger ones in the last bits.
+    small = StatevectorBackend().statevectors(circuit, X, max_memory_mb=0.1)
+    np.testing.assert_allclose(small, simulate(circuit, X), rtol=0, atol=1e-14)
+
+
+def test_statevectors_validate_inputs():
+    circuit = ZZFeatureMap(reps=1).build(2)
+    with pytest.raises(ValueError, match="NaN"):
+        StatevectorBackend().statevectors(circuit, np.array([[0.1, np.nan]]))
+    with pytest.raises(ValueError, match="features"):
+        StatevectorBackend().statevectors(circuit, np.ones((2, 1)))
