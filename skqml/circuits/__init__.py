@@ -5,6 +5,14 @@ of the basis index), as in Qiskit.
 """
 
 from ._angle import Angle, Term, feature, weight
+from ._ansatzes import (
+    Ansatz,
+    DataReuploading,
+    EfficientSU2,
+    HardwareEfficient,
+    RealAmplitudes,
+    StronglyEntanglingLayers,
+)
 from ._circuit import Circuit, Operation
 from ._entanglement import entangler_map
 from ._feature_maps import (
@@ -21,12 +29,18 @@ __all__ = [
     "GATES",
     "Angle",
     "AngleEmbedding",
+    "Ansatz",
     "Circuit",
+    "DataReuploading",
+    "EfficientSU2",
     "FeatureMap",
+    "HardwareEfficient",
     "HeisenbergEmbedding",
     "IQPEmbedding",
     "Operation",
     "PauliFeatureMap",
+    "RealAmplitudes",
+    "StronglyEntanglingLayers",
     "Term",
     "ZZFeatureMap",
     "entangler_map",

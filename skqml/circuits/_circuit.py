@@ -77,9 +77,9 @@ class Circuit:
     >>> c.n_qubits, c.n_features, len(c)
     (2, 1, 3)
     >>> print(c)
-    q0: ─H──●───────────
+    q0: ─H──●──────────────
             │
-    q1: ────X──RZ(2*x[0])─
+    q1: ────X──RZ(2*x[0])──
     """
 
     def __init__(self, n_qubits: int, operations: Iterable[Operation] = ()):
