@@ -1,14 +1,26 @@
 """Batched statevector simulation of :mod:`skqml.circuits` circuits."""
 
+from ._adjoint import expectation_vjp, expectations
 from ._memory import SimulationMemoryError, default_max_memory_mb
-from ._observables import pauli_expectations, probabilities, single_qubit_expectations
+from ._observables import (
+    apply_pauli,
+    pauli_expectations,
+    probabilities,
+    single_qubit_expectations,
+)
+from ._parameter_shift import parameter_shift_vjp, shift_rule
 from ._statevector import simulate
 
 __all__ = [
     "SimulationMemoryError",
+    "apply_pauli",
     "default_max_memory_mb",
+    "expectation_vjp",
+    "expectations",
+    "parameter_shift_vjp",
     "pauli_expectations",
     "probabilities",
+    "shift_rule",
     "simulate",
     "single_qubit_expectations",
 ]

@@ -8,6 +8,18 @@ slice where their controls are 1, and diagonal blocks as one phase vector per sa
 While every gate so far was a single-qubit gate, the state is a product state and is kept as one
 2-vector per qubit; it is expanded into the full vector only when an entangling gate comes (so
 embedding layers and the first Hadamard layer cost ``O(n)`` per sample, not ``O(2**n)``).
+
+Where the time goes, and what keeps it low (see ``benchmarks/``):
+
+- Constant layers (Hadamards on every qubit) are one dense real matrix product per group of up
+  to ``_LAYER_GROUP`` qubits (``H^{(x)a}`` acting on a reshaped ``(rows, 2**a, rest)`` view):
+  BLAS speed, two passes over the state instead of ``n``.
+- Sines and cosines cost far more than multiplications. A diagonal block over all qubits is
+  split into low and high qubits (see :meth:`Plan.split_patterns`): its phase factor is built
+  from the exponentials of ``O(2**(n/2) * n)`` phases per sample by doubling, the way the
+  product state is expanded. Blocks on few qubits use their local ``2**k`` phases, broadcast.
+- Two-qubit Pauli rotations (``rxx``, ``ryy``) mix only the pairs ``|00>, |11>`` and
+  ``|01>, |10>``: two in-place 2x2 updates on strided views, no axis moves or copies.
 """
 
 from __future__ import annotations
@@ -17,12 +29,23 @@ import numpy as np
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._gates import gate_spec
 from ._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
-from ._plan import DiagonalBlock, Plan, SingleQubitStep, Step, compile_circuit
+from ._plan import (
+    ConstantLayer,
+    DiagonalBlock,
+    Plan,
+    SingleQubitStep,
+    Step,
+    compile_circuit,
+)
 
 __all__ = ["apply_plan", "check_inputs", "max_batch_size", "simulate"]
 
 # Working copies of the state alive at once during simulation (state, temporaries, phases).
 _WORKING_COPIES = 4
+
+# Qubits per dense matrix in a constant layer: 2**6 = 64 wide matrices keep the products
+# BLAS-efficient while costing 2 * 64 multiply-adds per amplitude and group.
+_LAYER_GROUP = 6
 
 
 def max_batch_size(n_qubits: int, max_memory_mb: float | None, copies: int = _WORKING_COPIES):
@@ -143,9 +166,10 @@ def apply_plan(
         product = [np.array([[1.0 + 0j, 0.0]]) for _ in range(n)]
     for step in plan.steps:
         if product is not None:
-            if isinstance(step, SingleQubitStep):
-                m = _fused_matrix(step.ops, X, weights)
-                product[step.qubit] = np.matmul(m, product[step.qubit][:, :, None])[:, :, 0]
+            if isinstance(step, SingleQubitStep | ConstantLayer):
+                for sub in step.steps if isinstance(step, ConstantLayer) else [step]:
+                    m = _fused_matrix(sub.ops, X, weights)
+                    product[sub.qubit] = np.matmul(m, product[sub.qubit][:, :, None])[:, :, 0]
                 continue
             if isinstance(step, DiagonalBlock) and step.single_qubit_only():
                 _diag_on_product(step, product, X, weights)
@@ -154,6 +178,8 @@ def apply_plan(
             product = None
         if isinstance(step, SingleQubitStep):
             _apply_1q(state, n, step.qubit, _fused_matrix(step.ops, X, weights))
+        elif isinstance(step, ConstantLayer):
+            _apply_layer(state, n, step, X, weights)
         elif isinstance(step, DiagonalBlock):
             _apply_diagonal(plan, step, state, X, weights)
         else:
@@ -179,11 +205,15 @@ def _fused_matrix(ops: list[Operation], X, weights) -> np.ndarray:
 
 
 def _expand_product(product: list[np.ndarray], n_samples: int) -> np.ndarray:
-    """Kronecker product of per-qubit vectors, little-endian, shape (n_samples, 2**n)."""
-    state = product[-1]
-    for q in range(len(product) - 2, -1, -1):
+    """Kronecker product of per-qubit vectors, little-endian, shape (n_samples, 2**n).
+
+    Built from qubit 0 up, so that each step multiplies the long, contiguous lower part by two
+    scalars per sample (inner loops over ``2**q`` amplitudes, not over 2).
+    """
+    state = product[0]
+    for q in range(1, len(product)):
         batch = max(state.shape[0], product[q].shape[0])
-        state = (state[:, :, None] * product[q][:, None, :]).reshape(batch, -1)
+        state = (product[q][:, :, None] * state[:, None, :]).reshape(batch, -1)
     if state.shape[0] != n_samples:
         state = np.repeat(state, n_samples, axis=0)
     return np.ascontiguousarray(state)
@@ -234,16 +264,118 @@ def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> None:
     b += m10 * tmp
 
 
-def _apply_diagonal(plan: Plan, block: DiagonalBlock, state, X, weights) -> None:
-    const, patterns, angles = plan.block_patterns(block)
+def _apply_layer(state: np.ndarray, n: int, layer: ConstantLayer, X, weights) -> None:
+    """In place: parameter-free 2x2 matrices on distinct qubits, by groups of qubits.
+
+    Qubits ``[lo, lo + a)`` of one group get the Kronecker product ``M`` of their matrices
+    (identity for untouched ones in between), applied to the ``(rows, 2**a, 2**lo)`` view:
+    one matrix product per group rather than one pass over the state per qubit.
+    """
+    mats = {sub.qubit: _fused_matrix(sub.ops, X, weights)[0] for sub in layer.steps}
+    original, scratch = state, None
+    for start in range(0, n, _LAYER_GROUP):
+        group = [q for q in range(start, min(start + _LAYER_GROUP, n)) if q in mats]
+        if len(group) < 2:
+            for q in group:
+                _apply_1q(state, n, q, mats[q][None])
+            continue
+        lo, a = group[0], group[-1] - group[0] + 1
+        m = np.ones((1, 1), dtype=complex)
+        for q in range(lo + a - 1, lo - 1, -1):  # most significant qubit first
+            m = np.kron(m, mats.get(q, np.eye(2)))
+        real = not np.any(m.imag)
+        if lo and not real:
+            # A batched complex product with small matrices is slow in NumPy: go per qubit.
+            for q in group:
+                _apply_1q(state, n, q, mats[q][None])
+            continue
+        if scratch is None:
+            scratch = np.empty_like(state)
+        if lo == 0:
+            # Lowest qubits: rows of 2**a contiguous amplitudes, one (complex) BLAS product.
+            np.matmul(state.reshape(-1, 2**a), m.T, out=scratch.reshape(-1, 2**a))
+        else:
+            # Higher qubits: M (real) times (2**a, 2**lo) blocks; viewing complex numbers as
+            # (re, im) pairs of doubles makes it a real product with half the arithmetic.
+            shape = (-1, 2**a, 2 ** (lo + 1))
+            np.matmul(
+                m.real, state.view(float).reshape(shape), out=scratch.view(float).reshape(shape)
+            )
+        state, scratch = scratch, state
+    if state is not original:  # an odd number of products: the result is in the scratch
+        original[...] = state
+
+
+def _phase_factors(const, patterns, angles, batch: int, X, weights) -> np.ndarray:
+    """``exp(i * (const + values @ patterns))``, shape (batch or 1, columns)."""
     if not angles:
-        state *= np.exp(1j * const)[None, :]
-        return
-    batch = state.shape[0]
+        return np.exp(1j * const)[None, :]
     values = np.stack([np.broadcast_to(a.evaluate(X, weights), (batch,)) for a in angles], axis=1)
     phase = values @ patterns
     phase += const[None, :]
-    state *= np.exp(1j * phase)
+    # cos + i sin written straight into a complex array: no complex temporaries.
+    out = np.empty(phase.shape, dtype=complex)
+    np.cos(phase, out=out.real)
+    np.sin(phase, out=out.imag)
+    return out
+
+
+def _apply_diagonal(plan: Plan, block: DiagonalBlock, state, X, weights) -> None:
+    """In place: a diagonal block, by the cheapest exact route its structure allows."""
+    n = plan.n_qubits
+    batch = state.shape[0]
+    k = len(block.qubit_set)
+    if 4 * 2**k <= 2**n:
+        _apply_local_diagonal(plan, block, state, X, weights)
+        return
+    n_low = n - n // 2
+    split = plan.split_patterns(block, n_low) if n >= 4 else None
+    if split is None:
+        state *= _phase_factors(*plan.block_patterns(block), batch, X, weights)
+        return
+    # phase(b) = f(b_L) + g(b_H) + sum_j b_j h_j(b_L): exponentials of f, g and every h_j,
+    # then the full factor by doubling over the high qubits (as a product state expands).
+    low, n_high = 2**n_low, n - n_low
+    high = 2**n_high
+    e = _phase_factors(*split, batch, X, weights)
+    e_low, e_high = e[:, :low], e[:, low : low + high]
+    u = e[:, low + high :].reshape(-1, n_high, low)
+    factor = np.empty((batch, high, low), dtype=complex)
+    factor[:, 0, :] = e_low
+    for j in range(n_high):
+        np.multiply(factor[:, : 2**j], u[:, j, None, :], out=factor[:, 2**j : 2 ** (j + 1)])
+    factor *= e_high[:, :, None]
+    state *= factor.reshape(batch, -1)
+
+
+def _apply_local_diagonal(plan: Plan, block: DiagonalBlock, state, X, weights) -> None:
+    """A block on few qubits: its ``2**k`` local phase factors, broadcast over the others."""
+    n = plan.n_qubits
+    e = _phase_factors(*plan.local_patterns(block), state.shape[0], X, weights)
+    # View the state with one axis per block qubit and one per run of other qubits (highest
+    # first), so that broadcasting multiplies long contiguous runs by one factor.
+    state_shape, factor_shape = [state.shape[0]], [e.shape[0]]
+    run = 0
+    for q in range(n - 1, -1, -1):
+        if q in block.qubit_set:
+            if run:
+                state_shape.append(2**run)
+                factor_shape.append(1)
+                run = 0
+            state_shape.append(2)
+            factor_shape.append(2)
+        else:
+            run += 1
+    if run:
+        state_shape.append(2**run)
+        factor_shape.append(1)
+    view = state.reshape(state_shape)
+    view *= e.reshape(factor_shape)
+
+
+# Entries of a two-qubit matrix that couple the pair (|00>, |11>) to the pair (|01>, |10>).
+_CROSS_ROWS = [0, 0, 3, 3, 1, 1, 2, 2]
+_CROSS_COLS = [1, 2, 1, 2, 0, 3, 0, 3]
 
 
 def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
@@ -268,6 +400,17 @@ def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
             return
     m = _op_matrix(op, X, weights)
     k = len(op.qubits)
+    if k == 2 and not np.any(m[:, _CROSS_ROWS, _CROSS_COLS]):
+        # rxx, ryy, swap...: only |00> <-> |11> and |01> <-> |10> mix (local index
+        # 2 * b(q0) + b(q1)), so two in-place 2x2 updates on strided views do it.
+        for i, j in ((0, 3), (1, 2)):
+            idx = [slice(None)] * (n + 1)
+            idx[axis[op.qubits[0]]], idx[axis[op.qubits[1]]] = i >> 1, i & 1
+            a = v[tuple(idx)]
+            idx[axis[op.qubits[0]]], idx[axis[op.qubits[1]]] = j >> 1, j & 1
+            b = v[tuple(idx)]
+            _two_by_two(a, b, m[:, [[i, i], [j, j]], [[i, j], [i, j]]])
+        return
     axes = [axis[q] for q in op.qubits]
     moved = np.moveaxis(v, axes, range(n + 1 - k, n + 1))
     shape = moved.shape
