@@ -100,7 +100,7 @@ def test_register_backend(clean_registry):
     # A registered class works as its own factory.
     register_backend("sv2", StatevectorBackend)
     assert type(resolve_backend("sv2")) is StatevectorBackend
-    with pytest.raises(ValueError, match="scaled, statevector, sv2"):
+    with pytest.raises(ValueError, match="scaled, shots, statevector, sv2"):
         resolve_backend("unknown")
 
 

@@ -2,11 +2,16 @@
 
 from ._base import Backend, StatevectorBackend
 from ._registry import available_backends, register_backend, resolve_backend
+from ._shots import ShotsBackend, apply_depolarizing, apply_readout_error, compute_uncompute
 
 __all__ = [
     "Backend",
+    "ShotsBackend",
     "StatevectorBackend",
+    "apply_depolarizing",
+    "apply_readout_error",
     "available_backends",
+    "compute_uncompute",
     "register_backend",
     "resolve_backend",
 ]

@@ -7,10 +7,14 @@ from collections.abc import Callable
 from sklearn.base import clone
 
 from ._base import Backend, StatevectorBackend
+from ._shots import ShotsBackend
 
 __all__ = ["available_backends", "register_backend", "resolve_backend"]
 
-_REGISTRY: dict[str, Callable[[], Backend]] = {"statevector": StatevectorBackend}
+_REGISTRY: dict[str, Callable[[], Backend]] = {
+    "shots": ShotsBackend,
+    "statevector": StatevectorBackend,
+}
 
 
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:
@@ -31,6 +35,8 @@ def resolve_backend(backend: str | Backend | None) -> Backend:
     >>> from skqml.backends import resolve_backend
     >>> resolve_backend("statevector")
     StatevectorBackend()
+    >>> resolve_backend("shots")
+    ShotsBackend()
     """
     if backend is None:
         return StatevectorBackend()

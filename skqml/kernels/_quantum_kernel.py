@@ -21,7 +21,8 @@ from ..backends import resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
-from ._gram import fidelity_block, gram_matrix
+from ._gram import block_slices, fidelity_block, gram_matrix
+from ._overlap import overlap_gram, project_psd
 
 __all__ = ["FidelityQuantumKernel", "ProjectedQuantumKernel", "QuantumKernel"]
 
@@ -101,12 +102,15 @@ class QuantumKernel(Kernel):
         circuit = self.circuit(X.shape[1])
         backend = resolve_backend(self.backend)
         if not backend.exact:
-            raise NotImplementedError(
-                f"{type(self).__name__} on {backend!r} needs overlap circuits, which this "
-                "version does not run yet; use backend='statevector'"
-            )
+            return self._embed_sampled(backend, circuit, X)
         states = _simulate_blocks(backend, circuit, X, self.max_memory_mb, self.n_jobs)
         return self._embed_states(states, X)
+
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+        """The representation on a backend without state vectors (see the subclass)."""
+        raise NotImplementedError(  # pragma: no cover - both subclasses override it
+            f"{type(self).__name__} cannot run on {backend!r}; use backend='statevector'"
+        )
 
     def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
         """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``)."""
@@ -175,8 +179,6 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     """
     from joblib import Parallel, delayed
 
-    from ._gram import block_slices
-
     if X.shape[0] <= 256:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
     total_mb = X.shape[0] * state_bytes(circuit.n_qubits) / 1024**2
@@ -195,11 +197,26 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     return np.concatenate(blocks)
 
 
+def _expectation_blocks(backend, circuit, labels, X, max_memory_mb, n_jobs) -> np.ndarray:
+    """Sampled expectation values of all rows, in fixed row blocks (parallel with n_jobs)."""
+    from joblib import Parallel, delayed
+
+    blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
+        delayed(backend.expectations)(circuit, labels, X[s], max_memory_mb=max_memory_mb)
+        for s in block_slices(X.shape[0], 256)
+    )
+    return np.concatenate(blocks) if blocks else np.empty((0, len(labels)))
+
+
 class FidelityQuantumKernel(QuantumKernel):
     """Fidelity quantum kernel ``k(x, y) = |<phi(x)|phi(y)>|^2``.
 
     On the exact backend the Gram matrix costs one simulation per sample and one complex
     matrix product per block (half of one for ``K(X, X)``), never one circuit per pair.
+    On a sampling backend (``"shots"``) every pair runs a compute-uncompute circuit
+    ``U(y)^dagger U(x)`` and ``k`` is the frequency of the all-zeros outcome; the pairs are
+    run in tiles of the upper triangle for ``K(X, X)`` (the diagonal is 1, not run) and of the
+    rectangle for ``K(X, Y)``. :meth:`embed` then returns the (bandwidth-scaled) features.
 
     Parameters
     ----------
@@ -213,6 +230,12 @@ class FidelityQuantumKernel(QuantumKernel):
         Parallel jobs (joblib) for simulation blocks and Gram blocks.
     max_memory_mb : float, default=None
         Memory budget for states and blocks; default half the available memory.
+    enforce_psd : bool, default=True
+        Project ``K(X, X)`` from a non-exact backend onto the positive semidefinite cone
+        (negative eigenvalues clipped to zero; see ``skqml.kernels._overlap.project_psd``):
+        shot noise makes it indefinite, and libsvm can hang on such a matrix. The diagonal
+        then moves slightly away from 1. Exact Gram matrices are never touched, nor are
+        rectangular ones.
 
     Examples
     --------
@@ -227,6 +250,13 @@ class FidelityQuantumKernel(QuantumKernel):
     ((3, 3), True)
     >>> SVC(kernel=kernel).fit(X, [0, 0, 1]).predict(X)
     array([0, 0, 1])
+
+    Finite shots: estimates are multiples of ``1 / shots``, the same for every ``n_jobs``.
+
+    >>> from skqml.backends import ShotsBackend
+    >>> noisy = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ShotsBackend(seed=0))
+    >>> float(np.abs(noisy(X) - K).max()) < 0.05
+    True
     """
 
     def __init__(
@@ -237,18 +267,55 @@ class FidelityQuantumKernel(QuantumKernel):
         bandwidth: float = 1.0,
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
+        enforce_psd: bool = True,
     ):
         self.feature_map = feature_map
         self.backend = backend
         self.bandwidth = bandwidth
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
+        self.enforce_psd = enforce_psd
 
     def _default_feature_map(self) -> FeatureMap:
         return ZZFeatureMap()
 
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         return states
+
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+        # Overlap circuits need both samples' features, so the representation is the
+        # features themselves; the circuits run pair by pair in gram().
+        if not callable(getattr(backend, "overlaps", None)):
+            raise NotImplementedError(
+                f"{type(self).__name__} on {backend!r} needs a backend that estimates "
+                "overlaps (an 'overlaps' method, like ShotsBackend); use "
+                "backend='statevector' or backend='shots'"
+            )
+        if not isinstance(self.enforce_psd, bool | np.bool_):
+            raise ValueError(f"enforce_psd must be True or False, got {self.enforce_psd!r}")
+        return np.array(X, dtype=np.float64, copy=True)
+
+    def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+        """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``).
+
+        On a non-exact backend ``A`` and ``B`` are features and the pairs' overlap
+        circuits run here; ``K(A, A)`` is then projected onto the PSD cone when
+        ``enforce_psd``.
+        """
+        backend = resolve_backend(self.backend)
+        if backend.exact:
+            return super().gram(A, B)
+        K = overlap_gram(
+            backend,
+            self.circuit(A.shape[1]),
+            A,
+            B,
+            n_jobs=self.n_jobs,
+            max_memory_mb=self.max_memory_mb,
+        )
+        if B is None and self.enforce_psd:
+            K = project_psd(K)
+        return K
 
     @staticmethod
     def _gram_block(A, B):
@@ -333,6 +400,19 @@ class ProjectedQuantumKernel(QuantumKernel):
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         bloch = single_qubit_expectations(states)[:, :, self._paulis()]
         return bloch.reshape(states.shape[0], -1)
+
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+        # Bloch vectors from shot-based <X_q>, <Y_q>, <Z_q> (one measurement basis per
+        # Pauli), in the exact path's order: qubit-major, Pauli-minor.
+        if not callable(getattr(backend, "expectations", None)):
+            raise NotImplementedError(
+                f"{type(self).__name__} on {backend!r} needs a backend that estimates "
+                "expectation values (an 'expectations' method, like ShotsBackend); use "
+                "backend='statevector' or backend='shots'"
+            )
+        n = circuit.n_qubits
+        labels = ["I" * (n - 1 - q) + "XYZ"[p] + "I" * q for q in range(n) for p in self._paulis()]
+        return _expectation_blocks(backend, circuit, labels, X, self.max_memory_mb, self.n_jobs)
 
     def _gamma(self, reference: np.ndarray) -> float:
         gamma = self.gamma

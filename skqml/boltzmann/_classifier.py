@@ -1,0 +1,379 @@
+"""Conditional quantum Boltzmann machine classifier: Hamiltonian coefficients linear in x."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..simulator._memory import resolve_max_memory_mb
+from . import _gibbs as g
+from ._optim import lbfgs, stochastic_epochs
+
+__all__ = ["QBMClassifier"]
+
+# One Gibbs state per sample and step: beyond this many label + hidden qubits a batch of
+# dense eigendecompositions is far too slow to train on.
+MAX_CLASSIFIER_QUBITS = 10
+# Standard deviation of the initial feature weights (features are standardised first).
+_INIT_WEIGHT_STD = 0.1
+_TINY = np.finfo(np.float64).tiny
+
+
+class QBMClassifier(ClassifierMixin, BaseEstimator):
+    """Classifier from the Gibbs state of a quantum Boltzmann machine conditioned on the input.
+
+    For an input ``x`` (standardised to zero mean and unit variance on the training set) the
+    model is the Gibbs state ``rho(x) = exp(-H(x)) / Z(x)`` of
+
+    ``H(x) = -sum_a Gamma_a(x) X_a - sum_a b_a(x) Z_a - sum_{a<b} w_ab(x) Z_a Z_b``
+
+    over ``L`` label qubits followed by ``n_hidden`` hidden qubits, fully connected. Every
+    coefficient is an affine function of the features with its own weights and offset,
+    ``b_a(x) = beta_a . x + beta_a0`` and likewise for ``w_ab`` and (when learned)
+    ``Gamma_a``: the conditional QBM of Zoufal, Lucchi and Woerner (2021) in the form of the
+    ``QuantumBoltzmannMachine`` benchmark model of Bowles, Ahmed and Schuld (2024).
+
+    Labels: ``L = ceil(log2 n_classes)`` qubits (1 for two classes); class ``k`` (the
+    ``k``-th of ``classes_``) is the basis state of the label register whose bits are the
+    binary expansion of ``k`` (first label qubit most significant). The class probabilities
+    are the exact measurement probabilities of the label register,
+    ``p(k | x) = Tr[(|k><k| (x) I_hidden) rho(x)]``, renormalised over the ``n_classes``
+    valid codes when ``n_classes`` is not a power of two. Training minimises the exact
+    average negative conditional log-likelihood (log loss) with its exact gradient: one
+    batched eigendecomposition of the ``2**(L + n_hidden)`` dimensional Hamiltonians of all
+    samples per step.
+
+    Parameters
+    ----------
+    n_hidden : int, default=1
+        Number of hidden qubits.
+    transverse_field : float, default=1.0
+        Initial offset of every ``Gamma_a(x)`` (its feature weights start at 0), or the fixed
+        ``Gamma`` when ``learn_transverse_field=False``.
+    learn_transverse_field : bool, default=True
+        Make ``Gamma_a(x)`` affine in ``x`` and learn it (as the benchmark model does).
+    learning_rate : float, default=0.1
+        Step size of ``"adam"`` and ``"sgd"``.
+    optimizer : {"adam", "sgd", "lbfgs"}, default="adam"
+        ``"lbfgs"`` is full batch (scipy's L-BFGS-B, ``gtol=tol``).
+    batch_size : int, default=None
+        Mini-batch size of ``"adam"`` and ``"sgd"``; ``None``: full batch.
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS: iterations).
+    tol : float, default=1e-6
+        Training stops when the loss has not improved by more than ``tol`` for
+        ``n_iter_no_change`` consecutive epochs (L-BFGS: gradient tolerance).
+    n_iter_no_change : int, default=10
+        See ``tol``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the mini-batch order.
+    verbose : int, default=0
+        Print the loss of every epoch.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights (same classes and features).
+    max_memory_mb : float, default=None
+        Memory budget: samples are processed in chunks that fit; default half the available
+        memory (or ``SKQML_MAX_MEMORY_MB``).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (n_terms, n_features)
+        Feature weights of the Hamiltonian coefficients, one row per term, in the order
+        ``Z_a`` (every qubit), ``Z_a Z_b`` (every pair ``a < b``), then ``X_a`` (every qubit,
+        only when the transverse field is learned).
+    intercept_ : ndarray of shape (n_terms,)
+        Offsets of the coefficients, same order.
+    terms_ : list of str
+        Names of the terms, e.g. ``"Z0"``, ``"Z0 Z1"``, ``"X1"``.
+    mean_, scale_ : ndarray of shape (n_features,)
+        Standardisation of the features (``scale_`` is 1 for constant features).
+    n_label_qubits_ : int
+        ``L``.
+    n_qubits_ : int
+        ``L + n_hidden``.
+    loss_curve_ : list of float
+        Log loss of every epoch.
+    n_iter_ : int
+        Number of epochs (L-BFGS: iterations).
+    n_features_in_ : int
+        Number of features.
+
+    See Also
+    --------
+    QuantumBoltzmannMachine : the generative model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skqml.boltzmann import QBMClassifier
+    >>> X, y = make_blobs(60, centers=2, random_state=0)
+    >>> clf = QBMClassifier(optimizer="lbfgs", random_state=0).fit(X, y)
+    >>> clf.n_qubits_, clf.score(X, y)
+    (2, 1.0)
+    >>> clf.predict_proba(X[:2]).round(2)
+    array([[0., 1.],
+           [1., 0.]])
+    """
+
+    _parameter_constraints: dict = {
+        "n_hidden": [Interval(Integral, 0, None, closed="left")],
+        "transverse_field": [Interval(Real, 0, None, closed="left")],
+        "learn_transverse_field": ["boolean"],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions({"adam", "sgd", "lbfgs"})],
+        "batch_size": [None, Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_hidden: int = 1,
+        *,
+        transverse_field: float = 1.0,
+        learn_transverse_field: bool = True,
+        learning_rate: float = 0.1,
+        optimizer: str = "adam",
+        batch_size: int | None = None,
+        max_iter: int = 200,
+        tol: float = 1e-6,
+        n_iter_no_change: int = 10,
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        max_memory_mb: float | None = None,
+    ):
+        self.n_hidden = n_hidden
+        self.transverse_field = transverse_field
+        self.learn_transverse_field = learn_transverse_field
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.max_memory_mb = max_memory_mb
+
+    # -- structure ----------------------------------------------------------------------------
+    def _structure(self):
+        m = self.n_qubits_
+        pairs = g.coupling_pairs(m, 0, "full")
+        z_table = g.z_terms(g.spin_table(m), pairs)
+        label_of_state = np.arange(2**m) >> self.n_hidden
+        return z_table, g.flip_permutations(m), label_of_state
+
+    def _chunk_size(self) -> int:
+        budget = resolve_max_memory_mb(self.max_memory_mb)
+        g.check_dense_memory(
+            self.n_qubits_, budget, what=type(self).__name__, max_qubits=MAX_CLASSIFIER_QUBITS
+        )
+        per_sample = g.DENSE_MATRICES_PER_STEP * 8 * 4.0**self.n_qubits_ / 1024**2
+        return max(1, int(budget // per_sample))
+
+    def _design(self, X) -> np.ndarray:
+        """Standardised features with a column of ones (the offsets)."""
+        Z = (X - self.mean_) / self.scale_
+        return np.hstack([Z, np.ones((Z.shape[0], 1))])
+
+    def _gibbs(self, design, theta, z_table, perms):
+        n_z = z_table.shape[1]
+        coef = design @ theta.T
+        if self.learn_transverse_field:
+            gamma = coef[:, n_z:]
+        else:
+            gamma = np.full((design.shape[0], self.n_qubits_), float(self.transverse_field))
+        return g.gibbs_eigh(g.hamiltonian(coef[:, :n_z], z_table, gamma, perms))
+
+    def _class_weights(self, design, theta, structure, chunk):
+        """Unnormalised probabilities of every class code, ``(n_samples, n_classes)``."""
+        z_table, perms, label_of_state = structure
+        out = []
+        for start in range(0, design.shape[0], chunk):
+            _, U, w, _ = self._gibbs(design[start : start + chunk], theta, z_table, perms)
+            diag = g.basis_weights(U, w)
+            out.append(
+                np.stack(
+                    [diag[:, label_of_state == k].sum(1) for k in range(len(self.classes_))], 1
+                )
+            )
+        return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
+
+    def _objective(self, design, y_idx, structure, chunk):
+        z_table, perms, label_of_state = structure
+        n_classes = len(self.classes_)
+        valid = (label_of_state < n_classes).astype(np.float64)
+        shape = (-1, design.shape[1])
+
+        def fun(theta_flat, idx):
+            theta = theta_flat.reshape(shape)
+            rows = np.arange(design.shape[0]) if idx is None else idx
+            loss, grad = 0.0, np.zeros_like(theta)
+            for start in range(0, rows.size, chunk):
+                part = rows[start : start + chunk]
+                A = design[part]
+                E, U, w, _ = self._gibbs(A, theta, z_table, perms)
+                diag = g.basis_weights(U, w)
+                own = (label_of_state[None, :] == y_idx[part, None]).astype(np.float64)
+                p_own = np.maximum((diag * own).sum(1), _TINY)
+                p_valid = (diag * valid).sum(1)
+                loss += np.sum(np.log(p_valid) - np.log(p_own))
+                # d(loss_i)/dc_t = Tr[G_i O_t], G_i from M_i = P_y / p~_y - P_valid / p~_valid.
+                M = own / p_own[:, None] - valid / p_valid[:, None]
+                tz, tx = g.gradient_traces(
+                    M, E, U, z_table, perms, need_x=self.learn_transverse_field
+                )
+                dcoef = tz if tx is None else np.concatenate([tz, tx], axis=1)
+                grad += dcoef.T @ A
+            return loss / rows.size, (grad / rows.size).ravel()
+
+        return fun
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, X, y) -> QBMClassifier:
+        """Fit the classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : QBMClassifier
+        """
+        self._validate_params()
+        continuing = self.warm_start and hasattr(self, "coef_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
+        check_classification_targets(y)
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"QBMClassifier needs samples of at least 2 classes; got 1 class ({classes[0]!r})"
+            )
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError("warm_start=True needs the same classes as the previous fit")
+        self.classes_ = classes
+        self.n_label_qubits_ = int(np.ceil(np.log2(classes.size)))
+        self.n_qubits_ = self.n_label_qubits_ + self.n_hidden
+        chunk = self._chunk_size()
+        structure = self._structure()
+        m = self.n_qubits_
+        pairs = g.coupling_pairs(m, 0, "full")
+        self.terms_ = [f"Z{a}" for a in range(m)] + [f"Z{a} Z{b}" for a, b in pairs]
+        n_z = len(self.terms_)
+        if self.learn_transverse_field:
+            self.terms_ += [f"X{a}" for a in range(m)]
+        if continuing:
+            theta = np.column_stack([self.coef_, self.intercept_])
+            rng = self._rng
+        else:
+            self.mean_ = X.mean(axis=0)
+            std = X.std(axis=0)
+            self.scale_ = np.where(std > 0, std, 1.0)
+            rng = check_random_state(self.random_state)
+            theta = np.zeros((len(self.terms_), X.shape[1] + 1))
+            theta[:n_z, :-1] = rng.normal(0.0, _INIT_WEIGHT_STD, (n_z, X.shape[1]))
+            theta[n_z:, -1] = self.transverse_field
+            self._rng, self.loss_curve_, self.n_iter_ = rng, [], 0
+        fun = self._objective(self._design(X), y_idx, structure, chunk)
+        name = type(self).__name__
+        with g.blas_threads(0):  # many tiny matrices: threads only add overhead
+            if self.optimizer == "lbfgs":
+                result, _ = lbfgs(
+                    fun, theta.ravel(), max_iter=self.max_iter, tol=self.tol, name=name,
+                    verbose=self.verbose,
+                )  # fmt: skip
+            else:
+                result, _ = stochastic_epochs(
+                    fun,
+                    theta.ravel(),
+                    X.shape[0],
+                    optimizer=self.optimizer,
+                    learning_rate=self.learning_rate,
+                    batch_size=self.batch_size,
+                    n_epochs=self.max_iter,
+                    tol=self.tol,
+                    n_iter_no_change=self.n_iter_no_change,
+                    rng=rng,
+                    state=None,
+                    verbose=self.verbose,
+                    name=name,
+                )
+        theta = result.theta.reshape(theta.shape)
+        self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
+        self.loss_curve_ = [*self.loss_curve_, *result.losses]
+        self.n_iter_ += len(result.losses)
+        if not result.converged:
+            warnings.warn(
+                f"{name} did not converge in max_iter={self.max_iter} iterations; increase "
+                "max_iter or learning_rate",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    # -- prediction ---------------------------------------------------------------------------
+    def predict_proba(self, X) -> np.ndarray:
+        """Exact class probabilities: measurement probabilities of the label register.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        theta = np.column_stack([self.coef_, self.intercept_])
+        with g.blas_threads(0):
+            weights = self._class_weights(
+                self._design(X), theta, self._structure(), self._chunk_size()
+            )
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)  # checks is-fitted before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
