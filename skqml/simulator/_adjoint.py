@@ -80,18 +80,61 @@ def _split(op: Operation) -> list[Operation]:
     return [op]
 
 
+class _Segment:
+    """Consecutive operations undone together in the backward sweep.
+
+    Either no operation is trainable, or all are one-qubit gates on distinct qubits: then
+    every trainable gate's generator commutes with the gates after it in the segment, so all
+    their gradient terms can be read at the segment's end, before undoing it in one plan.
+    """
+
+    def __init__(self):
+        self.indices: list[int] = []
+        self.qubits: set[int] = set()
+        self.single_distinct = True
+        self.trainable = False
+
+    def accepts(self, op: Operation, trainable: bool) -> bool:
+        if not self.indices:
+            return True
+        one_qubit = len(op.qubits) == 1 and op.spec.n_controls == 0
+        if self.single_distinct and one_qubit and op.qubits[0] not in self.qubits:
+            return True
+        return not trainable and not self.trainable
+
+    def add(self, index: int, op: Operation, trainable: bool) -> None:
+        one_qubit = len(op.qubits) == 1 and op.spec.n_controls == 0
+        self.single_distinct = (
+            self.single_distinct and one_qubit and op.qubits[0] not in self.qubits
+        )
+        self.qubits.update(op.qubits)
+        self.indices.append(index)
+        self.trainable = self.trainable or trainable
+
+
 class _Tape:
-    """The split operations of a circuit, their inverse plans and generators."""
+    """The split operations of a circuit, grouped into segments with inverse plans."""
 
     def __init__(self, circuit: Circuit):
         n = circuit.n_qubits
         self.n_qubits = n
         self.ops = [s for op in circuit.operations for s in _split(op)]
-        # Keep the one-gate circuits alive: compiled plans are cached per circuit object.
-        self._inverse_circuits = [Circuit(n, (inverse_operation(op),)) for op in self.ops]
+        trainable = [any(p.weights for p in op.params) for op in self.ops]
+        self.segments: list[_Segment] = []
+        for i, op in enumerate(self.ops):
+            if not self.segments or not self.segments[-1].accepts(op, trainable[i]):
+                self.segments.append(_Segment())
+            self.segments[-1].add(i, op, trainable[i])
+        # Keep the inverse circuits alive: compiled plans are cached per circuit object.
+        self._inverse_circuits = [
+            Circuit(n, [inverse_operation(self.ops[i]) for i in reversed(seg.indices)])
+            for seg in self.segments
+        ]
         self.inverse_plans = [compile_circuit(c) for c in self._inverse_circuits]
-        self.trainable = [i for i, op in enumerate(self.ops) if any(p.weights for p in op.params)]
-        self.generators = {i: _generator(self.ops[i], n) for i in self.trainable}
+        self.generators = {i: _generator(self.ops[i], n) for i, t in enumerate(trainable) if t}
+        self.first_trainable_segment = next(
+            (k for k, seg in enumerate(self.segments) if seg.trainable), None
+        )
         idx = np.arange(2**n)
         self._bits = (idx[None, :] >> np.arange(n)[:, None]) & 1
 
@@ -201,28 +244,65 @@ def expectation_vjp(
 
 def _backward(tape: _Tape, psi, paulis, G, X, weights, grad) -> None:
     batch = psi.shape[0]
-    lam = np.zeros_like(psi)
+    if tape.first_trainable_segment is None:
+        return
+    # psi and lambda side by side: every segment is undone on both in one plan run.
+    both = np.empty((2 * batch, psi.shape[1]), dtype=complex)
+    both[:batch] = psi
+    lam = both[batch:]
+    lam[...] = 0.0
     for k, label in enumerate(paulis):
         if np.any(G[:, k]):
             lam += G[:, k, None] * apply_pauli(psi, label)
-    if not tape.trainable:
-        return
-    first = tape.trainable[0]
-    for i in range(len(tape.ops) - 1, first - 1, -1):
-        op = tape.ops[i]
-        if i in tape.generators:
-            gen = tape.generators[i]
-            kpsi = psi if gen.pauli is None else apply_pauli(psi, gen.pauli)
-            mask = tape.mask(gen)
-            if mask is not None:
-                kpsi = kpsi * mask[None, :]
-            # d<E>/dt = 2 Re <lam| -i K psi> = 2 Im <lam| K psi>, per sample.
-            per_sample = 2 * gen.coeff * np.einsum("bi,bi->b", lam.conj(), kpsi).imag
-            (angle,) = op.params
-            idx, dangle = angle.weight_gradient(X, weights, weights.shape[0])
-            grad[idx] += (dangle * per_sample[None, :]).sum(axis=1)
-        if i == first:
+    X2 = None if X is None else np.concatenate([X, X])
+    for s in range(len(tape.segments) - 1, tape.first_trainable_segment - 1, -1):
+        seg = tape.segments[s]
+        psi, lam = both[:batch], both[batch:]
+        for i in seg.indices:
+            if i in tape.generators:
+                _accumulate(tape, i, psi, lam, X, weights, grad)
+        if s == tape.first_trainable_segment:
             break
-        plan = tape.inverse_plans[i]
-        psi = apply_plan(plan, X, weights, batch, state=psi)
-        lam = apply_plan(plan, X, weights, batch, state=lam)
+        both = apply_plan(tape.inverse_plans[s], X2, weights, 2 * batch, state=both)
+
+
+def _accumulate(tape: _Tape, i: int, psi, lam, X, weights, grad) -> None:
+    """Add one trainable gate's term: d<E>/dt = 2 Re <lam| -i K psi> = 2 Im <lam| K psi>."""
+    op = tape.ops[i]
+    gen = tape.generators[i]
+    if op.name in ("rx", "ry", "rz"):
+        im = _im_single_pauli(lam, psi, tape.n_qubits, op.qubits[0], op.name[1])
+    else:
+        kpsi = psi if gen.pauli is None else apply_pauli(psi, gen.pauli)
+        mask = tape.mask(gen)
+        if mask is not None:
+            kpsi = kpsi * mask[None, :]
+        im = np.einsum("bi,bi->b", lam.conj(), kpsi).imag
+    per_sample = 2 * gen.coeff * im
+    (angle,) = op.params
+    idx, dangle = angle.weight_gradient(X, weights, weights.shape[0])
+    grad[idx] += (dangle * per_sample[None, :]).sum(axis=1)
+
+
+def _im_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Im sum conj(a) b`` per sample, on strided views, without conjugated copies."""
+    return np.einsum("blr,blr->b", a.real, b.imag) - np.einsum("blr,blr->b", a.imag, b.real)
+
+
+def _re_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Re sum conj(a) b`` per sample."""
+    return np.einsum("blr,blr->b", a.real, b.real) + np.einsum("blr,blr->b", a.imag, b.imag)
+
+
+def _im_single_pauli(lam, psi, n: int, q: int, pauli: str) -> np.ndarray:
+    """``Im <lam| P_q psi>`` per sample for a one-qubit Pauli, on the two halves of qubit q."""
+    batch = psi.shape[0]
+    shape = (batch, 2 ** (n - q - 1), 2, 2**q)
+    lv, pv = lam.reshape(shape), psi.reshape(shape)
+    l0, l1, p0, p1 = lv[:, :, 0], lv[:, :, 1], pv[:, :, 0], pv[:, :, 1]
+    if pauli == "z":
+        return _im_dot(l0, p0) - _im_dot(l1, p1)
+    if pauli == "x":
+        return _im_dot(l0, p1) + _im_dot(l1, p0)
+    # Y psi = (-i psi_1, i psi_0): Im(-i z) = -Re z, Im(i z) = Re z.
+    return _re_dot(l1, p0) - _re_dot(l0, p1)

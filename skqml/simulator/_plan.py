@@ -294,11 +294,14 @@ def _keep_constant(step: SingleQubitStep, op: Operation, steps: list, index: int
 
 
 def _is_constant_1q(step) -> bool:
-    return isinstance(step, SingleQubitStep) and not any(op.params for op in step.ops)
+    # Same 2x2 matrix for every sample: no data features (trainable weights are shared).
+    return isinstance(step, SingleQubitStep) and not any(
+        p.features for op in step.ops for p in op.params
+    )
 
 
 def _group_constant_layers(steps: list) -> list:
-    """Merge runs of parameter-free single-qubit steps on distinct qubits."""
+    """Merge runs of feature-free single-qubit steps on distinct qubits."""
     out: list = []
     run: list = []
     for step in [*steps, None]:

@@ -24,6 +24,8 @@ Where the time goes, and what keeps it low (see ``benchmarks/``):
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..circuits._circuit import Circuit, Operation
@@ -251,17 +253,40 @@ def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> None:
                 b *= m11
             return
         if m00 == 0 and m11 == 0:
-            tmp = a.copy()
+            tmp = _scratch(a.shape, a.dtype, 0)
+            np.copyto(tmp, a)
             np.multiply(b, m01, out=a)
             np.multiply(tmp, m10, out=b)
             return
+        if not np.any(m.imag) and a.strides[-1] == a.itemsize:
+            # A real matrix (RY, H, ...): real arithmetic on (re, im) pairs, half the work.
+            a, b = a.view(np.float64), b.view(np.float64)
+            m00, m01, m10, m11 = m00.real, m01.real, m10.real, m11.real
     else:
         m00, m01, m10, m11 = (m[:, i, j].reshape((-1, *extra)) for i in (0, 1) for j in (0, 1))
-    tmp = a.copy()
+    # Two reusable scratch buffers: large temporaries would be fresh pages on every gate.
+    t1 = np.multiply(b, m01, out=_scratch(a.shape, a.dtype, 0))
+    t2 = np.multiply(a, m10, out=_scratch(a.shape, a.dtype, 1))
     a *= m00
-    a += m01 * b
+    a += t1
     b *= m11
-    b += m10 * tmp
+    b += t2
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: tuple, dtype, slot: int) -> np.ndarray:
+    """A per-thread reusable buffer of the given shape (contents undefined)."""
+    cache = getattr(_SCRATCH, "buffers", None)
+    if cache is None:
+        cache = _SCRATCH.buffers = {}
+    key = (slot, np.dtype(dtype).str)
+    size = int(np.prod(shape))
+    buf = cache.get(key)
+    if buf is None or buf.size < size:
+        buf = cache[key] = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
 
 
 def _apply_layer(state: np.ndarray, n: int, layer: ConstantLayer, X, weights) -> None:
