@@ -9,6 +9,7 @@ from skqml.backends import ShotsBackend
 from skqml.boltzmann import QBMClassifier, QuantumBoltzmannMachine
 from skqml.circuits import ZZFeatureMap
 from skqml.svm import QSVC, QSVR
+from skqml.variational import VQC, VQR, DataReuploadingClassifier
 
 # Each expected failure names the reason a reviewer can check.
 _TOO_MANY_QUBITS = (
@@ -93,6 +94,11 @@ def _expected_failed_checks(estimator):
         # idempotence checks pass; no check is expected to fail because of shot noise.
         QSVC(ZZFeatureMap(reps=1), bandwidth=0.5, backend=ShotsBackend(seed=0)),
         QSVR(ZZFeatureMap(reps=1), bandwidth=0.5, backend=ShotsBackend(seed=0)),
+        VQC(),
+        DataReuploadingClassifier(),
+        # The regression checks fit 10-qubit models on 200 samples several times: ten
+        # L-BFGS iterations clear their R^2 bar in a fraction of 200 Adam epochs' time.
+        VQR(optimizer="lbfgs", max_iter=10),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
@@ -100,6 +106,6 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.mark.parametrize("estimator", [QSVC(), QSVR()])
+@pytest.mark.parametrize("estimator", [QSVC(), QSVR(), VQC(), VQR()])
 def test_default_repr_is_short(estimator):
-    assert repr(estimator) in ("QSVC()", "QSVR()")
+    assert repr(estimator) == f"{type(estimator).__name__}()"
