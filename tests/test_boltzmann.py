@@ -287,7 +287,7 @@ def test_bad_configurations():
 def test_memory_guard_refuses_up_front():
     X = np.zeros((3, 11), dtype=int)
     start = time.perf_counter()
-    with pytest.raises(SimulationMemoryError, match=r"12 qubits.*MiB.*only 10\.0 MiB"):
+    with pytest.raises(SimulationMemoryError, match=r"12 qubits.*MiB.*only 10 MiB"):
         QuantumBoltzmannMachine(n_hidden=1, max_memory_mb=10).fit(X)
     with pytest.raises(ValueError, match=r"15 qubits.*limited to 14"):
         QuantumBoltzmannMachine(n_hidden=4).fit(X)

@@ -159,7 +159,9 @@ def _tape(circuit: Circuit) -> _Tape:
     return tape
 
 
-def expectations(circuit: Circuit, paulis: Sequence[str], X=None, weights=None, **kw):
+def expectations(
+    circuit: Circuit, paulis: Sequence[str], X=None, weights=None, *, max_memory_mb=None
+):
     """Expectation values of Pauli strings for every sample: shape ``(n_samples, len(paulis))``.
 
     Examples
@@ -172,7 +174,16 @@ def expectations(circuit: Circuit, paulis: Sequence[str], X=None, weights=None, 
     array([[1., 0.],
            [0., 1.]])
     """
-    return pauli_expectations(simulate(circuit, X, weights, **kw), paulis)
+    X, weights = check_inputs(circuit, X, weights)
+    n_samples = 1 if X is None else X.shape[0]
+    # Chunks of samples, so that only one chunk's states exist at a time.
+    chunk = max_batch_size(circuit.n_qubits, max_memory_mb)
+    out = np.empty((n_samples, len(paulis)))
+    for start in range(0, n_samples, chunk):
+        Xc = None if X is None else X[start : start + chunk]
+        states = simulate(circuit, Xc, weights, max_memory_mb=max_memory_mb)
+        out[start : start + chunk] = pauli_expectations(states, paulis)
+    return out
 
 
 def expectation_vjp(

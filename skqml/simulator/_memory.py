@@ -22,10 +22,15 @@ class SimulationMemoryError(MemoryError):
         self.required_mb = required_mb
         self.allowed_mb = allowed_mb
         msg = (
-            f"{what} needs {required_mb:,.1f} MiB but only {allowed_mb:,.1f} MiB are allowed"
+            f"{what} needs {_mib(required_mb)} MiB but only {_mib(allowed_mb)} MiB are allowed"
             " (max_memory_mb, or the SKQML_MAX_MEMORY_MB environment variable)"
         )
         super().__init__(msg + (f"; {hint}" if hint else ""))
+
+
+def _mib(value: float) -> str:
+    """Readable MiB: whole numbers with separators, significant digits below 10."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
 
 
 def default_max_memory_mb() -> float:

@@ -232,12 +232,15 @@ class _VariationalModel(BaseEstimator):
         self._X_train, self._Y_train = X, Y
         history = History(self.tol, self.n_iter_no_change, self.verbose, validation_fn)
         max_iter = 1 if incremental else self.max_iter
+        # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
+        # and SPSA keep no state that could carry over between calls.
+        optimizer = "adam" if incremental else self.optimizer
         try:
-            if self.optimizer == "lbfgs":
+            if optimizer == "lbfgs":
                 params = lbfgs(
                     self._loss_grad, self.params_, X.shape[0], history, max_iter=max_iter
                 )
-            elif self.optimizer == "spsa":
+            elif optimizer == "spsa":
                 params = spsa(
                     self._loss,
                     self.params_,
@@ -410,7 +413,8 @@ class VQC(ClassifierMixin, _VariationalModel):
         self : VQC
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=True)
+        reuse = self.warm_start and hasattr(self, "params_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not reuse)
         check_classification_targets(y)
         classes = unique_labels(y)
         if len(classes) < 2:
@@ -432,6 +436,13 @@ class VQC(ClassifierMixin, _VariationalModel):
             self.classes_ = unique_labels(np.asarray(classes))
             if len(self.classes_) < 2:
                 raise ValueError("partial_fit needs at least 2 classes")
+        elif classes is not None and not np.array_equal(
+            unique_labels(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={list(classes)} differs from the classes of the first partial_fit "
+                f"call, {list(self.classes_)}"
+            )
         unknown = np.setdiff1d(unique_labels(y), self.classes_)
         if len(unknown):
             raise ValueError(
@@ -521,7 +532,10 @@ class VQR(RegressorMixin, _VariationalModel):
         self : VQR
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        reuse = self.warm_start and hasattr(self, "params_")
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=not reuse
+        )
         if not self.warm_start:
             self.__dict__.pop("params_", None)
         first = not hasattr(self, "params_")

@@ -1,0 +1,488 @@
+"""VQC, VQR and DataReuploadingClassifier: training, read-out, sklearn behaviour, bad input."""
+
+import pickle
+import warnings
+from math import ceil, pi
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from skqml.backends import Backend, ShotsBackend
+from skqml.circuits import (
+    AngleEmbedding,
+    Circuit,
+    FeatureMap,
+    HardwareEfficient,
+    RealAmplitudes,
+    feature,
+    weight,
+)
+from skqml.datasets import make_linearly_separable
+from skqml.simulator import expectations
+from skqml.variational import VQC, VQR, DataReuploadingClassifier
+
+# Many fits below stop at max_iter on purpose; the warning itself is tested on its own.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def binary_data(n=40):
+    X, y = make_blobs(n, n_features=2, centers=2, random_state=0)
+    return MinMaxScaler((-1, 1)).fit_transform(X), y
+
+
+def three_class_data(n=60):
+    X, y = make_blobs(n, n_features=3, centers=3, random_state=1)
+    return MinMaxScaler((-1, 1)).fit_transform(X), y
+
+
+def regression_data(n=50):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (n, 2))
+    y = 100 * np.sin(1.5 * X[:, 0]) + 30 * X[:, 1] + 500  # far from the unit range
+    Y = np.column_stack([y, -2 * np.cos(2 * X[:, 1]) + X[:, 0]])
+    return X, y, Y
+
+
+def small_vqc(**kw):
+    params = {"ansatz": RealAmplitudes(reps=1), "random_state": 0, **kw}
+    return VQC(**params)
+
+
+class ExpectationsOnly(Backend):
+    """A non-exact backend that returns exact expectation values (no states)."""
+
+    exact = False
+    runs: list = []  # shared by the clones the models make
+
+    def expectations(self, circuit, paulis, X=None, weights=None, *, max_memory_mb=None):
+        ExpectationsOnly.runs.append(circuit)
+        return expectations(circuit, paulis, X, weights)
+
+
+class TrainableFeatureMap(FeatureMap):
+    def build(self, n_features):
+        c = Circuit(n_features)
+        for i in range(n_features):
+            c = c.ry(weight(i) * feature(i), i)
+        return c
+
+
+# -- training ---------------------------------------------------------------------------------
+def test_vqc_binary_trains_with_string_labels():
+    X, y = binary_data()
+    labels = np.array(["no", "yes"])[y]
+    clf = small_vqc(optimizer="lbfgs", max_iter=100).fit(X, labels)
+    assert list(clf.classes_) == ["no", "yes"]
+    assert clf.score(X, labels) >= 0.95
+    assert set(clf.predict(X)) <= {"no", "yes"}
+    assert clf.decision_function(X).shape == (len(X),)
+    assert clf.readout_weights_.shape == (2, 1) and clf.readout_bias_.shape == (1,)
+    assert clf.n_qubits_ == 2 and clf.circuit_.n_qubits == 2
+    assert clf.weights_.shape == (RealAmplitudes(reps=1).n_weights(2),)
+    assert clf.n_iter_ == len(clf.loss_curve_)
+    assert clf.best_loss_ == min(clf.loss_curve_)
+
+
+def test_vqc_three_classes_trains():
+    X, y = three_class_data()
+    clf = small_vqc(optimizer="lbfgs", max_iter=100).fit(X, y)
+    assert clf.score(X, y) >= 0.9
+    assert clf.decision_function(X).shape == (len(X), 3)
+    assert clf.readout_weights_.shape == (3, 3)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+@pytest.mark.parametrize("data", [binary_data, three_class_data], ids=["binary", "3-class"])
+def test_predict_is_argmax_of_decision_function(data):
+    X, y = data()
+    clf = small_vqc(max_iter=15, learning_rate=0.1).fit(X, y)
+    scores = clf.decision_function(X)
+    proba = clf.predict_proba(X)
+    if scores.ndim == 1:
+        expected = clf.classes_[(scores > 0).astype(int)]
+        np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-scores)), rtol=1e-12)
+    else:
+        expected = clf.classes_[np.argmax(scores, axis=1)]
+    np.testing.assert_array_equal(clf.predict(X), expected)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[np.argmax(proba, axis=1)])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-12)
+
+
+def test_adam_loss_curve_decreases():
+    X, y = binary_data()
+    clf = small_vqc(learning_rate=0.1, batch_size=16, max_iter=30).fit(X, y)
+    curve = np.asarray(clf.loss_curve_)
+    assert clf.n_iter_ == len(curve) > 5
+    assert curve[-1] < 0.5 * curve[0]
+    assert np.mean(curve[-5:]) < np.mean(curve[:5])
+    assert clf.score(X, y) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate"), [("adam", 0.1), ("lbfgs", 0.05), ("spsa", 2.0)]
+)
+def test_optimizers_run_and_reduce_the_loss(optimizer, learning_rate):
+    X, y = binary_data()
+    clf = small_vqc(
+        optimizer=optimizer, learning_rate=learning_rate, max_iter=60, n_iter_no_change=60
+    ).fit(X, y)
+    curve = np.asarray(clf.loss_curve_)
+    assert np.all(np.isfinite(curve))
+    assert clf.n_iter_ == len(curve) >= 1
+    assert np.mean(curve[-3:]) < 0.9 * curve[0]
+    assert clf.score(X, y) >= 0.8
+
+
+def test_early_stopping_records_validation_scores():
+    X, y = binary_data(60)
+    clf = small_vqc(early_stopping=True, learning_rate=0.1, max_iter=40).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert all(0 <= s <= 1 for s in clf.validation_scores_)
+    assert not hasattr(small_vqc(max_iter=2).fit(X, y), "validation_scores_")
+
+
+def test_warm_start_continues_where_the_last_fit_stopped():
+    """Full-batch Adam: 5 epochs, then 5 more with warm_start, equal 10 epochs in one go."""
+    X, y = binary_data()
+    kw = {"learning_rate": 0.1, "max_iter": 5, "n_iter_no_change": 50}
+    clf = small_vqc(**kw).fit(X, y)
+    first = list(clf.loss_curve_)
+    clf.set_params(warm_start=True).fit(X, y)
+    assert clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
+    assert clf.loss_curve_[:5] == first
+    assert clf.loss_curve_[5] < first[-1] < first[0]
+    straight = small_vqc(**{**kw, "max_iter": 10}).fit(X, y)
+    np.testing.assert_allclose(clf.loss_curve_, straight.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(clf.weights_, straight.weights_, rtol=1e-9, atol=1e-12)
+    # Without warm_start a new fit starts over.
+    clf.set_params(warm_start=False).fit(X, y)
+    assert clf.n_iter_ == 5
+    np.testing.assert_allclose(clf.loss_curve_, first, rtol=1e-12)
+
+
+def test_warm_start_with_other_feature_count_is_an_error():
+    X, y = binary_data()
+    clf = small_vqc(max_iter=2, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.fit(np.column_stack([X, -X[:, 0]]), y)
+
+
+def test_partial_fit():
+    X, y = binary_data()
+    clf = small_vqc(learning_rate=0.1)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    for _ in range(8):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.n_iter_ == len(clf.loss_curve_) == 8
+    assert clf.loss_curve_[-1] < 0.8 * clf.loss_curve_[0]
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X, np.where(y == 1, 2, y))
+    assert clf.n_iter_ == 8  # a refused call trains nothing
+    # The first call's labels may be a subset of the classes.
+    other = small_vqc().partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
+    assert list(other.classes_) == [0, 1]
+    with pytest.raises(ValueError, match="not in classes"):
+        small_vqc().partial_fit(X, y + 5, classes=[0, 1])
+
+
+def test_partial_fit_with_other_classes_is_an_error():
+    X, y = binary_data()
+    clf = small_vqc().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_partial_fit_is_one_adam_epoch_whatever_the_optimizer():
+    X, y = binary_data()
+    adam = small_vqc(learning_rate=0.1).partial_fit(X, y, classes=[0, 1])
+    lbfgs = small_vqc(learning_rate=0.1, optimizer="lbfgs").partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(lbfgs.weights_, adam.weights_)
+
+
+def test_memory_budget_does_not_change_training():
+    """A tiny max_memory_mb makes the adjoint pass run in chunks of a few samples."""
+    X, y = binary_data()
+    full = small_vqc(max_iter=5, learning_rate=0.1).fit(X, y)
+    chunked = small_vqc(max_iter=5, learning_rate=0.1, max_memory_mb=0.002).fit(X, y)
+    np.testing.assert_allclose(chunked.loss_curve_, full.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(chunked.weights_, full.weights_, rtol=1e-10, atol=1e-12)
+
+
+def test_memory_budget_predicts_in_chunks():
+    X, y = binary_data()
+    full = small_vqc(max_iter=2).fit(X, y)
+    chunked = small_vqc(max_iter=2, max_memory_mb=0.002).fit(X, y)
+    np.testing.assert_allclose(chunked.predict_proba(X), full.predict_proba(X), rtol=1e-12)
+
+
+def test_vqr_single_output_in_original_units():
+    X, y, _ = regression_data()
+    reg = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
+    reg.fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == y.shape
+    assert reg.score(X, y) >= 0.95
+    assert abs(pred.mean() - y.mean()) < 0.05 * y.std()
+    # Targets are standardised: an affine change of units changes the predictions alike.
+    other = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
+    other.fit(X, 10 * y - 7)
+    np.testing.assert_allclose(other.predict(X), 10 * pred - 7, rtol=1e-6)
+
+
+def test_vqr_multi_output():
+    X, _, Y = regression_data()
+    reg = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
+    pred = reg.fit(X, Y).predict(X)
+    assert pred.shape == Y.shape
+    assert reg.readout_weights_.shape == (2, 2)
+    assert np.all(r2_score(Y, pred, multioutput="raw_values") >= 0.95)
+    with pytest.raises(ValueError, match="targets"):
+        reg.set_params(warm_start=True).fit(X, Y[:, 0])
+
+
+def test_data_reuploading_classifier():
+    X, y = binary_data()
+    clf = DataReuploadingClassifier(n_layers=2, optimizer="lbfgs", max_iter=60, random_state=0)
+    clf.fit(X, y)
+    assert clf.score(X, y) >= 0.95
+    assert clf.n_qubits_ == 1 and clf.circuit_.count_ops() == {"rot": 5}
+    assert clf.weights_.shape == (6 * 3,)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("n_features", [1, 3, 4, 7])
+def test_data_reuploading_uses_a_third_of_the_features_as_qubits(n_features):
+    rng = np.random.default_rng(n_features)
+    X = rng.uniform(-1, 1, (12, n_features))
+    y = (X.sum(axis=1) > 0).astype(int)
+    clf = DataReuploadingClassifier(n_layers=1, max_iter=1, random_state=0).fit(X, y)
+    assert clf.n_qubits_ == clf.circuit_.n_qubits == ceil(n_features / 3)
+    assert clf.circuit_.n_features == n_features
+
+
+def test_custom_observables_with_x_and_y():
+    X, y = binary_data()
+    clf = small_vqc(observables=["XI", "iz", "YY"], max_iter=3).fit(X, y)
+    assert clf.observables_ == ["XI", "IZ", "YY"]
+    assert clf.readout_weights_.shape == (3, 1)
+    E = expectations(clf.circuit_, clf.observables_, X, clf.weights_)
+    logits = E @ clf.readout_weights_ + clf.readout_bias_
+    np.testing.assert_allclose(clf.decision_function(X), logits[:, 0], rtol=1e-12)
+
+
+def test_alpha_shrinks_the_parameters():
+    X, y = binary_data()
+    norms = []
+    for alpha in (0.0, 200.0):
+        clf = small_vqc(optimizer="lbfgs", alpha=alpha, max_iter=50).fit(X, y)
+        norms.append(np.linalg.norm(clf.readout_weights_))
+    assert norms[1] < 0.5 * norms[0]
+
+
+def test_verbose_reports_progress(capsys):
+    X, y = binary_data()
+    small_vqc(max_iter=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Iteration 1, loss = " in out and "Iteration 2" in out and "elapsed" in out
+
+
+# -- sklearn behaviour ------------------------------------------------------------------------
+@pytest.mark.parametrize(("optimizer", "batch_size"), [("adam", 8), ("spsa", None)])
+def test_reproducible_given_random_state(optimizer, batch_size):
+    X, y = binary_data()
+    kw = {"optimizer": optimizer, "batch_size": batch_size, "max_iter": 4}
+    a = small_vqc(**kw).fit(X, y)
+    b = small_vqc(**kw).fit(X, y)
+    c = small_vqc(**{**kw, "random_state": 1}).fit(X, y)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    np.testing.assert_array_equal(a.readout_weights_, b.readout_weights_)
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.allclose(a.weights_, c.weights_)
+
+
+def test_set_params_changes_the_circuit():
+    X, y = binary_data()
+    clf = small_vqc(max_iter=2).fit(X, y)
+    n_before = clf.weights_.shape[0]
+    clf.set_params(ansatz__reps=3).fit(X, y)
+    assert clf.weights_.shape[0] == RealAmplitudes(reps=3).n_weights(2) > n_before
+    clf.set_params(ansatz=HardwareEfficient(n_layers=1)).fit(X, y)
+    assert clf.circuit_.count_ops()["rz"] == 2
+
+
+def test_grid_search_same_for_one_and_two_jobs():
+    X, y = binary_data(36)
+    grid = {"ansatz__reps": [1, 2], "learning_rate": [0.01, 0.1]}
+    results = []
+    for n_jobs in (1, 2):
+        search = GridSearchCV(small_vqc(max_iter=8), grid, cv=3, n_jobs=n_jobs).fit(X, y)
+        results.append(search)
+    a, b = results
+    assert a.best_params_ == b.best_params_
+    np.testing.assert_array_equal(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(a.best_estimator_.weights_, b.best_estimator_.weights_)
+    assert a.best_estimator_.ansatz.reps == a.best_params_["ansatz__reps"]
+    assert len(set(a.cv_results_["mean_test_score"])) > 1  # the grid makes a difference
+
+
+def test_pipeline_with_min_max_scaler():
+    X, y = make_blobs(40, n_features=2, centers=2, random_state=0)
+    X = 50 * X + 300  # far outside one rotation period: scaling is needed
+    pipe = make_pipeline(MinMaxScaler((-pi / 2, pi / 2)), small_vqc(optimizer="lbfgs"))
+    assert pipe.fit(X, y).score(X, y) >= 0.95
+
+
+@pytest.mark.parametrize("model", ["VQC", "VQR", "DRC"])
+def test_pickle_round_trip_predicts_the_same(model):
+    X, y, _ = regression_data(30)
+    if model == "VQR":
+        est = VQR(ansatz=RealAmplitudes(reps=1), max_iter=3, random_state=0).fit(X, y)
+        method = "predict"
+    else:
+        cls = small_vqc if model == "VQC" else DataReuploadingClassifier
+        est = cls(max_iter=3, random_state=0).fit(X, (y > np.median(y)).astype(int))
+        method = "predict_proba"
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(getattr(clone, method)(X), getattr(est, method)(X))
+    np.testing.assert_array_equal(clone.weights_, est.weights_)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs", "spsa"])
+def test_convergence_warning_when_max_iter_is_tiny(optimizer):
+    X, y = binary_data()
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        clf = small_vqc(optimizer=optimizer, max_iter=1).fit(X, y)
+    assert clf.n_iter_ == 1
+    assert clf.predict(X).shape == y.shape
+
+
+def test_no_convergence_warning_when_converged():
+    X, y = binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        small_vqc(optimizer="lbfgs", max_iter=200).fit(X, y)
+        small_vqc(max_iter=500, tol=0.5, n_iter_no_change=2).fit(X, y)
+
+
+# -- bad input --------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input(bad):
+    X, y = binary_data()
+    X = X.copy()
+    X[3, 1] = bad
+    with pytest.raises(ValueError, match=r"NaN|infinity"):
+        small_vqc(max_iter=1).fit(X, y)
+    Xr, yr, _ = regression_data(20)
+    yr = yr.copy()
+    yr[0] = bad
+    with pytest.raises(ValueError, match=r"NaN|infinity"):
+        VQR(max_iter=1).fit(Xr, yr)
+
+
+def test_bad_shapes_and_labels():
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="2D array"):
+        small_vqc(max_iter=1).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="2 classes"):
+        small_vqc(max_iter=1).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="continuous"):
+        small_vqc(max_iter=1).fit(X, np.linspace(0, 1, len(X)))
+    clf = small_vqc(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(np.column_stack([X, X]))
+    with pytest.raises(ValueError, match="2D array"):
+        clf.predict(X[0])
+
+
+@pytest.mark.parametrize("observables", ["ZZZ", ["ZI", "Z"], ["ZA"], ["XQ", "ZZ"], []])
+def test_bad_observables(observables):
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="observable"):
+        small_vqc(observables=observables, max_iter=1).fit(X, y)
+
+
+def test_feature_map_with_trainable_weights_is_refused():
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="trainable weights"):
+        VQC(feature_map=TrainableFeatureMap(), max_iter=1).fit(X, y)
+
+
+def test_unknown_backend():
+    X, y = binary_data()
+    with pytest.raises(ValueError, match="unknown backend 'nope'"):
+        small_vqc(backend="nope", max_iter=1).fit(X, y)
+
+
+def test_unfitted_model():
+    X, _ = binary_data()
+    with pytest.raises(Exception, match="not fitted"):
+        small_vqc().predict(X)
+
+
+# -- other backends ---------------------------------------------------------------------------
+def test_parameter_shift_path_equals_adjoint_path():
+    """Non-exact backends train with parameter shift; with exact values it is the adjoint."""
+    X, y = binary_data()
+    kw = {"ansatz": HardwareEfficient(n_layers=1), "max_iter": 4, "learning_rate": 0.1}
+    exact = VQC(**kw, random_state=0).fit(X, y)
+    ExpectationsOnly.runs.clear()
+    shifted = VQC(**kw, backend=ExpectationsOnly(), random_state=0).fit(X, y)
+    # Per epoch: one run, plus two shifted runs per trainable angle (all two-term rules here).
+    n_angles = HardwareEfficient(n_layers=1).n_weights(2)
+    assert len(ExpectationsOnly.runs) == 4 * (1 + 2 * n_angles)
+    assert len(set(ExpectationsOnly.runs)) == 1 + 2 * n_angles
+    np.testing.assert_allclose(shifted.loss_curve_, exact.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(shifted.weights_, exact.weights_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "learning_rate", "max_iter"), [("spsa", 1.0, 60), ("adam", 0.1, 15)]
+)
+def test_shots_backend_trains_and_is_reproducible(optimizer, learning_rate, max_iter):
+    X, y = binary_data(30)
+    kw = {
+        "backend": ShotsBackend(shots=256, seed=0),
+        "optimizer": optimizer,
+        "learning_rate": learning_rate,
+        "max_iter": max_iter,
+        "n_iter_no_change": max_iter,
+    }
+    a = small_vqc(**kw).fit(X, y)
+    b = small_vqc(**kw).fit(X, y)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert np.mean(a.loss_curve_[-5:]) < 0.9 * np.mean(a.loss_curve_[:5])
+    assert a.score(X, y) >= 0.8
+    # Shot noise: the exact backend would train to other weights.
+    exact = small_vqc(**{**kw, "backend": "statevector"}).fit(X, y)
+    assert not np.allclose(a.weights_, exact.weights_)
+
+
+# -- benchmark data (Bowles, Ahmed, Schuld 2024) ------------------------------------------------
+def test_linearly_separable_benchmark_accuracy():
+    X, y = make_linearly_separable(200, n_features=4, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=100, random_state=0, stratify=y
+    )
+    clf = VQC(
+        feature_map=AngleEmbedding(),
+        ansatz=RealAmplitudes(reps=2),
+        optimizer="lbfgs",
+        max_iter=100,
+        random_state=0,
+    ).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.9
