@@ -1,6 +1,6 @@
 """Batched statevector simulation of :mod:`skqml.circuits` circuits."""
 
-from ._adjoint import expectation_vjp, expectations
+from ._adjoint import expectation_vjp, expectations, probability_vjp
 from ._memory import SimulationMemoryError, default_max_memory_mb
 from ._observables import (
     apply_pauli,
@@ -20,6 +20,7 @@ __all__ = [
     "parameter_shift_vjp",
     "pauli_expectations",
     "probabilities",
+    "probability_vjp",
     "shift_rule",
     "simulate",
     "single_qubit_expectations",

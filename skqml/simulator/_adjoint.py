@@ -27,7 +27,7 @@ from ._observables import apply_pauli, pauli_expectations
 from ._plan import compile_circuit
 from ._statevector import apply_plan, check_inputs, max_batch_size, simulate
 
-__all__ = ["expectation_vjp", "expectations"]
+__all__ = ["expectation_vjp", "expectations", "probability_vjp"]
 
 
 @dataclass(frozen=True)
@@ -249,22 +249,80 @@ def expectation_vjp(
         G = np.asarray(cotangent_fn(E, slice(start, stop)), dtype=float)
         if G.shape != E.shape:
             raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {E.shape}")
-        _backward(tape, psi, paulis, G, Xc, weights, grad)
+        lam = np.zeros_like(psi)
+        for k, label in enumerate(paulis):
+            if np.any(G[:, k]):
+                lam += G[:, k, None] * apply_pauli(psi, label)
+        _backward(tape, psi, lam, Xc, weights, grad)
     return values, grad[: weights.shape[0]]
 
 
-def _backward(tape: _Tape, psi, paulis, G, X, weights, grad) -> None:
+def probability_vjp(
+    circuit: Circuit, X, weights, cotangent_fn, *, max_memory_mb: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Born probabilities and the gradient of a loss through them, by the adjoint method.
+
+    The probability of basis state ``b`` is the expectation of the projector ``|b><b|``, so
+    ``lambda = G * psi`` elementwise (``G = dL/dP``) and the backward sweep is that of
+    :func:`expectation_vjp`.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Circuit with trainable weights.
+    X : array-like of shape (n_samples, n_features) or None
+        Data features (None: one run).
+    weights : array-like of shape (n_weights,)
+        Trainable weights.
+    cotangent_fn : callable
+        ``cotangent_fn(P, rows) -> G``: ``dL/dP`` for the probabilities ``P`` of shape
+        ``(n_rows, 2**n_qubits)`` of the samples ``rows``.
+    max_memory_mb : float, optional
+        Memory budget.
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, 2**n_qubits)
+    gradient : ndarray of shape (n_weights,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import Circuit, weight
+    >>> from skqml.simulator import probability_vjp
+    >>> c = Circuit(1).ry(weight(0), 0)  # p(1) = sin(theta / 2)^2
+    >>> P, g = probability_vjp(c, None, [0.3], lambda P, rows: np.array([[0.0, 1.0]]))
+    >>> np.allclose(g, 0.5 * np.sin(0.3))
+    True
+    """
+    X, weights = check_inputs(circuit, X, weights)
+    if weights is None:
+        weights = np.zeros(0)
+    n_samples = 1 if X is None else X.shape[0]
+    tape = _tape(circuit)
+    chunk = max_batch_size(circuit.n_qubits, max_memory_mb, copies=7)
+    probs = np.empty((n_samples, 2**circuit.n_qubits))
+    grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        Xc = None if X is None else X[start:stop]
+        psi = simulate(circuit, Xc, weights, max_memory_mb=max_memory_mb)
+        P = psi.real**2 + psi.imag**2
+        probs[start:stop] = P
+        G = np.asarray(cotangent_fn(P, slice(start, stop)), dtype=float)
+        if G.shape != P.shape:
+            raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {P.shape}")
+        _backward(tape, psi, G * psi, Xc, weights, grad)
+    return probs, grad[: weights.shape[0]]
+
+
+def _backward(tape: _Tape, psi, lam, X, weights, grad) -> None:
+    """The backward sweep from ``psi`` and ``lambda = dL/d<psi| ...`` at the circuit's end."""
     batch = psi.shape[0]
     if tape.first_trainable_segment is None:
         return
     # psi and lambda side by side: every segment is undone on both in one plan run.
-    both = np.empty((2 * batch, psi.shape[1]), dtype=complex)
-    both[:batch] = psi
-    lam = both[batch:]
-    lam[...] = 0.0
-    for k, label in enumerate(paulis):
-        if np.any(G[:, k]):
-            lam += G[:, k, None] * apply_pauli(psi, label)
+    both = np.concatenate([psi, lam])
     X2 = None if X is None else np.concatenate([X, X])
     for s in range(len(tape.segments) - 1, tape.first_trainable_segment - 1, -1):
         seg = tape.segments[s]
