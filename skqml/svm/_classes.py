@@ -195,7 +195,8 @@ class QSVC(ClassifierMixin, _QuantumSVM):
     calibrated_ : CalibratedClassifierCV
         Probability calibration (only with ``probability=True``).
     support_embedding_ : ndarray
-        Quantum representation (states or Bloch vectors) of the support vectors.
+        Quantum representation of the support vectors: states or Bloch vectors on exact
+        backends, the (scaled) features on sampling backends.
     n_features_in_ : int
         Number of features seen in fit.
 
