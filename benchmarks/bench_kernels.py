@@ -22,9 +22,6 @@ sizes exceeds 120 s. Runs under 1 s are timed best of 3 (``time.perf_counter``).
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable
@@ -34,10 +31,11 @@ from pathlib import Path
 import numpy as np
 
 try:
-    import skqml
+    import skqml  # noqa: F401  (the import checks that skqml is importable)
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import skqml
+
+from _common import environment, has, timed
 
 from skqml.circuits import ZZFeatureMap
 from skqml.kernels import FidelityQuantumKernel
@@ -78,7 +76,7 @@ def naive_gram(X: np.ndarray, n_states: int | None = None) -> np.ndarray:
 
 
 def qiskit_gram_factory() -> Callable[[np.ndarray], np.ndarray] | None:
-    if not (_has("qiskit") and _has("qiskit_machine_learning")):
+    if not (has("qiskit") and has("qiskit_machine_learning")):
         return None
     from qiskit.circuit.library import zz_feature_map
     from qiskit_machine_learning.kernels import FidelityStatevectorKernel
@@ -91,7 +89,7 @@ def qiskit_gram_factory() -> Callable[[np.ndarray], np.ndarray] | None:
 
 
 def pennylane_gram_factory() -> Callable[[np.ndarray], np.ndarray] | None:
-    if not _has("pennylane"):
+    if not has("pennylane"):
         return None
     import pennylane as qml
 
@@ -121,22 +119,7 @@ def pennylane_gram_factory() -> Callable[[np.ndarray], np.ndarray] | None:
     return gram
 
 
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 # -- timing ------------------------------------------------------------------------------------
-def timed(fn: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
-    """Seconds of one call, best of 3 when a call takes under 1 s."""
-    start = time.perf_counter()
-    result = fn()
-    best = time.perf_counter() - start
-    if best < 1.0:
-        for _ in range(2):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def extrapolate(history: list[tuple[int, float]], N: int) -> float | None:
@@ -151,34 +134,6 @@ def extrapolate(history: list[tuple[int, float]], N: int) -> float | None:
     else:
         exponent = 2.0  # the Gram matrix part grows as N^2: assume the worst
     return t1 * (N / n1) ** exponent
-
-
-def environment() -> list[str]:
-    import scipy
-    from threadpoolctl import threadpool_info
-
-    lines = [
-        f"- Python {platform.python_version()}, {platform.platform()}",
-        f"- CPU count (os.cpu_count): {os.cpu_count()}",
-        f"- numpy {np.__version__}, scipy {scipy.__version__}, skqml {skqml.__version__}",
-    ]
-    for mod in ("qiskit", "qiskit_machine_learning", "pennylane"):
-        if _has(mod):
-            version = getattr(__import__(mod), "__version__", "?")
-            lines.append(f"- {mod} {version}")
-    for pool in threadpool_info():
-        lines.append(
-            f"- thread pool: {pool.get('internal_api')} {pool.get('version')} "
-            f"({pool.get('user_api')}, {pool.get('threading_layer', '')}), "
-            f"num_threads={pool.get('num_threads')}, {Path(pool.get('filepath', '')).name}"
-        )
-    env = [
-        f"{k}={os.environ[k]}"
-        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-        if k in os.environ
-    ]
-    lines.append(f"- thread environment variables: {', '.join(env) or 'none set'}")
-    return lines
 
 
 # -- driver ------------------------------------------------------------------------------------
@@ -311,7 +266,7 @@ def render(rows, peer_names, checks, smallest, quick) -> str:
             "",
             "## Environment",
             "",
-            *environment(),
+            *environment(("qiskit", "qiskit_machine_learning", "pennylane")),
             "",
             "Default thread settings were used for every implementation (no threadpoolctl",
             "limits). Timings are for a shared 2-core machine and vary by a few tens of percent",

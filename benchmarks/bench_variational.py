@@ -50,9 +50,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import importlib.util
-import os
-import platform
 import pstats
 import sys
 import time
@@ -63,11 +60,11 @@ from pathlib import Path
 import numpy as np
 
 try:
-    import skqml
+    import skqml  # noqa: F401  (the import checks that skqml is importable)
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import skqml
 
+from _common import environment, has, timed
 from threadpoolctl import threadpool_limits
 
 from skqml.circuits import AngleEmbedding, Circuit, HardwareEfficient
@@ -134,7 +131,7 @@ _APPLY_OPERATION = "pennylane.devices.qubit.apply_operation"
 
 def needs_einsum_workaround(n: int) -> bool:
     """Whether ``default.qubit`` would take its broken broadcast ``tensordot`` path on n wires."""
-    if not _has("pennylane"):
+    if not has("pennylane"):
         return False
     import pennylane  # noqa: F401 - loads the module below
 
@@ -193,12 +190,8 @@ def _pennylane_factory(
     return factory
 
 
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def _has_lightning() -> bool:
-    if not (_has("pennylane") and _has("pennylane_lightning")):
+    if not (has("pennylane") and has("pennylane_lightning")):
         return False
     import pennylane as qml
 
@@ -220,7 +213,7 @@ def peer_factories(lightning_threads: int | None = 1) -> dict[str, Callable[[Pro
         )
     else:
         print("pennylane-lightning: not installed, skipped", flush=True)
-    if _has("pennylane"):
+    if has("pennylane"):
         peers["default.qubit backprop"] = _pennylane_factory(
             "default.qubit", diff_method="backprop"
         )
@@ -230,51 +223,6 @@ def peer_factories(lightning_threads: int | None = 1) -> dict[str, Callable[[Pro
 
 
 # -- timing ------------------------------------------------------------------------------------
-def timed(fn: LossGrad) -> tuple[float, tuple[float, np.ndarray]]:
-    """Seconds of one call, best of 3 when a call takes under 1 s."""
-    start = time.perf_counter()
-    result = fn()
-    best = time.perf_counter() - start
-    if best < 1.0:
-        for _ in range(2):
-            start = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def environment() -> list[str]:
-    import scipy
-    from threadpoolctl import threadpool_info
-
-    lines = [
-        f"- Python {platform.python_version()}, {platform.platform()}",
-        f"- CPU count (os.cpu_count): {os.cpu_count()}; load average at the end of the run "
-        f"(1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
-        f"- numpy {np.__version__}, scipy {scipy.__version__}, skqml {skqml.__version__}",
-    ]
-    for mod in ("pennylane", "pennylane_lightning", "autograd"):
-        if _has(mod):
-            try:
-                from importlib.metadata import version
-
-                ver = version(mod.replace("_", "-"))
-            except Exception:
-                ver = getattr(__import__(mod), "__version__", "?")
-            lines.append(f"- {mod} {ver}")
-    for pool in threadpool_info():
-        lines.append(
-            f"- thread pool: {pool.get('internal_api')} {pool.get('version')} "
-            f"({pool.get('user_api')}, {pool.get('threading_layer', '')}), "
-            f"num_threads={pool.get('num_threads')}, {Path(pool.get('filepath', '')).name}"
-        )
-    env = [
-        f"{k}={os.environ[k]}"
-        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-        if k in os.environ
-    ]
-    lines.append(f"- thread environment variables: {', '.join(env) or 'none set'}")
-    return lines
 
 
 def profile(n: int, top: int = 25) -> None:
@@ -462,7 +410,7 @@ def render(rows, peer_names, checks, n0, quick, lightning_threads) -> str:
             *footnote,
             "## Environment",
             "",
-            *environment(),
+            *environment(("pennylane", "pennylane_lightning", "autograd")),
             "",
             "skqml and `default.qubit` ran with the default thread settings (OpenBLAS: 2",
             "threads). `lightning.qubit` ran with its OpenMP pool limited to "
