@@ -1,0 +1,230 @@
+"""BornMachine: exact probabilities, MMD and gradients against independent references."""
+
+import pickle
+import time
+import warnings
+from itertools import product
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.exceptions import ConvergenceWarning
+
+from skqml.backends import ShotsBackend
+from skqml.boltzmann import BornMachine
+from skqml.boltzmann._born import mmd_kernel_apply
+from skqml.circuits import HardwareEfficient, StronglyEntanglingLayers
+from skqml.datasets import bars_and_stripes_patterns
+from skqml.simulator import SimulationMemoryError, simulate
+
+SIGMAS = (0.5, 1.0, 2.0, 4.0)
+
+
+def _states(n):
+    """All n-bit rows, row i the bits of i with column j = bit j (little-endian)."""
+    return (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+
+
+def _dense_kernel(n, sigmas=SIGMAS):
+    states = _states(n)
+    hamming = (states[:, None, :] != states[None, :, :]).sum(-1)
+    return np.mean([np.exp(-hamming / (2 * s)) for s in sigmas], axis=0)
+
+
+def _brute_mmd(p, q, n, sigmas=SIGMAS):
+    """The double sum over pairs of bit strings, written out."""
+    states = _states(n)
+    total = 0.0
+    for i, j in product(range(2**n), repeat=2):
+        d2 = np.sum((states[i] - states[j]) ** 2)
+        k = np.mean([np.exp(-d2 / (2 * s)) for s in sigmas])
+        total += (p[i] - q[i]) * k * (p[j] - q[j])
+    return total
+
+
+def _fitted(X, **kw):
+    kw.setdefault("random_state", 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return BornMachine(**kw).fit(X)
+
+
+@pytest.fixture(scope="module")
+def small():
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(30, 4))
+    return X, _fitted(X, ansatz=StronglyEntanglingLayers(n_layers=2), max_iter=5)
+
+
+def _target(X):
+    n = X.shape[1]
+    idx = X @ (1 << np.arange(n))
+    return np.bincount(idx, minlength=2**n) / len(X)
+
+
+def test_kernel_apply_matches_dense_kernel():
+    rng = np.random.RandomState(1)
+    for n in (1, 3, 5):
+        v = rng.normal(size=(2, 2**n))
+        np.testing.assert_allclose(
+            mmd_kernel_apply(v, n, SIGMAS), v @ _dense_kernel(n), atol=1e-13
+        )
+
+
+def test_probabilities_are_born_rule(small):
+    _, born = small
+    p = born.probabilities_
+    assert p.shape == (16,)
+    assert abs(p.sum() - 1) < 1e-12
+    psi = simulate(born.circuit_, None, born.weights_)[0]
+    np.testing.assert_allclose(p, np.abs(psi) ** 2, atol=1e-14)
+    # Bit j of a row is qubit j: score_samples reads p at index sum_j x_j 2**j.
+    states = _states(4)
+    np.testing.assert_allclose(np.exp(born.score_samples(states)), p, rtol=1e-12)
+    assert abs(born.score(states) - np.log(p).mean()) < 1e-12
+
+
+def test_bit_order_little_endian():
+    # A product ansatz (no CNOT) learns a point mass: data row [1, 0, 0] is basis state 1.
+    ansatz = HardwareEfficient(n_layers=1, entanglement=[])
+    born = _fitted(np.array([[1, 0, 0]] * 4), ansatz=ansatz, max_iter=50)
+    assert born.probabilities_[1] > 0.99
+    assert born.sample(5, random_state=0).tolist() == [[1, 0, 0]] * 5
+
+
+def test_mmd_equals_brute_force_double_sum(small):
+    X, born = small
+    q = _target(X)
+    fun = born._objective(born.circuit_, q, np.array(SIGMAS), 4)
+    loss, _ = fun(born.weights_)
+    assert abs(loss - _brute_mmd(born.probabilities_, q, 4)) < 1e-12
+    assert abs(born.loss_curve_[-1] - loss) < 1e-12  # the curve records the MMD itself
+
+
+def test_gradient_matches_finite_differences(small):
+    X, born = small
+    fun = born._objective(born.circuit_, _target(X), np.array(SIGMAS), 4)
+    theta = np.random.RandomState(3).uniform(-np.pi, np.pi, born.weights_.size)
+    _, grad = fun(theta)
+    h = 1e-5
+    fd = np.empty_like(theta)
+    for k in range(theta.size):
+        e = np.zeros_like(theta)
+        e[k] = h
+        fd[k] = (fun(theta + e)[0] - fun(theta - e)[0]) / (2 * h)
+    assert np.linalg.norm(grad - fd) / np.linalg.norm(fd) < 1e-6
+
+
+def _valid_mass(born, patterns):
+    return born.probabilities_[patterns @ (1 << np.arange(patterns.shape[1]))].sum()
+
+
+def test_learns_2x2_bars_and_stripes():
+    # The CI-sized version of the 3 x 3 experiment (examples/, docs/boltzmann.md).
+    X = bars_and_stripes_patterns(2, 2)
+    born = _fitted(X, ansatz=HardwareEfficient(n_layers=3), max_iter=300)
+    assert born.loss_curve_[-1] < 1e-6
+    assert _valid_mass(born, X) >= 0.99
+    np.testing.assert_allclose(np.exp(born.score_samples(X)), 1 / 6, atol=0.01)
+
+
+def test_samples_pass_chi_square(small):
+    _, born = small
+    samples = born.sample(20000, random_state=0)
+    counts = np.bincount(samples @ (1 << np.arange(4)), minlength=16)
+    expected = 20000 * born.probabilities_
+    _, pvalue = stats.chisquare(counts, expected)
+    assert pvalue > 1e-3
+    assert born.sample(0).shape == (0, 4)
+    assert set(np.unique(samples)) <= {0, 1}
+
+
+def test_reproducible_and_picklable(small):
+    X, born = small
+    again = _fitted(X, ansatz=StronglyEntanglingLayers(n_layers=2), max_iter=5)
+    np.testing.assert_array_equal(born.weights_, again.weights_)
+    np.testing.assert_array_equal(
+        born.sample(50, random_state=4), again.sample(50, random_state=4)
+    )
+    other = _fitted(X, ansatz=StronglyEntanglingLayers(n_layers=2), max_iter=5, random_state=1)
+    assert not np.allclose(born.weights_, other.weights_)
+    loaded = pickle.loads(pickle.dumps(born))
+    np.testing.assert_array_equal(loaded.score_samples(X), born.score_samples(X))
+    np.testing.assert_array_equal(loaded.probabilities_, born.probabilities_)
+
+
+def test_default_ansatz_and_fitted_attributes():
+    X = bars_and_stripes_patterns(2, 2)
+    born = _fitted(X, max_iter=2)
+    assert born.n_qubits_ == born.n_features_in_ == 4
+    assert born.weights_.shape == (
+        HardwareEfficient(n_layers=8, entanglement="linear").n_weights(4),
+    )
+    assert born.n_iter_ == len(born.loss_curve_) <= 2
+    assert born.backend_.exact
+
+
+def test_convergence_warning():
+    X = bars_and_stripes_patterns(2, 2)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        BornMachine(HardwareEfficient(n_layers=2), max_iter=1, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([[0, 1], [2, 0]], "only 0 and 1"),
+        ([[0, 0.5], [1, 0]], "only 0 and 1"),
+        ([[0, np.nan], [1, 0]], "NaN"),
+    ],
+)
+def test_bad_data(X, match):
+    with pytest.raises(ValueError, match=match):
+        BornMachine().fit(X)
+
+
+def test_bad_parameters_and_inputs(small):
+    X, born = small
+    with pytest.raises(ValueError, match="kernel_bandwidths"):
+        BornMachine(kernel_bandwidths=(1.0, -1.0)).fit(X)
+    with pytest.raises(ValueError, match="kernel_bandwidths"):
+        BornMachine(kernel_bandwidths=()).fit(X)
+    with pytest.raises(ValueError, match="optimizer"):
+        BornMachine(optimizer="sgd").fit(X)
+    with pytest.raises(ValueError, match="features"):
+        born.score_samples(X[:, :3])
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        born.score_samples(X + 1)
+    with pytest.raises(ValueError, match="n_samples"):
+        born.sample(-1)
+
+
+def test_memory_guard_is_instant():
+    X = np.zeros((2, 40), dtype=int)
+    start = time.perf_counter()
+    with pytest.raises(SimulationMemoryError, match="40 qubits"):
+        BornMachine(max_memory_mb=1024).fit(X)
+    with pytest.raises(SimulationMemoryError):
+        BornMachine(max_memory_mb=0.01).fit(X[:, :10])
+    assert time.perf_counter() - start < 1.0
+
+
+def test_shots_backend_trains_and_is_reproducible():
+    X = np.array([[0, 0, 0], [1, 1, 1]] * 4)
+    kw = dict(
+        ansatz=HardwareEfficient(n_layers=1),
+        backend=ShotsBackend(shots=2000, seed=0),
+        optimizer="adam",
+        learning_rate=0.1,
+        max_iter=40,
+    )
+    born = _fitted(X, **kw)
+    again = _fitted(X, **kw)
+    assert not born.backend_.exact
+    assert born.loss_curve_[-1] < 0.5 * born.loss_curve_[0]
+    np.testing.assert_array_equal(born.weights_, again.weights_)
+    assert born.loss_curve_ == again.loss_curve_
+    # probabilities_ is the backend's exact outcome distribution (no shot noise).
+    np.testing.assert_allclose(
+        born.probabilities_, born.backend_.distribution(born.circuit_, None, born.weights_)[0]
+    )
