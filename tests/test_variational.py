@@ -274,11 +274,48 @@ def test_data_reuploading_uses_a_third_of_the_features_as_qubits(n_features):
 def test_custom_observables_with_x_and_y():
     X, y = binary_data()
     clf = small_vqc(observables=["XI", "iz", "YY"], max_iter=3).fit(X, y)
-    assert clf.observables_ == ["XI", "IZ", "YY"]
+    assert clf.observables_ == [{"XI": 1.0}, {"IZ": 1.0}, {"YY": 1.0}]
     assert clf.readout_weights_.shape == (3, 1)
-    E = expectations(clf.circuit_, clf.observables_, X, clf.weights_)
+    E = expectations(clf.circuit_, ["XI", "IZ", "YY"], X, clf.weights_)
     logits = E @ clf.readout_weights_ + clf.readout_bias_
     np.testing.assert_allclose(clf.decision_function(X), logits[:, 0], rtol=1e-12)
+
+
+def test_pauli_sum_observables():
+    # <O> of a Pauli sum is the same linear combination of the strings' expectation values.
+    X, y = binary_data()
+    sums = [{"ZZ": 0.5, "XI": -2.0, "zz": 0.25}, "IZ"]
+    clf = small_vqc(observables=sums, max_iter=3).fit(X, y)
+    assert clf.observables_ == [{"ZZ": 0.75, "XI": -2.0}, {"IZ": 1.0}]
+    E = expectations(clf.circuit_, ["ZZ", "XI", "IZ"], X, clf.weights_)
+    O = np.column_stack([0.75 * E[:, 0] - 2.0 * E[:, 1], E[:, 2]])
+    logits = O @ clf.readout_weights_ + clf.readout_bias_
+    np.testing.assert_allclose(clf.decision_function(X), logits[:, 0], rtol=1e-12)
+
+
+def test_pauli_sum_gradient_matches_finite_differences():
+    X, y = binary_data()
+    clf = small_vqc(observables=[{"ZZ": 0.5, "XY": 1.5}], max_iter=1).fit(X, y)
+    clf._X_train, clf._Y_train = X, clf._encode(y)
+    rows = np.arange(X.shape[0])
+    params = clf.params_ + 0.1
+    _, grad = clf._loss_grad(params, rows)
+    eps = 1e-6
+    fd = [
+        (clf._loss_grad(params + eps * e, rows)[0] - clf._loss_grad(params - eps * e, rows)[0])
+        / (2 * eps)
+        for e in np.eye(params.size)
+    ]
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "observables", [[{"ZZ": "a"}], [{"ZQ": 1.0}], [{}], [{"ZZ": float("nan")}], []]
+)
+def test_bad_pauli_sums(observables):
+    X, y = binary_data()
+    with pytest.raises(ValueError, match=r"observable|coefficient|Pauli"):
+        small_vqc(observables=observables, max_iter=1).fit(X, y)
 
 
 def test_alpha_shrinks_the_parameters():

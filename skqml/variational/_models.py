@@ -32,23 +32,42 @@ from ._optimizers import History, adam, lbfgs, spsa
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
 
 
-def _check_labels(observables, n_qubits: int) -> list[str]:
+def _check_label(label, n_qubits: int) -> str:
+    if not isinstance(label, str) or len(label) != n_qubits or set(label.upper()) - set("IXYZ"):
+        raise ValueError(
+            f"observable {label!r} must be a Pauli string of {n_qubits} characters from "
+            "I, X, Y, Z (rightmost on qubit 0)"
+        )
+    return label.upper()
+
+
+def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str], np.ndarray]:
+    """Observables as Pauli sums, the distinct Pauli strings, and the coefficient matrix.
+
+    Each observable is a Pauli string or a Pauli sum ``{label: coefficient}``. Returns the
+    sums (``[{label: coeff}]``), the distinct labels ``L`` and ``C`` of shape
+    ``(n_observables, len(L))`` with ``<O_k> = sum_l C[k, l] <P_l>``.
+    """
     if observables is None:
-        return ["I" * (n_qubits - 1 - q) + "Z" + "I" * q for q in range(n_qubits)]
-    labels = [observables] if isinstance(observables, str) else list(observables)
-    if not labels:
-        raise ValueError("observables must name at least one Pauli string")
-    for label in labels:
-        if (
-            not isinstance(label, str)
-            or len(label) != n_qubits
-            or set(label.upper()) - set("IXYZ")
-        ):
-            raise ValueError(
-                f"observable {label!r} must be a Pauli string of {n_qubits} characters from "
-                "I, X, Y, Z (rightmost on qubit 0)"
-            )
-    return [label.upper() for label in labels]
+        observables = ["I" * (n_qubits - 1 - q) + "Z" + "I" * q for q in range(n_qubits)]
+    items = [observables] if isinstance(observables, str | dict) else list(observables)
+    if not items:
+        raise ValueError("observables must name at least one Pauli string or Pauli sum")
+    sums: list[dict] = []
+    for item in items:
+        terms = item if isinstance(item, dict) else {item: 1.0}
+        if not terms:
+            raise ValueError("a Pauli sum needs at least one term")
+        total: dict[str, float] = {}
+        for label, coeff in terms.items():
+            if isinstance(coeff, bool) or not isinstance(coeff, Real) or not np.isfinite(coeff):
+                raise ValueError(f"coefficient of {label!r} must be a finite real number")
+            key = _check_label(label, n_qubits)
+            total[key] = total.get(key, 0.0) + float(coeff)
+        sums.append(total)
+    labels = sorted({label for total in sums for label in total})
+    C = np.array([[total.get(label, 0.0) for label in labels] for total in sums])
+    return sums, labels, C
 
 
 class _VariationalModel(BaseEstimator):
@@ -137,11 +156,13 @@ class _VariationalModel(BaseEstimator):
 
     # -- evaluation ---------------------------------------------------------------------------
     def _expectations(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Expectation values of the observables (Pauli sums), shape (n_samples, K)."""
+        return self._pauli_expectations(self.circuit_, X, theta) @ self._coefficients.T
+
+    def _pauli_expectations(self, circuit, X, theta) -> np.ndarray:
         if self.backend_.exact:
-            return expectations(
-                self.circuit_, self.observables_, X, theta, max_memory_mb=self.max_memory_mb
-            )
-        return self.backend_.expectations(self.circuit_, self.observables_, X, theta)
+            return expectations(circuit, self._labels, X, theta, max_memory_mb=self.max_memory_mb)
+        return self.backend_.expectations(circuit, self._labels, X, theta)
 
     def _raw_outputs(self, X: np.ndarray) -> np.ndarray:
         check_is_fitted(self)
@@ -154,30 +175,27 @@ class _VariationalModel(BaseEstimator):
         X, Y = self._X_train[rows], self._Y_train[rows]
         stash = {}
 
-        def cotangent(E, sl):
+        C = self._coefficients
+
+        def cotangent(E_paulis, sl):
+            E = E_paulis @ C.T
             logits = E @ W + b
             loss, d_out = self._output_loss(logits, Y[sl])
             stash.setdefault("loss", 0.0)
             stash["loss"] += loss
             stash["gW"] = stash.get("gW", 0.0) + E.T @ d_out
             stash["gb"] = stash.get("gb", 0.0) + d_out.sum(axis=0)
-            return d_out @ W.T
+            return (d_out @ W.T) @ C  # dL/d<P_l> through <O_k> = sum_l C[k, l] <P_l>
 
         if self.backend_.exact:
             _, g_theta = expectation_vjp(
-                self.circuit_,
-                self.observables_,
-                X,
-                theta,
-                cotangent,
-                max_memory_mb=self.max_memory_mb,
+                self.circuit_, self._labels, X, theta, cotangent, max_memory_mb=self.max_memory_mb
             )
         else:
-            E = self.backend_.expectations(self.circuit_, self.observables_, X, theta)
-            G = cotangent(E, slice(None))
+            G = cotangent(self._pauli_expectations(self.circuit_, X, theta), slice(None))
 
             def run(circuit):
-                return self.backend_.expectations(circuit, self.observables_, X, theta)
+                return self._pauli_expectations(circuit, X, theta)
 
             g_theta = parameter_shift_vjp(run, self.circuit_, X, theta, G)
         n = len(rows)
@@ -206,7 +224,9 @@ class _VariationalModel(BaseEstimator):
             self.backend_ = resolve_backend(self.backend)
             self.circuit_, theta0 = self._build(X.shape[1], rng)
             self.n_qubits_ = self.circuit_.n_qubits
-            self.observables_ = _check_labels(self.observables, self.n_qubits_)
+            self.observables_, self._labels, self._coefficients = _check_observables(
+                self.observables, self.n_qubits_
+            )
             self._n_circuit_weights = theta0.shape[0]
             k = len(self.observables_)
             W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, self._n_outputs))
@@ -294,8 +314,9 @@ _COMMON_DOC = """
         Data encoding; ``None`` means ``AngleEmbedding()`` (one qubit per feature, RY).
     ansatz : Ansatz, default=None
         Trainable circuit after the encoding; ``None`` means ``RealAmplitudes(reps=2)``.
-    observables : list of str, default=None
-        Pauli strings (Qiskit labels) whose expectation values feed the read-out; ``None``
+    observables : list of str or dict, default=None
+        Observables whose expectation values feed the read-out: Pauli strings (Qiskit labels,
+        rightmost character on qubit 0) or Pauli sums ``{label: coefficient}``; ``None``
         means Z on every qubit.
     backend : str or Backend, default="statevector"
         Where the circuits run. Exact backends train with adjoint gradients, others with
@@ -341,8 +362,8 @@ _FITTED_DOC = """
         Feature map followed by the ansatz.
     n_qubits_ : int
         Number of qubits.
-    observables_ : list of str
-        The observables read out.
+    observables_ : list of dict
+        The observables read out, as Pauli sums ``{label: coefficient}``.
     backend_ : Backend
         The resolved backend.
     loss_curve_ : list of float
