@@ -20,11 +20,12 @@ from skqml.circuits import (
     FeatureMap,
     HardwareEfficient,
     RealAmplitudes,
+    ZZFeatureMap,
     feature,
     weight,
 )
 from skqml.datasets import make_linearly_separable
-from skqml.simulator import expectations
+from skqml.simulator import expectations, simulate
 from skqml.variational import VQC, VQR, DataReuploadingClassifier
 
 # Many fits below stop at max_iter on purpose; the warning itself is tested on its own.
@@ -523,3 +524,46 @@ def test_linearly_separable_benchmark_accuracy():
         random_state=0,
     ).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.9
+
+
+def test_input_scaling_starts_as_the_plain_model_and_trains_its_factors():
+    X, y = binary_data()
+    plain = small_vqc(max_iter=1).fit(X, y)
+    scaled = small_vqc(max_iter=1, input_scaling=True)
+    scaled.fit(X, y)
+    n_scale = X.shape[1]
+    assert scaled.weights_.shape[0] == plain.weights_.shape[0] + n_scale
+    # With every scaling factor at 1 the circuit equals the unscaled one.
+    theta = np.concatenate([plain.weights_, np.ones(n_scale)])
+    np.testing.assert_allclose(
+        simulate(scaled.circuit_, X, theta),
+        simulate(plain.circuit_, X, plain.weights_),
+        atol=1e-12,
+    )
+    # The factors are trained: their gradient matches finite differences and they move.
+    scaled._X_train, scaled._Y_train = X, scaled._encode(y)
+    rows = np.arange(X.shape[0])
+    params = scaled.params_ + 0.05
+    _, grad = scaled._loss_grad(params, rows)
+    eps = 1e-6
+    fd = [
+        (
+            scaled._loss_grad(params + eps * e, rows)[0]
+            - scaled._loss_grad(params - eps * e, rows)[0]
+        )
+        / (2 * eps)
+        for e in np.eye(params.size)
+    ]
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
+    longer = small_vqc(max_iter=30, input_scaling=True, optimizer="lbfgs").fit(X, y)
+    assert not np.allclose(longer.weights_[-n_scale:], 1.0)
+
+
+def test_input_scaling_of_an_expanded_feature_map():
+    # ZZ-map angles (pi - x_i)(pi - x_j) become (pi - s_i x_i)(pi - s_j x_j), exactly.
+    circuit = ZZFeatureMap(reps=1).build(2).with_input_scaling(offset=0)
+    X = np.array([[0.3, 1.1]])
+    s = np.array([2.0, 0.5])
+    np.testing.assert_allclose(
+        simulate(circuit, X, s), simulate(ZZFeatureMap(reps=1).build(2), X * s), atol=1e-12
+    )

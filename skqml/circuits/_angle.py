@@ -163,6 +163,29 @@ class Angle:
             out += _term_value(t, X, theta)
         return out
 
+    def with_scaled_features(self, scale_weights: dict[int, int]) -> Angle:
+        """This angle with each feature ``x[i]`` replaced by ``theta[scale_weights[i]] * x[i]``.
+
+        Trainable input scaling: affine factors ``o + s x`` become ``o + s theta x``, expanded
+        into product terms (exact, no approximation).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skqml.circuits import feature
+        >>> a = (np.pi - feature(0)).with_scaled_features({0: 3})
+        >>> a.evaluate(np.array([[1.0]]), np.array([0, 0, 0, 2.0]))  # pi - 2 * 1
+        array([1.14159265])
+        """
+        out = Angle()
+        for t in self._terms:
+            term = Angle((Term(t.coeff, (), t.weights),))
+            for i, offset, scale in t.factors:
+                scaled = Angle((Term(scale, ((i, 0.0, 1.0),), (int(scale_weights[i]),)),))
+                term = term * (scaled + offset if offset else scaled)
+            out = out + term
+        return out
+
     def weight_gradient(
         self, X: np.ndarray | None, theta: np.ndarray, n_weights: int
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -172,6 +172,22 @@ class Circuit:
 
     __add__ = compose
 
+    def with_input_scaling(self, offset: int) -> Circuit:
+        """The circuit with every feature ``x[i]`` scaled by a new weight ``theta[offset + i]``.
+
+        Used for trainable input scaling; with those weights at 1 the circuit is unchanged.
+        """
+        mapping = {i: offset + i for i in range(self.n_features)}
+        return Circuit(
+            self._n_qubits,
+            (
+                Operation(
+                    op.name, op.qubits, tuple(p.with_scaled_features(mapping) for p in op.params)
+                )
+                for op in self._ops
+            ),
+        )
+
     def inverse(self) -> Circuit:
         """The adjoint circuit (gates reversed and inverted)."""
         from ._inverse import inverse_operation

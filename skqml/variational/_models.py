@@ -76,7 +76,8 @@ class _VariationalModel(BaseEstimator):
     _parameter_constraints: dict = {
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "ansatz": [None, HasMethods(["build", "n_weights", "initial_weights"])],
-        "observables": [None, str, list, tuple],
+        "observables": [None, str, list, tuple, dict],
+        "input_scaling": ["boolean"],
         "backend": [str, Backend],
         "optimizer": [StrOptions({"adam", "lbfgs", "spsa"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -99,6 +100,7 @@ class _VariationalModel(BaseEstimator):
         ansatz=None,
         *,
         observables=None,
+        input_scaling: bool = False,
         backend="statevector",
         optimizer: str = "adam",
         learning_rate: float = 0.05,
@@ -117,6 +119,7 @@ class _VariationalModel(BaseEstimator):
         self.feature_map = feature_map
         self.ansatz = ansatz
         self.observables = observables
+        self.input_scaling = input_scaling
         self.backend = backend
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -140,8 +143,12 @@ class _VariationalModel(BaseEstimator):
         if encoding.n_weights:
             raise ValueError("the feature map must not have trainable weights; use the ansatz")
         n_qubits = encoding.n_qubits
-        circuit = encoding.compose(ansatz.build(n_qubits))
-        return circuit, np.asarray(ansatz.initial_weights(n_qubits, rng), dtype=float)
+        theta0 = np.asarray(ansatz.initial_weights(n_qubits, rng), dtype=float)
+        if self.input_scaling:
+            # One trainable factor per feature, after the ansatz weights, starting at 1.
+            encoding = encoding.with_input_scaling(offset=theta0.shape[0])
+            theta0 = np.concatenate([theta0, np.ones(n_features)])
+        return encoding.compose(ansatz.build(n_qubits)), theta0
 
     # -- parameters ---------------------------------------------------------------------------
     def _split(self, params: np.ndarray):
@@ -318,6 +325,10 @@ _COMMON_DOC = """
         Observables whose expectation values feed the read-out: Pauli strings (Qiskit labels,
         rightmost character on qubit 0) or Pauli sums ``{label: coefficient}``; ``None``
         means Z on every qubit.
+    input_scaling : bool, default=False
+        Trainable input scaling: every feature ``x_i`` enters the feature map as
+        ``s_i * x_i`` with a trainable ``s_i`` (initialised to 1, stored at the end of
+        ``weights_``), as in data re-uploading models.
     backend : str or Backend, default="statevector"
         Where the circuits run. Exact backends train with adjoint gradients, others with
         parameter shift (or SPSA).
@@ -619,7 +630,7 @@ backend_, loss_curve_, best_loss_, n_iter_, n_features_in_
         **{
             k: v
             for k, v in _VariationalModel._parameter_constraints.items()
-            if k not in ("feature_map", "ansatz")
+            if k not in ("feature_map", "ansatz", "input_scaling")
         },
         "n_layers": [Interval(Integral, 0, None, closed="left")],
     }
