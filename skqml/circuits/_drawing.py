@@ -21,8 +21,6 @@ def _labels(op: Operation) -> dict[int, str]:
         labels = {q: "●" for q in op.qubits[: spec.n_controls]}
         labels.update({q: target for q in op.qubits[spec.n_controls :]})
         return labels
-    if op.name == "cp" or op.name == "crz":  # pragma: no cover - handled above via n_controls
-        pass
     head = f"{name}({args})" if args else name
     if len(op.qubits) == 1:
         return {op.qubits[0]: head}

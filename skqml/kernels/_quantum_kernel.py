@@ -20,7 +20,7 @@ from sklearn.utils import check_array
 from ..backends import resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
-from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
+from ..simulator._memory import SimulationMemoryError, check_states_fit, resolve_max_memory_mb
 from ._gram import block_slices, fidelity_block, gram_matrix
 from ._overlap import overlap_gram, project_psd
 
@@ -159,8 +159,9 @@ class QuantumKernel(Kernel):
         return K
 
     def diag(self, X) -> np.ndarray:
-        """Diagonal of ``K(X, X)``."""
-        return np.einsum("ii->i", self(X)).copy()
+        """Diagonal of ``K(X, X)``: ones (normalised states, and an RBF at distance 0)."""
+        X = check_array(X, dtype=np.float64, input_name="X")
+        return np.ones(X.shape[0])
 
 
 def _same_param(a, b) -> bool:
@@ -181,15 +182,7 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
 
     if X.shape[0] <= 256:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
-    total_mb = X.shape[0] * state_bytes(circuit.n_qubits) / 1024**2
-    budget = resolve_max_memory_mb(max_memory_mb)
-    if total_mb > budget:
-        raise SimulationMemoryError(
-            f"the states of {X.shape[0]} samples on {circuit.n_qubits} qubits",
-            total_mb,
-            budget,
-            hint="pass fewer samples at once or raise the limit",
-        )
+    check_states_fit(X.shape[0], circuit.n_qubits, max_memory_mb)
     blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
         delayed(backend.statevectors)(circuit, X[s], max_memory_mb=max_memory_mb)
         for s in block_slices(X.shape[0], 256)
@@ -320,10 +313,6 @@ class FidelityQuantumKernel(QuantumKernel):
     @staticmethod
     def _gram_block(A, B):
         return np.clip(fidelity_block(A, B), 0.0, 1.0)
-
-    def diag(self, X) -> np.ndarray:
-        X = check_array(X, dtype=np.float64, input_name="X")
-        return np.ones(X.shape[0])
 
 
 _PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}

@@ -54,6 +54,19 @@ def resolve_max_memory_mb(value: float | None) -> float:
     return float(value)
 
 
+def check_states_fit(n_samples: int, n_qubits: int, max_memory_mb: float | None) -> None:
+    """Refuse, before allocating, ``n_samples`` states that exceed the memory budget."""
+    total_mb = n_samples * state_bytes(n_qubits) / _MIB
+    budget = resolve_max_memory_mb(max_memory_mb)
+    if total_mb > budget:
+        raise SimulationMemoryError(
+            f"the states of {n_samples} samples on {n_qubits} qubits",
+            total_mb,
+            budget,
+            hint="pass fewer samples at once or raise the limit",
+        )
+
+
 def state_bytes(n_qubits: int) -> int:
     """Bytes of one complex128 state vector."""
     return 16 * 2**n_qubits

@@ -30,7 +30,12 @@ import numpy as np
 
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._gates import gate_spec
-from ._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
+from ._memory import (
+    SimulationMemoryError,
+    check_states_fit,
+    resolve_max_memory_mb,
+    state_bytes,
+)
 from ._plan import (
     ConstantLayer,
     DiagonalBlock,
@@ -136,16 +141,8 @@ def simulate(
     dim = 2**circuit.n_qubits
     # The output itself must fit beside one working chunk.
     chunk = max_batch_size(circuit.n_qubits, max_memory_mb)
-    total_mb = n_samples * state_bytes(circuit.n_qubits) / 1024**2
-    budget = resolve_max_memory_mb(max_memory_mb)
-    if out is None and total_mb > budget:
-        raise SimulationMemoryError(
-            f"the states of {n_samples} samples on {circuit.n_qubits} qubits",
-            total_mb,
-            budget,
-            hint="pass fewer samples at once or raise the limit",
-        )
     if out is None:
+        check_states_fit(n_samples, circuit.n_qubits, max_memory_mb)
         out = np.empty((n_samples, dim), dtype=complex)
     elif out.shape != (n_samples, dim) or out.dtype != np.complex128:
         raise ValueError(f"out must be complex128 of shape {(n_samples, dim)}")
