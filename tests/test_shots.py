@@ -26,7 +26,7 @@ from skqml.backends import (
     compute_uncompute,
     resolve_backend,
 )
-from skqml.backends._shots import _row_keys, _seed_states, _words
+from skqml.backends._seeding import _row_keys, _seed_states, _words
 from skqml.circuits import AngleEmbedding, Circuit, ZZFeatureMap, feature, weight
 from skqml.datasets import make_ad_hoc
 from skqml.kernels import FidelityQuantumKernel, ProjectedQuantumKernel, _overlap

@@ -2,10 +2,12 @@
 
 from ._base import Backend, StatevectorBackend
 from ._registry import available_backends, register_backend, resolve_backend
-from ._shots import ShotsBackend, apply_depolarizing, apply_readout_error, compute_uncompute
+from ._sampling import SamplingBackend, compute_uncompute
+from ._shots import ShotsBackend, apply_depolarizing, apply_readout_error
 
 __all__ = [
     "Backend",
+    "SamplingBackend",
     "ShotsBackend",
     "StatevectorBackend",
     "apply_depolarizing",

@@ -24,30 +24,39 @@ of the input); use different seeds for independent repetitions.
 
 from __future__ import annotations
 
-import hashlib
 import numbers
 
 import numpy as np
 from scipy import stats
 
-from ..circuits import Angle, Circuit, Operation, Term
+from ..circuits import Circuit
 from ..simulator import SimulationMemoryError, simulate
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
-from ._base import Backend
+from ._sampling import (
+    SamplingBackend,
+    _check_features,
+    _check_overlap_args,
+    _pairs,
+    compute_uncompute,
+)
+from ._seeding import (
+    _circuit_text,
+    _digest,
+    _features_or_empty,
+    _row_keys,
+    _uniforms,
+    _weights_bytes,
+    _words,
+)
 
-__all__ = [
-    "ShotsBackend",
-    "apply_depolarizing",
-    "apply_readout_error",
-    "compute_uncompute",
-]
+__all__ = ["ShotsBackend", "apply_depolarizing", "apply_readout_error"]
 
 # Domain tags in the spawn keys, so that no two kinds of draw ever share a stream.
 _SAMPLE_TAG = 1
 _OVERLAP_TAG = 2
 
 
-class ShotsBackend(Backend):
+class ShotsBackend(SamplingBackend):
     """Finite-shot sampling on skqml's simulator, with readout and depolarizing noise.
 
     Parameters
@@ -198,43 +207,6 @@ class ShotsBackend(Backend):
             counts[i] = rng.multinomial(shots, dist[i])
         return counts / shots
 
-    def expectations(
-        self, circuit: Circuit, paulis, X=None, weights=None, *, max_memory_mb=None
-    ) -> np.ndarray:
-        """Pauli expectation values estimated from ``shots`` measurements per basis.
-
-        Strings are grouped greedily into qubit-wise commuting sets; each set is measured
-        with one circuit (``circuit`` plus basis changes: ``H`` for X, ``Sdg`` then ``H`` for
-        Y), and each string's estimate is the mean of ``(-1)**parity`` of the measured bits
-        on its support. Identity strings are exactly 1.
-
-        Parameters
-        ----------
-        circuit : Circuit
-            Circuit preparing the state.
-        paulis : sequence of str
-            Labels over ``I, X, Y, Z`` of length ``n_qubits``; the rightmost character acts
-            on qubit 0 (Qiskit order).
-        X, weights, max_memory_mb
-            As in :meth:`probabilities`.
-
-        Returns
-        -------
-        values : ndarray of shape (n_samples, len(paulis))
-        """
-        self._checked()
-        n = circuit.n_qubits
-        labels = _check_labels(paulis, n)
-        n_samples = 1 if X is None else np.asarray(X).shape[0]
-        out = np.ones((n_samples, len(labels)))
-        for basis, members in _measurement_groups(labels):
-            freqs = self.probabilities(
-                circuit.compose(_basis_change(n, basis)), X, weights, max_memory_mb=max_memory_mb
-            )
-            for col in members:
-                out[:, col] = freqs @ _parity_signs(n, labels[col])
-        return out
-
     def overlaps(
         self,
         circuit: Circuit,
@@ -278,11 +250,7 @@ class ShotsBackend(Backend):
             Multiples of ``1 / shots``.
         """
         shots, e, p = self._checked()
-        if symmetric is None:
-            symmetric = XB is None
-        if symmetric and XB is not None and not np.array_equal(np.asarray(XA), np.asarray(XB)):
-            raise ValueError("symmetric=True needs XB to be None or equal to XA")
-        XA, XB = _check_features(circuit, XA, None if symmetric else XB)
+        symmetric, XA, XB = _check_overlap_args(circuit, XA, XB, symmetric)
         m = XA.shape[0]
         ia, ib, ka, kb, swap = _pairs(XA, XB, symmetric)
         probs = self._pair_probabilities(
@@ -376,91 +344,6 @@ def apply_readout_error(probs: np.ndarray, e: float) -> np.ndarray:
     return probs
 
 
-# --------------------------------------------------------------------------------------------
-# Circuits
-# --------------------------------------------------------------------------------------------
-def compute_uncompute(circuit: Circuit, n_features: int) -> Circuit:
-    """The overlap circuit ``U(b)^dagger U(a)``, reading ``a = x[:n]`` and ``b = x[n:2n]``.
-
-    Run on the concatenated features ``[a, b]``; its all-zeros amplitude is
-    ``<phi(b)|phi(a)>``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skqml.backends import compute_uncompute
-    >>> from skqml.circuits import Circuit, feature
-    >>> from skqml.simulator import simulate
-    >>> cu = compute_uncompute(Circuit(1).ry(feature(0), 0), 1)
-    >>> print(cu)
-    q0: ─RY(x[0])──RY(-x[1])──
-    >>> abs(simulate(cu, [[0.3, 0.3]])[:, 0]).round(12)  # a == b: back to |0>
-    array([1.])
-    """
-
-    def shifted(angle: Angle) -> Angle:
-        return Angle(
-            Term(t.coeff, tuple((i + n_features, o, s) for i, o, s in t.factors), t.weights)
-            for t in angle.terms
-        )
-
-    uncompute = (
-        Operation(op.name, op.qubits, tuple(shifted(a) for a in op.params))
-        for op in circuit.inverse()
-    )
-    return Circuit(circuit.n_qubits, (*circuit.operations, *uncompute))
-
-
-def _basis_change(n: int, basis: str) -> Circuit:
-    """Gates that turn measuring ``basis`` (Qiskit-order label) into measuring Z."""
-    c = Circuit(n)
-    for q, ch in enumerate(reversed(basis)):
-        if ch == "X":
-            c = c.h(q)
-        elif ch == "Y":
-            c = c.append("sdg", q).h(q)
-    return c
-
-
-def _check_labels(paulis, n: int) -> list[str]:
-    if isinstance(paulis, str):
-        raise TypeError("paulis must be a sequence of labels, e.g. ['ZI', 'XX']")
-    labels = [str(p).upper() for p in paulis]
-    for label in labels:
-        if len(label) != n or set(label) - set("IXYZ"):
-            raise ValueError(f"Pauli label {label!r} must have {n} characters from I, X, Y, Z")
-    return labels
-
-
-def _measurement_groups(labels: list[str]) -> list[tuple[str, list[int]]]:
-    """Greedy qubit-wise commuting groups: ``(basis label, member indices)``."""
-    groups: list[tuple[list[str], list[int]]] = []
-    for col, label in enumerate(labels):
-        if set(label) == {"I"}:
-            continue  # exactly 1, nothing to measure
-        for basis, members in groups:
-            if all(c == "I" or b in ("I", c) for c, b in zip(label, basis, strict=True)):
-                basis[:] = [b if c == "I" else c for c, b in zip(label, basis, strict=True)]
-                members.append(col)
-                break
-        else:
-            groups.append((list(label), [col]))
-    return [("".join(basis).replace("I", "Z"), members) for basis, members in groups]
-
-
-def _parity_signs(n: int, label: str) -> np.ndarray:
-    """``(-1)**(number of set bits of k on the label's support)`` for every outcome k."""
-    mask = sum(1 << q for q, ch in enumerate(reversed(label)) if ch != "I")
-    bits = np.arange(2**n) & mask
-    parity = np.zeros(2**n, dtype=np.int64)
-    for q in range(n):
-        parity ^= (bits >> q) & 1
-    return 1.0 - 2.0 * parity
-
-
-# --------------------------------------------------------------------------------------------
-# Inputs, keys and streams
-# --------------------------------------------------------------------------------------------
 def _probability(value, name: str, upper: float) -> float:
     if (
         isinstance(value, bool)
@@ -469,36 +352,6 @@ def _probability(value, name: str, upper: float) -> float:
     ):
         raise ValueError(f"{name} must be a number in [0, {upper}], got {value!r}")
     return float(value)
-
-
-def _check_features(circuit: Circuit, XA, XB):
-    XA = np.asarray(XA, dtype=float)
-    if XA.ndim != 2 or XA.shape[1] < circuit.n_features:
-        raise ValueError(
-            f"XA must be 2-D with at least {circuit.n_features} features, got shape {XA.shape}"
-        )
-    if XB is None:
-        return XA, XA
-    XB = np.asarray(XB, dtype=float)
-    if XB.ndim != 2 or XB.shape[1] != XA.shape[1]:
-        raise ValueError(f"XB must be 2-D with {XA.shape[1]} features, got shape {XB.shape}")
-    return XA, XB
-
-
-def _pairs(XA: np.ndarray, XB: np.ndarray, symmetric: bool):
-    """Pair indices (upper triangle or all), their rows' keys, and which run swapped.
-
-    A pair runs ``U(b)^dagger U(a)`` with ``a`` the row of smaller key, so that its circuit
-    and its stream do not depend on which argument, or which position, a sample came in.
-    """
-    if symmetric:
-        ia, ib = np.triu_indices(XA.shape[0], 1)
-    else:
-        ia, ib = (g.ravel() for g in np.indices((XA.shape[0], XB.shape[0])))
-    keys_a = np.array(_row_keys(XA), dtype=np.uint64)
-    keys_b = keys_a if symmetric else np.array(_row_keys(XB), dtype=np.uint64)
-    ka, kb = keys_a[ia], keys_b[ib]
-    return ia, ib, ka, kb, ka > kb
 
 
 def _pairs_per_chunk(n_qubits: int, max_memory_mb) -> int:
@@ -511,100 +364,3 @@ def _pairs_per_chunk(n_qubits: int, max_memory_mb) -> int:
             f"an overlap circuit on {n_qubits} qubits", per_pair / 1024**2, budget / 1024**2
         )
     return int(min(1024, budget // per_pair))
-
-
-def _features_or_empty(X, n_rows: int) -> np.ndarray:
-    return np.empty((n_rows, 0)) if X is None else np.asarray(X, dtype=float)
-
-
-def _row_keys(X: np.ndarray) -> list[int]:
-    """A 64-bit hash of each row's features (``-0.0`` and ``0.0`` hash alike)."""
-    X = np.ascontiguousarray(X, dtype=float) + 0.0
-    return [
-        int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little")
-        for row in X
-    ]
-
-
-def _circuit_text(circuit: Circuit) -> bytes:
-    # Terms are frozen dataclasses of floats and ints: their repr is exact and stable across
-    # processes (unlike hash(), which is salted per process for strings).
-    ops = [(op.name, op.qubits, [a.terms for a in op.params]) for op in circuit]
-    return repr((circuit.n_qubits, ops)).encode()
-
-
-def _weights_bytes(weights) -> bytes:
-    return b"" if weights is None else np.asarray(weights, dtype=float).ravel().tobytes()
-
-
-def _digest(*parts: bytes) -> int:
-    h = hashlib.blake2b(digest_size=8)
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return int.from_bytes(h.digest(), "little")
-
-
-def _words(values) -> tuple[int, ...]:
-    """64-bit key parts as fixed-width 32-bit words (low word first), as SeedSequence reads."""
-    return tuple(w for v in values for w in (int(v) & _MASK32, int(v) >> 32))
-
-
-# numpy's SeedSequence constants (numpy/random/bit_generator.pyx; fixed by its stability
-# policy, and checked against SeedSequence itself in tests/test_shots.py).
-_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
-_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
-_MIX_MULT_L, _MIX_MULT_R = 0xCA01F9DD, 0x4973F715
-_MASK32, _POOL_SIZE = 0xFFFFFFFF, 4
-
-
-def _seed_states(root: int, keys: np.ndarray) -> np.ndarray:
-    """``SeedSequence(root, spawn_key=_words(k)).generate_state(1, np.uint64)`` per row k.
-
-    The same hash as numpy's SeedSequence, vectorised over rows (its mixing constants
-    evolve identically for every key of the same length, so each step is one array
-    operation): each key gets the stream that ``SeedSequence.spawn`` would give the child
-    at that "index", without building one Python object per kernel pair.
-    """
-    keys = np.asarray(keys, dtype=np.uint64)
-    m = keys.shape[0]
-    run = [
-        int(root) >> (32 * i) & _MASK32 for i in range(max(1, -(-int(root).bit_length() // 32)))
-    ]
-    run += [0] * (_POOL_SIZE - len(run))
-    entropy = [np.full(m, w, dtype=np.uint32) for w in run]
-    for col in keys.T:
-        entropy += [(col & _MASK32).astype(np.uint32), (col >> 32).astype(np.uint32)]
-    hash_const = _INIT_A
-
-    def hashmix(value):
-        nonlocal hash_const
-        value = value ^ np.uint32(hash_const)
-        hash_const = hash_const * _MULT_A & _MASK32
-        value = value * np.uint32(hash_const)
-        return value ^ (value >> np.uint32(16))
-
-    def mix(x, y):
-        result = np.uint32(_MIX_MULT_L) * x - np.uint32(_MIX_MULT_R) * y
-        return result ^ (result >> np.uint32(16))
-
-    pool = [hashmix(entropy[i]) for i in range(_POOL_SIZE)]
-    for i_src in range(_POOL_SIZE):
-        for i_dst in range(_POOL_SIZE):
-            if i_src != i_dst:
-                pool[i_dst] = mix(pool[i_dst], hashmix(pool[i_src]))
-    for word in entropy[_POOL_SIZE:]:
-        for i_dst in range(_POOL_SIZE):
-            pool[i_dst] = mix(pool[i_dst], hashmix(word))
-    state, hash_const = [], _INIT_B
-    for word in pool[:2]:
-        value = word ^ np.uint32(hash_const)
-        hash_const = hash_const * _MULT_B & _MASK32
-        value = value * np.uint32(hash_const)
-        state.append((value ^ (value >> np.uint32(16))).astype(np.uint64))
-    return state[0] | (state[1] << np.uint64(32))
-
-
-def _uniforms(root: int, keys: np.ndarray) -> np.ndarray:
-    """One uniform in (0, 1) per key, from the top 53 bits of its seed state."""
-    return ((_seed_states(root, keys) >> np.uint64(11)).astype(float) + 0.5) * 2.0**-53
