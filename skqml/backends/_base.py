@@ -6,7 +6,7 @@ import numpy as np
 
 from .._params import ParameterObject
 from ..circuits import Circuit
-from ..simulator import simulate
+from ..simulator import expectations, simulate
 
 __all__ = ["Backend", "StatevectorBackend"]
 
@@ -15,7 +15,9 @@ class Backend(ParameterObject):
     """Base class of execution targets.
 
     A backend runs circuits on batches of samples. Estimators and kernels only talk to this
-    interface, so the same model runs on any backend by changing one hyperparameter.
+    interface, so the same model runs on any backend by changing one hyperparameter. Every
+    backend answers :meth:`probabilities`, :meth:`expectations` and :meth:`overlaps` (exactly
+    or as estimates); exact backends also give :meth:`statevectors`.
 
     Attributes
     ----------
@@ -30,7 +32,23 @@ class Backend(ParameterObject):
         self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
     ) -> np.ndarray:
         """Exact final states, shape ``(n_samples, 2**n_qubits)`` (exact backends only)."""
-        raise NotImplementedError(f"{type(self).__name__} does not give state vectors")
+        raise NotImplementedError(_unsupported(self, "state vectors"))
+
+    def probabilities(self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None):
+        """Outcome probabilities (or frequencies), shape ``(n_samples, 2**n_qubits)``."""
+        raise NotImplementedError(_unsupported(self, "circuits"))
+
+    def expectations(
+        self, circuit: Circuit, paulis, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Pauli expectation values (or estimates), shape ``(n_samples, len(paulis))``."""
+        raise NotImplementedError(_unsupported(self, "expectations"))
+
+    def overlaps(
+        self, circuit: Circuit, XA, XB=None, symmetric=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Fidelities ``|<phi(b)|phi(a)>|^2`` (or estimates) of pairs, ``(n_a, n_b)``."""
+        raise NotImplementedError(_unsupported(self, "overlaps"))
 
 
 class StatevectorBackend(Backend):
@@ -40,11 +58,35 @@ class StatevectorBackend(Backend):
     --------
     >>> from skqml.backends import StatevectorBackend
     >>> from skqml.circuits import Circuit
-    >>> StatevectorBackend().statevectors(Circuit(1).x(0)).real
+    >>> backend = StatevectorBackend()
+    >>> backend.statevectors(Circuit(1).x(0)).real
     array([[0., 1.]])
+    >>> backend.expectations(Circuit(2).h(0).cnot(0, 1), ["ZZ", "XX", "ZI"])
+    array([[1., 1., 0.]])
     """
 
     exact = True
 
     def statevectors(self, circuit, X=None, weights=None, *, max_memory_mb=None):
         return simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
+
+    def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        states = simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
+        return states.real**2 + states.imag**2
+
+    def expectations(self, circuit, paulis, X=None, weights=None, *, max_memory_mb=None):
+        return expectations(circuit, paulis, X, weights, max_memory_mb=max_memory_mb)
+
+    def overlaps(self, circuit, XA, XB=None, symmetric=None, weights=None, *, max_memory_mb=None):
+        # Two simulations and one matrix product: the exact kernel, no overlap circuits.
+        SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
+        SB = SA if XB is None else simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
+        amp = SA @ SB.conj().T
+        return np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
+
+
+def _unsupported(backend: Backend, what: str) -> str:
+    return (
+        f"{type(backend).__name__} does not give {what}; use backend='statevector' (exact) "
+        "or backend='shots' (sampling), or implement it in the backend"
+    )

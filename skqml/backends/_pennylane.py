@@ -1,0 +1,383 @@
+"""PennyLane devices as skqml backends: circuits translated gate by gate, rows broadcast.
+
+A circuit's structure (gate names and qubits) becomes one PennyLane QNode; its angles are
+evaluated numerically for the whole batch (:meth:`skqml.circuits.Angle.evaluate`) and passed
+as broadcast parameters, so a batch of rows is one QNode call. Devices that broadcast natively
+(``default.qubit``) simulate all rows at once; the others (``lightning.qubit``) get the batch
+split into single tapes by PennyLane itself.
+
+Wires. skqml qubit ``q`` is PennyLane wire ``q``. PennyLane's ``qml.probs`` is big-endian
+over the wires it lists, so listing them in reverse (``n-1, ..., 0``) gives skqml's
+little-endian basis index ``sum_q b_q 2**q`` without any reordering afterwards.
+
+Shots. The device computes each row's exact outcome distribution and the shots are drawn
+here, one random stream per row keyed by what is run (seed, circuit, weights, the row's
+features), with the same streams as :class:`~skqml.backends.ShotsBackend`. A device seed per
+QNode call could not give that: PennyLane samples the rows of a broadcast batch from one
+generator in sequence, so a row's shots would depend on the rows before it, on
+``max_batch_size``, on how kernels tile their pairs and on ``n_jobs``, and ``predict(X[:5])``
+would differ from ``predict(X)[:5]``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .._optional import import_optional
+from ..circuits import Circuit
+from ..simulator import SimulationMemoryError
+from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ..simulator._statevector import check_inputs
+from ._sampling import SamplingBackend
+from ._seeding import _circuit_text, _digest, _features_or_empty, _row_keys, _weights_bytes, _words
+from ._shots import _SAMPLE_TAG
+
+__all__ = ["PennyLaneBackend"]
+
+# skqml gate name -> PennyLane operation class name, for gates whose PennyLane matrix over the
+# listed wires (first wire most significant) is identical to skqml's (skqml/circuits/_gates.py):
+# RZ = diag(e^{-it/2}, e^{it/2}), PhaseShift = diag(1, e^{it}), U3(theta, phi, delta) and
+# Rot(a, b, c) = RZ(c) RY(b) RZ(a) with the same argument order, Ising gates = exp(-it PP/2),
+# MultiRZ = exp(-it Z...Z/2). Checked state by state in tests/test_pennylane_backend.py.
+_DIRECT = {
+    "id": "Identity",
+    "h": "Hadamard",
+    "x": "PauliX",
+    "y": "PauliY",
+    "z": "PauliZ",
+    "s": "S",
+    "t": "T",
+    "sx": "SX",
+    "rx": "RX",
+    "ry": "RY",
+    "rz": "RZ",
+    "p": "PhaseShift",
+    "u3": "U3",
+    "rot": "Rot",
+    "cnot": "CNOT",
+    "cy": "CY",
+    "cz": "CZ",
+    "ch": "CH",
+    "swap": "SWAP",
+    "crx": "CRX",
+    "cry": "CRY",
+    "crz": "CRZ",
+    "cp": "ControlledPhaseShift",
+    "crot": "CRot",
+    "ccx": "Toffoli",
+    "rxx": "IsingXX",
+    "ryy": "IsingYY",
+    "rzz": "IsingZZ",
+    "multirz": "MultiRZ",
+}
+# Inverses of fixed gates: PennyLane's adjoint of the gate (an exact matrix, no rounded angle).
+_ADJOINT = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
+# "multiphase" (phase e^{i l} on odd-parity basis states) has no PennyLane operation of its own.
+
+# Devices and QNodes kept per thread (a thread-pool joblib backend shares the backend object,
+# and stateful devices such as lightning.qubit must not run two circuits at once).
+_MAX_QNODES = 64
+
+
+class PennyLaneBackend(SamplingBackend):
+    """Run circuits on a PennyLane device, with all rows of a batch broadcast in one call.
+
+    Parameters
+    ----------
+    device : str, default="default.qubit"
+        Name of an installed PennyLane device, such as ``"default.qubit"`` or
+        ``"lightning.qubit"`` (``qml.plugin_devices`` lists them). The device must be able
+        to compute probabilities analytically, as every PennyLane simulator can.
+    shots : int or None, default=None
+        ``None``: exact outcome probabilities. An integer: measurements per circuit (per
+        sample, per measurement basis, per kernel pair), drawn from the device's exact
+        distribution.
+    seed : int or None, default=None
+        Root of the shot streams. ``None`` draws fresh entropy on every call. Each row gets
+        its own stream keyed by a hash of the circuit, weights and features (the streams of
+        :class:`ShotsBackend`), so results do not depend on ``max_batch_size``, ``n_jobs``,
+        kernel tiles or row order. Unused when ``shots`` is None.
+    max_batch_size : int, default=1000
+        Rows per QNode call; larger batches are split (fewer rows if the memory budget
+        demands it). It changes neither probabilities nor shots.
+
+    Attributes
+    ----------
+    exact : bool
+        False: kernels run overlap circuits, variational models use parameter shifts.
+
+    See Also
+    --------
+    ShotsBackend : Finite shots on skqml's own simulator, with closed-form noise.
+
+    Notes
+    -----
+    Gates map to PennyLane operations with identical matrices; ``sdg``, ``tdg`` and ``sxdg``
+    become adjoints of ``S``, ``T`` and ``SX``, and ``multiphase(l)``, which PennyLane lacks,
+    becomes ``MultiRZ(l)`` times the global phase ``e^{i l/2}`` (all such phases are applied
+    as one ``GlobalPhase`` at the end, so states agree with skqml's, phase included). Circuits
+    are translated once per structure (gates and qubits); QNodes and devices are cached
+    privately, never pickled, and rebuilt lazily after unpickling or ``clone``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.backends._pennylane import PennyLaneBackend
+    >>> from skqml.circuits import Circuit, feature
+    >>> circuit = Circuit(2).ry(feature(0), 0).cnot(0, 1)
+    >>> X = np.array([[0.0], [np.pi / 2], [np.pi]])
+    >>> PennyLaneBackend().probabilities(circuit, X).round(3)  # little-endian: 11 is index 3
+    array([[1. , 0. , 0. , 0. ],
+           [0.5, 0. , 0. , 0.5],
+           [0. , 0. , 0. , 1. ]])
+    >>> sampled = PennyLaneBackend(device="lightning.qubit", shots=1000, seed=0)
+    >>> p = sampled.probabilities(circuit, X)
+    >>> p[:, [1, 2]].max(), bool(abs(p[1, 0] - 0.5) < 0.05)
+    (0.0, True)
+    >>> sampled
+    PennyLaneBackend(device='lightning.qubit', seed=0, shots=1000)
+    """
+
+    exact = False
+
+    def __init__(
+        self,
+        device: str = "default.qubit",
+        shots: int | None = None,
+        seed: int | None = None,
+        max_batch_size: int = 1000,
+    ):
+        self.device = device
+        self.shots = shots
+        self.seed = seed
+        self.max_batch_size = max_batch_size
+
+    # -- pickling ---------------------------------------------------------------------------------
+    def __getstate__(self):
+        # Devices and QNodes are live objects (C++ state for lightning, thread-locals): never
+        # pickle them; they are rebuilt on first use.
+        # A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
+        state = dict(super().__getstate__())
+        state.pop("_cache", None)
+        return state
+
+    # -- validation -------------------------------------------------------------------------------
+    def _checked(self) -> tuple[int | None, int]:
+        if not isinstance(self.device, str) or not self.device:
+            raise ValueError(f"device must be a PennyLane device name, got {self.device!r}")
+        shots = self.shots
+        if shots is not None and (
+            isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots <= 0
+        ):
+            raise ValueError(f"shots must be None or a positive integer, got {shots!r}")
+        seed = self.seed
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        size = self.max_batch_size
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0:
+            raise ValueError(f"max_batch_size must be a positive integer, got {size!r}")
+        return (None if shots is None else int(shots)), int(size)
+
+    # -- devices and QNodes -----------------------------------------------------------------------
+    def _qml(self):
+        return import_optional("pennylane", "pennylane", "PennyLaneBackend")
+
+    def _thread_cache(self) -> dict:
+        local = self.__dict__.get("_cache")
+        if local is None:
+            # A race here only means one thread builds its devices twice.
+            local = self.__dict__.setdefault("_cache", threading.local())
+        if not hasattr(local, "devices"):
+            local.devices, local.qnodes = {}, OrderedDict()
+        return local
+
+    def _device(self, qml, n_qubits: int):
+        cache = self._thread_cache()
+        key = (self.device, n_qubits)
+        dev = cache.devices.get(key)
+        if dev is None:
+            if self.device not in qml.plugin_devices:
+                installed = ", ".join(sorted(qml.plugin_devices))
+                raise ValueError(
+                    f"unknown PennyLane device {self.device!r}: install the plugin that "
+                    f"provides it; installed devices (qml.plugin_devices): {installed}"
+                )
+            dev = cache.devices[key] = qml.device(self.device, wires=n_qubits)
+        return dev
+
+    def _qnode(self, qml, circuit: Circuit):
+        """The QNode of the circuit's structure: gates and qubits, angles as arguments."""
+        cache = self._thread_cache()
+        structure = tuple((op.name, op.qubits) for op in circuit)
+        key = (self.device, circuit.n_qubits, structure)
+        qnode = cache.qnodes.get(key)
+        if qnode is not None:
+            cache.qnodes.move_to_end(key)
+            return qnode
+        n = circuit.n_qubits
+        measured = list(range(n - 1, -1, -1))  # big-endian over reversed wires = little-endian
+
+        def probs(angles):
+            _queue_operations(qml, structure, angles)
+            return qml.probs(wires=measured)
+
+        # No differentiation through PennyLane: gradients come from skqml's parameter shifts.
+        qnode = qml.QNode(probs, self._device(qml, n), interface="numpy", diff_method=None)
+        cache.qnodes[key] = qnode
+        if len(cache.qnodes) > _MAX_QNODES:
+            cache.qnodes.popitem(last=False)
+        return qnode
+
+    # -- running ----------------------------------------------------------------------------------
+    def exact_probabilities(
+        self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """The device's exact outcome probabilities, shape ``(n_samples, 2**n_qubits)``.
+
+        This is the distribution :meth:`probabilities` samples from when ``shots`` is set.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``.
+        X : array-like of shape (n_samples, n_features), optional
+            Features; without them the circuit runs once.
+        weights : array-like of shape (n_weights,), optional
+            Trainable weights, shared by all samples.
+        max_memory_mb : float, optional
+            Memory budget; batches shrink below ``max_batch_size`` to fit it.
+
+        Returns
+        -------
+        probs : ndarray of shape (n_samples, 2**n_qubits)
+            Little-endian basis order (qubit 0 is the least significant bit).
+        """
+        _, batch = self._checked()
+        X, weights = check_inputs(circuit, X, weights)
+        qml = self._qml()
+        n_rows = 1 if X is None else X.shape[0]
+        dim = 2**circuit.n_qubits
+        batch = min(batch, _rows_per_call(circuit.n_qubits, max_memory_mb))
+        out = np.empty((n_rows, dim))
+        if n_rows == 0:
+            return out
+        qnode = self._qnode(qml, circuit)
+        per_row = any(op.params and any(a.features for a in op.params) for op in circuit)
+        if not per_row:
+            # Nothing depends on the features: one run serves every row.
+            out[:] = _run(qnode, circuit, None, weights, dim)
+            return out
+        for start in range(0, n_rows, batch):
+            rows = slice(start, start + batch)
+            out[rows] = _run(qnode, circuit, X[rows], weights, dim)
+        return out
+
+    def probabilities(
+        self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Outcome probabilities (``shots=None``) or frequencies of each sample's circuit.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``, measuring every qubit.
+        X : array-like of shape (n_samples, n_features), optional
+            Features; without them the circuit runs once.
+        weights : array-like of shape (n_weights,), optional
+            Trainable weights, shared by all samples.
+        max_memory_mb : float, optional
+            Memory budget; batches shrink below ``max_batch_size`` to fit it.
+
+        Returns
+        -------
+        freqs : ndarray of shape (n_samples, 2**n_qubits)
+            Rows sum to 1 (multiples of ``1 / shots`` with shots); little-endian basis
+            order, as Qiskit.
+        """
+        shots, _ = self._checked()
+        dist = self.exact_probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
+        if shots is None:
+            return dist
+        # Rounding can leave a sum a few ulps above 1, which multinomial refuses.
+        np.clip(dist, 0.0, None, out=dist)
+        dist /= dist.sum(axis=1, keepdims=True)
+        # One root per call: with seed=None every call (not every row) draws fresh entropy.
+        root = int(self.seed) if self.seed is not None else np.random.SeedSequence().entropy
+        context = _digest(_circuit_text(circuit), _weights_bytes(weights))
+        keys = _row_keys(_features_or_empty(X, dist.shape[0]))
+        counts = np.empty(dist.shape)
+        for i, key in enumerate(keys):
+            # The stream ShotsBackend gives the same row: same seed, same circuit, same draws.
+            words = _words([_SAMPLE_TAG, context, key])
+            rng = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(root, spawn_key=words))
+            )
+            counts[i] = rng.multinomial(shots, dist[i])
+        return counts / shots
+
+
+def _queue_operations(qml, structure, angles) -> None:
+    """Queue the PennyLane operations of a circuit structure with its (broadcast) angles."""
+    global_phase = None
+    for (name, qubits), args in zip(structure, angles, strict=True):
+        wires = list(qubits)
+        if name in _DIRECT:
+            getattr(qml, _DIRECT[name])(*args, wires=wires)
+        elif name in _ADJOINT:
+            qml.adjoint(getattr(qml, _ADJOINT[name])(wires=wires))
+        elif name == "multiphase":
+            # e^{i l parity} = e^{i l/2} exp(-i l Z...Z / 2): a parity-odd basis state has
+            # Z...Z = -1, so MultiRZ gives it e^{i l/2}, an even one e^{-i l/2}.
+            (lam,) = args
+            qml.MultiRZ(lam, wires=wires)
+            global_phase = lam / 2 if global_phase is None else global_phase + lam / 2
+        else:  # pragma: no cover - every gate of skqml.circuits.GATES is mapped above
+            raise NotImplementedError(f"gate {name!r} has no PennyLane translation")
+    if global_phase is not None:
+        # GlobalPhase(phi) is e^{-i phi}: one op for the whole circuit, so that states (not
+        # only probabilities) equal skqml's.
+        qml.GlobalPhase(-global_phase)
+
+
+def _angles(circuit: Circuit, X, weights) -> list[list]:
+    """Each gate's angles for the batch: floats where constant, arrays of shape (B,) else.
+
+    A gate with several angles gets all of them broadcast once one of them is, because
+    PennyLane's multi-parameter gates expect their parameters to share one batch shape.
+    """
+    out = []
+    for op in circuit:
+        values = [a.evaluate(X, weights) for a in op.params]
+        if any(a.features for a in op.params):
+            out.append([np.broadcast_to(v, (X.shape[0],)).copy() for v in values])
+        else:
+            out.append([float(v[0]) for v in values])
+    return out
+
+
+def _run(qnode, circuit: Circuit, X, weights, dim: int) -> np.ndarray:
+    result = np.asarray(qnode(_angles(circuit, X, weights)), dtype=float)
+    # Without broadcast angles PennyLane returns one row of shape (dim,).
+    return result.reshape(-1, dim)
+
+
+def _rows_per_call(n_qubits: int, max_memory_mb) -> int:
+    # A broadcast call holds the batch's states, the device's working copies and the
+    # probabilities: about 4 states per row, within a quarter of the budget (the output and
+    # other callers' arrays share the rest).
+    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
+    per_row = 4 * state_bytes(n_qubits)
+    if per_row > budget:
+        raise SimulationMemoryError(
+            f"simulating {n_qubits} qubits on a PennyLane device",
+            per_row / 1024**2,
+            budget / 1024**2,
+            hint="use fewer qubits (features) or raise the limit",
+        )
+    return max(1, int(budget // per_row))
