@@ -79,10 +79,16 @@ class StatevectorBackend(Backend):
 
     def overlaps(self, circuit, XA, XB=None, symmetric=None, weights=None, *, max_memory_mb=None):
         # Two simulations and one matrix product: the exact kernel, no overlap circuits.
+        if symmetric is None:
+            symmetric = XB is None
         SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
-        SB = SA if XB is None else simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
+        SB = SA if symmetric else simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
         amp = SA @ SB.conj().T
-        return np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
+        K = np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
+        if symmetric:  # exactly symmetric with a unit diagonal, as the sampling backends give
+            K = (K + K.T) / 2
+            np.fill_diagonal(K, 1.0)
+        return K
 
 
 def _unsupported(backend: Backend, what: str) -> str:

@@ -1,0 +1,249 @@
+"""Conformance suite: every backend answers the same questions as the exact simulator.
+
+Each backend below runs the same circuits (a feature map followed by a trainable ansatz, on a
+batch of samples) and its probabilities, Pauli expectations, kernel overlaps and
+parameter-shift gradients are compared with the exact values of skqml's statevector
+simulator (``simulate``, ``expectations`` and the adjoint ``expectation_vjp``):
+
+- exact backends and analytic devices must agree to ``1e-9``;
+- sampling backends must agree within ``Z`` standard deviations of the binomial or
+  multinomial estimate they make (``Z = 5``, so a correct backend fails about once in
+  3.5 million comparisons; each backend is seeded, so a run is deterministic anyway);
+- a noisy device must stay close (its noise is physical, not statistical), with a stated
+  loose bound, and must not be exact (the noise is really there).
+
+Adapters whose SDK is not installed are skipped (CI installs every extra).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skqml.backends import (
+    SamplingBackend,
+    ShotsBackend,
+    StatevectorBackend,
+    resolve_backend,
+)
+from skqml.circuits import RealAmplitudes, ZZFeatureMap
+from skqml.kernels import FidelityQuantumKernel
+from skqml.simulator import expectation_vjp, expectations, parameter_shift_vjp, simulate
+
+Z = 5.0
+N_QUBITS = 3
+SHOTS = 20_000
+
+
+class AnalyticSampling(SamplingBackend):
+    """A measuring backend that returns exact probabilities: tests SamplingBackend's logic."""
+
+    def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        states = simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
+        return states.real**2 + states.imag**2
+
+
+@dataclass(frozen=True)
+class Case:
+    """A backend under test: how to build it and how closely it must agree."""
+
+    name: str
+    make: object  # () -> Backend
+    shots: int | None = None  # None: analytic
+    noise_bound: float | None = None  # absolute bound for noisy devices
+    needs: str | None = None  # module that must be importable
+
+
+def _qiskit(**kw):
+    from skqml.backends._qiskit import QiskitBackend
+
+    return QiskitBackend(**kw)
+
+
+def _pennylane(**kw):
+    from skqml.backends._pennylane import PennyLaneBackend
+
+    return PennyLaneBackend(**kw)
+
+
+CASES = [
+    Case("statevector", StatevectorBackend),
+    Case("sampling-analytic", AnalyticSampling),
+    Case("shots", lambda: ShotsBackend(shots=SHOTS, seed=0), shots=SHOTS),
+    Case(
+        "shots-noisy",
+        lambda: ShotsBackend(shots=SHOTS, seed=1, readout_error=0.01, depolarizing=0.02),
+        shots=SHOTS,
+        noise_bound=0.06,
+    ),
+    Case("pennylane-default", lambda: _pennylane(), needs="pennylane"),
+    Case(
+        "pennylane-lightning-shots",
+        lambda: _pennylane(device="lightning.qubit", shots=SHOTS, seed=0),
+        shots=SHOTS,
+        needs="pennylane",
+    ),
+    Case(
+        "qiskit-aer",
+        lambda: _qiskit(device="aer_simulator", shots=SHOTS, seed=0),
+        shots=SHOTS,
+        needs="qiskit_aer",
+    ),
+    Case(
+        "qiskit-fake-manila",
+        lambda: _qiskit(device="fake_manila", shots=SHOTS, seed=0),
+        shots=SHOTS,
+        noise_bound=0.12,
+        needs="qiskit_ibm_runtime",
+    ),
+]
+
+
+@pytest.fixture(params=CASES, ids=lambda c: c.name)
+def case(request):
+    c = request.param
+    if c.needs:
+        pytest.importorskip(c.needs)
+    return c
+
+
+def _problem(seed=0):
+    rng = np.random.default_rng(seed)
+    fmap = ZZFeatureMap(reps=1).build(N_QUBITS)
+    ansatz = RealAmplitudes(reps=1).build(N_QUBITS)
+    circuit = fmap.compose(ansatz)
+    X = rng.uniform(0, np.pi, size=(4, N_QUBITS))
+    weights = rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
+    return circuit, X, weights
+
+
+def _assert_agrees(case, estimate, exact, variance, *, n_estimates=1):
+    """Exact: 1e-9. Shots: Z sigma of the estimate. Noise: the stated absolute bound."""
+    estimate, exact = np.asarray(estimate), np.asarray(exact)
+    assert estimate.shape == exact.shape
+    err = np.abs(estimate - exact)
+    if case.noise_bound is not None:
+        assert err.max() <= case.noise_bound, (case.name, err.max())
+        return
+    if case.shots is None:
+        np.testing.assert_allclose(estimate, exact, atol=1e-9, rtol=0)
+        return
+    # One count in the last place on top of Z sigma: a probability of 0 or 1 has no variance.
+    bound = Z * np.sqrt(n_estimates * np.asarray(variance) / case.shots) + 1.0 / case.shots
+    assert np.all(err <= bound), (case.name, (err / bound).max())
+
+
+def test_probabilities_agree(case):
+    circuit, X, weights = _problem()
+    p = np.abs(simulate(circuit, X, weights)) ** 2
+    est = case.make().probabilities(circuit, X, weights)
+    assert est.shape == p.shape
+    np.testing.assert_allclose(est.sum(axis=1), 1.0, atol=1e-9)
+    _assert_agrees(case, est, p, p * (1 - p))
+
+
+def test_expectations_agree(case):
+    circuit, X, weights = _problem(1)
+    labels = ["ZII", "IZI", "ZZI", "XII", "IYI", "XXZ", "III"]
+    exact = expectations(circuit, labels, X, weights)
+    est = case.make().expectations(circuit, labels, X, weights)
+    _assert_agrees(case, est, exact, 1 - exact**2)
+    np.testing.assert_allclose(est[:, -1], 1.0, atol=1e-12)  # identity: nothing to measure
+
+
+def test_kernel_overlaps_agree(case):
+    _, X, _ = _problem(2)
+    XB = X[:2] + 0.3
+    fmap = ZZFeatureMap(reps=1)
+    exact_kernel = FidelityQuantumKernel(fmap)
+    backend = case.make()
+    K = exact_kernel(X)
+    est = backend.overlaps(fmap.build(N_QUBITS), X)
+    _assert_agrees(case, est, K, K * (1 - K))
+    np.testing.assert_array_equal(np.diag(est), 1.0)  # symmetric: the diagonal is not run
+    np.testing.assert_array_equal(est, est.T)
+    K_ab = exact_kernel(X, XB)
+    est_ab = backend.overlaps(fmap.build(N_QUBITS), X, XB)
+    _assert_agrees(case, est_ab, K_ab, K_ab * (1 - K_ab))
+
+
+def test_kernel_object_on_backend(case):
+    """The kernel used by QSVC computes the same Gram matrix through the backend."""
+    _, X, _ = _problem(3)
+    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X)
+    noisy = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=case.make())(X)
+    # The PSD projection moves entries by at most the noise it removes.
+    _assert_agrees(case, noisy, exact, 4 * exact * (1 - exact) + 1e-2)
+
+
+def test_parameter_shift_gradient_agrees(case):
+    circuit, X, weights = _problem(4)
+    labels = ["ZZI", "IXZ"]
+    G = np.random.default_rng(0).normal(size=(X.shape[0], len(labels)))
+    _, exact_grad = expectation_vjp(circuit, labels, X, weights, lambda E, rows: G[rows])
+    backend = case.make()
+
+    def run(c):
+        return backend.expectations(c, labels, X, weights)
+
+    grad = parameter_shift_vjp(run, circuit, X, weights, G)
+    # Each weight occurs once; its derivative is (E+ - E-)/2 per sample and observable,
+    # with variance <= 2 * (1/4) / shots per term: sum over the cotangent.
+    variance = np.full(weights.shape, 0.5 * (G**2).sum())
+    _assert_agrees(case, grad, exact_grad, variance)
+
+
+def test_noisy_backends_are_not_exact(case):
+    if case.noise_bound is None:
+        pytest.skip("noise-free backend")
+    circuit, X, weights = _problem()
+    p = np.abs(simulate(circuit, X, weights)) ** 2
+    est = case.make().probabilities(circuit, X, weights)
+    # Shot noise alone would stay within Z sigma; device noise must show beyond it.
+    sigma = np.sqrt(p * (1 - p) / case.shots) + 1.0 / case.shots
+    assert (np.abs(est - p) / sigma).max() > Z
+
+
+def test_backend_is_a_parameter_object(case):
+    backend = case.make()
+    twin = clone(backend)
+    assert twin == backend and twin is not backend
+    assert type(pickle.loads(pickle.dumps(backend))) is type(backend)
+    assert pickle.loads(pickle.dumps(backend)) == backend
+    assert repr(backend).startswith(type(backend).__name__ + "(")
+    assert set(backend.get_params()) == set(twin.get_params())
+    # After use, too (adapters cache live SDK objects; pickling must drop them).
+    circuit, X, weights = _problem()
+    backend.probabilities(circuit, X[:1], weights)
+    restored = pickle.loads(pickle.dumps(backend))
+    assert restored == backend
+    np.testing.assert_allclose(
+        restored.probabilities(circuit, X[:1], weights).sum(), 1.0, atol=1e-9
+    )
+
+
+def test_seeded_backends_are_reproducible(case):
+    backend = case.make()
+    if "seed" not in backend.get_params():
+        pytest.skip("no randomness")
+    circuit, X, weights = _problem()
+    first = backend.probabilities(circuit, X, weights)
+    np.testing.assert_array_equal(first, clone(backend).probabilities(circuit, X, weights))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["statevector", "shots", "qiskit:aer_simulator", "pennylane:default.qubit"],
+)
+def test_names_resolve(name):
+    module = {"qiskit": "qiskit_aer", "pennylane": "pennylane"}.get(name.split(":")[0])
+    if module:
+        pytest.importorskip(module)
+    backend = resolve_backend(name)
+    circuit, X, weights = _problem()
+    p = backend.probabilities(circuit, X[:2], weights)
+    assert p.shape == (2, 2**N_QUBITS)
