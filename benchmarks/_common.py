@@ -64,3 +64,25 @@ def environment(peer_modules: Sequence[str]) -> list[str]:
     ]
     lines.append(f"- thread environment variables: {', '.join(env) or 'none set'}")
     return lines
+
+
+def replace_section(path: Path, title: str, report: str) -> None:
+    """Replace the section of ``path`` that starts with the line ``title``, or append it.
+
+    A section runs from its title to the next top-level (``# ``) title or the end, so each
+    benchmark script rewrites only its own part of a shared Markdown page.
+    """
+    text = path.read_text() if path.exists() else ""
+    lines = text.splitlines()
+    try:
+        start = lines.index(title)
+    except ValueError:
+        head = text.rstrip("\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text((head + "\n\n" if head else "") + report.rstrip("\n") + "\n")
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("# ")), len(lines))
+    new = [*lines[:start], *report.rstrip("\n").splitlines()]
+    if end < len(lines):
+        new += ["", *lines[end:]]
+    path.write_text("\n".join(new) + "\n")

@@ -64,7 +64,7 @@ try:
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import environment, has, timed
+from _common import environment, has, replace_section, timed
 from threadpoolctl import threadpool_limits
 
 from skqml.circuits import AngleEmbedding, Circuit, HardwareEfficient
@@ -311,7 +311,7 @@ def main(argv=None) -> int:
     report = render(rows, list(factories), checks, n0, args.quick, lightning_threads)
     print(report)
     if args.out:
-        write_section(args.out, report)
+        replace_section(args.out, SECTION_TITLE, report)
         print(f"written to {args.out}")
     return 0
 
@@ -321,17 +321,6 @@ def _ratio(r: float) -> str:
 
 
 SECTION_TITLE = "# Benchmarks: variational loss and gradient"
-
-
-def write_section(path: Path, report: str) -> None:
-    """Replace this benchmark's section of ``path`` (from its title to the end), or append it."""
-    text = path.read_text() if path.exists() else ""
-    head, found, _ = text.partition(SECTION_TITLE)
-    if not found:
-        head = text
-    head = head.rstrip("\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text((head + "\n\n" if head else "") + report)
 
 
 def render(rows, peer_names, checks, n0, quick, lightning_threads) -> str:
