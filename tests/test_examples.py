@@ -2,6 +2,7 @@
 
 import re
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ def test_example_runs(script, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the examples save figures
     monkeypatch.setattr("tempfile.tempdir", None)
     runpy.run_path(str(script), run_name="__main__")
+    # The scripts leave their figures open for the docs gallery to capture; close them here.
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
     out = capsys.readouterr().out
     accuracies = re.findall(r"accuracy: (\d\.\d+)", out)
     assert accuracies, out
