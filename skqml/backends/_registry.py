@@ -71,7 +71,7 @@ def resolve_backend(backend: str | Backend | None) -> Backend:
     StatevectorBackend()
     >>> resolve_backend("shots")
     ShotsBackend()
-    >>> resolve_backend("qiskit:fake_manila")  # doctest: +SKIP
+    >>> resolve_backend("qiskit:fake_manila")
     QiskitBackend(device='fake_manila')
     """
     if backend is None:

@@ -1,0 +1,591 @@
+"""Qiskit devices as skqml backends: Aer, fake IBM devices with their noise, IBM hardware.
+
+One execution path for every device, so that what runs on hardware is what the tests run on
+simulators: the target ``BackendV2`` (an ``AerSimulator``, an ``AerSimulator`` carrying a fake
+device's noise model and coupling map, or an IBM backend from ``QiskitRuntimeService``), a
+preset pass manager for it, and the IBM runtime Sampler primitive in ``mode=target`` (local
+testing mode for the simulators, the real service for hardware).
+
+Translation. A circuit's structure (gate names and qubits) becomes one parameterised
+``QuantumCircuit`` in which *every* gate angle, constant or not, is an element of one
+``ParameterVector``, followed by measurements of all qubits into one classical register
+(``meas``, bit ``q`` = qubit ``q``). It is transpiled once and cached, so parameter-shift
+runs, basis-change variants with the same gates and repeated calls never transpile again.
+The angles are evaluated numerically for the whole batch (:meth:`Angle.evaluate`) into an
+array ``(n_rows, n_angles)`` and sent as the parameter values of one PUB per
+``max_batch_size`` rows. Qiskit numbers basis states little-endian as skqml does, so the
+measured integer is skqml's basis index without reordering.
+
+Randomness. The Sampler of local testing mode takes one simulator seed per job, and Aer
+seeds a job's experiments by their position in it. With ``seed`` set, each job's seed is a
+hash of the seed, the circuit, the weights and the rows of the job, so results are a
+deterministic function of what is run (and of ``max_batch_size``, which decides the jobs):
+``n_jobs`` and joblib backends never change them, because kernels tile their pairs by size
+and memory, never by ``n_jobs``. Unlike :class:`ShotsBackend`, a row's shots depend on the
+other rows of its job, so ``probabilities(c, X[:5])`` is not ``probabilities(c, X)[:5]``:
+keying shots by row would need one job per row. Hardware is not reproducible.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import numbers
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._optional import import_optional
+from ..circuits import Circuit
+from ..simulator import SimulationMemoryError
+from ..simulator._memory import resolve_max_memory_mb
+from ..simulator._statevector import check_inputs
+from ._sampling import SamplingBackend
+from ._seeding import _circuit_text, _digest, _weights_bytes
+
+__all__ = ["QiskitBackend"]
+
+logger = logging.getLogger(__name__)
+
+_PURPOSE = "QiskitBackend"
+# Transpiled templates kept per device (least recently used dropped): a model uses a handful
+# of structures (its circuit, one per measurement basis, the overlap circuit).
+_MAX_TEMPLATES = 64
+# Local testing mode of the client-side Sampler rounds every angle to a multiple of pi/2 at
+# this many decimals (its default, 5, moves angles by up to 8e-6 rad, so that nominally
+# Clifford circuits can use the stabilizer method). 12 keeps the angles exact to 1e-12.
+_ANGLE_DECIMALS = 12
+# Errors that a retry cannot fix: bad input (IBMInputValueError is a ValueError), bugs,
+# missing packages, memory.
+_PERMANENT = (ValueError, TypeError, AttributeError, ImportError, MemoryError, NotImplementedError)
+_sleep = time.sleep  # module attribute, so that tests can record the backoff without waiting
+
+
+class QiskitBackend(SamplingBackend):
+    """Run circuits on a Qiskit device: Aer, a fake IBM device, or IBM Quantum hardware.
+
+    Parameters
+    ----------
+    device : str, default="aer_simulator"
+        ``"aer_simulator"``: ideal Aer simulation. ``"fake_<name>"`` (``"fake_manila"``,
+        ``"fake_brisbane"``, ...): the device snapshot of that name from
+        ``qiskit_ibm_runtime.fake_provider``, simulated by Aer with its noise model, coupling
+        map and basis gates. Any other name: the IBM Quantum backend of that name, from
+        ``QiskitRuntimeService()`` with the account saved on this machine (credentials are
+        never parameters, so they are neither pickled nor printed).
+    shots : int, default=1024
+        Measurements per circuit (per sample, per measurement basis, per kernel pair).
+    seed : int or None, default=None
+        Simulators only. ``None``: fresh randomness on every job. An integer: each job's
+        simulator seed is a hash of it and of what the job runs (circuit, weights, rows), so
+        repeated calls give identical results, whatever ``n_jobs``. Ignored on hardware,
+        which is not reproducible.
+    optimization_level : int in {0, 1, 2, 3}, default=1
+        Level of Qiskit's preset pass manager (``seed_transpiler=0``, so the layout and
+        routing are deterministic too).
+    max_batch_size : int, default=1000
+        Rows per job (one PUB of parameter values each); larger batches are split. Bounds the
+        memory of a job's results (Aer keeps one string per shot), the size of hardware jobs
+        and the work lost to a failed job.
+    max_retries : int, default=3
+        Retries of a job that fails with an error raised by the primitive or the service
+        (network, queue, job failure), not by its input.
+    retry_delay : float, default=1.0
+        Seconds before the first retry; retry ``k`` (from 0) waits ``retry_delay * 2**k``.
+
+    Attributes
+    ----------
+    exact : bool
+        False: kernels run overlap circuits, variational models use parameter shifts.
+
+    See Also
+    --------
+    ShotsBackend : Finite shots on skqml's own simulator, with closed-form noise.
+
+    Notes
+    -----
+    Every gate maps to Qiskit gates with the same matrix, global phase included: most
+    one-to-one (``u3`` is ``UGate``), ``rot`` and ``crot`` as ``RZ RY RZ`` and its
+    controlled factors, ``multirz`` and ``multiphase`` as ``RZ`` or ``P`` on the parity that a
+    CX ladder collects on the last qubit. Translated circuits and the target are cached
+    privately, never pickled, and rebuilt on first use after unpickling or ``clone``; a
+    change of ``device`` or ``optimization_level`` rebuilds them.
+
+    Aer runs with ``max_parallel_threads=1`` (parallelism comes from joblib; Aer's default
+    threading is many times slower for small circuits). A fake device is run as
+    ``AerSimulator.from_backend(device, max_parallel_threads=1)``: local testing mode given
+    the fake device itself simulates it with Aer's default threading, and the client-side
+    Sampler even builds that simulator anew for every job; given this simulator as the
+    target, it runs the same simulation (same noise model, same counts for the same seed)
+    on one thread, built once. Aer still converts the noise model for every job, so a job on
+    a fake device costs a few tenths of a second however small it is: parameter-shift
+    gradients, which run two jobs per weight, are slow there.
+
+    The primitive is ``qiskit_ibm_runtime.executor_sampler.Sampler``, the client-side
+    Sampler that replaces ``SamplerV2`` from qiskit-ibm-runtime 0.50 on; older releases use
+    ``SamplerV2``. Both run the same PUBs and, on simulators, give the same counts for the
+    same seed. On hardware each job is submitted in job mode; jobs run one after another.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.backends._qiskit import QiskitBackend
+    >>> from skqml.circuits import Circuit, feature
+    >>> bell = Circuit(2).h(0).cnot(0, 1)
+    >>> backend = QiskitBackend(shots=1000, seed=0)
+    >>> p = backend.probabilities(bell)
+    >>> p.shape, p[0, [1, 2]], float(p[0, [0, 3]].sum())  # only 00 and 11 are measured
+    ((1, 4), array([0., 0.]), 1.0)
+    >>> circuit = Circuit(1).ry(feature(0), 0)
+    >>> backend.probabilities(circuit, [[0.0], [np.pi]])  # one job for both rows
+    array([[1., 0.],
+           [0., 1.]])
+    >>> bool(np.array_equal(p, backend.probabilities(bell)))  # seeded: repeatable
+    True
+    >>> QiskitBackend(device="fake_manila", seed=0)
+    QiskitBackend(device='fake_manila', seed=0)
+    >>> hardware = QiskitBackend(device="ibm_brisbane", shots=4096)  # saved IBM account
+    >>> hardware.probabilities(bell)  # doctest: +SKIP
+    """
+
+    exact = False
+
+    def __init__(
+        self,
+        device: str = "aer_simulator",
+        shots: int = 1024,
+        seed: int | None = None,
+        optimization_level: int = 1,
+        max_batch_size: int = 1000,
+        max_retries: int = 3,
+        retry_delay: float = 1.0,
+    ):
+        self.device = device
+        self.shots = shots
+        self.seed = seed
+        self.optimization_level = optimization_level
+        self.max_batch_size = max_batch_size
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+
+    # -- pickling ---------------------------------------------------------------------------------
+    def __getstate__(self):
+        # The target, its pass manager and the transpiled circuits are live SDK objects (an
+        # IBM backend holds a service connection): never pickle them; they are rebuilt on
+        # first use. A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
+        state = dict(super().__getstate__())
+        state.pop("_cache", None)
+        return state
+
+    # -- validation -------------------------------------------------------------------------------
+    def _checked(self) -> tuple[int, int | None, int, int, int, float]:
+        if not isinstance(self.device, str) or not self.device:
+            raise ValueError(
+                "device must be 'aer_simulator', a fake device name such as 'fake_manila' "
+                f"or an IBM backend name, got {self.device!r}"
+            )
+        shots = _integer(self.shots, "shots", 1)
+        seed = None if self.seed is None else _integer(self.seed, "seed", 0, "None or ")
+        level = self.optimization_level
+        if isinstance(level, bool) or level not in (0, 1, 2, 3):
+            raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {level!r}")
+        batch = _integer(self.max_batch_size, "max_batch_size", 1)
+        retries = _integer(self.max_retries, "max_retries", 0)
+        delay = self.retry_delay
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, numbers.Real)
+            or not 0 <= float(delay) < float("inf")
+        ):
+            raise ValueError(
+                f"retry_delay must be a non-negative number of seconds, got {delay!r}"
+            )
+        return shots, seed, int(level), batch, retries, float(delay)
+
+    # -- live Qiskit objects ----------------------------------------------------------------------
+    def _session(self) -> _Session:
+        """The target and transpiled templates of the current device, built on first use."""
+        key = (self.device, int(self.optimization_level))
+        session = self.__dict__.get("_cache")
+        if session is None or session.key != key:
+            # A race between threads only means the target is built twice.
+            target, local = _make_target(self.device)
+            session = _Session(key, target, local)
+            self.__dict__["_cache"] = session
+        return session
+
+    # -- running ----------------------------------------------------------------------------------
+    def probabilities(
+        self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Outcome frequencies from ``shots`` measurements of each sample's circuit.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``, measuring every qubit.
+        X : array-like of shape (n_samples, n_features), optional
+            Features; without them the circuit runs once.
+        weights : array-like of shape (n_weights,), optional
+            Trainable weights, shared by all samples.
+        max_memory_mb : float, optional
+            Memory budget of the returned frequencies and of a job's decoded shots; jobs
+            shrink below ``max_batch_size`` rows to fit it.
+
+        Returns
+        -------
+        freqs : ndarray of shape (n_samples, 2**n_qubits)
+            Multiples of ``1 / shots`` summing to 1 per row, little-endian basis order.
+
+        Raises
+        ------
+        ValueError
+            For invalid parameters or inputs, an unknown fake device, or a circuit with more
+            qubits than the device.
+        RuntimeError
+            When a job still fails after ``max_retries`` retries.
+        """
+        shots, seed, _, batch, retries, delay = self._checked()
+        X, weights = check_inputs(circuit, X, weights)
+        n, n_rows = circuit.n_qubits, (1 if X is None else X.shape[0])
+        batch = min(batch, _rows_per_job(n, n_rows, shots, max_memory_mb))
+        session = self._session()
+        if n > session.n_qubits:
+            raise ValueError(
+                f"the circuit has {n} qubits but the device {self.device!r} has only "
+                f"{session.n_qubits}"
+            )
+        out = np.empty((n_rows, 2**n))
+        if n_rows == 0:
+            return out
+        template = session.template(circuit)
+        values = _angle_values(circuit, X, weights, n_rows)
+        rows = np.empty((n_rows, 0)) if X is None else X
+        context = _circuit_text(circuit), _weights_bytes(weights)
+        for start in range(0, n_rows, batch):
+            stop = min(start + batch, n_rows)
+            job_seed = None
+            if seed is not None and session.local:
+                job_seed = _job_seed(seed, *context, rows[start:stop])
+            pub = template.pub(values[start:stop], shots)
+            bits = self._run_job(session, pub, shots, job_seed, retries, delay)
+            out[start:stop] = _frequencies(bits, stop - start, shots, n)
+        return out
+
+    def _run_job(self, session, pub, shots: int, seed, retries: int, delay: float):
+        """Submit one PUB and wait for its measured bits, retrying transient failures."""
+        sampler = _make_sampler(session.target, shots=shots, seed=seed, local=session.local)
+        for attempt in range(retries + 1):
+            try:
+                result = sampler.run([pub]).result()
+                return result[0].data.meas
+            except _PERMANENT:
+                raise
+            except Exception as exc:
+                if attempt == retries:
+                    raise RuntimeError(
+                        f"a Qiskit job on {self.device!r} failed {attempt + 1} time(s); giving "
+                        f"up (max_retries={retries}). Last error: {type(exc).__name__}: {exc}"
+                    ) from exc
+                wait = delay * 2**attempt
+                logger.warning(
+                    "Qiskit job on %r failed (%s: %s); retry %d of %d in %.3g s",
+                    self.device,
+                    type(exc).__name__,
+                    exc,
+                    attempt + 1,
+                    retries,
+                    wait,
+                )
+                _sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------------
+# Targets and primitives
+# ------------------------------------------------------------------------------------------------
+def _make_target(device: str) -> tuple[Any, bool]:
+    """``(BackendV2, local)`` for a device name; ``local``: simulated in this process."""
+    name = device.lower()
+    if name == "aer_simulator":
+        aer = import_optional("qiskit_aer", "qiskit", _PURPOSE)
+        return aer.AerSimulator(max_parallel_threads=1), True
+    if name.startswith("fake_"):
+        aer = import_optional("qiskit_aer", "qiskit", _PURPOSE)
+        fake = _fake_device(name)
+        # The same simulator local testing mode would build for every job, built once and
+        # with one thread (see the class notes).
+        return aer.AerSimulator.from_backend(fake, max_parallel_threads=1), True
+    runtime = import_optional("qiskit_ibm_runtime", "qiskit", _PURPOSE)
+    try:
+        service = runtime.QiskitRuntimeService()
+    except Exception as exc:
+        raise RuntimeError(
+            f"QiskitBackend(device={device!r}) runs on IBM Quantum and needs an account "
+            "saved with QiskitRuntimeService.save_account(...); use 'aer_simulator' or a "
+            f"'fake_<name>' device to simulate ({type(exc).__name__}: {exc})"
+        ) from exc
+    return service.backend(device), False
+
+
+def _fake_devices() -> dict[str, type]:
+    """Fake device classes of ``qiskit_ibm_runtime.fake_provider`` by device name."""
+    provider = import_optional("qiskit_ibm_runtime.fake_provider", "qiskit", _PURPOSE)
+    base = import_optional("qiskit_ibm_runtime.fake_provider.fake_backend", "qiskit", _PURPOSE)
+    # Class attributes only: instantiating all of them costs time (and warnings).
+    return {
+        cls.backend_name: cls
+        for cls in vars(provider).values()
+        if inspect.isclass(cls)
+        and issubclass(cls, base.FakeBackendV2)
+        and isinstance(getattr(cls, "backend_name", None), str)
+    }
+
+
+def _fake_device(name: str):
+    devices = _fake_devices()
+    if name not in devices:
+        raise ValueError(
+            f"unknown fake device {name!r}; qiskit_ibm_runtime.fake_provider has: "
+            f"{', '.join(sorted(devices))}"
+        )
+    return devices[name]()
+
+
+def _make_sampler(target, *, shots: int, seed: int | None, local: bool):
+    """The runtime Sampler primitive on ``target``, with the options skqml sets."""
+    runtime = import_optional("qiskit_ibm_runtime", "qiskit", _PURPOSE)
+    try:
+        # qiskit-ibm-runtime >= 0.50: the client-side Sampler (SamplerV2 is deprecated there).
+        from qiskit_ibm_runtime.executor_sampler import Sampler
+    except ImportError:
+        Sampler = runtime.SamplerV2
+    sampler = Sampler(mode=target)
+    sampler.options.default_shots = shots
+    if local:
+        simulator = sampler.options.simulator
+        if seed is not None:
+            simulator.seed_simulator = seed
+        if hasattr(simulator, "angle_decimals"):
+            simulator.angle_decimals = _ANGLE_DECIMALS
+    return sampler
+
+
+class _Session:
+    """Live objects of one device: target, pass manager, transpiled templates (LRU)."""
+
+    def __init__(self, key: tuple, target, local: bool):
+        self.key = key
+        self.target = target
+        self.local = local
+        self.n_qubits = int(target.num_qubits)
+        self._pass_manager = None
+        self._templates: OrderedDict[tuple, _Template] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def template(self, circuit: Circuit) -> _Template:
+        structure = (circuit.n_qubits, tuple((op.name, op.qubits) for op in circuit))
+        # One lock around lookup and transpilation: threads sharing the backend (a
+        # thread-pool joblib backend) never transpile the same structure twice.
+        with self._lock:
+            template = self._templates.get(structure)
+            if template is not None:
+                self._templates.move_to_end(structure)
+                return template
+            if self._pass_manager is None:
+                transpiler = import_optional("qiskit.transpiler", "qiskit", _PURPOSE)
+                self._pass_manager = transpiler.generate_preset_pass_manager(
+                    optimization_level=self.key[1], backend=self.target, seed_transpiler=0
+                )
+            template = _Template(self._pass_manager.run(_to_qiskit(circuit)))
+            self._templates[structure] = template
+            if len(self._templates) > _MAX_TEMPLATES:
+                self._templates.popitem(last=False)
+            return template
+
+
+class _Template:
+    """A transpiled circuit and which angle column feeds each of its parameters."""
+
+    def __init__(self, isa_circuit):
+        self.circuit = isa_circuit
+        # The transpiler may merge angles (rz(a) rz(b) -> rz(a + b)) or drop gates (a
+        # diagonal gate before a measurement): bind exactly the parameters that are left.
+        self.parameters = tuple(isa_circuit.parameters)
+        self.columns = np.array([p.index for p in self.parameters], dtype=np.intp)
+
+    def pub(self, values: np.ndarray, shots: int) -> tuple:
+        if not self.parameters:
+            # Nothing varies between rows: one run of rows * shots shots, dealt out in order
+            # (shots are independent, so each row gets its own `shots` of them).
+            return (self.circuit, None, shots * values.shape[0])
+        bindings = import_optional(
+            "qiskit.primitives.containers.bindings_array", "qiskit", _PURPOSE
+        ).BindingsArray({self.parameters: values[:, self.columns]})
+        return (self.circuit, bindings, shots)
+
+
+# ------------------------------------------------------------------------------------------------
+# Translation
+# ------------------------------------------------------------------------------------------------
+def _ladder(qc, qubits: tuple[int, ...], rotation: Callable[[int], None]) -> None:
+    """``rotation`` on the parity of ``qubits``, collected on the last one by a CX ladder."""
+    chain = list(itertools.pairwise(qubits))
+    for a, b in chain:
+        qc.cx(a, b)
+    rotation(qubits[-1])
+    for a, b in reversed(chain):
+        qc.cx(a, b)
+
+
+def _multirz(qc, qubits, t) -> None:
+    # exp(-i t Z...Z / 2) = RZ(t) on the parity: the parity bit is the product of the Z's.
+    if len(qubits) == 1:
+        qc.rz(t, qubits[0])
+    elif len(qubits) == 2:
+        qc.rzz(t, *qubits)
+    else:
+        _ladder(qc, qubits, lambda q: qc.rz(t, q))
+
+
+def _multiphase(qc, qubits, lam) -> None:
+    # e^{i lam} on odd parity = P(lam) on the parity bit.
+    if len(qubits) == 1:
+        qc.p(lam, qubits[0])
+    else:
+        _ladder(qc, qubits, lambda q: qc.p(lam, q))
+
+
+def _rot(qc, q, a, b, c) -> None:
+    # Rot(a, b, c) = RZ(c) RY(b) RZ(a): RZ(a) acts first.
+    qc.rz(a, q)
+    qc.ry(b, q)
+    qc.rz(c, q)
+
+
+def _crot(qc, control, target, a, b, c) -> None:
+    # The controlled product is the product of the controlled factors.
+    qc.crz(a, control, target)
+    qc.cry(b, control, target)
+    qc.crz(c, control, target)
+
+
+# skqml gate -> emitter(qc, qubits, angles). Qiskit's gates of these names have skqml's
+# matrices (skqml/circuits/_gates.py), qubits in the order the operation lists them (controls
+# first); checked state by state against skqml's simulator in tests/test_qiskit_backend.py.
+_SAME_NAME = (
+    *("id", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx", "sxdg"),
+    *("rx", "ry", "rz", "p", "cy", "cz", "ch", "swap", "crx", "cry", "crz", "cp", "ccx"),
+    *("rxx", "ryy", "rzz"),
+)
+
+
+def _same_name(name: str) -> Callable:
+    def emit(qc, qubits, angles):
+        getattr(qc, name)(*angles, *qubits)
+
+    return emit
+
+
+_EMIT: dict[str, Callable] = {
+    **{name: _same_name(name) for name in _SAME_NAME},
+    "cnot": _same_name("cx"),
+    "u3": _same_name("u"),  # UGate(theta, phi, lam) has U3's matrix
+    "rot": lambda qc, qs, ps: _rot(qc, *qs, *ps),
+    "crot": lambda qc, qs, ps: _crot(qc, *qs, *ps),
+    "multirz": lambda qc, qs, ps: _multirz(qc, qs, *ps),
+    "multiphase": lambda qc, qs, ps: _multiphase(qc, qs, *ps),
+}
+
+
+def _to_qiskit(circuit: Circuit, *, measure: bool = True):
+    """The parameterised Qiskit circuit of a circuit's structure.
+
+    Angle ``k`` (in the order of the operations and of each gate's angles) is
+    ``ParameterVector("angle")[k]``, whatever its expression; :func:`_angle_values` gives
+    their values for a batch. With ``measure``, every qubit ``q`` is measured into bit ``q``
+    of the classical register ``meas``.
+    """
+    qiskit = import_optional("qiskit", "qiskit", _PURPOSE)
+    circuit_lib = import_optional("qiskit.circuit", "qiskit", _PURPOSE)
+    n_angles = sum(len(op.params) for op in circuit)
+    angles = circuit_lib.ParameterVector("angle", n_angles)
+    qreg = qiskit.QuantumRegister(circuit.n_qubits, "q")
+    qc = qiskit.QuantumCircuit(qreg)
+    k = 0
+    for op in circuit:
+        params = [angles[k + i] for i in range(len(op.params))]
+        k += len(op.params)
+        _EMIT[op.name](qc, op.qubits, params)
+    if measure:
+        creg = qiskit.ClassicalRegister(circuit.n_qubits, "meas")
+        qc.add_register(creg)
+        qc.measure(qreg, creg)
+    return qc
+
+
+def _angle_values(circuit: Circuit, X, weights, n_rows: int) -> np.ndarray:
+    """Every gate angle for every row, shape ``(n_rows, n_angles)``, vectorised per angle."""
+    values = np.empty((n_rows, sum(len(op.params) for op in circuit)))
+    k = 0
+    for op in circuit:
+        for angle in op.params:
+            values[:, k] = angle.evaluate(X, weights)  # (n_rows,) or (1,) when constant
+            k += 1
+    return values
+
+
+# ------------------------------------------------------------------------------------------------
+# Results, seeds, memory
+# ------------------------------------------------------------------------------------------------
+def _frequencies(bits, n_rows: int, shots: int, n_qubits: int) -> np.ndarray:
+    """Per-row outcome frequencies from a ``BitArray``, with one ``bincount`` for all rows."""
+    if bits.num_bits != n_qubits:
+        raise RuntimeError(f"expected {n_qubits} measured bits per shot, got {bits.num_bits}")
+    raw = np.asarray(bits.array).reshape(n_rows, shots, -1)
+    # Bytes are big-endian: the last byte holds bits 0-7, so the integer is skqml's index.
+    outcome = np.zeros((n_rows, shots), dtype=np.int64)
+    for byte in range(raw.shape[-1]):
+        outcome = (outcome << 8) | raw[..., byte]
+    dim = 2**n_qubits
+    outcome += (np.arange(n_rows, dtype=np.int64) * dim)[:, None]
+    counts = np.bincount(outcome.ravel(), minlength=n_rows * dim)
+    return counts.reshape(n_rows, dim) / shots
+
+
+def _job_seed(seed: int, circuit_text: bytes, weights_bytes: bytes, rows: np.ndarray) -> int:
+    # -0.0 and 0.0 hash alike (as in _row_keys). A positive 31-bit seed: SamplerV2's local
+    # mode ignores a seed of 0, and Aer adds a stride per experiment to the job's seed.
+    rows = np.ascontiguousarray(rows, dtype=float) + 0.0
+    digest = _digest(
+        b"qiskit", int(seed).to_bytes(16, "little"), circuit_text, weights_bytes, rows.tobytes()
+    )
+    return 1 + digest % (2**31 - 2)
+
+
+def _rows_per_job(n_qubits: int, n_rows: int, shots: int, max_memory_mb) -> int:
+    """Rows per job such that the frequencies and one job's decoded shots fit the budget."""
+    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
+    output = 8 * 2**n_qubits * n_rows
+    # Decoding a row: its shots' bytes and int64 outcomes, and its counts.
+    per_row = 16 * shots + 16 * 2**n_qubits
+    if output + per_row > budget:
+        raise SimulationMemoryError(
+            f"the frequencies of {n_rows} samples on {n_qubits} qubits",
+            (output + per_row) / 1024**2,
+            budget / 1024**2,
+            hint="pass fewer samples at once, use fewer qubits or raise the limit",
+        )
+    return max(1, int((budget - output) // per_row))
+
+
+def _integer(value, name: str, low: int, prefix: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        kind = "a positive integer" if low == 1 else "a non-negative integer"
+        raise ValueError(f"{name} must be {prefix}{kind}, got {value!r}")
+    return int(value)

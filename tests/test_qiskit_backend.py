@@ -1,0 +1,456 @@
+"""Tests for the Qiskit adapter backend.
+
+References: skqml's own simulator (``simulate``), which shares no code with the translation,
+for the translated circuits' states (from Qiskit's ``Statevector``) and for the exact outcome
+probabilities; binomial standard errors for the shots; the exact backend's QSVC and VQC for
+the models built on the backend. No test touches the network: the IBM hardware path runs
+against a stub ``QiskitRuntimeService`` that hands out a fake device.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+
+from skqml.backends import _qiskit as qiskit_module
+from skqml.backends import resolve_backend
+from skqml.backends._qiskit import QiskitBackend, _angle_values, _to_qiskit
+from skqml.circuits import (
+    GATES,
+    Circuit,
+    RealAmplitudes,
+    ZZFeatureMap,
+    feature,
+    weight,
+)
+from skqml.kernels import FidelityQuantumKernel, _overlap
+from skqml.simulator import SimulationMemoryError, simulate
+from skqml.simulator._parameter_shift import _shifted
+from skqml.svm import QSVC
+from skqml.variational import VQC
+
+pytest.importorskip("qiskit_aer")
+runtime = pytest.importorskip("qiskit_ibm_runtime")
+from qiskit.quantum_info import Statevector  # noqa: E402  (after the skip)
+from qiskit_ibm_runtime.fake_provider import FakeManilaV2  # noqa: E402
+
+Z = 5.0  # standard deviations a seeded estimate may be from the exact value
+
+
+def _data(n, d=3, seed=0):
+    return np.random.default_rng(seed).uniform(-np.pi, np.pi, size=(n, d))
+
+
+def _within_binomial(freqs, probs, shots):
+    """Every frequency within Z sigma of its probability (plus one count: p = 0 or 1)."""
+    bound = Z * np.sqrt(probs * (1 - probs) / shots) + 1.0 / shots
+    assert np.all(np.abs(freqs - probs) <= bound), (np.abs(freqs - probs) / bound).max()
+
+
+def _model_circuit(n=3):
+    """A feature map and a trainable ansatz: features, weights, entanglers."""
+    return ZZFeatureMap(reps=1).build(n).compose(RealAmplitudes(reps=1).build(n))
+
+
+# --------------------------------------------------------------------------------------------
+# Translation: every gate, state by state, against skqml's simulator
+# --------------------------------------------------------------------------------------------
+def _gate_cases():
+    cases = []
+    for name, spec in sorted(GATES.items()):
+        if spec.n_qubits is None:  # multirz, multiphase: every arity up to the register
+            cases += [(name, k) for k in (1, 2, 3, 4)]
+        else:
+            cases.append((name, spec.n_qubits))
+    return cases
+
+
+@pytest.mark.parametrize("name, arity", _gate_cases())
+def test_every_gate_state_equals_skqml(name, arity):
+    rng = np.random.default_rng([sum(map(ord, name)), arity])  # stable across runs
+    n = 4
+    # A random product state first, so that every amplitude (and phase) is exercised.
+    c = Circuit(n)
+    for q in range(n):
+        c = c.ry(rng.uniform(0, np.pi), q).rz(rng.uniform(-np.pi, np.pi), q)
+    qubits = tuple(int(q) for q in rng.permutation(n)[:arity])
+    # Angles as expressions in features and weights, as models build them.
+    angles = [
+        rng.uniform(0.5, 1.5) * feature(i % 2) + weight(i) for i in range(GATES[name].n_params)
+    ]
+    c = c.append(name, qubits, *angles)
+    X = rng.uniform(-np.pi, np.pi, size=(2, 2))
+    w = rng.uniform(-np.pi, np.pi, size=max(c.n_weights, 1))
+    values = _angle_values(c, X, w, 2)
+    template = _to_qiskit(c, measure=False)
+    for row in range(2):
+        state = Statevector(template.assign_parameters(values[row])).data
+        # Exact, global phase included: every mapping keeps it.
+        np.testing.assert_allclose(state, simulate(c, X[row : row + 1], w)[0], atol=1e-12)
+
+
+def test_aliases_translate_like_their_gates():
+    c1 = Circuit(3).append("toffoli", (0, 1, 2)).append("isingzz", (1, 2), 0.3)
+    c2 = Circuit(3).append("ccx", (0, 1, 2)).append("rzz", (1, 2), 0.3)
+
+    def gates(c):
+        qc = _to_qiskit(c, measure=False)
+        return [(i.name, [qc.find_bit(q).index for q in i.qubits]) for i in qc.data]
+
+    assert gates(c1) == gates(c2) == [("ccx", [0, 1, 2]), ("rzz", [1, 2])]
+
+
+def test_translation_measures_every_qubit_into_meas():
+    qc = _to_qiskit(Circuit(3).h(0).cnot(0, 2))
+    assert [r.name for r in qc.cregs] == ["meas"] and qc.num_clbits == 3
+    assert qc.count_ops()["measure"] == 3
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling on Aer
+# --------------------------------------------------------------------------------------------
+def test_feature_map_and_ansatz_within_binomial_bounds():
+    circuit = _model_circuit()
+    X, w = _data(6, seed=1), _data(1, d=circuit.n_weights, seed=2)[0]
+    shots = 4000
+    freqs = QiskitBackend(shots=shots, seed=0).probabilities(circuit, X, w)
+    assert freqs.shape == (6, 8)
+    np.testing.assert_allclose(freqs.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(freqs * shots, np.round(freqs * shots))  # counts / shots
+    _within_binomial(freqs, np.abs(simulate(circuit, X, w)) ** 2, shots)
+
+
+def test_seeded_results_are_a_function_of_each_job():
+    circuit = _model_circuit()
+    X, w = _data(5, seed=3), _data(1, d=circuit.n_weights, seed=4)[0]
+    backend = QiskitBackend(shots=300, seed=7, max_batch_size=2)
+    first = backend.probabilities(circuit, X, w)
+    # Identical on repeat, on a clone and after pickling (the seed is all that is kept).
+    np.testing.assert_array_equal(first, backend.probabilities(circuit, X, w))
+    np.testing.assert_array_equal(first, clone(backend).probabilities(circuit, X, w))
+    np.testing.assert_array_equal(
+        first, pickle.loads(pickle.dumps(backend)).probabilities(circuit, X, w)
+    )
+    # Jobs of 2 rows: each job's shots depend on its rows only, wherever it is called from.
+    np.testing.assert_array_equal(first[:2], backend.probabilities(circuit, X[:2], w))
+    np.testing.assert_array_equal(first[2:4], backend.probabilities(circuit, X[2:4], w))
+    np.testing.assert_array_equal(first[4:], backend.probabilities(circuit, X[4:], w))
+    # Another seed, other weights or another circuit: other streams.
+    assert not np.array_equal(
+        first, clone(backend).set_params(seed=8).probabilities(circuit, X, w)
+    )
+    assert not np.array_equal(first, backend.probabilities(circuit, X, w + 1e-9))
+    # Unseeded: fresh randomness on every job.
+    fresh = QiskitBackend(shots=300)
+    assert not np.array_equal(
+        fresh.probabilities(circuit, X, w), fresh.probabilities(circuit, X, w)
+    )
+
+
+def test_shot_kernel_independent_of_tiles_and_threads(monkeypatch):
+    X = _data(8, d=2, seed=5)
+    backend = QiskitBackend(shots=400, seed=3)
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=backend, enforce_psd=False)
+    K = kernel(X)
+    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X)
+    _within_binomial(K, exact, 400)
+    np.testing.assert_array_equal(np.diag(K), 1.0)
+    monkeypatch.setattr(_overlap, "_TILE_ROWS", 4)  # 2 x 2 tiles
+    K_tiles = kernel(X)
+    # Threads share one backend object (and its cache): same numbers with any n_jobs.
+    with parallel_config(backend="threading"):
+        np.testing.assert_array_equal(clone(kernel).set_params(n_jobs=2)(X), K_tiles)
+
+
+def test_empty_batches_constant_circuits_and_memory_budget():
+    backend = QiskitBackend(shots=100, seed=1)
+    assert backend.probabilities(Circuit(2).h(0), np.empty((0, 0))).shape == (0, 4)
+    # A circuit without angles: no parameters to bind; every row still gets its own shots.
+    freqs = backend.probabilities(Circuit(1).h(0), np.zeros((3, 0)))
+    assert freqs.shape == (3, 2) and np.allclose(freqs.sum(axis=1), 1.0)
+    assert len({tuple(row) for row in freqs}) > 1
+    np.testing.assert_array_equal(
+        backend.probabilities(Circuit(1).x(0), np.zeros((2, 0)))[:, 1], 1
+    )
+    with pytest.raises(SimulationMemoryError, match="frequencies of 1000 samples on 12 qubits"):
+        backend.probabilities(Circuit(12).h(0), np.zeros((1000, 0)), max_memory_mb=1)
+
+
+def test_parameter_shift_runs_reuse_the_transpiled_template(monkeypatch):
+    calls = []
+    translate = qiskit_module._to_qiskit
+    monkeypatch.setattr(
+        qiskit_module, "_to_qiskit", lambda c, **kw: calls.append(c) or translate(c, **kw)
+    )
+    circuit = _model_circuit(2)
+    X, w = _data(3, d=2, seed=6), np.linspace(0.1, 1.0, circuit.n_weights)
+    backend = QiskitBackend(shots=50, seed=0)
+    backend.probabilities(circuit, X, w)
+    for index, op in enumerate(circuit):
+        if op.params:
+            backend.probabilities(_shifted(circuit, index, 0, np.pi / 2), X, w)
+    backend.probabilities(circuit, X[:1], -w)
+    assert len(calls) == 1  # one structure, one translation and transpilation
+    backend.probabilities(circuit.h(0), X, w)
+    assert len(calls) == 2
+    # A clone starts empty; changing the device or the level rebuilds everything.
+    clone(backend).probabilities(circuit, X, w)
+    assert len(calls) == 3
+    backend.set_params(optimization_level=0).probabilities(circuit, X, w)
+    assert len(calls) == 4 and backend._cache.key == ("aer_simulator", 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Devices: registry names, fake devices and their noise, hardware through the service
+# --------------------------------------------------------------------------------------------
+def test_registry_names_and_fake_device_noise():
+    aer = resolve_backend("qiskit:aer_simulator")
+    assert type(aer) is QiskitBackend and aer.device == "aer_simulator"
+    fake = resolve_backend("qiskit:fake_manila").set_params(shots=4000, seed=0)
+    assert type(fake) is QiskitBackend and repr(fake).startswith("QiskitBackend(device=")
+    bell = Circuit(2).h(0).cnot(0, 1)
+    p = fake.probabilities(bell)[0]
+    # Noise shows (01 and 10 are impossible ideally) but the device is good: close to exact.
+    assert p[1] + p[2] > 0.005
+    assert np.abs(p - [0.5, 0, 0, 0.5]).sum() / 2 < 0.1
+
+
+def test_circuit_larger_than_device_and_unknown_fake_device():
+    with pytest.raises(ValueError, match=r"6 qubits but the device 'fake_manila' has only 5"):
+        QiskitBackend(device="fake_manila").probabilities(Circuit(6).h(5))
+    with pytest.raises(ValueError, match=r"unknown fake device 'fake_nowhere'.*fake_manila"):
+        QiskitBackend(device="fake_nowhere").probabilities(Circuit(1).h(0))
+
+
+def test_hardware_names_go_through_the_runtime_service(monkeypatch):
+    requested = []
+
+    class StubService:
+        def backend(self, name):
+            requested.append(name)
+            return FakeManilaV2()
+
+    seeds = []
+    make = qiskit_module._make_sampler
+
+    def spy(target, *, shots, seed, local):
+        seeds.append((seed, local))
+        return make(target, shots=shots, seed=seed, local=local)
+
+    monkeypatch.setattr(runtime, "QiskitRuntimeService", StubService)
+    monkeypatch.setattr(qiskit_module, "_make_sampler", spy)
+    backend = QiskitBackend(device="ibm_stub", shots=500, seed=3)
+    p = backend.probabilities(Circuit(2).h(0).cnot(0, 1))
+    assert requested == ["ibm_stub"]
+    assert seeds == [(None, False)]  # hardware: no simulator seed, not local
+    assert np.abs(p[0] - [0.5, 0, 0, 0.5]).sum() / 2 < 0.15
+    with pytest.raises(ValueError, match=r"6 qubits but the device 'ibm_stub' has only 5"):
+        backend.probabilities(Circuit(6).h(0))
+
+
+def test_missing_ibm_account_says_so(monkeypatch):
+    class NoAccount:
+        def __init__(self):
+            raise RuntimeError("no saved account")
+
+    monkeypatch.setattr(runtime, "QiskitRuntimeService", NoAccount)
+    with pytest.raises(RuntimeError, match=r"ibm_x.*save_account.*no saved account"):
+        QiskitBackend(device="ibm_x").probabilities(Circuit(1).h(0))
+
+
+@pytest.mark.filterwarnings("ignore:The SamplerV2 class is deprecated:DeprecationWarning")
+def test_legacy_sampler_v2_gives_the_same_counts(monkeypatch):
+    circuit = _model_circuit(2)
+    X, w = _data(4, d=2, seed=8), np.linspace(-1, 1, circuit.n_weights)
+    backend = QiskitBackend(shots=500, seed=11)
+    client_side = backend.probabilities(circuit, X, w)
+    # Without the client-side Sampler (qiskit-ibm-runtime < 0.50) SamplerV2 runs the PUBs.
+    monkeypatch.setitem(sys.modules, "qiskit_ibm_runtime.executor_sampler", None)
+    sampler = qiskit_module._make_sampler(FakeManilaV2(), shots=1, seed=None, local=False)
+    assert type(sampler) is runtime.SamplerV2
+    np.testing.assert_array_equal(clone(backend).probabilities(circuit, X, w), client_side)
+
+
+# --------------------------------------------------------------------------------------------
+# Retries
+# --------------------------------------------------------------------------------------------
+class _Flaky:
+    """A sampler whose first ``failures`` runs raise ``error``, then the real one runs."""
+
+    def __init__(self, sampler, failures, error):
+        self.sampler, self.failures, self.error = sampler, failures, error
+        self.runs = 0
+
+    def run(self, pubs):
+        self.runs += 1
+        if self.runs <= self.failures:
+            raise self.error
+        return self.sampler.run(pubs)
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    """Install flaky samplers; returns (settings, made samplers, recorded sleeps)."""
+    settings, made, sleeps = {"failures": 1, "error": RuntimeError("socket closed")}, [], []
+    make = qiskit_module._make_sampler
+
+    def factory(target, **kw):
+        made.append(_Flaky(make(target, **kw), settings["failures"], settings["error"]))
+        return made[-1]
+
+    monkeypatch.setattr(qiskit_module, "_make_sampler", factory)
+    monkeypatch.setattr(qiskit_module, "_sleep", sleeps.append)
+    return settings, made, sleeps
+
+
+def test_transient_failure_is_retried(flaky):
+    settings, made, sleeps = flaky
+    circuit, X = ZZFeatureMap(reps=1).build(2), _data(3, d=2, seed=9)
+    backend = QiskitBackend(shots=200, seed=5, retry_delay=0)
+    settings["failures"] = 0
+    clean = backend.probabilities(circuit, X)
+    settings["failures"] = 1
+    # The retried job has the same seed: the same counts as a run that never failed.
+    np.testing.assert_array_equal(backend.probabilities(circuit, X), clean)
+    assert made[-1].runs == 2 and sleeps == [0.0]
+
+
+def test_retries_back_off_exponentially_then_give_up(flaky):
+    settings, made, sleeps = flaky
+    settings["failures"] = 10
+    backend = QiskitBackend(max_retries=3, retry_delay=0.5)
+    with pytest.raises(RuntimeError, match=r"failed 4 time\(s\).*max_retries=3.*socket closed"):
+        backend.probabilities(Circuit(1).h(0))
+    assert made[-1].runs == 4 and sleeps == [0.5, 1.0, 2.0]
+
+
+def test_input_errors_are_not_retried(flaky):
+    settings, made, sleeps = flaky
+    settings["error"] = ValueError("bad pub")
+    with pytest.raises(ValueError, match="bad pub"):
+        QiskitBackend().probabilities(Circuit(1).h(0))
+    assert made[-1].runs == 1 and sleeps == []
+
+
+# --------------------------------------------------------------------------------------------
+# Estimators on the backend
+# --------------------------------------------------------------------------------------------
+def test_qsvc_on_aer_agrees_with_exact_qsvc():
+    X, y = make_blobs(
+        n_samples=30, centers=[[0.5, 1.5], [2.5, 1.5]], cluster_std=0.3, random_state=0
+    )
+    X_train, y_train, X_test, y_test = X[:20], y[:20], X[20:], y[20:]
+    exact = QSVC(feature_map=ZZFeatureMap(reps=1)).fit(X_train, y_train)
+    sampled = QSVC(feature_map=ZZFeatureMap(reps=1), backend=QiskitBackend(shots=512, seed=0))
+    predicted = sampled.fit(X_train, y_train).predict(X_test)
+    expected = exact.predict(X_test)
+    assert np.mean(expected == y_test) >= 0.9  # a problem the exact model solves
+    assert np.mean(predicted == y_test) >= np.mean(expected == y_test) - 0.1
+    assert np.mean(predicted == expected) >= 0.9
+
+
+def test_vqc_trains_with_parameter_shift_on_aer():
+    rng = np.random.default_rng(12)
+    X = rng.uniform(0, np.pi, size=(8, 2))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    params = dict(ansatz=RealAmplitudes(reps=1), max_iter=2, random_state=0)
+    with pytest.warns(Warning, match="max_iter"):
+        exact = VQC(**params).fit(X, y)
+    with pytest.warns(Warning, match="max_iter"):
+        clf = VQC(backend=QiskitBackend(shots=2000, seed=0), **params).fit(X, y)
+    assert type(clf.backend_) is QiskitBackend and clf.n_iter_ == 2
+    # Same forward pass and one Adam step on parameter-shift gradients: within shot noise.
+    np.testing.assert_allclose(clf.loss_curve_, exact.loss_curve_, rtol=0, atol=0.02)
+    # Adam's first step is about learning_rate * sign(gradient): a wrong sign would be 0.1 off.
+    np.testing.assert_allclose(clf.weights_, exact.weights_, rtol=0, atol=0.01)
+    assert clf.predict(X).shape == (8,)
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter object hygiene
+# --------------------------------------------------------------------------------------------
+def test_params_repr_clone_equality():
+    b = QiskitBackend()
+    assert b.get_params() == {
+        "device": "aer_simulator",
+        "shots": 1024,
+        "seed": None,
+        "optimization_level": 1,
+        "max_batch_size": 1000,
+        "max_retries": 3,
+        "retry_delay": 1.0,
+    }
+    assert repr(b) == "QiskitBackend()"
+    b2 = QiskitBackend(device="fake_manila", shots=100, seed=1)
+    assert repr(b2) == "QiskitBackend(device='fake_manila', seed=1, shots=100)"
+    c = clone(b2)
+    assert c is not b2 and c == b2 and hash(c) == hash(b2)
+    assert c != b and resolve_backend(b2) == b2
+    assert b.set_params(shots=10, seed=2) is b and (b.shots, b.seed) == (10, 2)
+
+
+def test_pickle_and_copies_drop_the_cache_and_rebuild():
+    circuit, X = ZZFeatureMap(reps=1).build(2), _data(3, d=2, seed=13)
+    b = QiskitBackend(shots=50, seed=0)
+    before = b.probabilities(circuit, X)
+    assert "_cache" in vars(b)  # used: target and templates are cached
+    assert "_cache" not in b.__getstate__()
+    assert "_cache" in vars(b)  # dropping it from the pickle leaves the live object alone
+    assert b"qiskit_aer" not in pickle.dumps(b)  # no live SDK object in the pickle
+    for other in (pickle.loads(pickle.dumps(b)), copy.deepcopy(b), clone(b)):
+        assert other == b and "_cache" not in vars(other)
+        np.testing.assert_array_equal(other.probabilities(circuit, X), before)
+    assert "_cache" not in b.get_params()
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"shots": 0}, "shots must be a positive integer"),
+        ({"shots": 10.0}, "shots must be a positive integer"),
+        ({"shots": True}, "shots must be a positive integer"),
+        ({"seed": -1}, "seed must be None or a non-negative integer"),
+        ({"seed": 1.5}, "seed must be None or a non-negative integer"),
+        ({"optimization_level": 4}, "optimization_level must be 0, 1, 2 or 3"),
+        ({"optimization_level": True}, "optimization_level must be 0, 1, 2 or 3"),
+        ({"max_batch_size": 0}, "max_batch_size must be a positive integer"),
+        ({"max_retries": -1}, "max_retries must be a non-negative integer"),
+        ({"retry_delay": -0.1}, "retry_delay must be a non-negative number"),
+        ({"retry_delay": float("inf")}, "retry_delay must be a non-negative number"),
+        ({"device": ""}, "device must be 'aer_simulator', a fake device name"),
+        ({"device": 3}, "device must be 'aer_simulator', a fake device name"),
+    ],
+)
+def test_bad_parameters(params, match):
+    backend = QiskitBackend(**params)  # sklearn style: __init__ only stores
+    with pytest.raises(ValueError, match=match):
+        backend.probabilities(Circuit(1).h(0))
+
+
+def test_numpy_integer_parameters():
+    b = QiskitBackend(shots=np.int64(10), seed=np.uint8(1), max_batch_size=np.int32(2))
+    assert b.probabilities(Circuit(1).h(0), np.zeros((3, 0))).sum() == 3.0
+
+
+def test_missing_qiskit_names_the_extra(monkeypatch):
+    real = importlib.import_module
+
+    def no_qiskit(name, *args, **kwargs):
+        if name.split(".")[0] in ("qiskit", "qiskit_aer", "qiskit_ibm_runtime"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", no_qiskit)
+    backend = resolve_backend("qiskit:aer_simulator")  # building needs no Qiskit
+    assert backend.get_params()["device"] == "aer_simulator"
+    for device in ("aer_simulator", "fake_manila", "ibm_x"):
+        with pytest.raises(ImportError, match=r"QiskitBackend.*pip install 'skqml\[qiskit\]'"):
+            QiskitBackend(device=device).probabilities(Circuit(1).h(0))
