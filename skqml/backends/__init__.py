@@ -1,12 +1,16 @@
 """Execution targets. Backends are hyperparameters: strings name registered backends."""
 
 from ._base import Backend, StatevectorBackend
+from ._pennylane import PennyLaneBackend  # the SDKs are imported when a backend runs
+from ._qiskit import QiskitBackend
 from ._registry import available_backends, register_backend, resolve_backend
 from ._sampling import SamplingBackend, compute_uncompute
 from ._shots import ShotsBackend, apply_depolarizing, apply_readout_error
 
 __all__ = [
     "Backend",
+    "PennyLaneBackend",
+    "QiskitBackend",
     "SamplingBackend",
     "ShotsBackend",
     "StatevectorBackend",

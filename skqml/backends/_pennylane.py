@@ -33,8 +33,7 @@ from ..simulator import SimulationMemoryError
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ..simulator._statevector import check_inputs
 from ._sampling import SamplingBackend
-from ._seeding import _circuit_text, _digest, _features_or_empty, _row_keys, _weights_bytes, _words
-from ._shots import _SAMPLE_TAG
+from ._seeding import sample_frequencies
 
 __all__ = ["PennyLaneBackend"]
 
@@ -78,8 +77,8 @@ _DIRECT = {
 _ADJOINT = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
 # "multiphase" (phase e^{i l} on odd-parity basis states) has no PennyLane operation of its own.
 
-# Devices and QNodes kept per thread (a thread-pool joblib backend shares the backend object,
-# and stateful devices such as lightning.qubit must not run two circuits at once).
+# QNodes kept per thread, least recently used dropped first: plenty for a model's circuit, its
+# measurement-basis variants and its overlap circuit, bounded for long grid searches.
 _MAX_QNODES = 64
 
 
@@ -128,16 +127,17 @@ class PennyLaneBackend(SamplingBackend):
     >>> import numpy as np
     >>> from skqml.backends._pennylane import PennyLaneBackend
     >>> from skqml.circuits import Circuit, feature
-    >>> circuit = Circuit(2).ry(feature(0), 0).cnot(0, 1)
-    >>> X = np.array([[0.0], [np.pi / 2], [np.pi]])
-    >>> PennyLaneBackend().probabilities(circuit, X).round(3)  # little-endian: 11 is index 3
-    array([[1. , 0. , 0. , 0. ],
-           [0.5, 0. , 0. , 0.5],
-           [0. , 0. , 0. , 1. ]])
+    >>> circuit = Circuit(2).h(0).cry(feature(0), 0, 1)
+    >>> X = np.array([[0.0], [np.pi]])
+    >>> PennyLaneBackend().probabilities(circuit, X).round(3)  # index 1 is q0=1, q1=0
+    array([[0.5, 0.5, 0. , 0. ],
+           [0.5, 0. , 0. , 0.5]])
     >>> sampled = PennyLaneBackend(device="lightning.qubit", shots=1000, seed=0)
-    >>> p = sampled.probabilities(circuit, X)
-    >>> p[:, [1, 2]].max(), bool(abs(p[1, 0] - 0.5) < 0.05)
-    (0.0, True)
+    >>> freqs = sampled.probabilities(circuit, X)
+    >>> freqs.sum(axis=1), float(freqs[1, 1] + freqs[1, 2])  # 01 and 10 never measured
+    (array([1., 1.]), 0.0)
+    >>> bool(np.array_equal(freqs, sampled.probabilities(circuit, X)))  # seeded: repeatable
+    True
     >>> sampled
     PennyLaneBackend(device='lightning.qubit', seed=0, shots=1000)
     """
@@ -188,7 +188,10 @@ class PennyLaneBackend(SamplingBackend):
     def _qml(self):
         return import_optional("pennylane", "pennylane", "PennyLaneBackend")
 
-    def _thread_cache(self) -> dict:
+    def _thread_cache(self):
+        # Per thread: a thread-pool joblib backend shares this object, and stateful devices
+        # (lightning.qubit keeps its state vector between runs) must not run two circuits
+        # at once.
         local = self.__dict__.get("_cache")
         if local is None:
             # A race here only means one thread builds its devices twice.
@@ -235,7 +238,7 @@ class PennyLaneBackend(SamplingBackend):
         return qnode
 
     # -- running ----------------------------------------------------------------------------------
-    def exact_probabilities(
+    def distribution(
         self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
     ) -> np.ndarray:
         """The device's exact outcome probabilities, shape ``(n_samples, 2**n_qubits)``.
@@ -261,15 +264,14 @@ class PennyLaneBackend(SamplingBackend):
         _, batch = self._checked()
         X, weights = check_inputs(circuit, X, weights)
         qml = self._qml()
+        qnode = self._qnode(qml, circuit)  # builds the device: a bad name fails here
         n_rows = 1 if X is None else X.shape[0]
         dim = 2**circuit.n_qubits
-        batch = min(batch, _rows_per_call(circuit.n_qubits, max_memory_mb))
+        batch = min(batch, _rows_per_call(circuit.n_qubits, n_rows, max_memory_mb))
         out = np.empty((n_rows, dim))
         if n_rows == 0:
             return out
-        qnode = self._qnode(qml, circuit)
-        per_row = any(op.params and any(a.features for a in op.params) for op in circuit)
-        if not per_row:
+        if circuit.n_features == 0:
             # Nothing depends on the features: one run serves every row.
             out[:] = _run(qnode, circuit, None, weights, dim)
             return out
@@ -301,25 +303,11 @@ class PennyLaneBackend(SamplingBackend):
             order, as Qiskit.
         """
         shots, _ = self._checked()
-        dist = self.exact_probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
+        dist = self.distribution(circuit, X, weights, max_memory_mb=max_memory_mb)
         if shots is None:
             return dist
-        # Rounding can leave a sum a few ulps above 1, which multinomial refuses.
-        np.clip(dist, 0.0, None, out=dist)
-        dist /= dist.sum(axis=1, keepdims=True)
-        # One root per call: with seed=None every call (not every row) draws fresh entropy.
-        root = int(self.seed) if self.seed is not None else np.random.SeedSequence().entropy
-        context = _digest(_circuit_text(circuit), _weights_bytes(weights))
-        keys = _row_keys(_features_or_empty(X, dist.shape[0]))
-        counts = np.empty(dist.shape)
-        for i, key in enumerate(keys):
-            # The stream ShotsBackend gives the same row: same seed, same circuit, same draws.
-            words = _words([_SAMPLE_TAG, context, key])
-            rng = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(root, spawn_key=words))
-            )
-            counts[i] = rng.multinomial(shots, dist[i])
-        return counts / shots
+        # The draws ShotsBackend makes for the same row: same seed, same circuit, same counts.
+        return sample_frequencies(dist, shots, self.seed, circuit, X, weights)
 
 
 def _queue_operations(qml, structure, angles) -> None:
@@ -367,17 +355,18 @@ def _run(qnode, circuit: Circuit, X, weights, dim: int) -> np.ndarray:
     return result.reshape(-1, dim)
 
 
-def _rows_per_call(n_qubits: int, max_memory_mb) -> int:
+def _rows_per_call(n_qubits: int, n_rows: int, max_memory_mb) -> int:
+    """Rows per QNode call such that the output and one call's working set fit the budget."""
+    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
+    output = 8 * 2**n_qubits * n_rows
     # A broadcast call holds the batch's states, the device's working copies and the
-    # probabilities: about 4 states per row, within a quarter of the budget (the output and
-    # other callers' arrays share the rest).
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
+    # probabilities: about 4 states per row.
     per_row = 4 * state_bytes(n_qubits)
-    if per_row > budget:
+    if output + per_row > budget:
         raise SimulationMemoryError(
-            f"simulating {n_qubits} qubits on a PennyLane device",
-            per_row / 1024**2,
+            f"the probabilities of {n_rows} samples on {n_qubits} qubits on a PennyLane device",
+            (output + per_row) / 1024**2,
             budget / 1024**2,
-            hint="use fewer qubits (features) or raise the limit",
+            hint="pass fewer samples at once, use fewer qubits or raise the limit",
         )
-    return max(1, int(budget // per_row))
+    return max(1, int((budget - output) // per_row))

@@ -13,6 +13,38 @@ import numpy as np
 
 from ..circuits import Circuit
 
+# Domain tags in the spawn keys, so that no two kinds of draw ever share a stream.
+_SAMPLE_TAG = 1
+_OVERLAP_TAG = 2
+
+
+def root_entropy(seed: int | None) -> int:
+    """The root of a call's streams: the seed, or fresh entropy for the call (not per row)."""
+    return int(seed) if seed is not None else np.random.SeedSequence().entropy
+
+
+def sample_frequencies(dist: np.ndarray, shots: int, seed, circuit: Circuit, X, weights):
+    """Frequencies of ``shots`` multinomial draws per row of ``dist``, one stream per row.
+
+    Row ``i`` draws from ``SeedSequence(root, spawn_key=words(tag, context, key_i))``, with
+    ``context`` a hash of the circuit and the weights and ``key_i`` a hash of the row's
+    features: a row's draws depend on what it runs, not on its batch, block or worker.
+    Every backend that samples from exact distributions uses this one function, so the same
+    seed gives the same draws on any of them.
+    """
+    dist = np.clip(dist, 0.0, None)
+    # Rounding can leave a sum a few ulps above 1, which multinomial refuses.
+    dist /= dist.sum(axis=1, keepdims=True)
+    root = root_entropy(seed)
+    context = _digest(_circuit_text(circuit), _weights_bytes(weights))
+    keys = _row_keys(_features_or_empty(X, dist.shape[0]))
+    counts = np.empty(dist.shape)
+    for i, key in enumerate(keys):
+        words = _words([_SAMPLE_TAG, context, key])
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(root, spawn_key=words)))
+        counts[i] = rng.multinomial(shots, dist[i])
+    return counts / shots
+
 
 def _features_or_empty(X, n_rows: int) -> np.ndarray:
     return np.empty((n_rows, 0)) if X is None else np.asarray(X, dtype=float)

@@ -40,20 +40,16 @@ from ._sampling import (
     compute_uncompute,
 )
 from ._seeding import (
+    _OVERLAP_TAG,
     _circuit_text,
     _digest,
-    _features_or_empty,
-    _row_keys,
     _uniforms,
     _weights_bytes,
-    _words,
+    root_entropy,
+    sample_frequencies,
 )
 
 __all__ = ["ShotsBackend", "apply_depolarizing", "apply_readout_error"]
-
-# Domain tags in the spawn keys, so that no two kinds of draw ever share a stream.
-_SAMPLE_TAG = 1
-_OVERLAP_TAG = 2
 
 
 class ShotsBackend(SamplingBackend):
@@ -136,10 +132,6 @@ class ShotsBackend(SamplingBackend):
         p = _probability(self.depolarizing, "depolarizing", 1.0)
         return int(shots), e, p
 
-    def _entropy(self) -> int:
-        # One root per call: with seed=None every call (not every row) draws fresh entropy.
-        return int(self.seed) if self.seed is not None else np.random.SeedSequence().entropy
-
     # -- exact distributions ---------------------------------------------------------------------
     def distribution(self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None):
         """Exact outcome probabilities after noise, shape ``(n_samples, 2**n_qubits)``.
@@ -192,20 +184,7 @@ class ShotsBackend(SamplingBackend):
         """
         shots, _, _ = self._checked()
         dist = self.distribution(circuit, X, weights, max_memory_mb=max_memory_mb)
-        # Rounding can leave tiny negatives or a sum a few ulps above 1: multinomial refuses.
-        np.clip(dist, 0.0, None, out=dist)
-        dist /= dist.sum(axis=1, keepdims=True)
-        root = self._entropy()
-        context = _digest(_circuit_text(circuit), _weights_bytes(weights))
-        keys = _row_keys(_features_or_empty(X, dist.shape[0]))
-        counts = np.empty(dist.shape)
-        for i, key in enumerate(keys):
-            words = _words([_SAMPLE_TAG, context, key])
-            rng = np.random.Generator(
-                np.random.PCG64(np.random.SeedSequence(root, spawn_key=words))
-            )
-            counts[i] = rng.multinomial(shots, dist[i])
-        return counts / shots
+        return sample_frequencies(dist, shots, self.seed, circuit, X, weights)
 
     def overlaps(
         self,
@@ -267,7 +246,7 @@ class ShotsBackend(SamplingBackend):
         )
         # One binomial draw per pair by inversion of its own uniform: vectorised over all
         # pairs, where one Generator per pair would cost ~30 us each.
-        u = _uniforms(self._entropy(), keys)
+        u = _uniforms(root_entropy(self.seed), keys)
         counts = stats.binom.ppf(u, shots, probs)
         K = np.empty((m, XB.shape[0]))
         K[ia, ib] = counts / shots
