@@ -125,7 +125,7 @@ class PennyLaneBackend(SamplingBackend):
     Examples
     --------
     >>> import numpy as np
-    >>> from skqml.backends._pennylane import PennyLaneBackend
+    >>> from skqml.backends import PennyLaneBackend
     >>> from skqml.circuits import Circuit, feature
     >>> circuit = Circuit(2).h(0).cry(feature(0), 0, 1)
     >>> X = np.array([[0.0], [np.pi]])

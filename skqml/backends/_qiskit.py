@@ -134,7 +134,7 @@ class QiskitBackend(SamplingBackend):
     Examples
     --------
     >>> import numpy as np
-    >>> from skqml.backends._qiskit import QiskitBackend
+    >>> from skqml.backends import QiskitBackend
     >>> from skqml.circuits import Circuit, feature
     >>> bell = Circuit(2).h(0).cnot(0, 1)
     >>> backend = QiskitBackend(shots=1000, seed=0)
