@@ -84,6 +84,11 @@ class Angle:
     def __init__(self, terms: Iterable[Term] = ()):
         self._terms = _simplify(tuple(terms))
 
+    def __reduce__(self):
+        # Rebuilt from its terms: pickle, and skops.io (which calls __reduce__() and trusts a
+        # call of the object's own type) restore it although __slots__ leaves no __dict__.
+        return (Angle, (self._terms,))
+
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def constant(cls, value: float) -> Angle:

@@ -6,11 +6,13 @@ backend: loky, threads, dask, ray) computes the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.linalg import blas
+
+from .._progress import ProgressReporter
 
 __all__ = ["block_slices", "fidelity_block", "gram_matrix"]
 
@@ -42,29 +44,46 @@ def gram_matrix(
     *,
     block_rows: int = 1024,
     n_jobs: int | None = None,
+    verbose: int = 0,
+    name: str = "Gram matrix",
 ) -> np.ndarray:
     """Assemble ``K[i, j] = k(A_i, B_j)`` from blocks; ``B=None`` computes the upper triangle.
 
     ``block_fn(A_block, B_block)`` returns one block; with ``B_block=None`` it must return
-    the symmetric block of ``A_block`` against itself.
+    the symmetric block of ``A_block`` against itself. With ``verbose > 0`` a throttled
+    progress line (blocks done, rate, elapsed and estimated time left) is printed as blocks
+    finish; each block is written to its own place in ``K``, so the result does not depend
+    on ``verbose``, ``n_jobs`` or the order in which blocks finish.
     """
     rows = block_slices(A.shape[0], block_rows)
-    if B is None:
+    symmetric = B is None
+    if symmetric:
         tasks = [(r, c) for i, r in enumerate(rows) for c in rows[i:]]
-        results = _run(block_fn, A, A, tasks, n_jobs, symmetric=True)
         K = np.empty((A.shape[0], A.shape[0]))
-        for (r, c), block in zip(tasks, results, strict=True):
-            K[r, c] = block
-            if r != c:
-                K[c, r] = block.T
-        return K
-    cols = block_slices(B.shape[0], block_rows)
-    tasks = [(r, c) for r in rows for c in cols]
-    results = _run(block_fn, A, B, tasks, n_jobs, symmetric=False)
-    K = np.empty((A.shape[0], B.shape[0]))
+    else:
+        tasks = [(r, c) for r in rows for c in block_slices(B.shape[0], block_rows)]
+        K = np.empty((A.shape[0], B.shape[0]))
+    progress = ProgressReporter(
+        len(tasks),
+        verbose,
+        name,
+        unit="blocks",
+        total_work=sum(_size(r) * _size(c) for r, c in tasks),
+    )
+    progress.message(
+        f"Gram matrix {K.shape[0]} x {K.shape[1]}: {len(tasks)} blocks, n_jobs={n_jobs}"
+    )
+    results = _run(block_fn, A, A if symmetric else B, tasks, n_jobs, symmetric)
     for (r, c), block in zip(tasks, results, strict=True):
         K[r, c] = block
+        if symmetric and r != c:
+            K[c, r] = block.T
+        progress.update(work=_size(r) * _size(c))
     return K
+
+
+def _size(s: slice) -> int:
+    return s.stop - s.start
 
 
 def _block(block_fn, A, B, r, c, symmetric):
@@ -73,9 +92,12 @@ def _block(block_fn, A, B, r, c, symmetric):
     return block_fn(A[r], B[c])
 
 
-def _run(block_fn, A, B, tasks, n_jobs, symmetric):
+def _run(block_fn, A, B, tasks, n_jobs, symmetric) -> Iterator[np.ndarray]:
+    """The blocks of ``tasks``, in task order, as they are computed (a lazy iterator)."""
     if len(tasks) == 1 or n_jobs in (None, 1):
-        return [_block(block_fn, A, B, r, c, symmetric) for r, c in tasks]
-    return Parallel(n_jobs=n_jobs)(
+        return (_block(block_fn, A, B, r, c, symmetric) for r, c in tasks)
+    # A generator in submission order: blocks arrive while later ones still run, so progress
+    # can be reported and each block placed (and freed) at once, not after the last one.
+    return Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_block)(block_fn, A, B, r, c, symmetric) for r, c in tasks
     )

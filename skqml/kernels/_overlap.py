@@ -24,15 +24,25 @@ __all__ = ["overlap_gram", "project_psd"]
 _TILE_ROWS = 128
 
 
-def overlap_gram(backend, circuit, A, B=None, *, n_jobs=None, max_memory_mb=None) -> np.ndarray:
+def overlap_gram(
+    backend,
+    circuit,
+    A,
+    B=None,
+    *,
+    n_jobs=None,
+    max_memory_mb=None,
+    verbose: int = 0,
+    name: str = "Gram matrix",
+) -> np.ndarray:
     """``K[i, j]`` estimated by ``backend.overlaps`` on tiles; ``B=None``: ``K(A, A)``.
 
-    The backend's random streams are keyed per pair of samples, so the tiling and ``n_jobs``
-    never change the numbers.
+    The backend's random streams are keyed per pair of samples, so the tiling, ``n_jobs``
+    and ``verbose`` (progress lines, see :func:`gram_matrix`) never change the numbers.
     """
     block = partial(_overlap_tile, backend, circuit, max_memory_mb)
     rows = _tile_rows(circuit.n_qubits, max_memory_mb)
-    return gram_matrix(block, A, B, block_rows=rows, n_jobs=n_jobs)
+    return gram_matrix(block, A, B, block_rows=rows, n_jobs=n_jobs, verbose=verbose, name=name)
 
 
 def _overlap_tile(backend, circuit, max_memory_mb, a, b):

@@ -11,17 +11,23 @@ keep the training representation so that prediction only simulates the new sampl
 from __future__ import annotations
 
 import numbers
+import time
+from functools import partial
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 
+from .._progress import ProgressReporter, format_seconds
 from ..backends import resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import SimulationMemoryError, check_states_fit, resolve_max_memory_mb
 from ._gram import block_slices, fidelity_block, gram_matrix
+from ._mitigation import METHODS, global_noise_rate, pair_noise_rates, split_noise_rates
 from ._overlap import overlap_gram, project_psd
 
 __all__ = ["FidelityQuantumKernel", "ProjectedQuantumKernel", "QuantumKernel"]
@@ -33,6 +39,9 @@ class QuantumKernel(Kernel):
     Subclasses define :meth:`_default_feature_map`, :meth:`_embed_states` and
     :meth:`_gram_block`.
     """
+
+    # Checked when a kernel is evaluated (never in __init__), like sklearn's estimators.
+    _parameter_constraints: dict = {"verbose": ["verbose"]}
 
     def _default_feature_map(self) -> FeatureMap:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -56,6 +65,13 @@ class QuantumKernel(Kernel):
             if not _same_param(v, defaults.get(k))
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+    def __getstate__(self) -> dict:
+        # The circuit cache is rebuilt on demand; leaving it out keeps pickles small and
+        # skops.io files free of its tuple keys (skops stores dicts with str/int keys only).
+        state = self.__dict__.copy()
+        state.pop("_circuit_cache", None)
+        return state
 
     @property
     def requires_vector_input(self) -> bool:
@@ -84,7 +100,18 @@ class QuantumKernel(Kernel):
         return cache[key]
 
     # -- evaluation ---------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {name: getattr(self, name) for name in self._parameter_constraints},
+            caller_name=type(self).__name__,
+        )
+
+    def _progress(self, total: int = 0) -> ProgressReporter:
+        return ProgressReporter(total, getattr(self, "verbose", 0), type(self).__name__)
+
     def _check_X(self, X) -> np.ndarray:
+        self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
         bandwidth = self.bandwidth
         if (
@@ -101,10 +128,17 @@ class QuantumKernel(Kernel):
         X = self._check_X(X)
         circuit = self.circuit(X.shape[1])
         backend = resolve_backend(self.backend)
+        start = time.perf_counter()
         if not backend.exact:
-            return self._embed_sampled(backend, circuit, X)
-        states = _simulate_blocks(backend, circuit, X, self.max_memory_mb, self.n_jobs)
-        return self._embed_states(states, X)
+            embedding = self._embed_sampled(backend, circuit, X)
+        else:
+            states = _simulate_blocks(backend, circuit, X, self.max_memory_mb, self.n_jobs)
+            embedding = self._embed_states(states, X)
+        self._progress().message(
+            f"embedded {X.shape[0]} samples on {circuit.n_qubits} qubits in "
+            f"{format_seconds(time.perf_counter() - start)}"
+        )
+        return embedding
 
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
         """The representation on a backend without state vectors (see the subclass)."""
@@ -115,7 +149,13 @@ class QuantumKernel(Kernel):
     def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
         """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``)."""
         return gram_matrix(
-            self._gram_block, A, B, block_rows=self._block_rows(A, B), n_jobs=self.n_jobs
+            self._gram_block,
+            A,
+            B,
+            block_rows=self._block_rows(A, B),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            name=type(self).__name__,
         )
 
     def bind_training(self, A: np.ndarray) -> QuantumKernel:
@@ -208,8 +248,9 @@ class FidelityQuantumKernel(QuantumKernel):
     matrix product per block (half of one for ``K(X, X)``), never one circuit per pair.
     On a sampling backend (``"shots"``) every pair runs a compute-uncompute circuit
     ``U(y)^dagger U(x)`` and ``k`` is the frequency of the all-zeros outcome; the pairs are
-    run in tiles of the upper triangle for ``K(X, X)`` (the diagonal is 1, not run) and of the
-    rectangle for ``K(X, Y)``. :meth:`embed` then returns the (bandwidth-scaled) features.
+    run in tiles of the upper triangle for ``K(X, X)`` (the diagonal is 1, not run, unless
+    ``mitigation`` needs it) and of the rectangle for ``K(X, Y)``. :meth:`embed` then returns
+    the (bandwidth-scaled) features.
 
     Parameters
     ----------
@@ -229,6 +270,28 @@ class FidelityQuantumKernel(QuantumKernel):
         shot noise makes it indefinite, and libsvm can hang on such a matrix. The diagonal
         then moves slightly away from 1. Exact Gram matrices are never touched, nor are
         rectangular ones.
+    mitigation : {"single", "average", "split_channel"} or None, default=None
+        Depolarizing-noise mitigation of Gram matrices measured on a non-exact backend
+        (Hubregtsen et al. 2022; see :func:`mitigate_depolarizing_noise`), applied before
+        the PSD projection. It needs measured diagonal entries ``k(x, x)`` (1 without noise),
+        which the Gram matrix otherwise never runs: ``"single"`` runs one (the first
+        training sample), ``"average"`` and ``"split_channel"`` one per training sample;
+        ``"split_channel"`` also one per new sample of ``K(X_test, X_train)``. One noise
+        rate (``"single"``, ``"average"``) is estimated on the training set by
+        :meth:`bind_training` (what ``QSVC`` does at fit) and reused for every later Gram
+        matrix, or, on an unbound kernel, from the second argument (the training set in
+        sklearn's calls ``K(X_test, X_train)``). Mitigated diagonals are set to 1, their
+        exact value. A no-op on exact backends, which have no noise.
+    verbose : int, default=0
+        Print progress of the Gram-matrix blocks to stdout (``1``: about 10 lines per matrix,
+        ``2``: about 20); ``0`` is silent. The results do not depend on it.
+
+    Attributes
+    ----------
+    noise_rate_ : float
+        Only on a kernel bound to training data with ``mitigation`` set, on a non-exact
+        backend: the estimated depolarizing rate (for ``"split_channel"``, the mean of the
+        per-sample rates, for information).
 
     Examples
     --------
@@ -261,6 +324,8 @@ class FidelityQuantumKernel(QuantumKernel):
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
         enforce_psd: bool = True,
+        mitigation: str | None = None,
+        verbose: int = 0,
     ):
         self.feature_map = feature_map
         self.backend = backend
@@ -268,6 +333,13 @@ class FidelityQuantumKernel(QuantumKernel):
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
         self.enforce_psd = enforce_psd
+        self.mitigation = mitigation
+        self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        **QuantumKernel._parameter_constraints,
+        "mitigation": [None, StrOptions(set(METHODS))],
+    }
 
     def _default_feature_map(self) -> FeatureMap:
         return ZZFeatureMap()
@@ -292,27 +364,130 @@ class FidelityQuantumKernel(QuantumKernel):
         """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``).
 
         On a non-exact backend ``A`` and ``B`` are features and the pairs' overlap
-        circuits run here; ``K(A, A)`` is then projected onto the PSD cone when
-        ``enforce_psd``.
+        circuits run here; the matrix is then mitigated (``mitigation``) and ``K(A, A)``
+        projected onto the PSD cone (``enforce_psd``).
         """
         backend = resolve_backend(self.backend)
         if backend.exact:
             return super().gram(A, B)
+        circuit = self.circuit(A.shape[1])
         K = overlap_gram(
             backend,
-            self.circuit(A.shape[1]),
+            circuit,
             A,
             B,
             n_jobs=self.n_jobs,
             max_memory_mb=self.max_memory_mb,
+            verbose=self.verbose,
+            name=type(self).__name__,
         )
+        if self.mitigation is not None and K.size:
+            K = self._mitigate(backend, circuit, K, A, B)
         if B is None and self.enforce_psd:
             K = project_psd(K)
         return K
 
+    def bind_training(self, A: np.ndarray) -> FidelityQuantumKernel:
+        """This kernel with the noise estimate of ``mitigation`` fixed on training data ``A``.
+
+        Without mitigation, or on an exact backend, the kernel itself. Otherwise a copy that
+        holds the measured diagonal entries ``k(x, x)`` of ``A`` (the first row only for
+        ``"single"``) and the noise rate ``noise_rate_``: later Gram matrices reuse them
+        instead of measuring the training samples again, and every ``K(X_test, A)`` is
+        mitigated with the training set's noise estimate.
+        """
+        backend = resolve_backend(self.backend)
+        if self.mitigation is None or backend.exact:
+            return self
+        self._validate_params()
+        circuit = self.circuit(A.shape[1])
+        rows = np.array(A[:1] if self.mitigation == "single" else A, dtype=np.float64)
+        diagonal = self._measure_diagonal(backend, circuit, rows)
+        dim = 2**circuit.n_qubits
+        bound = clone(self)
+        bound.__dict__["_circuit_cache"] = dict(self.__dict__.get("_circuit_cache", {}))
+        bound._training_diagonal = {"rows": rows, "diagonal": diagonal}
+        if self.mitigation == "split_channel":
+            halves = split_noise_rates(diagonal, dim)  # refuses fully depolarized entries
+            bound.noise_rate_ = float(np.mean(1 - (1 - halves) ** 2))
+        else:
+            bound.noise_rate_ = global_noise_rate(diagonal, self.mitigation, dim)
+        return bound
+
+    def _mitigate(self, backend, circuit, K, A, B) -> np.ndarray:
+        """Depolarizing-noise mitigation of a measured Gram matrix (see ``mitigation``)."""
+        dim = 2**circuit.n_qubits
+        if self.mitigation == "split_channel":
+            rows = self._diagonal(backend, circuit, A)
+            cols = rows if B is None else self._diagonal(backend, circuit, B)
+            rate = pair_noise_rates(rows, cols, dim)
+        elif "noise_rate_" in self.__dict__:
+            # Bound at fit: the device's rate estimated on the training set, for every matrix.
+            rate = self.noise_rate_
+        else:
+            reference = A if B is None else B
+            if self.mitigation == "single":
+                reference = reference[:1]
+            diagonal = self._diagonal(backend, circuit, reference)
+            rate = global_noise_rate(diagonal, self.mitigation, dim)
+        K = (K - rate / dim) / (1.0 - rate)
+        if B is None:
+            np.fill_diagonal(K, 1.0)  # the exact value, as without mitigation
+        return K
+
+    def _diagonal(self, backend, circuit, X: np.ndarray) -> np.ndarray:
+        """Measured ``k(x, x)`` of each row: stored at fit when known, measured otherwise."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        out = np.empty(X.shape[0])
+        missing = np.ones(X.shape[0], dtype=bool)
+        known = self.__dict__.get("_training_diagonal")
+        if known is not None:
+            values = dict(
+                zip((r.tobytes() for r in known["rows"]), known["diagonal"], strict=True)
+            )
+            for i, row in enumerate(X):
+                value = values.get(row.tobytes())
+                if value is not None:
+                    out[i], missing[i] = value, False
+        if missing.any():
+            out[missing] = self._measure_diagonal(backend, circuit, X[missing])
+        return out
+
+    def _measure_diagonal(self, backend, circuit, X: np.ndarray) -> np.ndarray:
+        """Run each row's overlap circuit with itself, ``U(x)^dagger U(x)``."""
+        start = time.perf_counter()
+        chunks = block_slices(X.shape[0], _DIAGONAL_ROWS)
+        run = partial(_diagonal_chunk, backend, circuit, self.max_memory_mb)
+        if self.n_jobs in (None, 1) or len(chunks) <= 1:
+            parts = [run(X[s]) for s in chunks]
+        else:
+            parts = Parallel(n_jobs=self.n_jobs)(delayed(run)(X[s]) for s in chunks)
+        self._progress().message(
+            f"measured k(x, x) of {X.shape[0]} samples for mitigation in "
+            f"{format_seconds(time.perf_counter() - start)}"
+        )
+        return np.concatenate(parts) if parts else np.empty(0)
+
     @staticmethod
     def _gram_block(A, B):
         return np.clip(fidelity_block(A, B), 0.0, 1.0)
+
+
+# Diagonal entries per joblib task: each is one backend call with a single pair.
+_DIAGONAL_ROWS = 64
+
+
+def _diagonal_chunk(backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarray:
+    # The backends' public overlaps() has no "paired rows" mode: a 1 x 1 rectangle per sample
+    # runs exactly the one circuit needed (symmetric=False, so the pair is really run).
+    return np.array(
+        [
+            backend.overlaps(
+                circuit, x[None], x[None], symmetric=False, max_memory_mb=max_memory_mb
+            )[0, 0]
+            for x in X
+        ]
+    )
 
 
 _PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}
@@ -345,6 +520,9 @@ class ProjectedQuantumKernel(QuantumKernel):
         Parallel jobs (joblib).
     max_memory_mb : float, default=None
         Memory budget; default half the available memory.
+    verbose : int, default=0
+        Print progress of the Gram-matrix blocks to stdout (``1``: about 10 lines per matrix,
+        ``2``: about 20); ``0`` is silent.
 
     Examples
     --------
@@ -368,6 +546,7 @@ class ProjectedQuantumKernel(QuantumKernel):
         bandwidth: float = 1.0,
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
+        verbose: int = 0,
     ):
         self.feature_map = feature_map
         self.gamma = gamma
@@ -376,6 +555,7 @@ class ProjectedQuantumKernel(QuantumKernel):
         self.bandwidth = bandwidth
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
+        self.verbose = verbose
 
     def _default_feature_map(self) -> FeatureMap:
         return HeisenbergEmbedding()
@@ -438,6 +618,8 @@ class ProjectedQuantumKernel(QuantumKernel):
             B,
             block_rows=self._block_rows(A, B),
             n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            name=type(self).__name__,
         )
 
     @staticmethod

@@ -39,6 +39,8 @@ class _QuantumSVM(BaseEstimator):
         "max_iter": [Interval(Integral, -1, None, closed="left")],
         "n_jobs": [None, Integral],
         "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "mitigation": [None, StrOptions({"single", "average", "split_channel"})],
+        "verbose": ["verbose"],
     }
 
     def _make_svm(self):  # pragma: no cover - abstract
@@ -51,19 +53,25 @@ class _QuantumSVM(BaseEstimator):
                     "pass the feature map inside the kernel object, not both feature_map= and "
                     "a kernel object"
                 )
-            return clone(self.kernel)
+            kernel = clone(self.kernel)
+            if self.verbose and "verbose" in kernel.get_params(deep=False):
+                # An output setting, not part of the model: the SVM's verbose reaches the
+                # (cloned) kernel object too, unless the kernel's own is higher.
+                kernel.set_params(verbose=max(self.verbose, kernel.verbose))
+            return kernel
         common = dict(
             backend=self.backend,
             bandwidth=self.bandwidth,
             n_jobs=self.n_jobs,
             max_memory_mb=self.max_memory_mb,
+            verbose=self.verbose,
         )
         if self.feature_map is not None and not isinstance(self.feature_map, FeatureMap):
             raise TypeError(f"feature_map must be a skqml FeatureMap, got {self.feature_map!r}")
         fm = None if self.feature_map is None else clone(self.feature_map)
         if self.kernel == "projected":
             return ProjectedQuantumKernel(fm, gamma=self.gamma, **common)
-        return FidelityQuantumKernel(fm, **common)
+        return FidelityQuantumKernel(fm, mitigation=self.mitigation, **common)
 
     def _fit(self, X, y, sample_weight):
         # Cheap checks first: simulation is the expensive part.
@@ -132,8 +140,8 @@ _KERNEL_DOC = """
         (``ZZFeatureMap()`` for ``"fidelity"``, ``HeisenbergEmbedding()`` for ``"projected"``).
     kernel : {"fidelity", "projected"} or QuantumKernel, default="fidelity"
         Which quantum kernel. A kernel object is used as it is (cloned); ``feature_map``,
-        ``backend``, ``bandwidth``, ``gamma``, ``n_jobs`` and ``max_memory_mb`` then belong
-        inside it.
+        ``backend``, ``bandwidth``, ``gamma``, ``mitigation``, ``n_jobs`` and
+        ``max_memory_mb`` then belong inside it.
     backend : str or Backend, default="statevector"
         Where the circuits run (a hyperparameter like any other).
     bandwidth : float, default=1.0
@@ -141,6 +149,11 @@ _KERNEL_DOC = """
     gamma : float or "scale", default=1.0
         Width of the projected kernel (unused by ``"fidelity"``); ``"scale"`` is fixed on the
         training set at fit.
+    mitigation : {"single", "average", "split_channel"} or None, default=None
+        Depolarizing-noise mitigation of the fidelity kernel's Gram matrices on a non-exact
+        backend (unused by ``"projected"``, a no-op on exact backends); the noise rate is
+        estimated on the training set at fit. See
+        :class:`~skqml.kernels.FidelityQuantumKernel`.
 """
 
 
@@ -177,6 +190,9 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         Parallel jobs for the kernel (simulation and Gram blocks).
     max_memory_mb : float, default=None
         Memory budget of the simulation; default half the available memory.
+    verbose : int, default=0
+        Print the kernel's progress (Gram-matrix blocks, rate, time left) to stdout; ``0``
+        is silent. With a kernel object, a non-zero value here applies to it as well.
 
     Attributes
     ----------
@@ -227,6 +243,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         backend="statevector",
         bandwidth: float = 1.0,
         gamma=1.0,
+        mitigation: str | None = None,
         C: float = 1.0,
         class_weight=None,
         probability: bool = False,
@@ -237,12 +254,14 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         random_state=None,
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
+        verbose: int = 0,
     ):
         self.feature_map = feature_map
         self.kernel = kernel
         self.backend = backend
         self.bandwidth = bandwidth
         self.gamma = gamma
+        self.mitigation = mitigation
         self.C = C
         self.class_weight = class_weight
         self.probability = probability
@@ -253,6 +272,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
+        self.verbose = verbose
 
     def _make_svm(self) -> SVC:
         return SVC(
@@ -347,6 +367,9 @@ class QSVR(RegressorMixin, _QuantumSVM):
         Parallel jobs for the kernel.
     max_memory_mb : float, default=None
         Memory budget of the simulation.
+    verbose : int, default=0
+        Print the kernel's progress (Gram-matrix blocks, rate, time left) to stdout; ``0``
+        is silent. With a kernel object, a non-zero value here applies to it as well.
 
     Attributes
     ----------
@@ -387,24 +410,28 @@ class QSVR(RegressorMixin, _QuantumSVM):
         backend="statevector",
         bandwidth: float = 1.0,
         gamma=1.0,
+        mitigation: str | None = None,
         C: float = 1.0,
         epsilon: float = 0.1,
         tol: float = 1e-3,
         max_iter: int = -1,
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
+        verbose: int = 0,
     ):
         self.feature_map = feature_map
         self.kernel = kernel
         self.backend = backend
         self.bandwidth = bandwidth
         self.gamma = gamma
+        self.mitigation = mitigation
         self.C = C
         self.epsilon = epsilon
         self.tol = tol
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
+        self.verbose = verbose
 
     def _make_svm(self) -> SVR:
         return SVR(
