@@ -94,5 +94,4 @@ if plt is not None:
     fig.suptitle("Samples of models trained on 3 x 3 bars and stripes")
     path = Path(tempfile.gettempdir()) / "born_machine_bars_and_stripes.png"
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
     print(f"figure saved to {path}")

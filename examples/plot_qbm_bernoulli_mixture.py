@@ -102,5 +102,4 @@ if plt is not None:
     fig.tight_layout()
     path = Path(tempfile.mkdtemp(prefix="skqml-")) / "qbm_bernoulli_mixture.png"
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     print(f"figure saved to {path}")

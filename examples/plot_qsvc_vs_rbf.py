@@ -62,5 +62,4 @@ if plt is not None:
     fig.tight_layout()
     path = Path(tempfile.mkdtemp(prefix="skqml-")) / "qsvc_vs_rbf.png"
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     print(f"figure saved to {path}")

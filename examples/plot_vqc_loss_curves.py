@@ -74,5 +74,4 @@ if plt is not None:
     fig.tight_layout()
     path = Path(tempfile.mkdtemp(prefix="skqml-")) / "vqc_loss_curves.png"
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     print(f"figure saved to {path}")

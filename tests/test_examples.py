@@ -14,7 +14,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 # Pages whose Python snippets must run as written (benchmarks.md needs the optional peers).
 DOC_PAGES = [
     ROOT / "README.md",
-    *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "benchmarks.md"),
+    *sorted(
+        p
+        for p in (ROOT / "docs").rglob("*.md")
+        if p.name != "benchmarks.md" and not {"_build", "auto_examples"} & set(p.parts)
+    ),
 ]
 
 
@@ -58,7 +62,7 @@ def test_demo_deterministic_and_independent_of_n_jobs():
     assert set(search.best_params_) == set(demo.PARAM_GRID)
 
 
-@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_doc_snippets_run(page, capsys):
     """Every ```python block of a page runs, in order, in one namespace."""
     blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(), re.S | re.M)
