@@ -250,3 +250,28 @@ def test_names_resolve(name):
     circuit, X, weights = _problem()
     p = backend.probabilities(circuit, X[:2], weights)
     assert p.shape == (2, 2**N_QUBITS)
+
+
+def test_paired_overlaps_agree(case):
+    """``paired_overlaps`` estimates the pairs ``(XA[i], XB[i])``, the diagonal ``k(x, x)`` too."""
+    _, X, _ = _problem(5)
+    XB = X[::-1] + 0.2
+    circuit = ZZFeatureMap(reps=1).build(N_QUBITS)
+    backend = case.make()
+    exact = np.diag(FidelityQuantumKernel(ZZFeatureMap(reps=1))(X, XB))
+    est = backend.paired_overlaps(circuit, X, XB)
+    assert est.shape == (X.shape[0],)
+    _assert_agrees(case, est, exact, exact * (1 - exact))
+    _assert_agrees(case, backend.paired_overlaps(circuit, X, X), np.ones(X.shape[0]), 0.0)
+    with pytest.raises(ValueError, match="as many rows"):
+        backend.paired_overlaps(circuit, X, XB[:2])
+
+
+def test_shots_paired_overlaps_are_the_grid_entries():
+    """On ShotsBackend a pair's estimate is the same wherever it is asked for."""
+    _, X, _ = _problem(6)
+    circuit = ZZFeatureMap(reps=1).build(N_QUBITS)
+    for backend in (ShotsBackend(shots=500, seed=4), ShotsBackend(seed=4, readout_error=0.05)):
+        grid = backend.overlaps(circuit, X, X[::-1], symmetric=False)
+        paired = backend.paired_overlaps(circuit, X, X[::-1])
+        np.testing.assert_array_equal(paired, np.diag(grid))

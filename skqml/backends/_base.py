@@ -50,6 +50,12 @@ class Backend(ParameterObject):
         """Fidelities ``|<phi(b)|phi(a)>|^2`` (or estimates) of pairs, ``(n_a, n_b)``."""
         raise NotImplementedError(_unsupported(self, "overlaps"))
 
+    def paired_overlaps(
+        self, circuit: Circuit, XA, XB, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Fidelities (or estimates) of the row pairs ``(XA[i], XB[i])``, shape ``(n,)``."""
+        raise NotImplementedError(_unsupported(self, "overlaps"))
+
 
 class StatevectorBackend(Backend):
     """Exact simulation with skqml's vectorised statevector simulator.
@@ -89,6 +95,17 @@ class StatevectorBackend(Backend):
             K = (K + K.T) / 2
             np.fill_diagonal(K, 1.0)
         return K
+
+    def paired_overlaps(self, circuit, XA, XB, weights=None, *, max_memory_mb=None):
+        SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
+        SB = simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
+        if SA.shape[0] != SB.shape[0]:
+            raise ValueError(
+                f"paired overlaps need as many rows in XB as in XA, got {SB.shape[0]} and "
+                f"{SA.shape[0]}"
+            )
+        amp = np.einsum("ij,ij->i", SA, SB.conj())
+        return np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
 
 
 def _unsupported(backend: Backend, what: str) -> str:

@@ -132,19 +132,42 @@ class SamplingBackend(Backend):
         K : ndarray of shape (n_a, n_b)
         """
         symmetric, XA, XB = _check_overlap_args(circuit, XA, XB, symmetric)
-        ia, ib, _, _, swap = _pairs(XA, XB, symmetric)
+        pairs = _pairs(XA, XB, symmetric)
         K = np.empty((XA.shape[0], XB.shape[0]))
-        if len(ia):
-            a, b = XA[ia], XB[ib]
-            flip = swap[:, None]
-            pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
-            cu = compute_uncompute(circuit, XA.shape[1])
-            freqs = self.probabilities(cu, pair_X, weights, max_memory_mb=max_memory_mb)
-            K[ia, ib] = freqs[:, 0]
+        ia, ib = pairs[:2]
+        K[ia, ib] = self._pair_estimates(circuit, XA, XB, pairs, weights, max_memory_mb)
         if symmetric:
             K[ib, ia] = K[ia, ib]
             np.fill_diagonal(K, 1.0)
         return K
+
+    def paired_overlaps(
+        self, circuit: Circuit, XA, XB, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Estimates of ``|<phi(b_i)|phi(a_i)>|^2`` for the row pairs ``(XA[i], XB[i])``.
+
+        The same circuits and estimates as the corresponding entries of :meth:`overlaps`,
+        for a list of pairs instead of a grid, in one batch: for instance the diagonal
+        ``k(x, x)`` that noise mitigation measures is ``paired_overlaps(c, X, X)``.
+
+        Returns
+        -------
+        values : ndarray of shape (n_pairs,)
+        """
+        XA, XB = _check_paired(circuit, XA, XB)
+        pairs = _pairs(XA, XB, symmetric=False, paired=True)
+        return self._pair_estimates(circuit, XA, XB, pairs, weights, max_memory_mb)
+
+    def _pair_estimates(self, circuit, XA, XB, pairs, weights, max_memory_mb) -> np.ndarray:
+        """One estimate per pair ``(XA[ia], XB[ib])``: one batch of overlap circuits."""
+        ia, ib, _, _, swap = pairs
+        if not len(ia):
+            return np.empty(0)
+        a, b = XA[ia], XB[ib]
+        flip = swap[:, None]
+        pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+        cu = compute_uncompute(circuit, XA.shape[1])
+        return self.probabilities(cu, pair_X, weights, max_memory_mb=max_memory_mb)[:, 0]
 
 
 def _check_overlap_args(circuit, XA, XB, symmetric):
@@ -170,13 +193,26 @@ def _check_features(circuit: Circuit, XA, XB):
     return XA, XB
 
 
-def _pairs(XA: np.ndarray, XB: np.ndarray, symmetric: bool):
-    """Pair indices (upper triangle or all), their rows' keys, and which run swapped.
+def _check_paired(circuit: Circuit, XA, XB):
+    XA, XB = _check_features(circuit, XA, XB)
+    if XA.shape[0] != XB.shape[0]:
+        raise ValueError(
+            f"paired overlaps need as many rows in XB as in XA, got {XB.shape[0]} and "
+            f"{XA.shape[0]}"
+        )
+    return XA, XB
 
+
+def _pairs(XA: np.ndarray, XB: np.ndarray, symmetric: bool, paired: bool = False):
+    """Pair indices, their rows' keys, and which pairs run swapped.
+
+    Pairs: row ``i`` with row ``i`` (``paired``), the upper triangle (``symmetric``), or all.
     A pair runs ``U(b)^dagger U(a)`` with ``a`` the row of smaller key, so that its circuit
     and its stream do not depend on which argument, or which position, a sample came in.
     """
-    if symmetric:
+    if paired:
+        ia = ib = np.arange(XA.shape[0])
+    elif symmetric:
         ia, ib = np.triu_indices(XA.shape[0], 1)
     else:
         ia, ib = (g.ravel() for g in np.indices((XA.shape[0], XB.shape[0])))

@@ -35,7 +35,6 @@ from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ._sampling import (
     SamplingBackend,
     _check_features,
-    _check_overlap_args,
     _pairs,
     compute_uncompute,
 )
@@ -228,10 +227,12 @@ class ShotsBackend(SamplingBackend):
         K : ndarray of shape (n_a, n_b)
             Multiples of ``1 / shots``.
         """
+        self._checked()
+        return super().overlaps(circuit, XA, XB, symmetric, weights, max_memory_mb=max_memory_mb)
+
+    def _pair_estimates(self, circuit, XA, XB, pairs, weights, max_memory_mb) -> np.ndarray:
         shots, e, p = self._checked()
-        symmetric, XA, XB = _check_overlap_args(circuit, XA, XB, symmetric)
-        m = XA.shape[0]
-        ia, ib, ka, kb, swap = _pairs(XA, XB, symmetric)
+        ia, ib, ka, kb, swap = pairs
         probs = self._pair_probabilities(
             circuit, XA, XB, ia, ib, swap, weights, e, p, max_memory_mb
         )
@@ -247,13 +248,7 @@ class ShotsBackend(SamplingBackend):
         # One binomial draw per pair by inversion of its own uniform: vectorised over all
         # pairs, where one Generator per pair would cost ~30 us each.
         u = _uniforms(root_entropy(self.seed), keys)
-        counts = stats.binom.ppf(u, shots, probs)
-        K = np.empty((m, XB.shape[0]))
-        K[ia, ib] = counts / shots
-        if symmetric:
-            K[ib, ia] = K[ia, ib]
-            np.fill_diagonal(K, 1.0)
-        return K
+        return stats.binom.ppf(u, shots, probs) / shots
 
     def _pair_probabilities(self, circuit, XA, XB, ia, ib, swap, weights, e, p, max_memory_mb):
         """Noisy all-zeros probability of each pair; ``swap`` runs ``U(a)^dagger U(b)``."""
@@ -262,8 +257,12 @@ class ShotsBackend(SamplingBackend):
             # The fidelity is symmetric, so the orientation does not matter here.
             SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
             SB = SA if XB is XA else simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
-            amp = SA @ SB.conj().T
-            zero = (amp.real**2 + amp.imag**2)[ia, ib]
+            if len(ia) <= max(SA.shape[0], SB.shape[0]):  # a list of pairs: row by row
+                amp = np.einsum("ij,ij->i", SA[ia], SB[ib].conj())
+                zero = amp.real**2 + amp.imag**2
+            else:  # a grid of pairs: one matrix product
+                amp = SA @ SB.conj().T
+                zero = (amp.real**2 + amp.imag**2)[ia, ib]
         else:
             cu = compute_uncompute(circuit, XA.shape[1])
             # P(read 0...0 | outcome k) = e**|k| (1 - e)**(n - |k|): for symmetric flips the

@@ -473,21 +473,13 @@ class FidelityQuantumKernel(QuantumKernel):
         return np.clip(fidelity_block(A, B), 0.0, 1.0)
 
 
-# Diagonal entries per joblib task: each is one backend call with a single pair.
+# Diagonal entries per joblib task (one backend call each).
 _DIAGONAL_ROWS = 64
 
 
 def _diagonal_chunk(backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarray:
-    # The backends' public overlaps() has no "paired rows" mode: a 1 x 1 rectangle per sample
-    # runs exactly the one circuit needed (symmetric=False, so the pair is really run).
-    return np.array(
-        [
-            backend.overlaps(
-                circuit, x[None], x[None], symmetric=False, max_memory_mb=max_memory_mb
-            )[0, 0]
-            for x in X
-        ]
-    )
+    # One batch of the overlap circuits U(x)^dagger U(x), one per row.
+    return backend.paired_overlaps(circuit, X, X, max_memory_mb=max_memory_mb)
 
 
 _PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}
