@@ -4,23 +4,21 @@ the squared maximum mean discrepancy (MMD) with a mixture of Gaussian kernels.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._optim import History, optimize, warn_if_not_converged
 from ..backends import Backend, resolve_backend
 from ..circuits import HardwareEfficient
 from ..simulator import SimulationMemoryError, simulate
 from ..simulator._adjoint import probability_vjp
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ..simulator._parameter_shift import parameter_shift_vjp
-from ._optim import lbfgs, stochastic_epochs
 from ._qbm import check_binary
 
 __all__ = ["BornMachine", "mmd_kernel_apply"]
@@ -344,40 +342,24 @@ class BornMachine(DensityMixin, BaseEstimator):
         theta = np.asarray(ansatz.initial_weights(n, rng), dtype=np.float64)
         target = np.bincount(_index(X), minlength=2**n) / X.shape[0]
         fun = self._objective(circuit, target, sigma, n)
-        name = type(self).__name__
-        if self.optimizer == "lbfgs":
-            result, _ = lbfgs(
-                fun, theta, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose, name=name
-            )
-        else:
-            result, _ = stochastic_epochs(
-                fun,
-                theta,
-                X.shape[0],
-                optimizer="adam",
-                learning_rate=self.learning_rate,
-                batch_size=None,
-                n_epochs=self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=_N_ITER_NO_CHANGE,
-                rng=rng,
-                state=None,
-                verbose=self.verbose,
-                name=name,
-            )
-        self.weights_ = result.theta
+        history = History(self.tol, _N_ITER_NO_CHANGE, self.verbose)
+        self.weights_ = optimize(
+            self.optimizer,
+            fun,
+            theta,
+            X.shape[0],
+            history,
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            batch_size=None,  # the loss is over the whole distribution: no mini-batches
+            gtol=self.tol,
+        )
         self.circuit_ = circuit
         self.n_qubits_ = n
-        self.loss_curve_ = list(result.losses)
-        self.n_iter_ = len(result.losses)
+        self.loss_curve_ = list(history.loss_curve)
+        self.n_iter_ = len(history.loss_curve)
         self.probabilities_ = self._distribution(circuit, self.weights_)
-        if not result.converged:
-            warnings.warn(
-                f"{name} did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        warn_if_not_converged(history, type(self).__name__, self.max_iter)
         return self
 
     # -- inference ----------------------------------------------------------------------------

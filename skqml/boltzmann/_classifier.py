@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._optim import History, optimize, warn_if_not_converged
 from ..simulator._memory import resolve_max_memory_mb
 from . import _gibbs as g
-from ._optim import lbfgs, stochastic_epochs
 
 __all__ = ["QBMClassifier"]
 
@@ -296,40 +294,26 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
             theta[n_z:, -1] = self.transverse_field
             self._rng, self.loss_curve_, self.n_iter_ = rng, [], 0
         fun = self._objective(self._design(X), y_idx, structure, chunk)
-        name = type(self).__name__
+        history = History(self.tol, self.n_iter_no_change, self.verbose)
         with g.blas_threads(0):  # many tiny matrices: threads only add overhead
-            if self.optimizer == "lbfgs":
-                result, _ = lbfgs(
-                    fun, theta.ravel(), max_iter=self.max_iter, tol=self.tol, name=name,
-                    verbose=self.verbose,
-                )  # fmt: skip
-            else:
-                result, _ = stochastic_epochs(
-                    fun,
-                    theta.ravel(),
-                    X.shape[0],
-                    optimizer=self.optimizer,
-                    learning_rate=self.learning_rate,
-                    batch_size=self.batch_size,
-                    n_epochs=self.max_iter,
-                    tol=self.tol,
-                    n_iter_no_change=self.n_iter_no_change,
-                    rng=rng,
-                    state=None,
-                    verbose=self.verbose,
-                    name=name,
-                )
-        theta = result.theta.reshape(theta.shape)
+            theta = optimize(
+                self.optimizer,
+                fun,
+                theta.ravel(),
+                X.shape[0],
+                history,
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
+                rng=rng,
+                gtol=self.tol,
+            ).reshape(theta.shape)
         self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
-        self.loss_curve_ = [*self.loss_curve_, *result.losses]
-        self.n_iter_ += len(result.losses)
-        if not result.converged:
-            warnings.warn(
-                f"{name} did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter or learning_rate",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        self.loss_curve_ = [*self.loss_curve_, *history.loss_curve]
+        self.n_iter_ += len(history.loss_curve)
+        warn_if_not_converged(
+            history, type(self).__name__, self.max_iter, "increase max_iter or learning_rate"
+        )
         return self
 
     # -- prediction ---------------------------------------------------------------------------

@@ -4,7 +4,6 @@ Hamiltonian over visible and hidden qubits, trained on the exact likelihood or t
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,15 +13,14 @@ from sklearn.base import (
     DensityMixin,
     TransformerMixin,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._optim import Adam, History, optimize, warn_if_not_converged
 from ..simulator._memory import resolve_max_memory_mb
 from . import _gibbs as g
-from ._optim import lbfgs, stochastic_epochs
 
 __all__ = ["QuantumBoltzmannMachine"]
 
@@ -361,45 +359,36 @@ class QuantumBoltzmannMachine(
         else:
             rng = check_random_state(self.random_state)
             theta = self._initial_theta(n_visible, pairs, rng)
-            self._rng, self._adam, self.loss_curve_, self.n_iter_ = rng, None, [], 0
+            self._rng, self._adam, self.loss_curve_, self.n_iter_ = rng, Adam(), [], 0
         fun = self._objective(g.bits_to_index(X), n_visible, pairs, z_table, perms)
-        name = type(self).__name__
+        history = History(self.tol, self.n_iter_no_change, self.verbose)
         with g.blas_threads(n_visible + self.n_hidden):
-            result = self._optimize(fun, theta, X.shape[0], n_epochs, continuing, rng, name)
-            self._set_state(result.theta, n_visible, pairs, z_table, perms)
-        self.loss_curve_ = [*self.loss_curve_, *result.losses]
-        self.n_iter_ += len(result.losses)
-        if warn and not result.converged:
-            warnings.warn(
-                f"{name} did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter or learning_rate",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return self
-
-    def _optimize(self, fun, theta, n_samples, n_epochs, continuing, rng, name):
-        if self.optimizer == "lbfgs":
-            result, _ = lbfgs(
-                fun, theta, max_iter=n_epochs, tol=self.tol, verbose=self.verbose, name=name
-            )
-        else:
-            result, self._adam = stochastic_epochs(
+            theta = optimize(
+                self.optimizer,
                 fun,
                 theta,
-                n_samples,
-                optimizer=self.optimizer,
+                X.shape[0],
+                history,
+                max_iter=n_epochs,
                 learning_rate=self.learning_rate,
                 batch_size=self.batch_size,
-                n_epochs=n_epochs,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
                 rng=rng,
-                state=self._adam if continuing else None,
-                verbose=self.verbose,
-                name=name,
+                adam=self._adam,  # continued by warm_start and partial_fit
+                gtol=self.tol,
             )
-        return result
+            self._set_state(theta, n_visible, pairs, z_table, perms)
+        self.loss_curve_ = [*self.loss_curve_, *history.loss_curve]
+        self.n_iter_ += len(history.loss_curve)
+        if warn:
+            # stacklevel 4: the user's call of fit (through _train and the helper).
+            warn_if_not_converged(
+                history,
+                type(self).__name__,
+                self.max_iter,
+                "increase max_iter or learning_rate",
+                stacklevel=4,
+            )
+        return self
 
     def fit(self, X, y=None) -> QuantumBoltzmannMachine:
         """Fit the model to binary data.

@@ -13,21 +13,19 @@ the backend's expectation values, or from SPSA when ``optimizer="spsa"``.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._optim import Adam, History, optimize, warn_if_not_converged
 from ..backends import Backend, resolve_backend
 from ..circuits import AngleEmbedding, Circuit, DataReuploading, RealAmplitudes
 from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
-from ._optimizers import History, adam, lbfgs, spsa
 
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
 
@@ -238,7 +236,7 @@ class _VariationalModel(BaseEstimator):
             k = len(self.observables_)
             W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, self._n_outputs))
             self.params_ = np.concatenate([theta0, W0.ravel(), np.zeros(self._n_outputs)])
-            self._optimizer_state = {}
+            self._adam = Adam()
             self.loss_curve_ = []
             self.n_iter_ = 0
         validation_fn = None
@@ -258,38 +256,26 @@ class _VariationalModel(BaseEstimator):
 
         self._X_train, self._Y_train = X, Y
         history = History(self.tol, self.n_iter_no_change, self.verbose, validation_fn)
-        max_iter = 1 if incremental else self.max_iter
         # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
         # and SPSA keep no state that could carry over between calls.
-        optimizer = "adam" if incremental else self.optimizer
         try:
-            if optimizer == "lbfgs":
-                params = lbfgs(
-                    self._loss_grad, self.params_, X.shape[0], history, max_iter=max_iter
-                )
-            elif optimizer == "spsa":
-                params = spsa(
-                    self._loss,
-                    self.params_,
-                    X.shape[0],
-                    history,
-                    learning_rate=self.learning_rate,
-                    max_iter=max_iter,
-                    rng=rng,
-                )
-            else:
-                batch = X.shape[0] if self.batch_size is None else self.batch_size
-                params = adam(
-                    self._loss_grad,
-                    self.params_,
-                    X.shape[0],
-                    history,
-                    learning_rate=self.learning_rate,
-                    batch_size=min(batch, X.shape[0]),
-                    max_iter=max_iter,
-                    rng=rng,
-                    state=self._optimizer_state,
-                )
+            params = optimize(
+                "adam" if incremental else self.optimizer,
+                self._loss_grad,
+                self.params_,
+                X.shape[0],
+                history,
+                max_iter=1 if incremental else self.max_iter,
+                learning_rate=self.learning_rate,
+                batch_size=self.batch_size,
+                rng=rng,
+                adam=self._adam,
+                # tol is both L-BFGS-B tolerances: "improvement below which an epoch counts
+                # as no improvement" bounds the relative loss decrease and the gradient.
+                gtol=self.tol,
+                ftol=self.tol,
+                loss=self._loss,
+            )
         finally:
             del self._X_train, self._Y_train
         if self.early_stopping and history.best_params is not None and not incremental:
@@ -301,12 +287,10 @@ class _VariationalModel(BaseEstimator):
         self.loss_curve_ = list(self.loss_curve_) + history.loss_curve
         self.n_iter_ += len(history.loss_curve)
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
-        if not incremental and not history.converged:
-            warnings.warn(
-                f"{type(self).__name__}: the optimiser reached max_iter={self.max_iter} "
-                "before converging; raise max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=3,
+        if not incremental:
+            # stacklevel 4: the user's call of fit (through _fit and the helper).
+            warn_if_not_converged(
+                history, type(self).__name__, self.max_iter, "raise max_iter or tol", stacklevel=4
             )
         return self
 
