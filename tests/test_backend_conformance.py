@@ -275,3 +275,37 @@ def test_shots_paired_overlaps_are_the_grid_entries():
         grid = backend.overlaps(circuit, X, X[::-1], symmetric=False)
         paired = backend.paired_overlaps(circuit, X, X[::-1])
         np.testing.assert_array_equal(paired, np.diag(grid))
+
+
+def test_grid_search_over_backends_in_a_pipeline():
+    """The issue's headline: backends, and a backend object's parameters, in one grid."""
+    pytest.importorskip("qiskit_aer")
+    pytest.importorskip("qiskit_ibm_runtime")
+    pytest.importorskip("pennylane")
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skqml.datasets import make_ad_hoc
+    from skqml.svm import QSVC
+
+    X, y = make_ad_hoc(n_samples=16, n_features=2, gap=0.3, random_state=0)
+    pipe = Pipeline([("scale", MinMaxScaler((0, 2 * np.pi))), ("qsvc", QSVC(ZZFeatureMap()))])
+    grid = [
+        {
+            "qsvc__backend": [
+                "statevector",
+                ShotsBackend(seed=0),
+                "qiskit:fake_manila",
+                "pennylane:default.qubit",
+            ]
+        },
+        {"qsvc__backend": [QiskitBackend(seed=0)], "qsvc__backend__shots": [64, 1024]},
+    ]
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 6 and np.all((scores >= 0) & (scores <= 1))
+    shots = [p.get("qsvc__backend__shots") for p in search.cv_results_["params"]]
+    assert shots[-2:] == [64, 1024]
+    # The analytic PennyLane device computes the exact kernel: the same scores.
+    assert scores[3] == scores[0]
