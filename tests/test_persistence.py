@@ -17,7 +17,7 @@ from sklearn.preprocessing import MinMaxScaler
 import skqml
 from skqml.backends import ShotsBackend
 from skqml.boltzmann import BornMachine, QBMClassifier, QuantumBoltzmannMachine
-from skqml.circuits import Angle, Term, ZZFeatureMap
+from skqml.circuits import ZZFeatureMap
 from skqml.svm import QSVC, QSVR
 from skqml.variational import VQC, VQR, DataReuploadingClassifier
 
@@ -117,28 +117,10 @@ def test_joblib_round_trip(fitted, name, tmp_path):
     _assert_same_outputs(model, joblib.load(path), _data_of(name))
 
 
-def _angle_is_storable() -> bool:
-    # skops rebuilds objects from __reduce__ or __dict__; a __slots__ class needs its own
-    # __reduce__ (see the report on skqml/circuits/_angle.py).
-    try:
-        Angle((Term(1.0),)).__reduce__()
-    except TypeError:
-        return False
-    return True
-
-
-_ANGLE_REASON = (
-    "skops.io needs Angle.__reduce__ (skqml/circuits/_angle.py: Angle has __slots__ and no "
-    "__reduce__/__getstate__, and skops calls __reduce__() directly)"
-)
-
-
 @pytest.mark.parametrize("name", IDS)
 def test_skops_round_trip(fitted, name, tmp_path):
     sio = pytest.importorskip("skops.io")
     model = fitted[name]
-    if name not in {"QuantumBoltzmannMachine", "QBMClassifier"} and not _angle_is_storable():
-        pytest.xfail(_ANGLE_REASON)
     path = tmp_path / "model.skops"
     sio.dump(model, path)
     untrusted = sio.get_untrusted_types(file=path)

@@ -155,7 +155,7 @@ def test_seeded_results_are_a_function_of_each_job():
     )
 
 
-def test_shot_kernel_independent_of_tiles_and_threads(monkeypatch):
+def test_shot_kernel_deterministic_per_tiling_and_independent_of_threads(monkeypatch):
     X = _data(8, d=2, seed=5)
     backend = QiskitBackend(shots=400, seed=3)
     kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=backend, enforce_psd=False)
@@ -165,6 +165,11 @@ def test_shot_kernel_independent_of_tiles_and_threads(monkeypatch):
     np.testing.assert_array_equal(np.diag(K), 1.0)
     monkeypatch.setattr(_overlap, "_TILE_ROWS", 4)  # 2 x 2 tiles
     K_tiles = kernel(X)
+    # Aer seeds a job's experiments by position: other tiles are other jobs, other shots
+    # (documented; ShotsBackend and PennyLaneBackend key shots by content instead).
+    assert not np.array_equal(K_tiles, K)
+    _within_binomial(K_tiles, exact, 400)
+    np.testing.assert_array_equal(kernel(X), K_tiles)
     # Threads share one backend object (and its cache): same numbers with any n_jobs.
     with parallel_config(backend="threading"):
         np.testing.assert_array_equal(clone(kernel).set_params(n_jobs=2)(X), K_tiles)
@@ -184,6 +189,12 @@ def test_empty_batches_constant_circuits_and_memory_budget():
         backend.probabilities(Circuit(12).h(0), np.zeros((1000, 0)), max_memory_mb=1)
 
 
+@pytest.fixture(autouse=True)
+def fresh_sessions(monkeypatch):
+    """Each test starts without the process-wide device sessions of earlier tests."""
+    monkeypatch.setattr(qiskit_module, "_SESSIONS", {})
+
+
 def test_parameter_shift_runs_reuse_the_transpiled_template(monkeypatch):
     calls = []
     translate = qiskit_module._to_qiskit
@@ -201,11 +212,13 @@ def test_parameter_shift_runs_reuse_the_transpiled_template(monkeypatch):
     assert len(calls) == 1  # one structure, one translation and transpilation
     backend.probabilities(circuit.h(0), X, w)
     assert len(calls) == 2
-    # A clone starts empty; changing the device or the level rebuilds everything.
+    # Clones and unpickled copies share the process's session: no new transpilation.
     clone(backend).probabilities(circuit, X, w)
-    assert len(calls) == 3
+    pickle.loads(pickle.dumps(backend)).probabilities(circuit, X, w)
+    assert len(calls) == 2
+    # Changing the device or the level uses (here: builds) another session.
     backend.set_params(optimization_level=0).probabilities(circuit, X, w)
-    assert len(calls) == 4 and backend._cache.key == ("aer_simulator", 0)
+    assert len(calls) == 3 and backend._cache.key == ("aer_simulator", 0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -543,3 +543,36 @@ def test_too_many_qubits_refused_quickly(cls):
     with pytest.raises(SimulationMemoryError, match="30 qubits"):
         cls().fit(X, y)
     assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"mitigation": "average"},
+        {"backend": "shots"},
+        {"bandwidth": 0.5},
+        {"max_memory_mb": 10.0},
+        {"n_jobs": 2},
+    ],
+)
+def test_kernel_object_settings_are_not_silently_ignored(setting):
+    from skqml.kernels import FidelityQuantumKernel
+
+    X, y = make_ad_hoc(n_samples=10, n_features=2, random_state=0)
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    with pytest.raises(ValueError, match=f"{next(iter(setting))} must be set on the kernel"):
+        QSVC(kernel=kernel, **setting).fit(X, y)
+    # Set on the kernel object itself, the same setting is used.
+    key, value = next(iter(setting.items()))
+    if key != "n_jobs":
+        fitted = QSVC(kernel=clone(kernel).set_params(**{key: value})).fit(X, y)
+        assert fitted.kernel_.get_params()[key] == value
+
+
+def test_enforce_psd_is_validated_on_every_backend():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skqml.kernels import FidelityQuantumKernel
+
+    with pytest.raises(InvalidParameterError, match="enforce_psd"):
+        FidelityQuantumKernel(enforce_psd="yes")(np.ones((2, 2)))

@@ -567,3 +567,13 @@ def test_input_scaling_of_an_expanded_feature_map():
     np.testing.assert_allclose(
         simulate(circuit, X, s), simulate(ZZFeatureMap(reps=1).build(2), X * s), atol=1e-12
     )
+
+
+def test_warm_start_uses_the_backend_set_now():
+    X, y = make_blobs(n_samples=12, centers=2, n_features=2, random_state=0)
+    clf = VQC(warm_start=True, max_iter=1, backend=ShotsBackend(shots=100, seed=0))
+    clf.fit(X, y)
+    weights = clf.weights_.copy()
+    clf.set_params(backend__shots=5000).fit(X, y)
+    assert clf.backend_.shots == 5000
+    assert not np.array_equal(clf.weights_, weights)  # continued training from them

@@ -63,6 +63,9 @@ _ANGLE_DECIMALS = 12
 # Errors that a retry cannot fix: bad input (IBMInputValueError is a ValueError), bugs,
 # missing packages, memory.
 _PERMANENT = (ValueError, TypeError, AttributeError, ImportError, MemoryError, NotImplementedError)
+# Live device sessions of this process, by (device, optimization_level); see _session().
+_SESSIONS: dict[tuple, _Session] = {}
+_SESSIONS_LOCK = threading.Lock()
 _sleep = time.sleep  # module attribute, so that tests can record the backoff without waiting
 
 
@@ -209,13 +212,22 @@ class QiskitBackend(SamplingBackend):
 
     # -- live Qiskit objects ----------------------------------------------------------------------
     def _session(self) -> _Session:
-        """The target and transpiled templates of the current device, built on first use."""
+        """The target and transpiled templates of the current device, built on first use.
+
+        Sessions are shared by every backend object of the process with the same device and
+        optimization level: kernels and estimators clone their backend on every call (and
+        joblib workers unpickle it), and each clone would otherwise rebuild the target and
+        transpile every circuit again.
+        """
         key = (self.device, int(self.optimization_level))
         session = self.__dict__.get("_cache")
         if session is None or session.key != key:
-            # A race between threads only means the target is built twice.
-            target, local = _make_target(self.device)
-            session = _Session(key, target, local)
+            with _SESSIONS_LOCK:
+                session = _SESSIONS.get(key)
+                if session is None:
+                    target, local = _make_target(self.device)
+                    session = _Session(key, target, local)
+                    _SESSIONS[key] = session
             self.__dict__["_cache"] = session
         return session
 

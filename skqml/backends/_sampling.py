@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..circuits import Angle, Circuit, Operation, Term
+from ..simulator import SimulationMemoryError
+from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ._base import Backend
 from ._seeding import _row_keys
 
@@ -161,13 +163,34 @@ class SamplingBackend(Backend):
     def _pair_estimates(self, circuit, XA, XB, pairs, weights, max_memory_mb) -> np.ndarray:
         """One estimate per pair ``(XA[ia], XB[ib])``: one batch of overlap circuits."""
         ia, ib, _, _, swap = pairs
-        if not len(ia):
-            return np.empty(0)
-        a, b = XA[ia], XB[ib]
-        flip = swap[:, None]
-        pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
         cu = compute_uncompute(circuit, XA.shape[1])
-        return self.probabilities(cu, pair_X, weights, max_memory_mb=max_memory_mb)[:, 0]
+        out = np.empty(len(ia))
+        # probabilities() returns every outcome of every pair and only the all-zeros one is
+        # kept: chunks of pairs keep those rows (and the backend's working set) in budget.
+        step = _pairs_per_call(circuit.n_qubits, max_memory_mb)
+        for start in range(0, len(ia), step):
+            s = slice(start, start + step)
+            a, b = XA[ia[s]], XB[ib[s]]
+            flip = swap[s, None]
+            pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+            freqs = self.probabilities(cu, pair_X, weights, max_memory_mb=max_memory_mb)
+            out[s] = freqs[:, 0]
+        return out
+
+
+def _pairs_per_call(n_qubits: int, max_memory_mb) -> int:
+    """Pairs per probabilities() call: their outcome rows and working states in a quarter
+    of the budget (8 bytes per outcome, about four complex states per row)."""
+    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
+    per_pair = 8 * 2**n_qubits + 4 * state_bytes(n_qubits)
+    if per_pair > budget:
+        raise SimulationMemoryError(
+            f"the overlap circuit of one pair of samples on {n_qubits} qubits",
+            per_pair / 1024**2,
+            budget / 1024**2,
+            hint="use fewer qubits or raise the limit",
+        )
+    return int(budget // per_pair)
 
 
 def _check_overlap_args(circuit, XA, XB, symmetric):

@@ -102,8 +102,8 @@ def mitigate_depolarizing_noise(K, n_qubits: int, method: str, *, diagonal=None)
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
     if method == "split_channel":
         rows, cols = _split_diagonals(K, diagonal)
-        return _apply(K, pair_noise_rates(rows, cols, dim), dim)
-    return _apply(K, global_noise_rate(_one_diagonal(K, diagonal), method, dim), dim)
+        return apply_noise_rate(K, pair_noise_rates(rows, cols, dim), dim)
+    return apply_noise_rate(K, global_noise_rate(_one_diagonal(K, diagonal), method, dim), dim)
 
 
 def global_noise_rate(diagonal, method: str, dim: int) -> float:
@@ -141,7 +141,7 @@ def pair_noise_rates(rows, cols, dim: int) -> np.ndarray:
     return li[:, None] + lj[None, :] - np.outer(li, lj)
 
 
-def _apply(K: np.ndarray, rate, dim: int) -> np.ndarray:
+def apply_noise_rate(K: np.ndarray, rate, dim: int) -> np.ndarray:
     return (K - rate / dim) / (1.0 - rate)
 
 

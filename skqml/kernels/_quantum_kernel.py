@@ -27,7 +27,13 @@ from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import SimulationMemoryError, check_states_fit, resolve_max_memory_mb
 from ._gram import block_slices, fidelity_block, gram_matrix
-from ._mitigation import METHODS, global_noise_rate, pair_noise_rates, split_noise_rates
+from ._mitigation import (
+    METHODS,
+    apply_noise_rate,
+    global_noise_rate,
+    pair_noise_rates,
+    split_noise_rates,
+)
 from ._overlap import overlap_gram, project_psd
 
 __all__ = ["FidelityQuantumKernel", "ProjectedQuantumKernel", "QuantumKernel"]
@@ -338,6 +344,7 @@ class FidelityQuantumKernel(QuantumKernel):
 
     _parameter_constraints: dict = {
         **QuantumKernel._parameter_constraints,
+        "enforce_psd": ["boolean"],
         "mitigation": [None, StrOptions(set(METHODS))],
     }
 
@@ -350,14 +357,6 @@ class FidelityQuantumKernel(QuantumKernel):
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
         # Overlap circuits need both samples' features, so the representation is the
         # features themselves; the circuits run pair by pair in gram().
-        if not callable(getattr(backend, "overlaps", None)):
-            raise NotImplementedError(
-                f"{type(self).__name__} on {backend!r} needs a backend that estimates "
-                "overlaps (an 'overlaps' method, like ShotsBackend); use "
-                "backend='statevector' or backend='shots'"
-            )
-        if not isinstance(self.enforce_psd, bool | np.bool_):
-            raise ValueError(f"enforce_psd must be True or False, got {self.enforce_psd!r}")
         return np.array(X, dtype=np.float64, copy=True)
 
     def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
@@ -430,7 +429,7 @@ class FidelityQuantumKernel(QuantumKernel):
                 reference = reference[:1]
             diagonal = self._diagonal(backend, circuit, reference)
             rate = global_noise_rate(diagonal, self.mitigation, dim)
-        K = (K - rate / dim) / (1.0 - rate)
+        K = apply_noise_rate(K, rate, dim)
         if B is None:
             np.fill_diagonal(K, 1.0)  # the exact value, as without mitigation
         return K
@@ -565,12 +564,6 @@ class ProjectedQuantumKernel(QuantumKernel):
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
         # Bloch vectors from shot-based <X_q>, <Y_q>, <Z_q> (one measurement basis per
         # Pauli), in the exact path's order: qubit-major, Pauli-minor.
-        if not callable(getattr(backend, "expectations", None)):
-            raise NotImplementedError(
-                f"{type(self).__name__} on {backend!r} needs a backend that estimates "
-                "expectation values (an 'expectations' method, like ShotsBackend); use "
-                "backend='statevector' or backend='shots'"
-            )
         n = circuit.n_qubits
         labels = ["I" * (n - 1 - q) + "XYZ"[p] + "I" * q for q in range(n) for p in self._paulis()]
         return _expectation_blocks(backend, circuit, labels, X, self.max_memory_mb, self.n_jobs)

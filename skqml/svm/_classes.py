@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +18,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..backends import Backend, resolve_backend
 from ..circuits import FeatureMap
 from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
+from ..kernels._mitigation import METHODS
 
 __all__ = ["QSVC", "QSVR"]
 
@@ -39,7 +41,7 @@ class _QuantumSVM(BaseEstimator):
         "max_iter": [Interval(Integral, -1, None, closed="left")],
         "n_jobs": [None, Integral],
         "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
-        "mitigation": [None, StrOptions({"single", "average", "split_channel"})],
+        "mitigation": [None, StrOptions(set(METHODS))],
         "verbose": ["verbose"],
     }
 
@@ -52,6 +54,26 @@ class _QuantumSVM(BaseEstimator):
                 raise ValueError(
                     "pass the feature map inside the kernel object, not both feature_map= and "
                     "a kernel object"
+                )
+            # The kernel object carries its own settings; the same settings given to the SVM
+            # as well would be silently ignored.
+            defaults = {k: v.default for k, v in _signature_defaults(type(self)).items()}
+            clashes = [
+                name
+                for name in (
+                    "backend",
+                    "bandwidth",
+                    "gamma",
+                    "mitigation",
+                    "n_jobs",
+                    "max_memory_mb",
+                )
+                if name in defaults and not _same_setting(getattr(self, name), defaults[name])
+            ]
+            if clashes:
+                raise ValueError(
+                    f"{', '.join(clashes)} must be set on the kernel object, not on "
+                    f"{type(self).__name__}, when kernel= is a kernel object"
                 )
             kernel = clone(self.kernel)
             if self.verbose and "verbose" in kernel.get_params(deep=False):
@@ -471,3 +493,11 @@ class QSVR(RegressorMixin, _QuantumSVM):
 
 QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC}
 QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC}
+
+
+def _signature_defaults(cls) -> dict:
+    return dict(inspect.signature(cls.__init__).parameters)
+
+
+def _same_setting(value, default) -> bool:
+    return type(value) is type(default) and value == default

@@ -225,8 +225,10 @@ class _VariationalModel(BaseEstimator):
             else self.random_state.randint(2**31)
         )
         reuse = (incremental or self.warm_start) and hasattr(self, "params_")
+        # Every fit runs on the backend set now, also when it continues from earlier weights
+        # (set_params(backend=...) between warm-started fits takes effect).
+        self.backend_ = resolve_backend(self.backend)
         if not reuse:
-            self.backend_ = resolve_backend(self.backend)
             self.circuit_, theta0 = self._build(X.shape[1], rng)
             self.n_qubits_ = self.circuit_.n_qubits
             self.observables_, self._labels, self._coefficients = _check_observables(
