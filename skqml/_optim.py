@@ -22,10 +22,10 @@ ignore it). :func:`optimize` dispatches on the estimator's ``optimizer`` name:
     step, for noisy backends).
 
 Every optimiser reports each iteration (an epoch of :func:`descent`) to a :class:`History`:
-the loss curve, the best parameters, ``verbose`` printing and the stopping rule of
-scikit-learn's MLP, which stops once ``n_iter_no_change`` consecutive iterations have not
-improved the best loss (or, with early stopping, the best validation score) by more than
-``tol``. :func:`warn_if_not_converged` issues the :class:`~sklearn.exceptions.ConvergenceWarning`.
+the loss curve, the best parameters, ``verbose`` printing and a stopping rule like
+scikit-learn's MLP: stop once ``n_iter_no_change`` consecutive iterations have not improved
+the best loss (or, with early stopping, the best validation score) by more than ``tol`` (an
+improvement of exactly ``tol`` does not count, where the MLP counts it). :func:`warn_if_not_converged` issues the :class:`~sklearn.exceptions.ConvergenceWarning`.
 
 What each estimator uses:
 
@@ -153,7 +153,8 @@ class History:
     An iteration improves when its loss is below the best loss so far by more than ``tol``
     (with ``validation_fn``: when its validation score is above the best score by more than
     ``tol``); training stops after ``n_iter_no_change`` consecutive iterations without
-    improvement, as scikit-learn's MLP.
+    improvement (as scikit-learn's MLP, except that an improvement of exactly ``tol`` does
+    not count here).
 
     Parameters
     ----------

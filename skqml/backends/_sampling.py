@@ -110,7 +110,9 @@ class SamplingBackend(Backend):
         Each pair runs ``U(b)^dagger U(a)`` from ``|0...0>``; the estimate is the frequency
         of the all-zeros outcome. All pairs of the call go to :meth:`probabilities` as one
         batch. Each pair runs in a canonical orientation (``a`` the row of smaller content
-        hash), so the estimate is a symmetric function of the two samples.
+        hash), so the pair's circuit does not depend on the argument order; on backends that
+        key shots by content (``ShotsBackend``, ``PennyLaneBackend``) the estimate is then a
+        symmetric function of the two samples.
 
         Parameters
         ----------
