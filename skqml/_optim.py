@@ -25,7 +25,8 @@ Every optimiser reports each iteration (an epoch of :func:`descent`) to a :class
 the loss curve, the best parameters, ``verbose`` printing and a stopping rule like
 scikit-learn's MLP: stop once ``n_iter_no_change`` consecutive iterations have not improved
 the best loss (or, with early stopping, the best validation score) by more than ``tol`` (an
-improvement of exactly ``tol`` does not count, where the MLP counts it). :func:`warn_if_not_converged` issues the :class:`~sklearn.exceptions.ConvergenceWarning`.
+improvement of exactly ``tol`` does not count, where the MLP counts it).
+:func:`warn_if_not_converged` issues the :class:`~sklearn.exceptions.ConvergenceWarning`.
 
 What each estimator uses:
 
