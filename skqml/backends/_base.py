@@ -24,6 +24,13 @@ class Backend(ParameterObject):
     exact : bool
         True when the backend returns exact state vectors (:meth:`statevectors`); kernels
         then compute Gram matrices from states instead of running overlap circuits.
+
+    Examples
+    --------
+    >>> from skqml.backends import Backend, resolve_backend
+    >>> backend = resolve_backend("shots")
+    >>> isinstance(backend, Backend), backend.exact
+    (True, False)
     """
 
     exact: bool = False

@@ -32,6 +32,26 @@ class SamplingBackend(Backend):
     ----------
     exact : bool
         False: kernels run overlap circuits, variational models use parameter shifts.
+
+    Examples
+    --------
+    A backend that measures by sampling skqml's own simulator: implementing
+    :meth:`probabilities` is all it takes to get expectations and kernel overlaps.
+
+    >>> import numpy as np
+    >>> from skqml.backends import SamplingBackend
+    >>> from skqml.circuits import Circuit
+    >>> from skqml.simulator import simulate
+    >>> class MyDevice(SamplingBackend):
+    ...     def __init__(self, shots=1000):
+    ...         self.shots = shots
+    ...
+    ...     def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+    ...         p = np.abs(simulate(circuit, X, weights)) ** 2
+    ...         rng = np.random.default_rng(0)
+    ...         return np.array([rng.multinomial(self.shots, r / r.sum()) for r in p]) / self.shots
+    >>> MyDevice().expectations(Circuit(2).h(0).cnot(0, 1), ["ZZ", "XX"])
+    array([[1., 1.]])
     """
 
     exact = False

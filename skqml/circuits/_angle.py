@@ -33,6 +33,14 @@ class Term:
         ``offset + scale * x[index]``.
     weights : tuple of int
         Indices of trainable weights multiplied into the term (repeats allowed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import Angle, Term
+    >>> t = Term(2.0, factors=((0, np.pi, -1.0),), weights=(1,))  # 2 (pi - x[0]) theta[1]
+    >>> Angle([t]).evaluate(np.array([[np.pi - 0.5]]), np.array([0.0, 3.0]))
+    array([3.])
     """
 
     coeff: float
@@ -288,10 +296,32 @@ def _simplify(terms: tuple[Term, ...]) -> tuple[Term, ...]:
 
 
 def feature(i: int) -> Angle:
-    """The data feature ``x[i]`` as an angle expression."""
+    """The data feature ``x[i]`` as an angle expression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import feature
+    >>> angle = np.pi - feature(1)
+    >>> print(angle)
+    (pi - x[1])
+    >>> angle.evaluate(np.array([[0.0, 1.0]]))
+    array([2.14159265])
+    """
     return Angle((Term(1.0, ((int(i), 0.0, 1.0),)),))
 
 
 def weight(j: int) -> Angle:
-    """The trainable weight ``theta[j]`` as an angle expression."""
+    """The trainable weight ``theta[j]`` as an angle expression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import feature, weight
+    >>> angle = weight(0) * feature(0)
+    >>> print(angle)
+    x[0]*θ[0]
+    >>> angle.evaluate(np.array([[2.0], [3.0]]), np.array([0.5]))
+    array([1. , 1.5])
+    """
     return Angle((Term(1.0, (), (int(j),)),))

@@ -69,6 +69,13 @@ class Ansatz(ParameterObject):
     ----------
     reads_features : bool
         Whether the built circuit reads data features as well as weights.
+
+    Examples
+    --------
+    >>> from skqml.circuits import Ansatz, RealAmplitudes
+    >>> ansatz = RealAmplitudes(reps=1)
+    >>> isinstance(ansatz, Ansatz), ansatz.n_weights(3), ansatz.build(3).n_weights
+    (True, 6, 6)
     """
 
     reads_features = False

@@ -20,7 +20,15 @@ __all__ = ["Circuit", "Operation"]
 
 @dataclass(frozen=True)
 class Operation:
-    """One gate application: a gate name, the qubits it acts on, and its angles."""
+    """One gate application: a gate name, the qubits it acts on, and its angles.
+
+    Examples
+    --------
+    >>> from skqml.circuits import Circuit, feature
+    >>> op = Circuit(2).crx(2 * feature(0), 0, 1).operations[0]
+    >>> op.name, op.qubits, str(op.params[0])
+    ('crx', (0, 1), '2*x[0]')
+    """
 
     name: str
     qubits: tuple[int, ...]

@@ -45,6 +45,13 @@ class FeatureMap(ParameterObject):
     """Base class: a parameter object that builds a data-encoding circuit.
 
     Subclasses implement :meth:`n_qubits` and :meth:`build`.
+
+    Examples
+    --------
+    >>> from skqml.circuits import FeatureMap, ZZFeatureMap
+    >>> fm = ZZFeatureMap(reps=1)
+    >>> isinstance(fm, FeatureMap), fm.n_qubits(3), fm.build(3).n_features
+    (True, 3, 3)
     """
 
     def n_qubits(self, n_features: int) -> int:

@@ -236,7 +236,19 @@ _ALIASES.update({"isingyy": "ryy", "isingzz": "rzz", "hadamard": "h", "i": "id"}
 
 
 def gate_spec(name: str) -> GateSpec:
-    """Look up a gate by name (case-insensitive; ``cx``, ``isingzz``... are aliases)."""
+    """Look up a gate by name (case-insensitive; ``cx``, ``isingzz``... are aliases).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import gate_spec
+    >>> spec = gate_spec("CX")
+    >>> spec.name, spec.n_qubits, spec.n_params
+    ('cnot', 2, 0)
+    >>> gate_spec("rx").matrix(np.array([np.pi]), n_qubits=1).round(12)[0]
+    array([[0.+0.j, 0.-1.j],
+           [0.-1.j, 0.+0.j]])
+    """
     key = name.lower()
     key = _ALIASES.get(key, key)
     try:

@@ -44,6 +44,14 @@ class QuantumKernel(Kernel):
 
     Subclasses define :meth:`_default_feature_map`, :meth:`_embed_states` and
     :meth:`_gram_block`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.kernels import FidelityQuantumKernel, QuantumKernel
+    >>> kernel = FidelityQuantumKernel()
+    >>> isinstance(kernel, QuantumKernel), kernel(np.zeros((2, 2))).round(12).tolist()
+    (True, [[1.0, 1.0], [1.0, 1.0]])
     """
 
     # Checked when a kernel is evaluated (never in __init__), like sklearn's estimators.

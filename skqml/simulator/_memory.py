@@ -16,6 +16,16 @@ class SimulationMemoryError(MemoryError):
     ----------
     required_mb, allowed_mb : float
         Memory the smallest possible unit of work needs, and the configured budget.
+
+    Examples
+    --------
+    >>> from skqml.circuits import Circuit
+    >>> from skqml.simulator import SimulationMemoryError, simulate
+    >>> try:
+    ...     simulate(Circuit(20).h(0), max_memory_mb=1)
+    ... except SimulationMemoryError as exc:
+    ...     print(isinstance(exc, MemoryError), exc.required_mb > exc.allowed_mb == 1)
+    True True
     """
 
     def __init__(self, what: str, required_mb: float, allowed_mb: float, hint: str = ""):
@@ -34,7 +44,14 @@ def _mib(value: float) -> str:
 
 
 def default_max_memory_mb() -> float:
-    """Half the memory available now (at least 256 MiB), or ``SKQML_MAX_MEMORY_MB``."""
+    """Half the memory available now (at least 256 MiB), or ``SKQML_MAX_MEMORY_MB``.
+
+    Examples
+    --------
+    >>> from skqml.simulator import default_max_memory_mb
+    >>> default_max_memory_mb() >= 256
+    True
+    """
     env = os.environ.get("SKQML_MAX_MEMORY_MB")
     if env:
         return float(env)

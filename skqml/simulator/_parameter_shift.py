@@ -32,7 +32,16 @@ _CONTROLLED = {"crx", "cry", "crz", "crot"}
 
 
 def shift_rule(gate: str) -> tuple[tuple[float, float], ...]:
-    """``((coefficient, shift), ...)`` with ``dE/dt = sum c (E(t + s) - E(t - s))``."""
+    """``((coefficient, shift), ...)`` with ``dE/dt = sum c (E(t + s) - E(t - s))``.
+
+    Examples
+    --------
+    >>> from skqml.simulator import shift_rule
+    >>> shift_rule("ry")  # the two-term rule: (E(t + pi/2) - E(t - pi/2)) / 2
+    ((0.5, 1.5707963267948966),)
+    >>> len(shift_rule("crx"))  # controlled rotations: four terms
+    2
+    """
     return _FOUR_TERM if gate in _CONTROLLED else _TWO_TERM
 
 
