@@ -30,11 +30,20 @@ def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
     """
     if B is None:
         overlaps = blas.zherk(1.0, A.T, trans=2, lower=0)
-        out = overlaps.real**2 + overlaps.imag**2
-        upper = np.triu(out)
-        return upper + np.triu(out, 1).T
-    overlaps = blas.zgemm(1.0, A.T, B.T, trans_a=2)
-    return overlaps.real**2 + overlaps.imag**2
+        # zherk leaves the lower triangle zero: |upper|^2 plus its transpose is the whole
+        # symmetric matrix once the doubled diagonal is restored. Few full-size passes:
+        # with few qubits these element-wise passes, not the BLAS call, are the cost.
+        upper = _squared_modulus(overlaps)
+        K = upper + upper.T
+        np.fill_diagonal(K, np.diagonal(upper))
+        return K
+    return _squared_modulus(blas.zgemm(1.0, A.T, B.T, trans_a=2))
+
+
+def _squared_modulus(z: np.ndarray) -> np.ndarray:
+    out = np.square(z.real)
+    out += np.square(z.imag)
+    return out
 
 
 def gram_matrix(

@@ -477,7 +477,8 @@ class FidelityQuantumKernel(QuantumKernel):
 
     @staticmethod
     def _gram_block(A, B):
-        return np.clip(fidelity_block(A, B), 0.0, 1.0)
+        K = fidelity_block(A, B)
+        return np.clip(K, 0.0, 1.0, out=K)
 
 
 # Diagonal entries per joblib task (one backend call each).
