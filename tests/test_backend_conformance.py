@@ -340,3 +340,81 @@ def test_overlap_tiles_fit_a_small_memory_budget():
     np.testing.assert_allclose(K, exact, atol=1e-12)
     with pytest.raises(SimulationMemoryError, match="one pair of samples on 10 qubits"):
         backend.overlaps(ZZFeatureMap(reps=1).build(10), X[:2], Y[:2], max_memory_mb=0.01)
+
+
+def test_measurement_hooks_agree(case):
+    """``zero_frequencies`` and ``parity_expectations``, which every measuring backend's
+    overlaps and expectations come from, estimate the exact all-zeros probability and Z
+    parities."""
+    backend = case.make()
+    if not isinstance(backend, SamplingBackend):
+        pytest.skip("not a measuring backend")
+    from skqml.backends import compute_uncompute
+
+    circuit, X, weights = _problem(7)
+    p = np.abs(simulate(circuit, X, weights)) ** 2
+    zero = backend.zero_frequencies(circuit, X, weights)
+    assert zero.shape == (X.shape[0],)
+    _assert_agrees(case, zero, p[:, 0], p[:, 0] * (1 - p[:, 0]))
+    masks = [0b001, 0b011, 0b101, 0b111, 0]
+    exact = expectations(circuit, ["IIZ", "IZZ", "ZIZ", "ZZZ", "III"], X, weights)
+    est = backend.parity_expectations(circuit, masks, X, weights)
+    assert est.shape == (X.shape[0], len(masks))
+    _assert_agrees(case, est, exact, 1 - exact**2)
+    np.testing.assert_array_equal(est[:, -1], 1.0)
+    # An overlap circuit's all-zeros frequency is the kernel entry.
+    fmap = ZZFeatureMap(reps=1).build(N_QUBITS)
+    K = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X[:2], X[2:])
+    pair_X = np.hstack([X[:2], X[2:]])
+    est_k = backend.zero_frequencies(compute_uncompute(fmap, N_QUBITS), pair_X)
+    _assert_agrees(case, est_k, np.diag(K), np.diag(K) * (1 - np.diag(K)))
+
+
+def test_default_hooks_read_the_probabilities():
+    """The defaults are the frequencies route: column 0, and frequencies times parity signs."""
+    circuit, X, weights = _problem(8)
+    for backend in (ShotsBackend(shots=1000, seed=3), AnalyticSampling()):
+        freqs = backend.probabilities(circuit, X, weights)
+        np.testing.assert_array_equal(backend.zero_frequencies(circuit, X, weights), freqs[:, 0])
+        signs = np.array([1 - 2 * (bin(k & 0b110).count("1") % 2) for k in range(8)])
+        np.testing.assert_array_equal(
+            backend.parity_expectations(circuit, [0b110], X, weights)[:, 0], freqs @ signs
+        )
+    with pytest.raises(ValueError, match="select among 3 qubits"):
+        AnalyticSampling().parity_expectations(circuit, [0b1000], X, weights)
+
+
+def test_overriding_the_hooks_is_enough_for_overlaps_and_expectations():
+    """A backend that counts from shots overrides the two hooks; overlaps and expectations
+    then never ask for 2**n frequencies."""
+
+    class FromHooks(SamplingBackend):
+        def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+            raise AssertionError("the hooks must not need the frequencies")
+
+        def zero_frequencies(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+            states = simulate(circuit, X, weights)
+            return np.abs(states[:, 0]) ** 2
+
+        def parity_expectations(self, circuit, masks, X=None, weights=None, *, max_memory_mb=None):
+            p = np.abs(simulate(circuit, X, weights)) ** 2
+            k = np.arange(p.shape[1])
+            signs = [(-1.0) ** np.array([bin(i & m).count("1") for i in k]) for m in masks]
+            return p @ np.column_stack(signs)
+
+    circuit, X, weights = _problem(9)
+    labels = ["ZII", "XXZ", "IYI", "III"]
+    np.testing.assert_allclose(
+        FromHooks().expectations(circuit, labels, X, weights),
+        expectations(circuit, labels, X, weights),
+        atol=1e-12,
+    )
+    fmap = ZZFeatureMap(reps=1)
+    np.testing.assert_allclose(
+        FromHooks().overlaps(fmap.build(N_QUBITS), X, X[:2]),
+        FidelityQuantumKernel(fmap)(X, X[:2]),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        FromHooks().paired_overlaps(fmap.build(N_QUBITS), X, X), 1.0, atol=1e-12
+    )

@@ -13,6 +13,8 @@ import copy
 import importlib
 import pickle
 import sys
+import tracemalloc
+import types
 
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 
 from skqml.backends import _qiskit as qiskit_module
-from skqml.backends import resolve_backend
+from skqml.backends import compute_uncompute, resolve_backend
 from skqml.backends._qiskit import QiskitBackend, _angle_values, _to_qiskit
 from skqml.circuits import (
     GATES,
@@ -187,6 +189,172 @@ def test_empty_batches_constant_circuits_and_memory_budget():
     )
     with pytest.raises(SimulationMemoryError, match="frequencies of 1000 samples on 12 qubits"):
         backend.probabilities(Circuit(12).h(0), np.zeros((1000, 0)), max_memory_mb=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel entries and parities counted from the shots, without 2**n frequencies
+# --------------------------------------------------------------------------------------------
+def _parity_reference(freqs, n, mask):
+    """The frequencies route: parity signs of all 2**n outcomes."""
+    signs = np.array([1 - 2 * (bin(k & mask).count("1") % 2) for k in range(2**n)])
+    return freqs @ signs
+
+
+@pytest.mark.parametrize("shots, max_batch_size", [(512, 3), (1000, 1000)])
+def test_hooks_give_the_counts_of_the_frequencies_route(shots, max_batch_size):
+    circuit = _model_circuit()
+    X, w = _data(7, seed=20), _data(1, d=circuit.n_weights, seed=21)[0]
+    backend = QiskitBackend(shots=shots, seed=5, max_batch_size=max_batch_size)
+    # Same jobs, same seeds, same shots: the all-zeros count is column 0 of the counts.
+    zero = backend.zero_frequencies(circuit, X, w)
+    freqs = backend.probabilities(circuit, X, w)
+    np.testing.assert_array_equal(zero, freqs[:, 0])
+    masks = [0b001, 0b110, 0b111, 0]
+    parities = backend.parity_expectations(circuit, masks, X, w)
+    reference = np.column_stack([_parity_reference(freqs, 3, m) for m in masks])
+    if shots == 512:  # multiples of 1/512 sum exactly, whatever the order
+        np.testing.assert_array_equal(parities, reference)
+    else:  # (even - odd) / shots against a sum of rounded frequencies: a few ulps
+        np.testing.assert_allclose(parities, reference, rtol=0, atol=1e-14)
+        np.testing.assert_array_equal(parities * shots, np.round(parities * shots))
+    np.testing.assert_array_equal(parities[:, -1], 1.0)
+    assert backend.zero_frequencies(circuit, np.empty((0, 3)), w).shape == (0,)
+
+
+def test_expectations_and_overlaps_equal_the_frequencies_route():
+    from skqml.backends._sampling import _basis_change, _pairs
+
+    circuit = _model_circuit()
+    X, w = _data(6, seed=22), _data(1, d=circuit.n_weights, seed=23)[0]
+    backend = QiskitBackend(shots=256, seed=9, max_batch_size=4)
+    labels = ["ZZI", "IXZ", "XXI", "YIY", "III"]
+    E = backend.expectations(circuit, labels, X, w)
+    for col, basis in [(0, "ZZZ"), (1, "XXZ"), (2, "XXZ"), (3, "YIY")]:
+        freqs = backend.probabilities(circuit.compose(_basis_change(3, basis)), X, w)
+        mask = sum(1 << q for q, ch in enumerate(reversed(labels[col])) if ch != "I")
+        np.testing.assert_array_equal(E[:, col], _parity_reference(freqs, 3, mask))
+    np.testing.assert_array_equal(E[:, -1], 1.0)
+    # Overlaps: the all-zeros column of the overlap circuits' counts, pair by pair.
+    K = backend.overlaps(circuit, X, weights=w)
+    ia, ib, _, _, swap = _pairs(X, X, symmetric=True)
+    a, b = X[ia], X[ib]
+    pair_X = np.hstack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
+    cu = compute_uncompute(circuit, X.shape[1])
+    np.testing.assert_array_equal(K[ia, ib], backend.probabilities(cu, pair_X, w)[:, 0])
+
+
+class _ShotSampler:
+    """Stands in for the Sampler: random packed shots, some all-zero, recorded per job."""
+
+    def __init__(self, jobs, n_bits):
+        self.jobs, self.n_bits = jobs, n_bits
+
+    def run(self, pubs):
+        from qiskit.primitives.containers import BitArray
+
+        _, bindings, shots = pubs[0]
+        rows = 1 if bindings is None else bindings.shape[0]
+        rng = np.random.default_rng(len(self.jobs))
+        raw = rng.integers(0, 256, size=(rows, shots, (self.n_bits + 7) // 8), dtype=np.uint8)
+        raw[..., 0] &= (1 << (self.n_bits % 8 or 8)) - 1  # bits beyond the register are 0
+        raw[rng.random((rows, shots)) < 0.3] = 0  # all-zeros outcomes, about 30 %
+        self.jobs.append(raw)
+        bits = BitArray(raw, self.n_bits)
+        return types.SimpleNamespace(
+            result=lambda: [types.SimpleNamespace(data=types.SimpleNamespace(meas=bits))]
+        )
+
+
+def _count_from(raw, mask=None):
+    """Reference from Python integers, shot by shot."""
+    out = np.empty(raw.shape[0])
+    for r, row in enumerate(raw):
+        values = [int.from_bytes(shot.tobytes(), "big") for shot in row]
+        if mask is None:
+            out[r] = sum(v == 0 for v in values) / len(values)
+        else:
+            out[r] = sum(1 - 2 * (bin(v & mask).count("1") % 2) for v in values) / len(values)
+    return out
+
+
+def test_wide_circuits_count_from_shots_without_2n_memory(monkeypatch):
+    """40 qubits on a 127-qubit device (the hardware path, on a stub service and sampler):
+    kernel entries and expectations need only the shots, frequencies would need 8 TiB."""
+    from qiskit_ibm_runtime.fake_provider import FakeBrisbane
+
+    class StubService:
+        def backend(self, name):
+            return FakeBrisbane()
+
+    n, jobs = 40, []
+    monkeypatch.setattr(runtime, "QiskitRuntimeService", StubService)
+    monkeypatch.setattr(qiskit_module, "_make_sampler", lambda *a, **kw: _ShotSampler(jobs, n))
+    circuit = Circuit(n).ry(feature(0), 0)
+    for q in range(n - 1):
+        circuit = circuit.cnot(q, q + 1)
+    X = np.array([[0.1], [0.7], [1.9]])
+    backend = QiskitBackend(device="ibm_stub", shots=300)
+    backend.overlaps(circuit, X)  # transpiles once (not what is measured below)
+    jobs.clear()
+    tracemalloc.start()
+    try:
+        K = backend.overlaps(circuit, X)
+        labels = ["Z" * n, "I" * (n - 1) + "X", "ZI" + "I" * (n - 3) + "Z"]
+        E = backend.expectations(circuit, labels, X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024**2, peak  # shots and templates, nothing of size 2**40
+    # One job for the 3 pairs, one per measurement group ({Z...Z, Z..Z}, {X on qubit 0}).
+    assert len(jobs) == 3 and jobs[0].shape == (3, 300, 5)
+    ia, ib = np.triu_indices(3, 1)
+    np.testing.assert_array_equal(K[ia, ib], _count_from(jobs[0]))
+    assert 0.2 < K[0, 1] < 0.5 and np.all(np.diag(K) == 1)
+    np.testing.assert_array_equal(E[:, 0], _count_from(jobs[1], 2**n - 1))
+    np.testing.assert_array_equal(E[:, 2], _count_from(jobs[1], (1 << (n - 1)) | 1))
+    np.testing.assert_array_equal(E[:, 1], _count_from(jobs[2], 1))
+    # Frequencies of the same circuit are refused up front, before any job runs.
+    with pytest.raises(SimulationMemoryError, match="frequencies of 3 samples on 40 qubits"):
+        backend.probabilities(circuit, X)
+    assert len(jobs) == 3
+    # The device's qubit count still applies to the shot paths.
+    too_wide = Circuit(128).h(127)
+    for run in (
+        lambda: backend.zero_frequencies(too_wide),
+        lambda: backend.parity_expectations(too_wide, [1]),
+        lambda: backend.expectations(too_wide, ["Z" * 128]),
+    ):
+        with pytest.raises(ValueError, match="128 qubits but the device 'ibm_stub' has only 127"):
+            run()
+    # A job of more shots than the budget allows is refused, naming the shots.
+    with pytest.raises(SimulationMemoryError, match="shots of 3 samples on 40 qubits"):
+        backend.set_params(shots=10**6).zero_frequencies(circuit, X, max_memory_mb=1)
+
+
+def test_parity_masks_are_checked():
+    backend = QiskitBackend(shots=10, seed=0)
+    bell = Circuit(2).h(0).cnot(0, 1)
+    with pytest.raises(ValueError, match="select among 2 qubits"):
+        backend.parity_expectations(bell, [0b100])
+    with pytest.raises(TypeError, match="sequence of qubit masks"):
+        backend.parity_expectations(bell, 3)
+    with pytest.raises(TypeError, match="must be an integer"):
+        backend.parity_expectations(bell, [1.0])
+    np.testing.assert_array_equal(backend.parity_expectations(bell, [np.int64(3)]), [[1.0]])
+
+
+def test_popcount_without_bitwise_count(monkeypatch):
+    """numpy < 2.0 has no bitwise_count: the byte table gives the same parities."""
+    circuit = _model_circuit()
+    X, w = _data(3, seed=24), _data(1, d=circuit.n_weights, seed=25)[0]
+    backend = QiskitBackend(shots=200, seed=1)
+    masks = [0b101, 0b111]
+    with_numpy = backend.parity_expectations(circuit, masks, X, w)
+    values = np.arange(256, dtype=np.uint8)
+    monkeypatch.setattr(qiskit_module, "_HAS_BITWISE_COUNT", False)
+    table = qiskit_module._popcount(values)
+    assert table.tolist() == [bin(i).count("1") for i in range(256)]
+    np.testing.assert_array_equal(backend.parity_expectations(circuit, masks, X, w), with_numpy)
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ from ..circuits import Circuit
 from ..simulator import SimulationMemoryError
 from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._statevector import check_inputs
-from ._sampling import SamplingBackend
+from ._sampling import SamplingBackend, _check_masks
 from ._seeding import _circuit_text, _digest, _weights_bytes
 
 __all__ = ["QiskitBackend"]
@@ -128,6 +128,13 @@ class QiskitBackend(SamplingBackend):
     on one thread, built once. Aer still converts the noise model for every job, so a job on
     a fake device costs a few tenths of a second however small it is: parameter-shift
     gradients, which run two jobs per weight, are slow there.
+
+    Kernel entries and Pauli expectations are counted from the measured shots themselves
+    (:meth:`zero_frequencies`, :meth:`parity_expectations`), in memory proportional to
+    ``shots`` times the number of qubits: only :meth:`probabilities` builds (and checks the
+    memory of) ``2**n_qubits`` frequencies per row, so a 40-qubit feature map runs on a
+    127-qubit device. Simulating such a circuit is Aer's business: ``"aer_simulator"``
+    offers only as many qubits as a statevector fits in this machine's memory.
 
     The primitive is ``qiskit_ibm_runtime.executor_sampler.Sampler``, the client-side
     Sampler that replaces ``SamplerV2`` from qiskit-ibm-runtime 0.50 on; older releases use
@@ -262,32 +269,187 @@ class QiskitBackend(SamplingBackend):
         RuntimeError
             When a job still fails after ``max_retries`` retries.
         """
+        n = circuit.n_qubits
+        # Every outcome's count: 8 bytes per outcome and row in the output, and decoding a
+        # row needs its shots' bytes and int64 outcomes (16 per shot) and its counts.
+        n_rows, jobs = self._jobs(
+            circuit,
+            X,
+            weights,
+            "the frequencies of {n_rows} samples on {n_qubits} qubits",
+            out_per_row=8 * 2**n,
+            work_per_shot=16,
+            work_per_row=16 * 2**n,
+            max_memory_mb=max_memory_mb,
+        )
+        out = np.empty((n_rows, 2**n))
+        for start, stop, raw in jobs:
+            out[start:stop] = _frequencies(raw, n)
+        return out
+
+    def zero_frequencies(
+        self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Fraction of each row's shots in which every measured bit is 0.
+
+        Counted from the shots' packed bits, in memory proportional to ``shots`` and the
+        number of qubits (never ``2**n_qubits``): the overlap circuits of a kernel on a wide
+        device run wherever their shots fit. The same jobs and counts as column 0 of
+        :meth:`probabilities` (identical values when ``max_memory_mb`` does not split the
+        jobs differently).
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``, measuring every qubit.
+        X, weights
+            As in :meth:`probabilities`.
+        max_memory_mb : float, optional
+            Memory budget of a job's shots (one byte per 8 qubits per shot) and of counting
+            them; jobs shrink below ``max_batch_size`` rows to fit it.
+
+        Returns
+        -------
+        freqs : ndarray of shape (n_samples,)
+            Multiples of ``1 / shots``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skqml.backends import QiskitBackend
+        >>> from skqml.circuits import Circuit, feature
+        >>> circuit = Circuit(1).ry(feature(0), 0)
+        >>> QiskitBackend(shots=100, seed=0).zero_frequencies(circuit, [[0.0], [np.pi]])
+        array([1., 0.])
+        """
+        n_rows, jobs = self._shot_jobs(circuit, X, weights, 1, max_memory_mb)
+        out = np.empty(n_rows)
+        for start, stop, raw in jobs:
+            # A shot is all zeros when none of its bytes has a bit set.
+            zeros = np.count_nonzero(~raw.any(axis=-1), axis=1)
+            out[start:stop] = zeros / raw.shape[1]
+        return out
+
+    def parity_expectations(
+        self, circuit: Circuit, masks, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Mean of ``(-1)**popcount(outcome & mask)`` over each row's shots.
+
+        Counted from the shots' packed bits, in memory proportional to ``shots`` and the
+        number of qubits (never ``2**n_qubits``). The same jobs and counts as
+        :meth:`probabilities`: the value is ``(even - odd) / shots``, equal to the
+        frequencies weighted by parity signs (to the last bit when ``shots`` is a power
+        of 2; otherwise summing rounded frequencies may differ in the last bits).
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to measure, basis changes included.
+        masks : sequence of int
+            Qubit masks (bit ``q``: qubit ``q``), Python integers of any width.
+        X, weights
+            As in :meth:`probabilities`.
+        max_memory_mb : float, optional
+            Memory budget of a job's shots and of counting them.
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples, len(masks))
+
+        Examples
+        --------
+        >>> from skqml.backends import QiskitBackend
+        >>> from skqml.circuits import Circuit
+        >>> bell = Circuit(2).h(0).cnot(0, 1)
+        >>> QiskitBackend(shots=1000, seed=0).parity_expectations(bell, [0b11, 0b00])
+        array([[1., 1.]])
+        """
+        n = circuit.n_qubits
+        masks = _check_masks(masks, n)
+        n_bytes = (n + 7) // 8
+        # Big-endian like the shots' bytes: the last byte holds qubits 0-7.
+        mask_bytes = [np.frombuffer(m.to_bytes(n_bytes, "big"), dtype=np.uint8) for m in masks]
+        n_rows, jobs = self._shot_jobs(circuit, X, weights, max(len(masks), 1), max_memory_mb)
+        out = np.empty((n_rows, len(masks)))
+        for start, stop, raw in jobs:
+            shots = raw.shape[1]
+            for col, mb in enumerate(mask_bytes):
+                used = np.flatnonzero(mb)  # only the bytes the mask touches
+                ones = _popcount(raw[..., used] & mb[used]).sum(axis=-1, dtype=np.int64)
+                odd = np.count_nonzero(ones & 1, axis=1)
+                out[start:stop, col] = (shots - 2 * odd) / shots
+        return out
+
+    def _shot_jobs(self, circuit: Circuit, X, weights, n_values: int, max_memory_mb):
+        """The jobs of the hooks that count from shots. Per row they allocate ``n_values``
+        results and, per shot, its bytes, at most three working copies of them (selected
+        bytes, masked, popcounts) and an int64 parity count; nothing of size
+        ``2**n_qubits``."""
+        n_bytes = (circuit.n_qubits + 7) // 8
+        return self._jobs(
+            circuit,
+            X,
+            weights,
+            "the shots of {n_rows} samples on {n_qubits} qubits",
+            out_per_row=8 * n_values,
+            work_per_shot=4 * n_bytes + 8,
+            work_per_row=0,
+            max_memory_mb=max_memory_mb,
+        )
+
+    def _jobs(
+        self,
+        circuit: Circuit,
+        X,
+        weights,
+        what: str,
+        *,
+        out_per_row: int,
+        work_per_shot: int,
+        work_per_row: int,
+        max_memory_mb,
+    ):
+        """Validate, then run the rows in jobs of at most ``max_batch_size`` rows.
+
+        ``what`` names the work in a memory error (``{n_rows}`` and ``{n_qubits}`` are
+        filled in). Returns the number of rows and an iterator of ``(start, stop, raw)``
+        per job, ``raw`` its shots' bytes of shape ``(stop - start, shots, n_bytes)``.
+        Rows per job come from what the caller allocates (``out_per_row`` bytes for its
+        output, ``work_per_shot * shots + work_per_row`` while decoding a row), so that
+        only :meth:`probabilities` makes the ``2**n_qubits`` check. Whenever the budget
+        does not bind, every caller gets the same jobs, hence the same seeds and counts.
+        """
         shots, seed, _, batch, retries, delay = self._checked()
         X, weights = check_inputs(circuit, X, weights)
         n, n_rows = circuit.n_qubits, (1 if X is None else X.shape[0])
-        batch = min(batch, _rows_per_job(n, n_rows, shots, max_memory_mb))
+        per_row = work_per_shot * shots + work_per_row
+        what = what.format(n_rows=n_rows, n_qubits=n)
+        batch = min(batch, _rows_per_job(n_rows, out_per_row, per_row, what, max_memory_mb))
         session = self._session()
         if n > session.n_qubits:
             raise ValueError(
                 f"the circuit has {n} qubits but the device {self.device!r} has only "
                 f"{session.n_qubits}"
             )
-        out = np.empty((n_rows, 2**n))
         if n_rows == 0:
-            return out
+            return 0, iter(())
         template = session.template(circuit)
         values = _angle_values(circuit, X, weights, n_rows)
         rows = np.empty((n_rows, 0)) if X is None else X
         context = _circuit_text(circuit), _weights_bytes(weights)
-        for start in range(0, n_rows, batch):
-            stop = min(start + batch, n_rows)
-            job_seed = None
-            if seed is not None and session.local:
-                job_seed = _job_seed(seed, *context, rows[start:stop])
-            pub = template.pub(values[start:stop], shots)
-            bits = self._run_job(session, pub, shots, job_seed, retries, delay)
-            out[start:stop] = _frequencies(bits, stop - start, shots, n)
-        return out
+
+        # A nested generator, so that the checks above run when _jobs() is called.
+        def run():
+            for start in range(0, n_rows, batch):
+                stop = min(start + batch, n_rows)
+                job_seed = None
+                if seed is not None and session.local:
+                    job_seed = _job_seed(seed, *context, rows[start:stop])
+                pub = template.pub(values[start:stop], shots)
+                bits = self._run_job(session, pub, shots, job_seed, retries, delay)
+                yield start, stop, _shot_bytes(bits, stop - start, shots, n)
+
+        return n_rows, run()
 
     def _run_job(self, session, pub, shots: int, seed, retries: int, delay: float):
         """Submit one PUB and wait for its measured bits, retrying transient failures."""
@@ -555,19 +717,39 @@ def _angle_values(circuit: Circuit, X, weights, n_rows: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # Results, seeds, memory
 # ------------------------------------------------------------------------------------------------
-def _frequencies(bits, n_rows: int, shots: int, n_qubits: int) -> np.ndarray:
-    """Per-row outcome frequencies from a ``BitArray``, with one ``bincount`` for all rows."""
+def _shot_bytes(bits, n_rows: int, shots: int, n_qubits: int) -> np.ndarray:
+    """A job's ``BitArray`` as its packed bytes, shape ``(n_rows, shots, n_bytes)``.
+
+    Each shot's bytes are big-endian: the last byte holds bits 0-7 (qubits 0-7).
+    """
     if bits.num_bits != n_qubits:
         raise RuntimeError(f"expected {n_qubits} measured bits per shot, got {bits.num_bits}")
-    raw = np.asarray(bits.array).reshape(n_rows, shots, -1)
-    # Bytes are big-endian: the last byte holds bits 0-7, so the integer is skqml's index.
+    return np.asarray(bits.array).reshape(n_rows, shots, -1)
+
+
+def _frequencies(raw: np.ndarray, n_qubits: int) -> np.ndarray:
+    """Per-row outcome frequencies from shot bytes, with one ``bincount`` for all rows."""
+    n_rows, shots, n_bytes = raw.shape
+    # Big-endian bytes: shifting in each byte after the previous ones gives skqml's index.
     outcome = np.zeros((n_rows, shots), dtype=np.int64)
-    for byte in range(raw.shape[-1]):
+    for byte in range(n_bytes):
         outcome = (outcome << 8) | raw[..., byte]
     dim = 2**n_qubits
     outcome += (np.arange(n_rows, dtype=np.int64) * dim)[:, None]
     counts = np.bincount(outcome.ravel(), minlength=n_rows * dim)
     return counts.reshape(n_rows, dim) / shots
+
+
+# Set bits of every byte value: numpy < 2.0 (supported) has no bitwise_count.
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+_HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")
+
+
+def _popcount(a: np.ndarray) -> np.ndarray:
+    """Set bits of each byte of a ``uint8`` array."""
+    if _HAS_BITWISE_COUNT:
+        return np.bitwise_count(a)
+    return _POPCOUNT[a]
 
 
 def _job_seed(seed: int, circuit_text: bytes, weights_bytes: bytes, rows: np.ndarray) -> int:
@@ -580,20 +762,22 @@ def _job_seed(seed: int, circuit_text: bytes, weights_bytes: bytes, rows: np.nda
     return 1 + digest % (2**31 - 2)
 
 
-def _rows_per_job(n_qubits: int, n_rows: int, shots: int, max_memory_mb) -> int:
-    """Rows per job such that the frequencies and one job's decoded shots fit the budget."""
+def _rows_per_job(n_rows: int, out_per_row: int, work_per_row: int, what: str, max_memory_mb):
+    """Rows per job such that the output of all rows and one job's decoding fit the budget.
+
+    ``out_per_row``: bytes of the caller's result per row (all rows are kept);
+    ``work_per_row``: bytes of decoding one row of a job (a job's rows are decoded at once).
+    """
     budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
-    output = 8 * 2**n_qubits * n_rows
-    # Decoding a row: its shots' bytes and int64 outcomes, and its counts.
-    per_row = 16 * shots + 16 * 2**n_qubits
-    if output + per_row > budget:
+    output = out_per_row * n_rows
+    if output + work_per_row > budget:
         raise SimulationMemoryError(
-            f"the frequencies of {n_rows} samples on {n_qubits} qubits",
-            (output + per_row) / 1024**2,
+            what,
+            (output + work_per_row) / 1024**2,
             budget / 1024**2,
             hint="pass fewer samples at once, use fewer qubits or raise the limit",
         )
-    return max(1, int((budget - output) // per_row))
+    return max(1, int((budget - output) // work_per_row))
 
 
 def _integer(value, name: str, low: int, prefix: str = "") -> int:

@@ -6,6 +6,13 @@ estimators need beyond that is built here, once, for all of them: Pauli expectat
 measured circuit per qubit-wise commuting group (basis changes appended, as on hardware) and
 fidelity-kernel overlaps from compute-uncompute circuits, one per pair of samples, whole
 tiles of pairs sent as one batch.
+
+Both reduce a measured circuit to a few numbers per row, through two hooks:
+:meth:`SamplingBackend.zero_frequencies` (the all-zeros outcome, for overlaps) and
+:meth:`SamplingBackend.parity_expectations` (mean parities of the measured bits, for Pauli
+strings). Their default implementations read them off :meth:`SamplingBackend.probabilities`,
+which needs ``2**n_qubits`` numbers per row; a backend holding the shots themselves overrides
+them to read them off the shots, so that wide circuits never need that memory.
 """
 
 from __future__ import annotations
@@ -25,7 +32,14 @@ class SamplingBackend(Backend):
     """Base class of backends that return measured outcome frequencies.
 
     A subclass implements :meth:`probabilities`; :meth:`expectations` and :meth:`overlaps`
-    come from it. Subclasses may override either with something faster that gives the
+    come from it, through two hooks: :meth:`overlaps` needs only :meth:`zero_frequencies`
+    (the frequency of the all-zeros outcome) and :meth:`expectations` only
+    :meth:`parity_expectations` (mean parities of measured bits). Their defaults compute
+    every outcome's frequency with :meth:`probabilities`, ``2**n_qubits`` numbers per row; a
+    backend that holds the measured shots (hardware, a shot simulator's bit strings) should
+    override both to count from the shots instead, in memory proportional to the shots, so
+    that circuits too wide for ``2**n_qubits`` numbers still run. Subclasses may also
+    override :meth:`expectations` or :meth:`overlaps` with something faster that gives the
     same estimates in distribution (the shot simulator computes overlaps in closed form).
 
     Attributes
@@ -108,11 +122,107 @@ class SamplingBackend(Backend):
         n_samples = 1 if X is None else np.asarray(X).shape[0]
         out = np.ones((n_samples, len(labels)))
         for basis, members in _measurement_groups(labels):
-            freqs = self.probabilities(
-                circuit.compose(_basis_change(n, basis)), X, weights, max_memory_mb=max_memory_mb
+            out[:, members] = self.parity_expectations(
+                circuit.compose(_basis_change(n, basis)),
+                [_support_mask(labels[col]) for col in members],
+                X,
+                weights,
+                max_memory_mb=max_memory_mb,
             )
-            for col in members:
-                out[:, col] = freqs @ _parity_signs(n, labels[col])
+        return out
+
+    def parity_expectations(
+        self, circuit: Circuit, masks, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Mean of ``(-1)**popcount(outcome & mask)`` over each row's measured outcomes.
+
+        The estimate of a Pauli string's expectation once ``circuit`` includes the basis
+        changes of its measurement group: a Z string on the qubits of ``mask``. The default
+        weights :meth:`probabilities` by the parity signs of all ``2**n_qubits`` outcomes;
+        override it to count parities from the measured shots instead.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to measure (state preparation and basis changes), every qubit measured.
+        masks : sequence of int
+            Qubit masks: bit ``q`` set means qubit ``q`` is in the parity (so ``1 << q`` is
+            ``Z`` on qubit ``q``). Python integers, any number of bits.
+        X, weights, max_memory_mb
+            As in :meth:`probabilities`.
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples, len(masks))
+            Each in ``[-1, 1]``; a zero mask gives 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skqml.backends import ShotsBackend
+        >>> from skqml.circuits import Circuit
+        >>> bell = Circuit(2).h(0).cnot(0, 1)
+        >>> backend = ShotsBackend(shots=1000, seed=0)
+        >>> backend.parity_expectations(bell, [0b11, 0b01, 0])  # ZZ, IZ, II: exactly 1, 0, 1
+        array([[1.   , 0.038, 1.   ]])
+        >>> backend.expectations(bell, ["ZZ", "IZ", "II"])  # the same measured circuit
+        array([[1.   , 0.038, 1.   ]])
+        """
+        n = circuit.n_qubits
+        masks = _check_masks(masks, n)
+        freqs = self.probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
+        out = np.empty((freqs.shape[0], len(masks)))
+        for col, mask in enumerate(masks):
+            # One product per mask (not one with a stacked 2**n x k sign matrix): that
+            # would be k rows of 2**n more memory, for the same sums. An empty mask is
+            # exactly 1, not a sum of frequencies rounded to a few ulps from it.
+            out[:, col] = freqs @ _parity_signs(n, mask) if mask else 1.0
+        return out
+
+    def zero_frequencies(
+        self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
+    ) -> np.ndarray:
+        """Frequency of the all-zeros outcome of each row's circuit.
+
+        What a compute-uncompute circuit estimates a kernel entry by (:meth:`overlaps`).
+        The default keeps column 0 of :meth:`probabilities`, run in chunks of rows whose
+        ``2**n_qubits`` outcomes fit the budget; override it to count all-zeros shots
+        directly.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``, measuring every qubit.
+        X, weights, max_memory_mb
+            As in :meth:`probabilities`.
+
+        Returns
+        -------
+        freqs : ndarray of shape (n_samples,)
+
+        Raises
+        ------
+        SimulationMemoryError
+            When the outcomes of a single row do not fit ``max_memory_mb``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skqml.backends import ShotsBackend
+        >>> from skqml.circuits import Circuit, feature
+        >>> circuit = Circuit(1).ry(feature(0), 0)
+        >>> ShotsBackend(shots=1000, seed=0).zero_frequencies(circuit, [[0.0], [np.pi]])
+        array([1., 0.])
+        """
+        n_rows = 1 if X is None else np.asarray(X).shape[0]
+        out = np.empty(n_rows)
+        # probabilities() returns every outcome of every row and only the all-zeros one is
+        # kept: chunks of rows keep those rows (and the backend's working set) in budget.
+        step = _rows_per_call(circuit.n_qubits, max_memory_mb)
+        for start in range(0, n_rows, step):
+            s = slice(start, start + step)
+            rows = None if X is None else np.asarray(X)[s]
+            out[s] = self.probabilities(circuit, rows, weights, max_memory_mb=max_memory_mb)[:, 0]
         return out
 
     def overlaps(
@@ -185,34 +295,32 @@ class SamplingBackend(Backend):
     def _pair_estimates(self, circuit, XA, XB, pairs, weights, max_memory_mb) -> np.ndarray:
         """One estimate per pair ``(XA[ia], XB[ib])``: one batch of overlap circuits."""
         ia, ib, _, _, swap = pairs
+        if len(ia) == 0:
+            return np.empty(0)
         cu = compute_uncompute(circuit, XA.shape[1])
-        out = np.empty(len(ia))
-        # probabilities() returns every outcome of every pair and only the all-zeros one is
-        # kept: chunks of pairs keep those rows (and the backend's working set) in budget.
-        step = _pairs_per_call(circuit.n_qubits, max_memory_mb)
-        for start in range(0, len(ia), step):
-            s = slice(start, start + step)
-            a, b = XA[ia[s]], XB[ib[s]]
-            flip = swap[s, None]
-            pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
-            freqs = self.probabilities(cu, pair_X, weights, max_memory_mb=max_memory_mb)
-            out[s] = freqs[:, 0]
-        return out
+        # One row of 2 * n_features numbers per pair: small next to anything a backend
+        # computes for it, so all pairs of the call go to the hook at once.
+        a, b = XA[ia], XB[ib]
+        flip = swap[:, None]
+        pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+        return self.zero_frequencies(cu, pair_X, weights, max_memory_mb=max_memory_mb)
 
 
-def _pairs_per_call(n_qubits: int, max_memory_mb) -> int:
-    """Pairs per probabilities() call: their outcome rows and working states in a quarter
-    of the budget (8 bytes per outcome, about four complex states per row)."""
+def _rows_per_call(n_qubits: int, max_memory_mb) -> int:
+    """Rows per probabilities() call of the default hooks: their outcome rows and working
+    states in a quarter of the budget (8 bytes per outcome, about four complex states per
+    row)."""
     budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
-    per_pair = 8 * 2**n_qubits + 4 * state_bytes(n_qubits)
-    if per_pair > budget:
+    per_row = 8 * 2**n_qubits + 4 * state_bytes(n_qubits)
+    if per_row > budget:
+        # A row is one sample, or for kernel entries the overlap circuit of one pair.
         raise SimulationMemoryError(
-            f"the overlap circuit of one pair of samples on {n_qubits} qubits",
-            per_pair / 1024**2,
+            f"the outcome frequencies of one sample or one pair of samples on {n_qubits} qubits",
+            per_row / 1024**2,
             budget / 1024**2,
             hint="use fewer qubits or raise the limit",
         )
-    return int(budget // per_pair)
+    return int(budget // per_row)
 
 
 def _check_overlap_args(circuit, XA, XB, symmetric):
@@ -336,9 +444,28 @@ def _measurement_groups(labels: list[str]) -> list[tuple[str, list[int]]]:
     return [("".join(basis).replace("I", "Z"), members) for basis, members in groups]
 
 
-def _parity_signs(n: int, label: str) -> np.ndarray:
-    """``(-1)**(number of set bits of k on the label's support)`` for every outcome k."""
-    mask = sum(1 << q for q, ch in enumerate(reversed(label)) if ch != "I")
+def _support_mask(label: str) -> int:
+    """Qubit mask of a Pauli label's support (bit ``q``: qubit ``q``, rightmost character)."""
+    return sum(1 << q for q, ch in enumerate(reversed(label)) if ch != "I")
+
+
+def _check_masks(masks, n: int) -> list[int]:
+    """Masks as Python ints (any width: hardware registers exceed 64 bits), within ``n``."""
+    if isinstance(masks, int | np.integer):
+        raise TypeError("masks must be a sequence of qubit masks, e.g. [0b11, 0b01]")
+    out = []
+    for mask in masks:
+        if isinstance(mask, bool) or not isinstance(mask, int | np.integer):
+            raise TypeError(f"a qubit mask must be an integer, got {mask!r}")
+        mask = int(mask)
+        if mask < 0 or mask >> n:
+            raise ValueError(f"qubit mask {mask:#b} must select among {n} qubits")
+        out.append(mask)
+    return out
+
+
+def _parity_signs(n: int, mask: int) -> np.ndarray:
+    """``(-1)**(number of set bits of k & mask)`` for every outcome k."""
     bits = np.arange(2**n) & mask
     parity = np.zeros(2**n, dtype=np.int64)
     for q in range(n):
