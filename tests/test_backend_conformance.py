@@ -34,7 +34,13 @@ from skqml.backends import (
 )
 from skqml.circuits import RealAmplitudes, ZZFeatureMap
 from skqml.kernels import FidelityQuantumKernel
-from skqml.simulator import expectation_vjp, expectations, parameter_shift_vjp, simulate
+from skqml.simulator import (
+    SimulationMemoryError,
+    expectation_vjp,
+    expectations,
+    parameter_shift_vjp,
+    simulate,
+)
 
 Z = 5.0
 N_QUBITS = 3
@@ -418,3 +424,21 @@ def test_overriding_the_hooks_is_enough_for_overlaps_and_expectations():
     np.testing.assert_allclose(
         FromHooks().paired_overlaps(fmap.build(N_QUBITS), X, X), 1.0, atol=1e-12
     )
+
+
+def test_kernel_on_wide_circuits_needs_no_states():
+    """A 40-qubit kernel through a backend that counts from shots: nothing of size 2**40
+    is allocated by the kernel's own tiling (only the backend decides what it can run)."""
+
+    class Wide(SamplingBackend):
+        def zero_frequencies(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+            # Stand-in for measured shots: a fixed, content-dependent frequency per row.
+            return np.cos(np.asarray(X).sum(axis=1)) ** 2
+
+    X = np.random.default_rng(0).uniform(0, 1, (6, 40))
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=Wide(), enforce_psd=False)
+    K = kernel(X)
+    assert K.shape == (6, 6) and np.all(np.diag(K) == 1.0) and np.array_equal(K, K.T)
+    assert kernel(X, X[:2]).shape == (6, 2)
+    with pytest.raises(SimulationMemoryError):
+        FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ShotsBackend(seed=0))(X)

@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..simulator._memory import SimulationMemoryError, resolve_max_memory_mb, state_bytes
+from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ._gram import gram_matrix
 
 __all__ = ["overlap_gram", "project_psd"]
@@ -52,15 +52,13 @@ def _overlap_tile(backend, circuit, max_memory_mb, a, b):
 
 
 def _tile_rows(n_qubits: int, max_memory_mb) -> int:
-    # A tile simulates its row and column samples (two sets of states plus the simulator's
-    # working copies) within a quarter of the budget.
+    # A tile simulated locally (ShotsBackend) holds its row and column states plus the
+    # simulator's working copies: within a quarter of the budget. A backend that measures
+    # elsewhere (hardware) needs no states, so a tile is never refused here: each backend
+    # refuses what it cannot run itself, naming what does not fit.
     budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
     per_row = 2 * 5 * state_bytes(n_qubits)
-    if per_row > budget:
-        raise SimulationMemoryError(
-            f"an overlap tile on {n_qubits} qubits", per_row / 1024**2, budget / 1024**2
-        )
-    return int(min(_TILE_ROWS, budget // per_row))
+    return int(max(1, min(_TILE_ROWS, budget // per_row)))
 
 
 def project_psd(K: np.ndarray) -> np.ndarray:
