@@ -708,3 +708,14 @@ def test_projected_scale_gamma_on_a_fresh_clone():
     A = kernel.embed(X)
     expected = np.exp(-((A[:, None, :] - A[None, :, :]) ** 2).sum(-1) / (3 * np.var(A)))
     np.testing.assert_allclose(clone(kernel).gram(A), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"n_jobs": 1.5}, {"max_memory_mb": -1}, {"max_memory_mb": "lots"}, {"backend": 3}],
+)
+def test_kernel_parameters_are_validated(bad):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=next(iter(bad))):
+        FidelityQuantumKernel(**bad)(np.zeros((2, 2)))

@@ -13,16 +13,21 @@ from __future__ import annotations
 import numbers
 import time
 from functools import partial
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 from .._progress import ProgressReporter, format_seconds
-from ..backends import resolve_backend
+from ..backends import Backend, resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import SimulationMemoryError, check_states_fit, resolve_max_memory_mb
@@ -55,7 +60,12 @@ class QuantumKernel(Kernel):
     """
 
     # Checked when a kernel is evaluated (never in __init__), like sklearn's estimators.
-    _parameter_constraints: dict = {"verbose": ["verbose"]}
+    _parameter_constraints: dict = {
+        "backend": [None, str, Backend],
+        "n_jobs": [None, Integral],
+        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
+    }
 
     def _default_feature_map(self) -> FeatureMap:  # pragma: no cover - abstract
         raise NotImplementedError
