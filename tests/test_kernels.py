@@ -719,3 +719,19 @@ def test_kernel_parameters_are_validated(bad):
 
     with pytest.raises(InvalidParameterError, match=next(iter(bad))):
         FidelityQuantumKernel(**bad)(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("dim", [2, 8, 16, 32, 64])
+def test_fidelity_block_both_forms_match_squared_overlaps(dim):
+    """Up to 16 amplitudes the block is a real product of density features, above it a
+    complex product: both equal |A B^H|^2, and the symmetric block is exactly symmetric."""
+    from skqml.kernels._gram import fidelity_block
+
+    rng = np.random.default_rng(dim)
+    A, B = (rng.normal(size=(37, dim)) + 1j * rng.normal(size=(37, dim)) for _ in range(2))
+    A /= np.linalg.norm(A, axis=1, keepdims=True)
+    B /= np.linalg.norm(B, axis=1, keepdims=True)
+    np.testing.assert_allclose(fidelity_block(A, B), np.abs(A @ B.conj().T) ** 2, atol=1e-14)
+    K = fidelity_block(A, None)
+    np.testing.assert_allclose(K, np.abs(A @ A.conj().T) ** 2, atol=1e-14)
+    np.testing.assert_array_equal(K, K.T)

@@ -24,10 +24,16 @@ def block_slices(n: int, block: int) -> list[slice]:
 def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
     """``|<a|b>|^2`` for all rows of A against all rows of B (B=None: A against itself).
 
-    One BLAS call: ``zherk`` (half the work) for the symmetric block, ``zgemm`` otherwise.
+    One BLAS call: ``zherk`` (half the work) for the symmetric block, ``zgemm`` otherwise;
+    up to 4 qubits one real product of :func:`density_features` instead.
     States are C-ordered ``(n, dim)``, so ``A.T`` is the Fortran-ordered ``(dim, n)`` matrix
     that BLAS wants without a copy; ``(A^T)^H B^T = conj(A B^H)`` has the same modulus.
     """
+    if A.shape[1] <= _REAL_FORM_MAX_DIM:
+        # Few qubits: one real product of density-matrix features, no element-wise passes.
+        FA = density_features(A)
+        # numpy computes X @ X.T with syrk and mirrors it: exactly symmetric.
+        return FA @ FA.T if B is None else FA @ density_features(B).T
     if B is None:
         overlaps = blas.zherk(1.0, A.T, trans=2, lower=0)
         # zherk leaves the lower triangle zero: |upper|^2 plus its transpose is the whole
@@ -38,6 +44,32 @@ def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
         np.fill_diagonal(K, np.diagonal(upper))
         return K
     return _squared_modulus(blas.zgemm(1.0, A.T, B.T, trans_a=2))
+
+
+# Up to 4 qubits (dim**2 = 256 real features) the real form was 1.3-3x faster than the
+# complex product and its squared moduli on 2048-row blocks; at 5 qubits it was 2x slower.
+_REAL_FORM_MAX_DIM = 16
+
+
+def density_features(states: np.ndarray) -> np.ndarray:
+    """Real features ``f(psi)`` with ``f(a) . f(b) = |<a|b>|^2``, shape ``(n, dim**2)``.
+
+    ``|<a|b>|^2 = Tr(rho_a rho_b)`` with ``rho = |psi><psi|``: the diagonal ``|psi_j|^2``,
+    and ``sqrt(2)`` times the real and imaginary parts of ``psi_j conj(psi_k)`` for
+    ``j < k`` (each off-diagonal pair appears twice in the trace).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.kernels._gram import density_features
+    >>> a, b = np.array([[1, 1j]]) / np.sqrt(2), np.array([[1, 0]], dtype=complex)
+    >>> (density_features(a) @ density_features(b).T).round(12)  # |<a|b>|^2
+    array([[0.5]])
+    """
+    j, k = np.triu_indices(states.shape[1], 1)
+    off = states[:, j] * states[:, k].conj()
+    off *= np.sqrt(2.0)
+    return np.concatenate([states.real**2 + states.imag**2, off.real, off.imag], axis=1)
 
 
 def _squared_modulus(z: np.ndarray) -> np.ndarray:
