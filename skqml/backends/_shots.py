@@ -86,6 +86,14 @@ class ShotsBackend(SamplingBackend):
     measuring X, ``Sdg`` then ``H`` for Y), as on hardware; readout error biases them (a
     weight-``k`` string shrinks by ``(1 - 2e)**k``), and no mitigation is applied.
 
+    Kernel overlaps (:meth:`overlaps`, :meth:`paired_overlaps`) sample each pair's all-zeros
+    count (one binomial draw) from its exact probability: without readout error that is the
+    fidelity from the two states (the all-zeros amplitude of ``U(b)^dagger U(a)|0>`` is
+    ``<phi(b)|phi(a)>``), so no overlap circuit is simulated; with readout error the full
+    outcome distribution of each overlap circuit is simulated, in memory-bounded chunks of
+    pairs, because misread bits move probability into the all-zeros outcome from every
+    other.
+
     Examples
     --------
     >>> import numpy as np
@@ -184,51 +192,6 @@ class ShotsBackend(SamplingBackend):
         shots, _, _ = self._checked()
         dist = self.distribution(circuit, X, weights, max_memory_mb=max_memory_mb)
         return sample_frequencies(dist, shots, self.seed, circuit, X, weights)
-
-    def overlaps(
-        self,
-        circuit: Circuit,
-        XA,
-        XB=None,
-        symmetric: bool | None = None,
-        weights=None,
-        *,
-        max_memory_mb=None,
-    ) -> np.ndarray:
-        """Compute-uncompute estimates of ``|<phi(b)|phi(a)>|^2`` for pairs of samples.
-
-        Each pair runs ``U(b)^dagger U(a)`` from ``|0...0>`` for ``shots`` shots; the estimate
-        is the frequency of the all-zeros outcome. Its exact probability comes from the
-        states' overlap when there is no readout error (the all-zeros amplitude of
-        ``U(b)^dagger U(a)|0>`` is ``<phi(b)|phi(a)>``), otherwise from the full outcome
-        distribution of the compute-uncompute circuit, simulated in memory-bounded chunks of
-        pairs. Each pair is run in a canonical orientation (by its rows' hashes), so the
-        estimate is a symmetric function of the two samples.
-
-        Parameters
-        ----------
-        circuit : Circuit
-            Feature-map circuit ``U(x)``.
-        XA : array-like of shape (n_a, n_features)
-            First samples.
-        XB : array-like of shape (n_b, n_features), optional
-            Second samples. ``None``: ``XA`` against itself.
-        symmetric : bool, optional
-            Whether ``K(XA, XA)`` is meant (``XB`` None or equal to ``XA``): then only the
-            pairs above the diagonal run, the diagonal is 1 without running, and the matrix
-            is mirrored. Default: ``XB is None``.
-        weights : array-like, optional
-            Trainable weights of the circuit, shared by both halves.
-        max_memory_mb : float, optional
-            Memory budget of the simulation.
-
-        Returns
-        -------
-        K : ndarray of shape (n_a, n_b)
-            Multiples of ``1 / shots``.
-        """
-        self._checked()
-        return super().overlaps(circuit, XA, XB, symmetric, weights, max_memory_mb=max_memory_mb)
 
     def _pair_estimates(self, circuit, XA, XB, pairs, weights, max_memory_mb) -> np.ndarray:
         shots, e, p = self._checked()
