@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .._params import ParameterObject
@@ -104,13 +106,9 @@ class StatevectorBackend(Backend):
         return K
 
     def paired_overlaps(self, circuit, XA, XB, weights=None, *, max_memory_mb=None):
+        XA, XB = check_paired_features(circuit, XA, XB)  # before simulating anything
         SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
         SB = simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
-        if SA.shape[0] != SB.shape[0]:
-            raise ValueError(
-                f"paired overlaps need as many rows in XB as in XA, got {SB.shape[0]} and "
-                f"{SA.shape[0]}"
-            )
         amp = np.einsum("ij,ij->i", SA, SB.conj())
         return np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
 
@@ -120,3 +118,40 @@ def _unsupported(backend: Backend, what: str) -> str:
         f"{type(backend).__name__} does not give {what}; use backend='statevector' (exact) "
         "or backend='shots' (sampling), or implement it in the backend"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks shared by the backends
+# --------------------------------------------------------------------------------------------
+def check_integer(value, name: str, low: int, prefix: str = "") -> int:
+    """``value`` as an int if it is an integer ``>= low`` (not a bool), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        kind = "a positive integer" if low == 1 else "a non-negative integer"
+        raise ValueError(f"{name} must be {prefix}{kind}, got {value!r}")
+    return int(value)
+
+
+def check_pair_features(circuit: Circuit, XA, XB):
+    """``XA`` and ``XB`` (``XA`` itself when None) as 2-D float arrays of the same width."""
+    XA = np.asarray(XA, dtype=float)
+    if XA.ndim != 2 or XA.shape[1] < circuit.n_features:
+        raise ValueError(
+            f"XA must be 2-D with at least {circuit.n_features} features, got shape {XA.shape}"
+        )
+    if XB is None:
+        return XA, XA
+    XB = np.asarray(XB, dtype=float)
+    if XB.ndim != 2 or XB.shape[1] != XA.shape[1]:
+        raise ValueError(f"XB must be 2-D with {XA.shape[1]} features, got shape {XB.shape}")
+    return XA, XB
+
+
+def check_paired_features(circuit: Circuit, XA, XB):
+    """As :func:`check_pair_features`, for row pairs: as many rows in ``XB`` as in ``XA``."""
+    XA, XB = check_pair_features(circuit, XA, XB)
+    if XA.shape[0] != XB.shape[0]:
+        raise ValueError(
+            f"paired overlaps need as many rows in XB as in XA, got {XB.shape[0]} and "
+            f"{XA.shape[0]}"
+        )
+    return XA, XB

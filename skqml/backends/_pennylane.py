@@ -21,7 +21,6 @@ would differ from ``predict(X)[:5]``.
 
 from __future__ import annotations
 
-import numbers
 import threading
 from collections import OrderedDict
 
@@ -32,6 +31,7 @@ from ..circuits import Circuit
 from ..simulator import SimulationMemoryError
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
 from ..simulator._statevector import check_inputs
+from ._base import check_integer
 from ._sampling import SamplingBackend
 from ._seeding import sample_frequencies
 
@@ -157,32 +157,14 @@ class PennyLaneBackend(SamplingBackend):
         self.max_batch_size = max_batch_size
 
     # -- pickling ---------------------------------------------------------------------------------
-    def __getstate__(self):
-        # Devices and QNodes are live objects (C++ state for lightning, thread-locals): never
-        # pickle them; they are rebuilt on first use.
-        # A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
-        state = dict(super().__getstate__())
-        state.pop("_cache", None)
-        return state
-
     # -- validation -------------------------------------------------------------------------------
     def _checked(self) -> tuple[int | None, int]:
         if not isinstance(self.device, str) or not self.device:
             raise ValueError(f"device must be a PennyLane device name, got {self.device!r}")
-        shots = self.shots
-        if shots is not None and (
-            isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots <= 0
-        ):
-            raise ValueError(f"shots must be None or a positive integer, got {shots!r}")
-        seed = self.seed
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
-        ):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        size = self.max_batch_size
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0:
-            raise ValueError(f"max_batch_size must be a positive integer, got {size!r}")
-        return (None if shots is None else int(shots)), int(size)
+        shots = None if self.shots is None else check_integer(self.shots, "shots", 1, "None or ")
+        if self.seed is not None:
+            check_integer(self.seed, "seed", 0, "None or ")
+        return shots, check_integer(self.max_batch_size, "max_batch_size", 1)
 
     # -- devices and QNodes -----------------------------------------------------------------------
     def _qml(self):

@@ -45,6 +45,7 @@ from ..circuits import Circuit
 from ..simulator import SimulationMemoryError
 from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._statevector import check_inputs
+from ._base import check_integer
 from ._sampling import SamplingBackend, _check_masks
 from ._seeding import _circuit_text, _digest, _weights_bytes
 
@@ -184,14 +185,6 @@ class QiskitBackend(SamplingBackend):
         self.retry_delay = retry_delay
 
     # -- pickling ---------------------------------------------------------------------------------
-    def __getstate__(self):
-        # The target, its pass manager and the transpiled circuits are live SDK objects (an
-        # IBM backend holds a service connection): never pickle them; they are rebuilt on
-        # first use. A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
-        state = dict(super().__getstate__())
-        state.pop("_cache", None)
-        return state
-
     # -- validation -------------------------------------------------------------------------------
     def _checked(self) -> tuple[int, int | None, int, int, int, float]:
         if not isinstance(self.device, str) or not self.device:
@@ -199,13 +192,13 @@ class QiskitBackend(SamplingBackend):
                 "device must be 'aer_simulator', a fake device name such as 'fake_manila' "
                 f"or an IBM backend name, got {self.device!r}"
             )
-        shots = _integer(self.shots, "shots", 1)
-        seed = None if self.seed is None else _integer(self.seed, "seed", 0, "None or ")
+        shots = check_integer(self.shots, "shots", 1)
+        seed = None if self.seed is None else check_integer(self.seed, "seed", 0, "None or ")
         level = self.optimization_level
         if isinstance(level, bool) or level not in (0, 1, 2, 3):
             raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {level!r}")
-        batch = _integer(self.max_batch_size, "max_batch_size", 1)
-        retries = _integer(self.max_retries, "max_retries", 0)
+        batch = check_integer(self.max_batch_size, "max_batch_size", 1)
+        retries = check_integer(self.max_retries, "max_retries", 0)
         delay = self.retry_delay
         if (
             isinstance(delay, bool)
@@ -778,10 +771,3 @@ def _rows_per_job(n_rows: int, out_per_row: int, work_per_row: int, what: str, m
             hint="pass fewer samples at once, use fewer qubits or raise the limit",
         )
     return max(1, int((budget - output) // work_per_row))
-
-
-def _integer(value, name: str, low: int, prefix: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        kind = "a positive integer" if low == 1 else "a non-negative integer"
-        raise ValueError(f"{name} must be {prefix}{kind}, got {value!r}")
-    return int(value)

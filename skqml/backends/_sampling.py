@@ -22,7 +22,7 @@ import numpy as np
 from ..circuits import Angle, Circuit, Operation, Term
 from ..simulator import SimulationMemoryError
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
-from ._base import Backend
+from ._base import Backend, check_pair_features, check_paired_features
 from ._seeding import _row_keys
 
 __all__ = ["SamplingBackend", "compute_uncompute"]
@@ -41,6 +41,9 @@ class SamplingBackend(Backend):
     that circuits too wide for ``2**n_qubits`` numbers still run. Subclasses may also
     override :meth:`expectations` or :meth:`overlaps` with something faster that gives the
     same estimates in distribution (the shot simulator computes overlaps in closed form).
+
+    Live SDK objects (devices, sessions, compiled circuits) belong in the instance attribute
+    ``_cache``: it is never pickled (nor copied by ``clone``), and is rebuilt on first use.
 
     Attributes
     ----------
@@ -69,6 +72,12 @@ class SamplingBackend(Backend):
     """
 
     exact = False
+
+    def __getstate__(self):
+        # A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
+        state = dict(super().__getstate__())
+        state.pop("_cache", None)
+        return state
 
     def probabilities(
         self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
@@ -288,7 +297,7 @@ class SamplingBackend(Backend):
         -------
         values : ndarray of shape (n_pairs,)
         """
-        XA, XB = _check_paired(circuit, XA, XB)
+        XA, XB = check_paired_features(circuit, XA, XB)
         pairs = _pairs(XA, XB, symmetric=False, paired=True)
         return self._pair_estimates(circuit, XA, XB, pairs, weights, max_memory_mb)
 
@@ -328,32 +337,8 @@ def _check_overlap_args(circuit, XA, XB, symmetric):
         symmetric = XB is None
     if symmetric and XB is not None and not np.array_equal(np.asarray(XA), np.asarray(XB)):
         raise ValueError("symmetric=True needs XB to be None or equal to XA")
-    XA, XB = _check_features(circuit, XA, None if symmetric else XB)
+    XA, XB = check_pair_features(circuit, XA, None if symmetric else XB)
     return symmetric, XA, XB
-
-
-def _check_features(circuit: Circuit, XA, XB):
-    XA = np.asarray(XA, dtype=float)
-    if XA.ndim != 2 or XA.shape[1] < circuit.n_features:
-        raise ValueError(
-            f"XA must be 2-D with at least {circuit.n_features} features, got shape {XA.shape}"
-        )
-    if XB is None:
-        return XA, XA
-    XB = np.asarray(XB, dtype=float)
-    if XB.ndim != 2 or XB.shape[1] != XA.shape[1]:
-        raise ValueError(f"XB must be 2-D with {XA.shape[1]} features, got shape {XB.shape}")
-    return XA, XB
-
-
-def _check_paired(circuit: Circuit, XA, XB):
-    XA, XB = _check_features(circuit, XA, XB)
-    if XA.shape[0] != XB.shape[0]:
-        raise ValueError(
-            f"paired overlaps need as many rows in XB as in XA, got {XB.shape[0]} and "
-            f"{XA.shape[0]}"
-        )
-    return XA, XB
 
 
 def _pairs(XA: np.ndarray, XB: np.ndarray, symmetric: bool, paired: bool = False):

@@ -32,9 +32,9 @@ from scipy import stats
 from ..circuits import Circuit
 from ..simulator import SimulationMemoryError, simulate
 from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ._base import check_integer, check_pair_features
 from ._sampling import (
     SamplingBackend,
-    _check_features,
     _pairs,
     compute_uncompute,
 )
@@ -127,17 +127,12 @@ class ShotsBackend(SamplingBackend):
 
     # -- validation -----------------------------------------------------------------------------
     def _checked(self) -> tuple[int, float, float]:
-        shots = self.shots
-        if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots <= 0:
-            raise ValueError(f"shots must be a positive integer, got {shots!r}")
-        seed = self.seed
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
-        ):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        shots = check_integer(self.shots, "shots", 1)
+        if self.seed is not None:
+            check_integer(self.seed, "seed", 0, "None or ")
         e = _probability(self.readout_error, "readout_error", 0.5)
         p = _probability(self.depolarizing, "depolarizing", 1.0)
-        return int(shots), e, p
+        return shots, e, p
 
     # -- exact distributions ---------------------------------------------------------------------
     def distribution(self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None):
@@ -162,7 +157,7 @@ class ShotsBackend(SamplingBackend):
         :meth:`overlaps` (``U(b)^dagger U(a)`` with ``a`` the row of smaller hash).
         """
         _, e, p = self._checked()
-        XA, XB = _check_features(circuit, XA, XB)
+        XA, XB = check_pair_features(circuit, XA, XB)
         ia, ib, _, _, swap = _pairs(XA, XB, symmetric=False)
         probs = self._pair_probabilities(
             circuit, XA, XB, ia, ib, swap, weights, e, p, max_memory_mb

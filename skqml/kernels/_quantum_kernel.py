@@ -242,8 +242,6 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     bits can depend on the batch (a 1-row batch rounds differently), so fixed blocks keep
     every ``n_jobs`` bit-for-bit identical.
     """
-    from joblib import Parallel, delayed
-
     if X.shape[0] <= 256:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
     check_states_fit(X.shape[0], circuit.n_qubits, max_memory_mb)
@@ -256,8 +254,6 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
 
 def _expectation_blocks(backend, circuit, labels, X, max_memory_mb, n_jobs) -> np.ndarray:
     """Sampled expectation values of all rows, in fixed row blocks (parallel with n_jobs)."""
-    from joblib import Parallel, delayed
-
     blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
         delayed(backend.expectations)(circuit, labels, X[s], max_memory_mb=max_memory_mb)
         for s in block_slices(X.shape[0], 256)

@@ -57,7 +57,7 @@ class _QuantumSVM(BaseEstimator):
                 )
             # The kernel object carries its own settings; the same settings given to the SVM
             # as well would be silently ignored.
-            defaults = {k: v.default for k, v in _signature_defaults(type(self)).items()}
+            defaults = _init_defaults(type(self))
             clashes = [
                 name
                 for name in (
@@ -495,8 +495,9 @@ QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC}
 QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC}
 
 
-def _signature_defaults(cls) -> dict:
-    return dict(inspect.signature(cls.__init__).parameters)
+def _init_defaults(cls) -> dict:
+    """Constructor parameter -> default value."""
+    return {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items()}
 
 
 def _same_setting(value, default) -> bool:
