@@ -108,6 +108,47 @@ class Ansatz(ParameterObject):
         return _uniform(random_state, -pi, pi, self.n_weights(n_qubits))
 
 
+def build_ansatz(
+    ansatz, n_qubits: int, random_state, *, who: str, offset: int = 0, weights_only: bool = True
+) -> tuple[Circuit, np.ndarray]:
+    """The ansatz circuit on ``n_qubits`` qubits and its initial weights, checked once for all.
+
+    Every estimator that takes an ``ansatz=`` builds it here, so that an ansatz of the wrong
+    width, with inconsistent weight counts, or reading data features where only weights are
+    allowed gets the same clear message naming the estimator ``who``.
+
+    Examples
+    --------
+    >>> from skqml.circuits import RealAmplitudes
+    >>> from skqml.circuits._ansatzes import build_ansatz
+    >>> circuit, theta = build_ansatz(RealAmplitudes(reps=1), 3, 0, who="VQC")
+    >>> circuit.n_qubits, theta.shape
+    (3, (6,))
+    """
+    name = type(ansatz).__name__
+    if weights_only and getattr(ansatz, "reads_features", False):
+        raise ValueError(
+            f"{who} needs an ansatz of weights only: {name} reads data features"
+        )
+    circuit = ansatz.build(n_qubits, offset) if offset else ansatz.build(n_qubits)
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"{name}.build must return a skqml Circuit, got {type(circuit).__name__}")
+    if circuit.n_qubits != n_qubits:
+        raise ValueError(
+            f"{who} runs on {n_qubits} qubits here (one per feature), but the ansatz {name} "
+            f"built a {circuit.n_qubits}-qubit circuit; its build(n_qubits) must return a "
+            f"circuit on exactly n_qubits qubits"
+        )
+    theta = np.asarray(ansatz.initial_weights(n_qubits, random_state), dtype=np.float64)
+    n_weights = circuit.n_weights - offset
+    if theta.ndim != 1 or theta.shape[0] != n_weights or not np.all(np.isfinite(theta)):
+        raise ValueError(
+            f"{name}.initial_weights({n_qubits}) must return {n_weights} finite weights (the "
+            f"circuit's), got shape {theta.shape}"
+        )
+    return circuit, theta
+
+
 def _rotation_layer(gates: Sequence[str], n: int, start: int) -> list[Operation]:
     """Each gate type in order on every qubit, angles ``weight(start), weight(start + 1), ...``."""
     ops = []

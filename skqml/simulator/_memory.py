@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["SimulationMemoryError", "default_max_memory_mb", "resolve_max_memory_mb"]
+import numpy as np
+
+from .._validation import check_real
+
+__all__ = [
+    "SimulationMemoryError",
+    "default_max_memory_mb",
+    "require_memory",
+    "resolve_max_memory_mb",
+    "rows_per_chunk",
+]
 
 _MIB = 1024**2
 
@@ -53,8 +63,17 @@ def default_max_memory_mb() -> float:
     True
     """
     env = os.environ.get("SKQML_MAX_MEMORY_MB")
-    if env:
-        return float(env)
+    if env is not None and env.strip():
+        try:
+            value = float(env)
+        except ValueError:
+            value = float("nan")
+        if not value > 0:  # also NaN
+            raise ValueError(
+                f"the environment variable SKQML_MAX_MEMORY_MB must be a positive number of "
+                f"MiB, got {env!r}; unset it for the default (half the available memory)"
+            )
+        return value
     try:
         avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
@@ -63,12 +82,67 @@ def default_max_memory_mb() -> float:
 
 
 def resolve_max_memory_mb(value: float | None) -> float:
-    """Validate a user's ``max_memory_mb`` (``None`` means the default)."""
+    """Validate a user's ``max_memory_mb`` (``None`` means the default), in MiB.
+
+    Any positive real number is accepted, NumPy scalars included; ``inf`` means no limit.
+    """
     if value is None:
         return default_max_memory_mb()
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"max_memory_mb must be a positive number or None, got {value!r}")
-    return float(value)
+    return check_real(value, "max_memory_mb (MiB)", 0, strict=True, allow_inf=True)
+
+
+def require_memory(
+    nbytes: float, max_memory_mb: float | None, what: str, *, hint: str = ""
+) -> None:
+    """Refuse, before allocating, ``nbytes`` that exceed the memory budget.
+
+    Examples
+    --------
+    >>> from skqml.simulator._memory import require_memory
+    >>> require_memory(2 * 1024**2, 1, "a table")
+    Traceback (most recent call last):
+    ...
+    skqml.simulator._memory.SimulationMemoryError: a table needs 2 MiB but only 1 MiB are ...
+    """
+    budget = resolve_max_memory_mb(max_memory_mb)
+    if nbytes / _MIB > budget:
+        raise SimulationMemoryError(what, nbytes / _MIB, budget, hint=hint or "raise the limit")
+
+
+def rows_per_chunk(
+    bytes_per_row: float,
+    max_memory_mb: float | None,
+    *,
+    what: str,
+    n_qubits: int,
+    fixed_bytes: float = 0,
+    share: float = 1.0,
+) -> int:
+    """How many rows (samples, pairs) of ``bytes_per_row`` fit ``share`` of the budget.
+
+    ``fixed_bytes`` is what the call holds whatever the number of rows (tables, caches). When
+    not even one row fits, :class:`SimulationMemoryError` says so and advises fewer features
+    or another backend: fewer samples at once would not help.
+    """
+    budget = share * resolve_max_memory_mb(max_memory_mb) * _MIB
+    room = budget - fixed_bytes
+    if room < bytes_per_row:
+        raise SimulationMemoryError(
+            f"{what} ({n_qubits} qubits, one sample at a time)",
+            (fixed_bytes + bytes_per_row) / _MIB / share,
+            budget / _MIB / share,
+            hint=wide_circuit_hint(n_qubits),
+        )
+    return max(1, int(room // bytes_per_row)) if np.isfinite(room) else 2**62
+
+
+def wide_circuit_hint(n_qubits: int) -> str:
+    """Advice when a single state of ``n_qubits`` cannot fit: the width is the problem."""
+    return (
+        f"even one state of {n_qubits} qubits is {_mib(state_bytes(n_qubits) / _MIB)} MiB, so "
+        "fewer samples at once would not help: use fewer features (for example "
+        "sklearn.decomposition.PCA), a backend that runs wide circuits, or raise the limit"
+    )
 
 
 def check_states_fit(n_samples: int, n_qubits: int, max_memory_mb: float | None) -> None:
@@ -76,11 +150,14 @@ def check_states_fit(n_samples: int, n_qubits: int, max_memory_mb: float | None)
     total_mb = n_samples * state_bytes(n_qubits) / _MIB
     budget = resolve_max_memory_mb(max_memory_mb)
     if total_mb > budget:
+        one_fits = state_bytes(n_qubits) / _MIB <= budget
         raise SimulationMemoryError(
             f"the states of {n_samples} samples on {n_qubits} qubits",
             total_mb,
             budget,
-            hint="pass fewer samples at once or raise the limit",
+            hint="pass fewer samples at once or raise the limit"
+            if one_fits
+            else wide_circuit_hint(n_qubits),
         )
 
 
