@@ -127,9 +127,7 @@ def build_ansatz(
     """
     name = type(ansatz).__name__
     if weights_only and getattr(ansatz, "reads_features", False):
-        raise ValueError(
-            f"{who} needs an ansatz of weights only: {name} reads data features"
-        )
+        raise ValueError(f"{who} needs an ansatz of weights only: {name} reads data features")
     circuit = ansatz.build(n_qubits, offset) if offset else ansatz.build(n_qubits)
     if not isinstance(circuit, Circuit):
         raise TypeError(f"{name}.build must return a skqml Circuit, got {type(circuit).__name__}")
