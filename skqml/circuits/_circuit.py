@@ -8,6 +8,7 @@ little-endian, qubit 0 being the least significant bit (as in Qiskit), so the am
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -305,3 +306,70 @@ class Circuit:
         from ._qasm import to_qasm
 
         return to_qasm(self, x, weights, version)
+
+
+_ANGLE_DOC = (
+    "a number, ``feature(i)``, ``weight(j)`` or an expression of them (see "
+    ":func:`~skqml.circuits.feature`)"
+)
+_ARGUMENT_DOCS = {
+    "q": "q : int\n    Qubit index.",
+    "q0": "q0 : int\n    First qubit.",
+    "q1": "q1 : int\n    Second qubit.",
+    "control": "control : int\n    Control qubit.",
+    "target": "target : int\n    Target qubit.",
+    "qubits": "qubits : sequence of int\n    The qubits the gate acts on.",
+}
+
+
+def _builder_doc(method_name: str, gate: str) -> str:
+    """The docstring of a gate builder, from the gate table's description."""
+
+    params = [
+        p for p in inspect.signature(getattr(Circuit, method_name)).parameters if p != "self"
+    ]
+    lines = []
+    for name in params:
+        if name in _ARGUMENT_DOCS:
+            lines.append(_ARGUMENT_DOCS[name])
+        else:
+            lines.append(f"{name} : float or Angle\n    Angle: {_ANGLE_DOC}.")
+    doc_params = "\n".join(lines).replace("\n", "\n" + " " * 4)
+    return (
+        f"Append a gate: {gate_spec(gate).description}.\n\n"
+        "    Circuits are immutable: the circuit it is called on does not change.\n\n"
+        "    Parameters\n    ----------\n"
+        f"    {doc_params}\n\n"
+        "    Returns\n    -------\n"
+        "    circuit : Circuit\n        A new circuit: this one followed by the gate.\n"
+    )
+
+
+for _method, _gate in {
+    "h": "h",
+    "x": "x",
+    "y": "y",
+    "z": "z",
+    "s": "s",
+    "t": "t",
+    "rx": "rx",
+    "ry": "ry",
+    "rz": "rz",
+    "p": "p",
+    "u3": "u3",
+    "rot": "rot",
+    "cnot": "cnot",
+    "cz": "cz",
+    "swap": "swap",
+    "crx": "crx",
+    "cry": "cry",
+    "crz": "crz",
+    "cp": "cp",
+    "rxx": "rxx",
+    "ryy": "ryy",
+    "rzz": "rzz",
+    "multirz": "multirz",
+    "multiphase": "multiphase",
+}.items():
+    getattr(Circuit, _method).__doc__ = _builder_doc(_method, _gate)
+del _method, _gate

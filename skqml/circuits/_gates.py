@@ -15,7 +15,7 @@ over the local basis, which lets the simulator fuse runs of them into one phase 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class GateSpec:
     diagonal : callable or None
         ``diagonal(k)`` -> ``(const, patterns)``: the gate equals
         ``diag(exp(i * (const + sum_p angle_p * patterns[p])))`` over the local basis.
+    description : str
+        What the gate is, in words (it also documents the :class:`Circuit` builder method).
     """
 
     name: str
@@ -54,6 +56,7 @@ class GateSpec:
     n_controls: int = 0
     target: str | None = None
     diagonal: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
+    description: str = ""
 
 
 def _const(m) -> Callable[..., np.ndarray]:
@@ -230,7 +233,46 @@ def _spec_list() -> list[GateSpec]:
     ]
 
 
-GATES: dict[str, GateSpec] = {spec.name: spec for spec in _spec_list()}
+_DESCRIPTIONS = {
+    "id": "identity",
+    "h": "Hadamard gate",
+    "x": "Pauli X (NOT) gate",
+    "y": "Pauli Y gate",
+    "z": "Pauli Z gate",
+    "s": "S gate, ``diag(1, i)``",
+    "sdg": "S-dagger gate, ``diag(1, -i)``",
+    "t": "T gate, ``diag(1, e^{i pi/4})``",
+    "tdg": "T-dagger gate, ``diag(1, e^{-i pi/4})``",
+    "sx": "square root of X",
+    "sxdg": "inverse square root of X",
+    "rx": "X rotation ``RX(theta) = exp(-i theta X / 2)``",
+    "ry": "Y rotation ``RY(theta) = exp(-i theta Y / 2)``",
+    "rz": "Z rotation ``RZ(theta) = exp(-i theta Z / 2)``",
+    "p": "phase gate ``P(lambda) = diag(1, e^{i lambda})``",
+    "u3": "general one-qubit gate ``U3(theta, phi, lambda)`` (Qiskit's U)",
+    "rot": "rotation ``Rot(a, b, c) = RZ(c) RY(b) RZ(a)`` (PennyLane's Rot)",
+    "cnot": "controlled X (CNOT), control first",
+    "cy": "controlled Y, control first",
+    "cz": "controlled Z",
+    "ch": "controlled Hadamard, control first",
+    "swap": "SWAP of two qubits",
+    "crx": "controlled X rotation, control first",
+    "cry": "controlled Y rotation, control first",
+    "crz": "controlled Z rotation, control first",
+    "cp": "controlled phase ``CP(lambda)``, control first",
+    "crot": "controlled ``Rot(a, b, c)``, control first",
+    "ccx": "Toffoli (doubly controlled X), controls first",
+    "rxx": "Ising XX coupling ``exp(-i theta X X / 2)``",
+    "ryy": "Ising YY coupling ``exp(-i theta Y Y / 2)``",
+    "rzz": "Ising ZZ coupling ``exp(-i theta Z Z / 2)``",
+    "multirz": "Z-string rotation ``exp(-i theta Z...Z / 2)`` on any number of qubits",
+    "multiphase": "phase ``e^{i lambda}`` on basis states of odd parity over its qubits (Qiskit's Z-string evolution: CX chain, P, CX chain)",
+}
+
+
+GATES: dict[str, GateSpec] = {
+    spec.name: replace(spec, description=_DESCRIPTIONS[spec.name]) for spec in _spec_list()
+}
 _ALIASES = {"cx": "cnot", "toffoli": "ccx", "phase": "p", "u": "u3", "isingxx": "rxx"}
 _ALIASES.update({"isingyy": "ryy", "isingzz": "rzz", "hadamard": "h", "i": "id"})
 
