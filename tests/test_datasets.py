@@ -13,6 +13,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 from scipy.linalg import expm
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skqml.datasets import (
     bars_and_stripes_patterns,
@@ -346,29 +347,57 @@ def test_bernoulli_mixture_reproducible():
     [
         (lambda: make_ad_hoc(n_features=5), ValueError, "n_features must be 2 or 3"),
         (lambda: make_ad_hoc(n_features=1), ValueError, "n_features must be 2 or 3"),
-        (lambda: make_ad_hoc(-1), ValueError, "n_samples must be >= 1"),
-        (lambda: make_ad_hoc(gap=-0.1), ValueError, "gap must be >= 0"),
+        (lambda: make_ad_hoc(-1), ValueError, "n_samples must be an integer >= 1"),
+        (lambda: make_ad_hoc(gap=-0.1), ValueError, "gap must be a finite real number >= 0"),
         (lambda: make_ad_hoc(gap=1.0), ValueError, "gap must be < 1"),
         (lambda: make_ad_hoc(gap=0.999, random_state=0), ValueError, "leaves no grid point"),
-        (lambda: make_ad_hoc(grid_size=1), ValueError, "grid_size must be >= 2"),
+        (lambda: make_ad_hoc(grid_size=1), ValueError, r"grid_size must be an integer in \[2, "),
         (lambda: make_ad_hoc(10.0), TypeError, "n_samples must be an integer"),
-        (lambda: make_ad_hoc(gap="0.3"), TypeError, "gap must be a real number"),
-        (lambda: make_linearly_separable(0), ValueError, "n_samples must be >= 1"),
+        (lambda: make_ad_hoc(gap="0.3"), TypeError, "gap must be a finite real number"),
+        (lambda: make_linearly_separable(0), ValueError, "n_samples must be an integer >= 1"),
         (lambda: make_linearly_separable(margin=1.0), ValueError, "margin must be < 1"),
-        (lambda: make_linearly_separable(margin=np.nan), ValueError, "margin must be finite"),
-        (lambda: make_linearly_separable(n_features=0), ValueError, "n_features must be >= 1"),
+        (
+            lambda: make_linearly_separable(margin=np.nan),
+            ValueError,
+            "margin must be a finite real number",
+        ),
+        (
+            lambda: make_linearly_separable(n_features=0),
+            ValueError,
+            "n_features must be an integer >= 1",
+        ),
         (lambda: make_hidden_manifold(manifold_dimension=0), ValueError, "manifold_dimension"),
-        (lambda: make_two_curves(noise=-1.0), ValueError, "noise must be >= 0"),
-        (lambda: make_two_curves(degree=0), ValueError, "degree must be >= 1"),
+        (
+            lambda: make_two_curves(noise=-1.0),
+            ValueError,
+            "noise must be a finite real number >= 0",
+        ),
+        (lambda: make_two_curves(degree=0), ValueError, "degree must be an integer >= 1"),
         (lambda: make_hyperplanes_parity(n_hyperplanes=0), ValueError, "n_hyperplanes"),
         (lambda: make_hyperplanes_parity(dim_hyperplanes=1.5), TypeError, "dim_hyperplanes"),
-        (lambda: make_bars_and_stripes(height=0), ValueError, "height must be >= 1"),
-        (lambda: make_bars_and_stripes(noise_std=-0.5), ValueError, "noise_std must be >= 0"),
-        (lambda: bars_and_stripes_patterns(0, 3), ValueError, "height must be >= 1"),
-        (lambda: bars_and_stripes_patterns(3, 64), ValueError, "width must be <= 20"),
-        (lambda: make_bernoulli_mixture(-5), ValueError, "n_samples must be >= 1"),
+        (lambda: make_bars_and_stripes(height=0), ValueError, "height must be an integer >= 1"),
+        (
+            lambda: make_bars_and_stripes(noise_std=-0.5),
+            ValueError,
+            "noise_std must be a finite real number >= 0",
+        ),
+        (
+            lambda: bars_and_stripes_patterns(0, 3),
+            ValueError,
+            r"height must be an integer in \[1, 20\], got 0",
+        ),
+        (
+            lambda: bars_and_stripes_patterns(3, 64),
+            ValueError,
+            r"width must be an integer in \[1, 20\], got 64",
+        ),
+        (lambda: make_bernoulli_mixture(-5), ValueError, "n_samples must be an integer >= 1"),
         (lambda: make_bernoulli_mixture(10, p=1.5), ValueError, "p must be <= 1"),
-        (lambda: make_bernoulli_mixture(10, n_modes=0), ValueError, "n_modes must be >= 1"),
+        (
+            lambda: make_bernoulli_mixture(10, n_modes=0),
+            ValueError,
+            "n_modes must be an integer >= 1",
+        ),
         (lambda: make_bernoulli_mixture(True), TypeError, "n_samples must be an integer"),
     ],
 )
@@ -381,3 +410,23 @@ def test_n_samples_is_keyword_boundary():
     # Options after n_samples are keyword-only, as in scikit-learn's make_* functions.
     with pytest.raises(TypeError):
         make_linearly_separable(10, 3)
+
+
+def test_errors_are_sklearn_parameter_errors_and_numpy_scalars_work():
+    # One validator for every generator: a bad value is both a ValueError and a TypeError
+    # (sklearn's InvalidParameterError), and NumPy scalars pass like Python numbers.
+    with pytest.raises(InvalidParameterError, match="n_samples must be an integer >= 1"):
+        make_two_curves(np.int64(0))
+    with pytest.raises(InvalidParameterError, match=r"p must be <= 1, got .*1\.5"):
+        make_bernoulli_mixture(3, p=np.float32(1.5))
+    X, _ = make_linearly_separable(
+        np.int64(12), n_features=np.int32(3), margin=np.float32(0.1), random_state=0
+    )
+    np.testing.assert_array_equal(
+        X,
+        make_linearly_separable(12, n_features=3, margin=float(np.float32(0.1)), random_state=0)[
+            0
+        ],
+    )
+    X, _ = make_ad_hoc(np.int64(6), n_features=np.int64(2), gap=np.float64(0.3), random_state=0)
+    assert X.shape == (6, 2)

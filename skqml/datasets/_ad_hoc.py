@@ -17,7 +17,8 @@ from itertools import combinations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._generators import RandomStateLike, _check_int, _check_real, _class_sizes
+from .._validation import check_integer
+from ._generators import RandomStateLike, _check_fraction, _class_sizes
 
 __all__ = ["make_ad_hoc"]
 
@@ -185,19 +186,19 @@ def make_ad_hoc(
     >>> bool(((X >= 0) & (X < 2 * np.pi)).all())
     True
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features")
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features")
     if n_features not in _DEFAULT_GRID_SIZE:
         raise ValueError(
             f"n_features must be 2 or 3 for the ad hoc data set (one qubit per feature), "
             f"got {n_features}."
         )
-    gap = _check_real(gap, "gap", min_val=0.0, max_val=1.0, include_max=False)
+    gap = _check_fraction(gap, "gap", include_one=False)
     if grid_size is None:
         grid_size = _DEFAULT_GRID_SIZE[n_features]
     # 2**21 points (128**3) is far beyond any published use and still fits in memory.
     max_grid = round((1 << 21) ** (1 / n_features))
-    grid_size = _check_int(grid_size, "grid_size", min_val=2, max_val=max_grid)
+    grid_size = check_integer(grid_size, "grid_size", low=2, high=max_grid)
     rng = check_random_state(random_state)
 
     unitary = _random_unitary(2**n_features, rng)

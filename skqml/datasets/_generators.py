@@ -11,11 +11,12 @@ call of the published function (up to rounding in the last bit of sums).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
+
+from .._validation import check_integer, check_real
 
 __all__ = [
     "bars_and_stripes_patterns",
@@ -41,43 +42,18 @@ _MAX_PATTERN_SIDE = 20
 # --------------------------------------------------------------------------------------------
 # Validation helpers (shared with _ad_hoc.py)
 # --------------------------------------------------------------------------------------------
-def _check_int(
-    value: object, name: str, *, min_val: int | None = None, max_val: int | None = None
-) -> int:
-    """Return ``value`` as an int, raising TypeError / ValueError with a clear message."""
-    # bool is an Integral subclass, but n_samples=True is always a mistake.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
-    value = int(value)
-    if min_val is not None and value < min_val:
-        raise ValueError(f"{name} must be >= {min_val}, got {value}.")
-    if max_val is not None and value > max_val:
-        raise ValueError(f"{name} must be <= {max_val}, got {value}.")
-    return value
+def _check_fraction(value: object, name: str, *, include_one: bool) -> float:
+    """``value`` as a float in ``[0, 1]`` (``[0, 1)`` unless ``include_one``).
 
-
-def _check_real(
-    value: object,
-    name: str,
-    *,
-    min_val: float | None = None,
-    max_val: float | None = None,
-    include_min: bool = True,
-    include_max: bool = True,
-) -> float:
-    """Return ``value`` as a finite float, raising TypeError / ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
-    if min_val is not None and (value < min_val or (not include_min and value == min_val)):
-        op = ">=" if include_min else ">"
-        raise ValueError(f"{name} must be {op} {min_val}, got {value}.")
-    if max_val is not None and (value > max_val or (not include_max and value == max_val)):
-        op = "<=" if include_max else "<"
-        raise ValueError(f"{name} must be {op} {max_val}, got {value}.")
-    return value
+    :func:`~skqml._validation.check_real` has no upper bound, so the bound 1 is checked
+    here, with its style of message.
+    """
+    fraction = check_real(value, name, 0)
+    if fraction > 1 or (fraction == 1 and not include_one):
+        raise InvalidParameterError(
+            f"{name} must be {'<=' if include_one else '<'} 1, got {value!r}"
+        )
+    return fraction
 
 
 def _class_sizes(n_samples: int) -> tuple[int, int]:
@@ -139,9 +115,9 @@ def make_linearly_separable(
     >>> bool(((X.sum(axis=1) > 0) == (y == -1)).all())
     True
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features", min_val=1)
-    margin = _check_real(margin, "margin", min_val=0.0, max_val=1.0, include_max=False)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features", low=1)
+    margin = _check_fraction(margin, "margin", include_one=False)
     rng = check_random_state(random_state)
 
     threshold = margin * n_features
@@ -222,9 +198,9 @@ def make_hidden_manifold(
     >>> np.unique(y, return_counts=True)[1]
     array([20, 20])
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features", min_val=1)
-    manifold_dimension = _check_int(manifold_dimension, "manifold_dimension", min_val=1)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features", low=1)
+    manifold_dimension = check_integer(manifold_dimension, "manifold_dimension", low=1)
     rng = check_random_state(random_state)
 
     m = manifold_dimension
@@ -300,11 +276,11 @@ def make_two_curves(
     >>> X.shape, y.tolist()[:3], y.tolist()[-3:]
     ((20, 4), [-1, -1, -1], [1, 1, 1])
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features", min_val=1)
-    degree = _check_int(degree, "degree", min_val=1)
-    offset = _check_real(offset, "offset")
-    noise = _check_real(noise, "noise", min_val=0.0)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features", low=1)
+    degree = check_integer(degree, "degree", low=1)
+    offset = check_real(offset, "offset")
+    noise = check_real(noise, "noise", 0)
     rng = check_random_state(random_state)
 
     coefficients = rng.uniform(size=(n_features, degree + 1, 2))
@@ -391,10 +367,10 @@ def make_hyperplanes_parity(
     >>> np.unique(y, return_counts=True)[1]
     array([15, 15])
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features", min_val=1)
-    n_hyperplanes = _check_int(n_hyperplanes, "n_hyperplanes", min_val=1)
-    dim_hyperplanes = _check_int(dim_hyperplanes, "dim_hyperplanes", min_val=1)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features", low=1)
+    n_hyperplanes = check_integer(n_hyperplanes, "n_hyperplanes", low=1)
+    dim_hyperplanes = check_integer(dim_hyperplanes, "dim_hyperplanes", low=1)
     rng = check_random_state(random_state)
 
     weights = rng.uniform(size=(n_hyperplanes, dim_hyperplanes))
@@ -481,10 +457,10 @@ def make_bars_and_stripes(
            [ 1., -1., -1.],
            [ 1., -1., -1.]]), -1)
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    height = _check_int(height, "height", min_val=1)
-    width = _check_int(width, "width", min_val=1)
-    noise_std = _check_real(noise_std, "noise_std", min_val=0.0)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    height = check_integer(height, "height", low=1)
+    width = check_integer(width, "width", low=1)
+    noise_std = check_real(noise_std, "noise_std", 0)
     rng = check_random_state(random_state)
 
     images = -np.ones((n_samples, height, width))
@@ -539,8 +515,8 @@ def bars_and_stripes_patterns(height: int = 3, width: int = 3) -> np.ndarray:
     >>> bars_and_stripes_patterns().shape
     (14, 9)
     """
-    height = _check_int(height, "height", min_val=1, max_val=_MAX_PATTERN_SIDE)
-    width = _check_int(width, "width", min_val=1, max_val=_MAX_PATTERN_SIDE)
+    height = check_integer(height, "height", low=1, high=_MAX_PATTERN_SIDE)
+    width = check_integer(width, "width", low=1, high=_MAX_PATTERN_SIDE)
 
     def subsets(n: int) -> np.ndarray:
         # Row r of the result is the binary expansion of r: every subset of n lines once.
@@ -601,10 +577,10 @@ def make_bernoulli_mixture(
     >>> X.shape, X.dtype, sorted(set(X.ravel().tolist())) <= [0, 1]
     ((5, 6), dtype('int64'), True)
     """
-    n_samples = _check_int(n_samples, "n_samples", min_val=1)
-    n_features = _check_int(n_features, "n_features", min_val=1)
-    n_modes = _check_int(n_modes, "n_modes", min_val=1)
-    p = _check_real(p, "p", min_val=0.0, max_val=1.0)
+    n_samples = check_integer(n_samples, "n_samples", low=1)
+    n_features = check_integer(n_features, "n_features", low=1)
+    n_modes = check_integer(n_modes, "n_modes", low=1)
+    p = _check_fraction(p, "p", include_one=True)
     rng = check_random_state(random_state)
 
     centres = rng.randint(0, 2, size=(n_modes, n_features)).astype(np.int64)
