@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from _reference import circuit_unitary, embed
 from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skqml.circuits import (
     Ansatz,
@@ -386,7 +387,7 @@ def test_grid_search_parameters():
         (StronglyEntanglingLayers(n_layers=0), ValueError, "n_layers"),
         (StronglyEntanglingLayers(2, ranges=[1]), ValueError, "one entry per layer"),
         (StronglyEntanglingLayers(1, ranges=[3]), ValueError, "multiples of n_qubits"),
-        (StronglyEntanglingLayers(1, ranges=[1.0]), TypeError, "integers"),
+        (StronglyEntanglingLayers(1, ranges=[1.0]), TypeError, r"ranges\[0\] must be an integer"),
         (StronglyEntanglingLayers(1, ranges=5), TypeError, "sequence"),
         (StronglyEntanglingLayers(imprimitive="rzz"), ValueError, "without angles"),
         (StronglyEntanglingLayers(imprimitive="foo"), ValueError, "unknown gate"),
@@ -417,3 +418,29 @@ def test_one_qubit_circuits_have_no_entanglers():
         counts = ansatz.build(1).count_ops()
         assert not {"cnot", "cz"} & counts.keys(), counts
     assert Circuit(1) == RealAmplitudes(0, skip_final_rotation_layer=True).build(1)
+
+
+def test_messages_name_the_class_and_numpy_scalars_work():
+    # One validator (skqml._validation): sklearn's InvalidParameterError, naming the class
+    # the user built and the accepted range.
+    with pytest.raises(
+        InvalidParameterError, match=r"RealAmplitudes\.reps must be an integer >= 0"
+    ):
+        RealAmplitudes(reps=-1).build(2)
+    with pytest.raises(InvalidParameterError, match=r"HardwareEfficient\.n_layers .* >= 1"):
+        HardwareEfficient(n_layers=0).n_weights(2)
+    with pytest.raises(InvalidParameterError, match=r"EfficientSU2\.skip_final_rotation_layer"):
+        EfficientSU2(skip_final_rotation_layer="no").build(2)
+    with pytest.raises(InvalidParameterError, match=r"RealAmplitudes\.entanglement .* pairs"):
+        RealAmplitudes(entanglement=[(0, 1, 2)]).build(3)
+    with pytest.raises(InvalidParameterError, match=r"StronglyEntanglingLayers\.imprimitive"):
+        StronglyEntanglingLayers(imprimitive="rzz").build(2)
+    # NumPy scalars, as a grid search over np.arange gives them, build the same circuits.
+    assert RealAmplitudes(reps=np.int64(2)).build(np.int64(3), offset=np.int32(1)) == (
+        RealAmplitudes(reps=2).build(3, offset=1)
+    )
+    assert StronglyEntanglingLayers(np.int64(2), ranges=np.array([1, 2])).build(3) == (
+        StronglyEntanglingLayers(2, ranges=[1, 2]).build(3)
+    )
+    assert RealAmplitudes(skip_final_rotation_layer=np.True_).n_weights(2) == 2 * 3
+    assert DataReuploading(np.int64(1)).n_qubits(np.int64(4)) == 2

@@ -478,3 +478,13 @@ def test_entangler_map_explicit_and_errors():
         entangler_map("pairwise", 3, 4)
     with pytest.raises(ValueError, match="unknown entanglement"):
         ZZFeatureMap(entanglement="bogus").build(3)
+    # Sizes and qubit indices are integers: a float is refused, not truncated.
+    with pytest.raises(ValueError, match="entanglement qubit index must be an integer"):
+        entangler_map([(0, 1.5)], 2, 3)
+    with pytest.raises(ValueError, match="n_qubits must be an integer >= 1"):
+        entangler_map("linear", 2, 2.5)
+    with pytest.raises(ValueError, match="block_size must be an integer >= 1"):
+        entangler_map("linear", 0, 3)
+    assert entangler_map("sca", np.int64(2), np.int64(3), offset=np.int64(1)) == (
+        entangler_map("sca", 2, 3, offset=1)
+    )

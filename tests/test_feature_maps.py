@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skqml.circuits import (
     AngleEmbedding,
@@ -321,3 +322,50 @@ def test_one_feature_has_no_pair_terms():
         p = np.diag([1, np.exp(2j * x)])
         np.testing.assert_allclose(state, p @ h @ p @ h @ [1, 0], atol=1e-14)
     assert HeisenbergEmbedding().build(1).n_qubits == 2
+
+
+def test_messages_name_the_class_and_numpy_scalars_work():
+    # One validator (skqml._validation) for every number: sklearn's InvalidParameterError
+    # naming the class the user built and the accepted range.
+    with pytest.raises(InvalidParameterError, match=r"ZZFeatureMap\.reps must be an integer >= 1"):
+        ZZFeatureMap(reps=0).build(2)
+    with pytest.raises(InvalidParameterError, match=r"PauliFeatureMap\.alpha must be a finite"):
+        PauliFeatureMap(alpha=np.inf).build(2)
+    with pytest.raises(InvalidParameterError, match=r"IQPEmbedding\.n_repeats"):
+        IQPEmbedding(n_repeats=1.0).build(2)
+    with pytest.raises(InvalidParameterError, match=r"HeisenbergEmbedding\.trotter_steps"):
+        HeisenbergEmbedding(trotter_steps=True).build(2)
+    with pytest.raises(InvalidParameterError, match="n_features must be an integer >= 1"):
+        HeisenbergEmbedding().n_qubits(0)
+    # NumPy scalars (a grid over np.array values) build the same circuit as Python numbers.
+    assert ZZFeatureMap(reps=np.int64(1), alpha=np.float32(1.5)).build(np.int64(3)) == (
+        ZZFeatureMap(reps=1, alpha=1.5).build(3)
+    )
+    assert HeisenbergEmbedding(np.int32(2), np.float64(0.5)).build(np.int64(2)) == (
+        HeisenbergEmbedding(2, 0.5).build(2)
+    )
+
+
+def test_pauli_terms_are_checked_as_pauli_labels():
+    # Terms of any length; the letters are checked by the one Pauli-label validator, and
+    # lower case is read as upper case, as everywhere in skqml.
+    with pytest.raises(
+        ValueError, match=r"PauliFeatureMap\.paulis term 'ZA' must be 2 characters"
+    ):
+        PauliFeatureMap(paulis=("Z", "ZA")).build(2)
+    with pytest.raises(InvalidParameterError, match=r"PauliFeatureMap\.paulis .*non-empty"):
+        PauliFeatureMap(paulis=("Z", "")).build(2)
+    with pytest.raises(InvalidParameterError, match=r"PauliFeatureMap\.paulis .*sequence"):
+        PauliFeatureMap(paulis=3).build(2)
+    lower = PauliFeatureMap(paulis=("x", "yz"), reps=1).build(2)
+    assert lower == PauliFeatureMap(paulis=("X", "YZ"), reps=1).build(2)
+
+
+@pytest.mark.parametrize("hadamard", ["yes", 1, None])
+def test_angle_embedding_hadamard_must_be_a_bool(hadamard):
+    # A truthy string or number used to add Hadamards silently.
+    with pytest.raises(
+        InvalidParameterError, match=r"AngleEmbedding\.hadamard must be True or False"
+    ):
+        AngleEmbedding(hadamard=hadamard).build(2)
+    assert AngleEmbedding(hadamard=np.True_).build(2) == AngleEmbedding(hadamard=True).build(2)

@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from math import ceil, pi
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .._params import ParameterObject
+from .._validation import check_integer
 from ._angle import feature, weight
 from ._circuit import Circuit, Operation
 from ._entanglement import entangler_map
-from ._feature_maps import _check_positive_int
+from ._feature_maps import _check_bool, _hyperparameter
 from ._gates import gate_spec
 
 __all__ = [
@@ -42,18 +44,14 @@ def _uniform(random_state, low: float, high: float, size: int) -> np.ndarray:
     return np.random.default_rng(random_state).uniform(low, high, size)
 
 
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _pairs(entanglement, n: int, rep: int) -> list[tuple[int, ...]]:
+def _pairs(ansatz, n: int, rep: int) -> list[tuple[int, ...]]:
     """The CX pairs of one repetition; an explicit list must hold pairs only."""
+    entanglement = ansatz.entanglement
     pairs = entangler_map(entanglement, 2, n, offset=rep)
     if not isinstance(entanglement, str) and len(pairs) != len(list(entanglement)):
-        raise ValueError(
-            f"entanglement must be a name or a list of qubit pairs, got {entanglement!r}"
+        raise InvalidParameterError(
+            f"{_hyperparameter(ansatz, 'entanglement')} must be a name or a list of qubit "
+            f"pairs such as [(0, 1), (1, 2)], got {entanglement!r}"
         )
     return pairs
 
@@ -81,11 +79,35 @@ class Ansatz(ParameterObject):
     reads_features = False
 
     def n_weights(self, n_qubits: int) -> int:  # pragma: no cover - abstract
-        """Number of trainable weights of the circuit on ``n_qubits`` qubits."""
+        """Number of trainable weights of the circuit on ``n_qubits`` qubits.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+
+        Returns
+        -------
+        n_weights : int
+        """
         raise NotImplementedError
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:  # pragma: no cover - abstract
-        """The circuit on ``n_qubits`` qubits, its angles ``weight(offset + j)``."""
+        """The circuit on ``n_qubits`` qubits, its angles ``weight(offset + j)``.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+        offset : int, default=0
+            Index of the first weight, so that the ansatz can follow other trainable gates
+            in one flat weight vector.
+
+        Returns
+        -------
+        circuit : Circuit
+            Its weights are ``weight(offset), ..., weight(offset + n_weights(n_qubits) - 1)``.
+        """
         raise NotImplementedError
 
     def initial_weights(self, n_qubits: int, random_state=None) -> np.ndarray:
@@ -116,6 +138,28 @@ def build_ansatz(
     Every estimator that takes an ``ansatz=`` builds it here, so that an ansatz of the wrong
     width, with inconsistent weight counts, or reading data features where only weights are
     allowed gets the same clear message naming the estimator ``who``.
+
+    Parameters
+    ----------
+    ansatz : Ansatz
+        The user's ansatz (any object with ``build`` and ``initial_weights``).
+    n_qubits : int
+        Width the estimator runs on.
+    random_state : int, Generator, RandomState or None
+        Seed of the initial weights.
+    who : str
+        Name of the estimator, for the messages.
+    offset : int, default=0
+        Index of the ansatz's first weight.
+    weights_only : bool, default=True
+        Refuse ansatzes that read data features (``reads_features``).
+
+    Returns
+    -------
+    circuit : Circuit
+        The ansatz circuit on ``n_qubits`` qubits.
+    weights : ndarray of shape (n_weights,)
+        Its finite initial weights (those past ``offset``).
 
     Examples
     --------
@@ -163,24 +207,26 @@ class _TwoLocal(Ansatz):
         raise NotImplementedError
 
     def _checked(self) -> tuple[int, bool, tuple[str, ...]]:
-        reps = _check_positive_int(self.reps, "reps", minimum=0)
-        skip = _check_bool(self.skip_final_rotation_layer, "skip_final_rotation_layer")
+        reps = check_integer(self.reps, _hyperparameter(self, "reps"), low=0)
+        skip = _check_bool(
+            self.skip_final_rotation_layer, _hyperparameter(self, "skip_final_rotation_layer")
+        )
         return reps, skip, self._gates()
 
     def n_weights(self, n_qubits: int) -> int:
-        n = _check_positive_int(n_qubits, "n_qubits")
+        n = check_integer(n_qubits, "n_qubits", low=1)
         reps, skip, gates = self._checked()
         return len(gates) * n * (reps + (0 if skip else 1))
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
-        n = _check_positive_int(n_qubits, "n_qubits")
-        offset = _check_positive_int(offset, "offset", minimum=0)
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        offset = check_integer(offset, "offset", low=0)
         reps, skip, gates = self._checked()
         per_layer = len(gates) * n
         ops: list[Operation] = []
         for rep in range(reps):
             ops += _rotation_layer(gates, n, offset + rep * per_layer)
-            ops += [Operation("cnot", pair) for pair in _pairs(self.entanglement, n, rep)]
+            ops += [Operation("cnot", pair) for pair in _pairs(self, n, rep)]
         if not skip:
             ops += _rotation_layer(gates, n, offset + reps * per_layer)
         return Circuit(n, ops)
@@ -280,20 +326,23 @@ class EfficientSU2(_TwoLocal):
         self.skip_final_rotation_layer = skip_final_rotation_layer
 
     def _gates(self) -> tuple[str, ...]:
+        name = _hyperparameter(self, "su2_gates")
         gates = [self.su2_gates] if isinstance(self.su2_gates, str) else self.su2_gates
         try:
             gates = list(gates)
         except TypeError:
-            raise TypeError(
-                f"su2_gates must be a gate name or a sequence of them, got {self.su2_gates!r}"
+            raise InvalidParameterError(
+                f"{name} must be a gate name or a sequence of them, got {self.su2_gates!r}"
             ) from None
         if not gates:
-            raise ValueError("su2_gates must name at least one gate")
+            raise InvalidParameterError(f"{name} must name at least one gate, e.g. ('ry', 'rz')")
         for g in gates:
             if not isinstance(g, str):
-                raise TypeError(f"su2_gates must hold gate names (str), got {g!r}")
+                raise InvalidParameterError(f"{name} must hold gate names (str), got {g!r}")
             if g.lower() not in _SU2_GATES:
-                raise ValueError(f"unsupported su2 gate {g!r}; use 'rx', 'ry' or 'rz'")
+                raise InvalidParameterError(
+                    f"{name}: unsupported su2 gate {g!r}; use 'rx', 'ry' or 'rz'"
+                )
         return tuple(g.lower() for g in gates)
 
 
@@ -338,44 +387,50 @@ class StronglyEntanglingLayers(Ansatz):
         self.imprimitive = imprimitive
 
     def n_weights(self, n_qubits: int) -> int:
-        n = _check_positive_int(n_qubits, "n_qubits")
-        return 3 * n * _check_positive_int(self.n_layers, "n_layers")
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        return 3 * n * check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
 
     def _ranges(self, n: int, n_layers: int) -> list[int]:
         if self.ranges is None:
             return [(l % (n - 1)) + 1 if n > 1 else 0 for l in range(n_layers)]
+        name = _hyperparameter(self, "ranges")
         try:
             ranges = list(self.ranges)
         except TypeError:
-            raise TypeError(
-                f"ranges must be a sequence of integers, got {self.ranges!r}"
+            raise InvalidParameterError(
+                f"{name} must be None or a sequence of integers, got {self.ranges!r}"
             ) from None
         if len(ranges) != n_layers:
-            raise ValueError(f"ranges must have one entry per layer ({n_layers}), got {ranges}")
+            raise InvalidParameterError(
+                f"{name} must have one entry per layer ({n_layers}), got {ranges}"
+            )
+        ranges = [check_integer(r, f"{name}[{l}]") for l, r in enumerate(ranges)]
         for r in ranges:
-            if isinstance(r, bool) or not isinstance(r, int | np.integer):
-                raise TypeError(f"ranges must hold integers, got {r!r}")
             # As PennyLane: a range that is a multiple of n would couple a qubit to itself.
             if r % n == 0:
-                raise ValueError(
-                    f"ranges must not be zero nor multiples of n_qubits ({n}); got {r}"
+                raise InvalidParameterError(
+                    f"{name} must not be zero nor multiples of n_qubits ({n}); got {r}"
                 )
-        return [int(r) for r in ranges]
+        return ranges
 
     def _imprimitive(self) -> str:
+        name = _hyperparameter(self, "imprimitive")
         if not isinstance(self.imprimitive, str):
-            raise TypeError(f"imprimitive must be a gate name (str), got {self.imprimitive!r}")
+            raise InvalidParameterError(
+                f"{name} must be a gate name (str) such as 'cnot', got {self.imprimitive!r}"
+            )
         spec = gate_spec(self.imprimitive)
         if spec.n_qubits != 2 or spec.n_params != 0:
-            raise ValueError(
-                f"imprimitive must be a two-qubit gate without angles, got {self.imprimitive!r}"
+            raise InvalidParameterError(
+                f"{name} must be a two-qubit gate without angles ('cnot', 'cz', 'cy', 'ch', "
+                f"'swap'), got {self.imprimitive!r}"
             )
         return spec.name
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
-        n = _check_positive_int(n_qubits, "n_qubits")
-        offset = _check_positive_int(offset, "offset", minimum=0)
-        n_layers = _check_positive_int(self.n_layers, "n_layers")
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        offset = check_integer(offset, "offset", low=0)
+        n_layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
         ranges = self._ranges(n, n_layers)
         gate = self._imprimitive()
         ops: list[Operation] = []
@@ -424,17 +479,17 @@ class HardwareEfficient(Ansatz):
         self.entanglement = entanglement
 
     def n_weights(self, n_qubits: int) -> int:
-        n = _check_positive_int(n_qubits, "n_qubits")
-        return 2 * n * _check_positive_int(self.n_layers, "n_layers")
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        return 2 * n * check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
-        n = _check_positive_int(n_qubits, "n_qubits")
-        offset = _check_positive_int(offset, "offset", minimum=0)
-        n_layers = _check_positive_int(self.n_layers, "n_layers")
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        offset = check_integer(offset, "offset", low=0)
+        n_layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
         ops: list[Operation] = []
         for l in range(n_layers):
             ops += _rotation_layer(("ry", "rz"), n, offset + 2 * n * l)
-            ops += [Operation("cnot", pair) for pair in _pairs(self.entanglement, n, l)]
+            ops += [Operation("cnot", pair) for pair in _pairs(self, n, l)]
         return Circuit(n, ops)
 
 
@@ -494,13 +549,23 @@ class DataReuploading(Ansatz):
         self.n_layers = n_layers
 
     def n_qubits(self, n_features: int) -> int:
-        """Number of qubits for ``n_features`` features: ``ceil(n_features / 3)``."""
-        return ceil(_check_positive_int(n_features, "n_features") / 3)
+        """Number of qubits for ``n_features`` features: ``ceil(n_features / 3)``.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        n_qubits : int
+        """
+        return ceil(check_integer(n_features, "n_features", low=1) / 3)
 
     def n_weights(self, n_qubits: int) -> int:
-        n = _check_positive_int(n_qubits, "n_qubits")
+        n = check_integer(n_qubits, "n_qubits", low=1)
         # omega: (L + 1, 3 n); theta: (n, L + 1, 3).
-        return 6 * n * (_check_positive_int(self.n_layers, "n_layers", minimum=0) + 1)
+        return 6 * n * (check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=0) + 1)
 
     def initial_weights(self, n_qubits: int, random_state=None) -> np.ndarray:
         """Random initial weights, uniform in ``[0, 1)``, as qml-benchmarks and Perez-Salinas.
@@ -538,10 +603,10 @@ class DataReuploading(Ansatz):
         -------
         Circuit
         """
-        n = _check_positive_int(n_qubits, "n_qubits")
-        offset = _check_positive_int(offset, "offset", minimum=0)
-        n_layers = _check_positive_int(self.n_layers, "n_layers", minimum=0)
-        d = 3 * n if n_features is None else _check_positive_int(n_features, "n_features")
+        n = check_integer(n_qubits, "n_qubits", low=1)
+        offset = check_integer(offset, "offset", low=0)
+        n_layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=0)
+        d = 3 * n if n_features is None else check_integer(n_features, "n_features", low=1)
         if d > 3 * n:
             raise ValueError(f"{n} qubits read at most {3 * n} features, got n_features={d}")
         n_omega = (n_layers + 1) * 3 * n
@@ -567,5 +632,17 @@ class DataReuploading(Ansatz):
         return Circuit(n, ops)
 
     def build_for_features(self, n_features: int, offset: int = 0) -> Circuit:
-        """The circuit for ``n_features`` features, on ``n_qubits(n_features)`` qubits."""
+        """The circuit for ``n_features`` features, on ``n_qubits(n_features)`` qubits.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+        offset : int, default=0
+            Index of the first weight.
+
+        Returns
+        -------
+        circuit : Circuit
+        """
         return self.build(self.n_qubits(n_features), offset, n_features)

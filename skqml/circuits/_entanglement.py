@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
+from .._validation import check_integer
+
 __all__ = ["ENTANGLEMENT_NAMES", "entangler_map"]
 
 ENTANGLEMENT_NAMES = ("full", "linear", "reverse_linear", "circular", "pairwise", "sca")
@@ -34,7 +36,8 @@ def entangler_map(
 
     Returns
     -------
-    list of tuple of int
+    blocks : list of tuple of int
+        The qubits of each block, in order; empty when ``block_size > n_qubits``.
 
     Examples
     --------
@@ -46,7 +49,9 @@ def entangler_map(
     >>> entangler_map("pairwise", 2, 5)
     [(0, 1), (2, 3), (1, 2), (3, 4)]
     """
-    n, k = int(n_qubits), int(block_size)
+    n = check_integer(n_qubits, "n_qubits", low=1)
+    k = check_integer(block_size, "block_size", low=1)
+    offset = check_integer(offset, "offset")
     if not isinstance(entanglement, str):
         return _explicit(entanglement, k, n)
     if entanglement not in ENTANGLEMENT_NAMES:
@@ -85,11 +90,13 @@ def entangler_map(
 
 def _explicit(entanglement, k: int, n: int) -> list[tuple[int, ...]]:
     try:
-        blocks = [tuple(int(q) for q in block) for block in entanglement]
+        blocks = [tuple(block) for block in entanglement]
     except TypeError:
         raise ValueError(
             f"entanglement must be a name or a list of qubit tuples, got {entanglement!r}"
         ) from None
+    # Qubit indices are integers (a float index would silently be truncated).
+    blocks = [tuple(check_integer(q, "entanglement qubit index") for q in b) for b in blocks]
     for block in blocks:
         if any(q < 0 or q >= n for q in block):
             raise ValueError(f"entanglement block {block} is out of range for {n} qubits")

@@ -11,8 +11,10 @@ from itertools import combinations
 from math import pi
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .._params import ParameterObject
+from .._validation import check_integer, check_pauli_label, check_real
 from ._angle import Angle, feature
 from ._circuit import Circuit
 from ._entanglement import entangler_map
@@ -27,18 +29,17 @@ __all__ = [
 ]
 
 
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _hyperparameter(obj, name: str) -> str:
+    """How messages name a hyperparameter: ``ZZFeatureMap.reps``, the class the user made."""
+    return f"{type(obj).__name__}.{name}"
 
 
-def _check_real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return float(value)
+def _check_bool(value, name: str) -> bool:
+    # The one bool check of circuits until skqml._validation has one (a string "no" or a
+    # number would silently be truthy).
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class FeatureMap(ParameterObject):
@@ -55,11 +56,31 @@ class FeatureMap(ParameterObject):
     """
 
     def n_qubits(self, n_features: int) -> int:
-        """Number of qubits used for ``n_features`` features (one per feature by default)."""
-        return int(n_features)
+        """Number of qubits used for ``n_features`` features (one per feature by default).
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        n_qubits : int
+        """
+        return check_integer(n_features, "n_features", low=1)
 
     def build(self, n_features: int) -> Circuit:  # pragma: no cover - abstract
-        """The circuit encoding ``n_features`` features ``x[0], ..., x[n_features - 1]``."""
+        """The circuit encoding ``n_features`` features ``x[0], ..., x[n_features - 1]``.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+        """
         raise NotImplementedError
 
 
@@ -146,13 +167,23 @@ class PauliFeatureMap(FeatureMap):
         self.alpha = alpha
 
     def _paulis(self) -> list[str]:
-        paulis = [self.paulis] if isinstance(self.paulis, str) else list(self.paulis)
+        name = _hyperparameter(self, "paulis")
+        try:
+            paulis = [self.paulis] if isinstance(self.paulis, str) else list(self.paulis)
+        except TypeError:
+            raise InvalidParameterError(
+                f"{name} must be a Pauli string or a sequence of them, got {self.paulis!r}"
+            ) from None
         if not paulis:
-            raise ValueError("paulis must name at least one Pauli string")
+            raise InvalidParameterError(f"{name} must name at least one Pauli string")
         for p in paulis:
-            if not isinstance(p, str) or not p or set(p.upper()) - set("IXYZ"):
-                raise ValueError(f"invalid Pauli string {p!r}: use characters I, X, Y, Z")
-        return [p.upper() for p in paulis]
+            if not isinstance(p, str) or not p:
+                raise InvalidParameterError(
+                    f"{name} must hold non-empty Pauli strings such as 'ZZ', got {p!r}"
+                )
+        # Each term's length is its own number of qubits; the letters are checked as for
+        # every Pauli label in skqml.
+        return [check_pauli_label(p, len(p), name=f"{name} term") for p in paulis]
 
     def _subsets(self, size: int, n: int, rep: int) -> list[tuple[int, ...]]:
         subsets = entangler_map(self.entanglement, size, n, offset=rep)
@@ -163,9 +194,21 @@ class PauliFeatureMap(FeatureMap):
         return subsets
 
     def build(self, n_features: int) -> Circuit:
-        n = _check_positive_int(n_features, "n_features")
-        reps = _check_positive_int(self.reps, "reps")
-        alpha = _check_real(self.alpha, "alpha")
+        """The circuit encoding ``n_features`` features on ``n_features`` qubits.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features (and qubits), at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+            Reads features ``x[0], ..., x[n_features - 1]``; no trainable weights.
+        """
+        n = check_integer(n_features, "n_features", low=1)
+        reps = check_integer(self.reps, _hyperparameter(self, "reps"), low=1)
+        alpha = check_real(self.alpha, _hyperparameter(self, "alpha"))
         paulis = self._paulis()
         circuit = Circuit(n)
         for rep in range(reps):
@@ -245,14 +288,29 @@ class IQPEmbedding(FeatureMap):
         self.pattern = pattern
 
     def build(self, n_features: int) -> Circuit:
-        n = _check_positive_int(n_features, "n_features")
-        reps = _check_positive_int(self.n_repeats, "n_repeats")
+        """The circuit encoding ``n_features`` features on ``n_features`` qubits.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features (and qubits), at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+            Reads features ``x[0], ..., x[n_features - 1]``; no trainable weights.
+        """
+        n = check_integer(n_features, "n_features", low=1)
+        reps = check_integer(self.n_repeats, _hyperparameter(self, "n_repeats"), low=1)
         if self.pattern is None:
             pairs = list(combinations(range(n), 2))
         else:
             pairs = entangler_map(self.pattern, 2, n)
             if len(pairs) != len(list(self.pattern)):
-                raise ValueError("pattern must be a list of qubit pairs")
+                raise ValueError(
+                    f"{_hyperparameter(self, 'pattern')} must be a list of qubit pairs such "
+                    f"as [(0, 1), (1, 2)], got {self.pattern!r}"
+                )
         circuit = Circuit(n)
         for _ in range(reps):
             for i in range(n):
@@ -286,13 +344,29 @@ class AngleEmbedding(FeatureMap):
         self.hadamard = hadamard
 
     def build(self, n_features: int) -> Circuit:
-        n = _check_positive_int(n_features, "n_features")
+        """The circuit encoding ``n_features`` features on ``n_features`` qubits.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features (and qubits), at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+            One rotation per qubit (after a Hadamard with ``hadamard=True``).
+        """
+        n = check_integer(n_features, "n_features", low=1)
         if not isinstance(self.rotation, str) or self.rotation.upper() not in ("X", "Y", "Z"):
-            raise ValueError(f"rotation must be 'X', 'Y' or 'Z', got {self.rotation!r}")
+            raise InvalidParameterError(
+                f"{_hyperparameter(self, 'rotation')} must be 'X', 'Y' or 'Z', "
+                f"got {self.rotation!r}"
+            )
+        hadamard = _check_bool(self.hadamard, _hyperparameter(self, "hadamard"))
         gate = "r" + self.rotation.lower()
         circuit = Circuit(n)
         for i in range(n):
-            if self.hadamard:
+            if hadamard:
                 circuit = circuit.h(i)
             circuit = circuit.append(gate, i, feature(i))
         return circuit
@@ -333,12 +407,36 @@ class HeisenbergEmbedding(FeatureMap):
         self.random_state = random_state
 
     def n_qubits(self, n_features: int) -> int:
-        return int(n_features) + 1
+        """Number of qubits for ``n_features`` features: ``n_features + 1``.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        n_qubits : int
+        """
+        return check_integer(n_features, "n_features", low=1) + 1
 
     def build(self, n_features: int) -> Circuit:
-        n = _check_positive_int(n_features, "n_features")
-        steps = _check_positive_int(self.trotter_steps, "trotter_steps")
-        t = _check_real(self.evolution_time, "evolution_time")
+        """The circuit encoding ``n_features`` features on ``n_features + 1`` qubits.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+            Reads features ``x[0], ..., x[n_features - 1]``; its random initial rotations
+            are fixed numbers drawn from ``random_state``.
+        """
+        n = check_integer(n_features, "n_features", low=1)
+        steps = check_integer(self.trotter_steps, _hyperparameter(self, "trotter_steps"), low=1)
+        t = check_real(self.evolution_time, _hyperparameter(self, "evolution_time"))
         if isinstance(self.random_state, np.random.RandomState):
             angles = self.random_state.uniform(size=(n + 1, 3)) * 2 * pi
         else:
