@@ -576,3 +576,194 @@ def test_enforce_psd_is_validated_on_every_backend():
 
     with pytest.raises(InvalidParameterError, match="enforce_psd"):
         FidelityQuantumKernel(enforce_psd="yes")(np.ones((2, 2)))
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic fits: a failure leaves the estimator as it was
+# --------------------------------------------------------------------------------------------
+class _FailingBackend(StatevectorBackend):
+    """An exact backend whose simulations fail, like a remote device that went away."""
+
+    def statevectors(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        raise RuntimeError("the device went away")
+
+
+def _fail_in_gram(error):
+    def inject(model, X, y):
+        with mock.patch.object(FidelityQuantumKernel, "gram", side_effect=error("injected")):
+            model.fit(X, y)
+
+    return inject
+
+
+def _fail_for_memory(model, X, y):
+    # 14 qubits need 256 KiB per state: far beyond a 1 KiB budget, refused before allocating.
+    wide = np.random.default_rng(0).uniform(size=(len(X), 14))
+    model.set_params(max_memory_mb=1e-3).fit(wide, y)
+
+
+def _fail_on_backend(model, X, y):
+    model.set_params(backend=_FailingBackend()).fit(X, y)
+
+
+FIT_FAILURES = [
+    pytest.param(_fail_in_gram(RuntimeError), RuntimeError, id="gram-RuntimeError"),
+    pytest.param(_fail_in_gram(KeyboardInterrupt), KeyboardInterrupt, id="gram-interrupt"),
+    pytest.param(_fail_for_memory, SimulationMemoryError, id="memory"),
+    pytest.param(_fail_on_backend, RuntimeError, id="backend"),
+]
+
+
+def _fitted_attributes(model) -> dict:
+    return {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")}
+
+
+@pytest.mark.parametrize("cls", [QSVC, QSVR])
+@pytest.mark.parametrize(("inject", "error"), FIT_FAILURES)
+def test_failed_fit_leaves_a_fresh_estimator_unfitted(cls, inject, error):
+    Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=20)
+    model = cls(ZZFeatureMap(reps=1))
+    with pytest.raises(error):
+        inject(model, Xtr, ytr)
+    assert _fitted_attributes(model) == {}
+    with pytest.raises(NotFittedError):
+        model.predict(Xte)
+
+
+@pytest.mark.parametrize("cls", [QSVC, QSVR])
+@pytest.mark.parametrize(("inject", "error"), FIT_FAILURES)
+def test_failed_refit_keeps_the_previous_model(cls, inject, error):
+    Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=20)
+    model = cls(ZZFeatureMap(reps=1)).fit(Xtr, ytr)
+    fitted = _fitted_attributes(model)
+    expected = model.predict(Xte)
+    with pytest.raises(error):
+        # Other data: a refit that got half way would change the model.
+        inject(model, Xtr[:10], ytr[:10])
+    after = _fitted_attributes(model)
+    assert after.keys() == fitted.keys()
+    assert all(after[k] is v for k, v in fitted.items())
+    np.testing.assert_array_equal(model.predict(Xte), expected)
+
+
+def _fail_calibration_naturally(model, X, y):
+    # One sample of a third class: the SVM fits, the cross-validated calibration cannot.
+    model.fit(np.vstack([X, X[:1]]), np.append(y, 2))
+
+
+def _interrupt_calibration(model, X, y):
+    with mock.patch.object(CalibratedClassifierCV, "fit", side_effect=KeyboardInterrupt):
+        model.fit(X[:10], y[:10])
+
+
+CALIBRATION_FAILURES = [
+    pytest.param(_fail_calibration_naturally, ValueError, id="too-few-samples"),
+    pytest.param(_interrupt_calibration, KeyboardInterrupt, id="interrupt"),
+]
+
+
+@pytest.mark.parametrize(("inject", "error"), CALIBRATION_FAILURES)
+def test_failed_calibration_leaves_the_estimator_as_it_was(inject, error):
+    Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=20)
+    fresh = QSVC(ZZFeatureMap(reps=1), probability=True, random_state=0)
+    with pytest.raises(error):
+        inject(fresh, Xtr, ytr)
+    assert _fitted_attributes(fresh) == {}
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(Xte)
+
+    model = clone(fresh).fit(Xtr, ytr)
+    fitted = _fitted_attributes(model)
+    expected = model.predict(Xte), model.predict_proba(Xte)
+    with pytest.raises(error):
+        inject(model, Xtr, ytr)
+    assert all(_fitted_attributes(model)[k] is v for k, v in fitted.items())
+    np.testing.assert_array_equal(model.predict(Xte), expected[0])
+    np.testing.assert_array_equal(model.predict_proba(Xte), expected[1])
+
+
+def test_calibration_error_names_the_class_and_the_fix():
+    X, y = make_ad_hoc(n_samples=10, random_state=0)
+    with pytest.raises(ValueError, match=r"QSVC\(probability=True\) needs at least 2 .*"):
+        QSVC(probability=True).fit(np.vstack([X, X[:1]]), np.append(y, 2))
+
+
+def test_refit_without_probability_drops_the_old_calibration():
+    Xtr, _, ytr, _ = _ad_hoc_split(n_samples=20)
+    clf = QSVC(ZZFeatureMap(reps=1), probability=True, random_state=0).fit(Xtr, ytr)
+    assert hasattr(clf, "calibrated_")
+    clf.set_params(probability=False).fit(Xtr, ytr)
+    assert not hasattr(clf, "calibrated_")
+
+
+# --------------------------------------------------------------------------------------------
+# Hyperparameters: one validator per concept, NumPy scalars, backend=None
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [QSVC, QSVR])
+@pytest.mark.parametrize("n_samples", [4, 40])
+def test_n_jobs_zero_is_refused_whatever_the_data_size(cls, n_samples):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = make_ad_hoc(n_samples=n_samples, random_state=0)
+    with pytest.raises(InvalidParameterError, match=f"'n_jobs' parameter of {cls.__name__}"):
+        cls(n_jobs=0).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [QSVC, QSVR])
+def test_max_memory_mb_is_validated_at_fit(cls):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = make_ad_hoc(n_samples=6, random_state=0)
+    for bad in (0, -1.0, "500"):
+        with pytest.raises(InvalidParameterError, match="max_memory_mb"):
+            cls(max_memory_mb=bad).fit(X, y)
+
+
+def test_numpy_scalar_hyperparameters():
+    X, y = make_ad_hoc(n_samples=20, random_state=0)
+    numpy = QSVC(max_memory_mb=np.int64(500), C=np.float32(1), bandwidth=np.float64(0.5))
+    plain = QSVC(max_memory_mb=500, C=1.0, bandwidth=0.5)
+    np.testing.assert_array_equal(
+        numpy.fit(X, y).decision_function(X), plain.fit(X, y).decision_function(X)
+    )
+    reg = QSVR(
+        AngleEmbedding(), epsilon=np.float32(0.1), max_iter=np.int64(1000), tol=np.float64(1e-3)
+    )
+    ref = QSVR(AngleEmbedding(), epsilon=float(np.float32(0.1)), max_iter=1000, tol=1e-3)
+    np.testing.assert_array_equal(reg.fit(X, y).predict(X), ref.fit(X, y).predict(X))
+
+
+def test_grid_search_over_numpy_array_grids():
+    X, y = make_ad_hoc(n_samples=20, random_state=0)
+    grid = {
+        "C": np.array([0.5, 2.0]),
+        "bandwidth": np.array([0.5, 1.0]),
+        "feature_map__reps": np.array([1, 2]),
+    }
+    search = GridSearchCV(QSVC(ZZFeatureMap()), grid, cv=2).fit(X, y)
+    lists = GridSearchCV(QSVC(ZZFeatureMap()), {k: v.tolist() for k, v in grid.items()}, cv=2)
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], lists.fit(X, y).cv_results_["mean_test_score"]
+    )
+    assert isinstance(search.best_params_["feature_map__reps"], np.integer)
+
+
+def test_backend_none_means_the_default_backend():
+    X, y = make_ad_hoc(n_samples=20, random_state=0)
+    clf = QSVC(backend=None).fit(X, y)
+    assert clf.backend is None and type(clf.backend_) is StatevectorBackend
+    np.testing.assert_array_equal(clf.decision_function(X), QSVC().fit(X, y).decision_function(X))
+    assert type(QSVR(backend=None).fit(X, y).backend_) is StatevectorBackend
+    # None is the default, not a setting a kernel object would silently ignore.
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    QSVC(kernel=kernel, backend=None).fit(X, y)
+
+
+def test_kernel_errors_name_the_svm_class():
+    X, y = make_ad_hoc(n_samples=10, random_state=0)
+    with pytest.raises(ValueError, match=r"QSVR: pass the feature map inside the kernel"):
+        QSVR(ZZFeatureMap(), kernel=FidelityQuantumKernel()).fit(X, y)
+    with pytest.raises(ValueError, match="must be set on the kernel object, not on QSVR"):
+        QSVR(kernel=FidelityQuantumKernel(), bandwidth=0.5).fit(X, y)
+    with pytest.raises(ValueError, match="QSVC: sample weights must contain at least one pos"):
+        QSVC().fit(X, y, sample_weight=-np.ones(len(y)))

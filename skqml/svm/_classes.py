@@ -15,6 +15,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._estimator import fit_context
+from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT
 from ..backends import Backend, resolve_backend
 from ..circuits import FeatureMap
 from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
@@ -28,19 +30,23 @@ class _QuantumSVM(BaseEstimator):
 
     Only the support vectors' embeddings are kept after ``fit``, so ``predict`` simulates the
     new samples and compares them with the support vectors only.
+
+    ``fit`` computes every fitted attribute into locals and assigns them together at the end
+    (and ``fit_context`` restores the previous state on any error): a failed fit leaves a
+    fresh estimator unfitted and a fitted one with its previous model.
     """
 
     _parameter_constraints: dict = {
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "kernel": [StrOptions({"fidelity", "projected"}), QuantumKernel],
-        "backend": [str, Backend],
+        "backend": [None, str, Backend],
         "bandwidth": [Interval(Real, 0, None, closed="neither")],
         "gamma": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
         "C": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, -1, None, closed="left")],
-        "n_jobs": [None, Integral],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
         "mitigation": [None, StrOptions(set(METHODS))],
         "verbose": ["verbose"],
     }
@@ -49,18 +55,25 @@ class _QuantumSVM(BaseEstimator):
         raise NotImplementedError
 
     def _resolve_kernel(self) -> QuantumKernel:
+        """A new kernel for this fit: the kernel object cloned, or one built from the settings.
+
+        A string ``kernel`` is built with the SVM's ``feature_map``, ``backend``,
+        ``bandwidth``, ``gamma``, ``mitigation``, ``n_jobs`` and ``max_memory_mb``.
+        """
+        name = type(self).__name__
         if isinstance(self.kernel, QuantumKernel):
             if self.feature_map is not None:
                 raise ValueError(
-                    "pass the feature map inside the kernel object, not both feature_map= and "
-                    "a kernel object"
+                    f"{name}: pass the feature map inside the kernel object "
+                    f"(kernel={type(self.kernel).__name__}(feature_map=...)), not both "
+                    "feature_map= and a kernel object"
                 )
             # The kernel object carries its own settings; the same settings given to the SVM
             # as well would be silently ignored.
             defaults = _init_defaults(type(self))
             clashes = [
-                name
-                for name in (
+                setting
+                for setting in (
                     "backend",
                     "bandwidth",
                     "gamma",
@@ -68,12 +81,13 @@ class _QuantumSVM(BaseEstimator):
                     "n_jobs",
                     "max_memory_mb",
                 )
-                if name in defaults and not _same_setting(getattr(self, name), defaults[name])
+                if setting in defaults
+                and not _same_setting(setting, getattr(self, setting), defaults[setting])
             ]
             if clashes:
                 raise ValueError(
                     f"{', '.join(clashes)} must be set on the kernel object, not on "
-                    f"{type(self).__name__}, when kernel= is a kernel object"
+                    f"{name}, when kernel= is a kernel object"
                 )
             kernel = clone(self.kernel)
             if self.verbose and "verbose" in kernel.get_params(deep=False):
@@ -89,29 +103,53 @@ class _QuantumSVM(BaseEstimator):
             verbose=self.verbose,
         )
         if self.feature_map is not None and not isinstance(self.feature_map, FeatureMap):
-            raise TypeError(f"feature_map must be a skqml FeatureMap, got {self.feature_map!r}")
+            raise TypeError(
+                f"{name}'s feature_map must be a skqml FeatureMap (e.g. ZZFeatureMap()) or "
+                f"None, got {self.feature_map!r}"
+            )
         fm = None if self.feature_map is None else clone(self.feature_map)
         if self.kernel == "projected":
             return ProjectedQuantumKernel(fm, gamma=self.gamma, **common)
         return FidelityQuantumKernel(fm, mitigation=self.mitigation, **common)
 
-    def _fit(self, X, y, sample_weight):
+    def _fit_svm(self, X, y, sample_weight) -> tuple[dict, np.ndarray]:
+        """The fitted attributes shared by QSVC and QSVR, and the training Gram matrix.
+
+        Nothing is assigned to ``self`` here: the caller sets all fitted attributes at once
+        with :meth:`_set_fitted` when every step has succeeded.
+        """
         # Cheap checks first: simulation is the expensive part.
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
             if not np.any(sample_weight > 0):
-                raise ValueError("sample weights must contain at least one non-zero weight")
-        self.kernel_ = self._resolve_kernel()
-        self.backend_ = resolve_backend(self.kernel_.backend)
-        self.circuit_ = self.kernel_.circuit(X.shape[1])
-        self.n_qubits_ = self.circuit_.n_qubits
-        embedding = self.kernel_.embed(X)
-        self.kernel_ = self.kernel_.bind_training(embedding)
-        gram = self.kernel_.gram(embedding)
-        self.svm_ = self._make_svm().fit(gram, y, sample_weight=sample_weight)
-        self.n_train_samples_ = X.shape[0]
-        self.support_embedding_ = embedding[self.svm_.support_]
-        return gram
+                raise ValueError(
+                    f"{type(self).__name__}: sample weights must contain at least one "
+                    "positive weight"
+                )
+        kernel = self._resolve_kernel()
+        backend = resolve_backend(kernel.backend)
+        circuit = kernel.circuit(X.shape[1])
+        embedding = kernel.embed(X)
+        kernel = kernel.bind_training(embedding)
+        gram = kernel.gram(embedding)
+        svm = self._make_svm().fit(gram, y, sample_weight=sample_weight)
+        fitted = {
+            "kernel_": kernel,
+            "backend_": backend,
+            "circuit_": circuit,
+            "n_qubits_": circuit.n_qubits,
+            "svm_": svm,
+            "n_train_samples_": X.shape[0],
+            "support_embedding_": embedding[svm.support_],
+        }
+        return fitted, gram
+
+    def _set_fitted(self, fitted: dict, stale: tuple[str, ...] = ()) -> None:
+        """Assign the fitted attributes together, dropping ``stale`` ones of an earlier fit."""
+        for name in stale:
+            vars(self).pop(name, None)
+        for name, value in fitted.items():
+            setattr(self, name, value)
 
     def _test_gram(self, X) -> np.ndarray:
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -164,8 +202,9 @@ _KERNEL_DOC = """
         Which quantum kernel. A kernel object is used as it is (cloned); ``feature_map``,
         ``backend``, ``bandwidth``, ``gamma``, ``mitigation``, ``n_jobs`` and
         ``max_memory_mb`` then belong inside it.
-    backend : str or Backend, default="statevector"
-        Where the circuits run (a hyperparameter like any other).
+    backend : str, Backend or None, default="statevector"
+        Where the circuits run (a hyperparameter like any other); ``None`` means the default
+        exact ``"statevector"`` backend, as everywhere in skqml.
     bandwidth : float, default=1.0
         Features are multiplied by it before encoding.
     gamma : float or "scale", default=1.0
@@ -209,7 +248,8 @@ class QSVC(ClassifierMixin, _QuantumSVM):
     random_state : int, RandomState instance or None, default=None
         Seed of the probability calibration.
     n_jobs : int, default=None
-        Parallel jobs for the kernel (simulation and Gram blocks).
+        Parallel jobs for the kernel (simulation and Gram blocks): ``None`` or 1 for one,
+        ``-1`` for all cores; 0 is refused, as in scikit-learn.
     max_memory_mb : float, default=None
         Memory budget of the simulation; default half the available memory.
     verbose : int, default=0
@@ -308,6 +348,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
             random_state=self.random_state,
         )
 
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> QSVC:
         """Fit the SVM on the quantum Gram matrix of ``X``.
 
@@ -323,14 +364,18 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         Returns
         -------
         self : QSVC
+            The fitted estimator. If fitting fails, the estimator is left as it was before the
+            call (unfitted, or with its previous model).
         """
-        self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        gram = self._fit(X, y, sample_weight)
-        self.classes_ = self.svm_.classes_
+        fitted, gram = self._fit_svm(X, y, sample_weight)
+        fitted["classes_"] = fitted["svm_"].classes_
         if self.probability:
-            self.calibrated_ = self._fit_calibration(gram, y, sample_weight)
+            fitted["calibrated_"] = self._fit_calibration(gram, y, sample_weight)
+        # Without probability=True, a calibration from an earlier fit would describe
+        # another model.
+        self._set_fitted(fitted, stale=("calibrated_",))
         return self
 
     def _fit_calibration(self, gram, y, sample_weight):
@@ -338,18 +383,45 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         # and what sklearn now recommends instead of it), on the same training Gram matrix.
         counts = np.unique(y, return_counts=True)[1]
         if counts.min() < 2:
-            raise ValueError("probability=True needs at least 2 samples of every class")
+            raise ValueError(
+                f"{type(self).__name__}(probability=True) needs at least 2 samples of every "
+                "class for its cross-validated calibration; add samples or set "
+                "probability=False"
+            )
         cv = StratifiedKFold(min(5, counts.min()), shuffle=True, random_state=self.random_state)
         calibrated = CalibratedClassifierCV(self._make_svm(), ensemble=False, cv=cv)
         return calibrated.fit(gram, y, sample_weight=sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
-        """Signed distance to the separating hyperplane(s), as :meth:`SVC.decision_function`."""
+        """Signed distance to the separating hyperplane(s), as :meth:`SVC.decision_function`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column per class with ``"ovr"`` and more than two classes; one per pair of
+            classes with ``"ovo"``; a single column (positive: ``classes_[1]``) for two.
+        """
         svm, gram = self._svm_and_gram(X)
         return svm.decision_function(gram)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class labels."""
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         svm, gram = self._svm_and_gram(X)
         return svm.predict(gram)
 
@@ -360,13 +432,35 @@ class QSVC(ClassifierMixin, _QuantumSVM):
 
     @available_if(_check_proba)
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (Platt scaling; needs ``probability=True``)."""
+        """Class probabilities (Platt scaling; needs ``probability=True``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes in the order of ``classes_``; rows sum to one.
+        """
         _, gram = self._svm_and_gram(X)
         return self.calibrated_.predict_proba(gram)
 
     @available_if(_check_proba)
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log of :meth:`predict_proba`."""
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities of the classes in the order of ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
 
@@ -386,9 +480,10 @@ class QSVR(RegressorMixin, _QuantumSVM):
     max_iter : int, default=-1
         Iteration limit of libsvm (-1: none).
     n_jobs : int, default=None
-        Parallel jobs for the kernel.
+        Parallel jobs for the kernel: ``None`` or 1 for one, ``-1`` for all cores; 0 is
+        refused, as in scikit-learn.
     max_memory_mb : float, default=None
-        Memory budget of the simulation.
+        Memory budget of the simulation in MiB; default half the available memory.
     verbose : int, default=0
         Print the kernel's progress (Gram-matrix blocks, rate, time left) to stdout; ``0``
         is silent. With a kernel object, a non-zero value here applies to it as well.
@@ -464,6 +559,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
             max_iter=self.max_iter,
         )
 
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> QSVR:
         """Fit the SVR on the quantum Gram matrix of ``X``.
 
@@ -479,14 +575,27 @@ class QSVR(RegressorMixin, _QuantumSVM):
         Returns
         -------
         self : QSVR
+            The fitted estimator. If fitting fails, the estimator is left as it was before the
+            call (unfitted, or with its previous model).
         """
-        self._validate_params()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        self._fit(X, y, sample_weight)
+        fitted, _ = self._fit_svm(X, y, sample_weight)
+        self._set_fitted(fitted)
         return self
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets."""
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted values.
+        """
         svm, gram = self._svm_and_gram(X)
         return svm.predict(gram)
 
@@ -500,5 +609,8 @@ def _init_defaults(cls) -> dict:
     return {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items()}
 
 
-def _same_setting(value, default) -> bool:
+def _same_setting(name: str, value, default) -> bool:
+    """Whether an SVM kernel setting still has its default (so a kernel object may own it)."""
+    if name == "backend" and value is None:
+        return True  # None means the default backend, as everywhere
     return type(value) is type(default) and value == default
