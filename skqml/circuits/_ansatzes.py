@@ -22,7 +22,7 @@ from .._validation import check_integer
 from ._angle import feature, weight
 from ._circuit import Circuit, Operation
 from ._entanglement import entangler_map
-from ._feature_maps import _check_bool, _hyperparameter
+from ._feature_maps import _check_bool, _hyperparameter, _uniform
 from ._gates import gate_spec
 
 __all__ = [
@@ -35,13 +35,6 @@ __all__ = [
 ]
 
 _SU2_GATES = ("rx", "ry", "rz")
-
-
-def _uniform(random_state, low: float, high: float, size: int) -> np.ndarray:
-    """Uniform draws from an int seed, None, a ``Generator`` or a legacy ``RandomState``."""
-    if isinstance(random_state, np.random.RandomState):
-        return random_state.uniform(low, high, size)
-    return np.random.default_rng(random_state).uniform(low, high, size)
 
 
 def _pairs(ansatz, n: int, rep: int) -> list[tuple[int, ...]]:

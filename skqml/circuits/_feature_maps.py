@@ -34,6 +34,13 @@ def _hyperparameter(obj, name: str) -> str:
     return f"{type(obj).__name__}.{name}"
 
 
+def _uniform(random_state, low: float, high: float, size) -> np.ndarray:
+    """Uniform draws from an int seed, None, a ``Generator`` or a legacy ``RandomState``."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.uniform(low, high, size)
+    return np.random.default_rng(random_state).uniform(low, high, size)
+
+
 def _check_bool(value, name: str) -> bool:
     # The one bool check of circuits until skqml._validation has one (a string "no" or a
     # number would silently be truthy).
@@ -437,10 +444,7 @@ class HeisenbergEmbedding(FeatureMap):
         n = check_integer(n_features, "n_features", low=1)
         steps = check_integer(self.trotter_steps, _hyperparameter(self, "trotter_steps"), low=1)
         t = check_real(self.evolution_time, _hyperparameter(self, "evolution_time"))
-        if isinstance(self.random_state, np.random.RandomState):
-            angles = self.random_state.uniform(size=(n + 1, 3)) * 2 * pi
-        else:
-            angles = np.random.default_rng(self.random_state).uniform(size=(n + 1, 3)) * 2 * pi
+        angles = _uniform(self.random_state, 0.0, 2 * pi, (n + 1, 3))
         circuit = Circuit(n + 1)
         for q in range(n + 1):
             circuit = circuit.rot(*(float(a) for a in angles[q]), q)

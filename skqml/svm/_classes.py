@@ -402,9 +402,9 @@ class QSVC(ClassifierMixin, _QuantumSVM):
 
         Returns
         -------
-        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column per class with ``"ovr"`` and more than two classes; one per pair of
-            classes with ``"ovo"``; a single column (positive: ``classes_[1]``) for two.
+        decision : ndarray of shape (n_samples,) or (n_samples, n_columns)
+            For two classes one value per sample, positive for ``classes_[1]``; otherwise one
+            column per class (``"ovr"``) or per pair of classes (``"ovo"``).
         """
         svm, gram = self._svm_and_gram(X)
         return svm.decision_function(gram)
