@@ -754,9 +754,12 @@ def test_backend_none_means_the_default_backend():
     assert clf.backend is None and type(clf.backend_) is StatevectorBackend
     np.testing.assert_array_equal(clf.decision_function(X), QSVC().fit(X, y).decision_function(X))
     assert type(QSVR(backend=None).fit(X, y).backend_) is StatevectorBackend
-    # None is the default, not a setting a kernel object would silently ignore.
+    # None is the default, not a setting a kernel object would silently ignore; nor is a
+    # NumPy scalar equal to the default.
     kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
-    QSVC(kernel=kernel, backend=None).fit(X, y)
+    QSVC(kernel=kernel, backend=None, bandwidth=np.float64(1.0)).fit(X, y)
+    with pytest.raises(ValueError, match="bandwidth must be set on the kernel object"):
+        QSVC(kernel=kernel, bandwidth=np.float64(0.5)).fit(X, y)
 
 
 def test_kernel_errors_name_the_svm_class():

@@ -613,4 +613,10 @@ def _same_setting(name: str, value, default) -> bool:
     """Whether an SVM kernel setting still has its default (so a kernel object may own it)."""
     if name == "backend" and value is None:
         return True  # None means the default backend, as everywhere
+    if _is_number(value) and _is_number(default):
+        return bool(value == default)  # np.float64(1.0) is the default 1.0, as 1 is
     return type(value) is type(default) and value == default
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool | np.bool_)
