@@ -207,11 +207,38 @@ class _TwoLocal(Ansatz):
         return reps, skip, self._gates()
 
     def n_weights(self, n_qubits: int) -> int:
+        """Number of weights: one per rotation gate of every rotation layer.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+
+        Returns
+        -------
+        n_weights : int
+            ``len(gates) * n_qubits * (reps + 1)``, or ``* reps`` with
+            ``skip_final_rotation_layer``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         reps, skip, gates = self._checked()
         return len(gates) * n * (reps + (0 if skip else 1))
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
+        """The circuit on ``n_qubits`` qubits, weights numbered in Qiskit's order.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+        offset : int, default=0
+            Index of the first weight.
+
+        Returns
+        -------
+        circuit : Circuit
+            Angles ``weight(offset), ..., weight(offset + n_weights(n_qubits) - 1)``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         offset = check_integer(offset, "offset", low=0)
         reps, skip, gates = self._checked()
@@ -380,6 +407,18 @@ class StronglyEntanglingLayers(Ansatz):
         self.imprimitive = imprimitive
 
     def n_weights(self, n_qubits: int) -> int:
+        """Number of weights: three ``Rot`` angles per qubit and layer.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+
+        Returns
+        -------
+        n_weights : int
+            ``3 * n_layers * n_qubits``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         return 3 * n * check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
 
@@ -421,6 +460,21 @@ class StronglyEntanglingLayers(Ansatz):
         return spec.name
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
+        """The circuit on ``n_qubits`` qubits, weights in PennyLane's C order.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+        offset : int, default=0
+            Index of the first weight.
+
+        Returns
+        -------
+        circuit : Circuit
+            Angles ``weight(offset + 3 * (l * n_qubits + i) + c)`` for layer ``l``, qubit
+            ``i``, ``Rot`` angle ``c``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         offset = check_integer(offset, "offset", low=0)
         n_layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
@@ -472,10 +526,36 @@ class HardwareEfficient(Ansatz):
         self.entanglement = entanglement
 
     def n_weights(self, n_qubits: int) -> int:
+        """Number of weights: an ``RY`` and an ``RZ`` angle per qubit and layer.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+
+        Returns
+        -------
+        n_weights : int
+            ``2 * n_layers * n_qubits``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         return 2 * n * check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
 
     def build(self, n_qubits: int, offset: int = 0) -> Circuit:
+        """The circuit on ``n_qubits`` qubits, weights numbered layer by layer.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+        offset : int, default=0
+            Index of the first weight.
+
+        Returns
+        -------
+        circuit : Circuit
+            Angles ``weight(offset), ..., weight(offset + n_weights(n_qubits) - 1)``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         offset = check_integer(offset, "offset", low=0)
         n_layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
@@ -556,6 +636,18 @@ class DataReuploading(Ansatz):
         return ceil(check_integer(n_features, "n_features", low=1) / 3)
 
     def n_weights(self, n_qubits: int) -> int:
+        """Number of weights: the input weights ``omega`` and the angles ``theta``.
+
+        Parameters
+        ----------
+        n_qubits : int
+            Number of qubits, at least 1.
+
+        Returns
+        -------
+        n_weights : int
+            ``6 * n_qubits * (n_layers + 1)``.
+        """
         n = check_integer(n_qubits, "n_qubits", low=1)
         # omega: (L + 1, 3 n); theta: (n, L + 1, 3).
         return 6 * n * (check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=0) + 1)
