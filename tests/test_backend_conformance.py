@@ -344,7 +344,9 @@ def test_overlap_tiles_fit_a_small_memory_budget():
     assert len(calls) > 1 and sum(calls) == X.shape[0] * Y.shape[0]
     exact = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X, Y)
     np.testing.assert_allclose(K, exact, atol=1e-12)
-    with pytest.raises(SimulationMemoryError, match="one pair of samples on 10 qubits"):
+    with pytest.raises(
+        SimulationMemoryError, match=r"a pair's overlap circuit \(10 qubits.*use fewer features"
+    ):
         backend.overlaps(ZZFeatureMap(reps=1).build(10), X[:2], Y[:2], max_memory_mb=0.01)
 
 

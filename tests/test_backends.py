@@ -6,12 +6,15 @@ dense gate-by-gate unitaries of ``tests/_reference.py``.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from _reference import circuit_unitary
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 
 from skqml.backends import (
     Backend,
@@ -59,6 +62,55 @@ def test_resolve_none_and_names():
         assert type(backend) is StatevectorBackend
         assert backend.exact
     assert resolve_backend("statevector") is not resolve_backend("statevector")
+
+
+def test_none_is_the_default_backend_by_name(clean_registry):
+    assert registry.DEFAULT_BACKEND == "statevector"
+    assert None in registry.BACKEND_CONSTRAINT and Backend in registry.BACKEND_CONSTRAINT
+    assert resolve_backend(None) == resolve_backend("statevector") == StatevectorBackend()
+    # None means the backend of that name, whatever it is registered as.
+    register_backend("statevector", lambda: ScaledBackend(scale=0.5))
+    assert resolve_backend(None) == ScaledBackend(scale=0.5)
+
+
+def _classes_with_a_backend():
+    for package in ("skqml.svm", "skqml.variational", "skqml.boltzmann", "skqml.kernels"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            cls = getattr(module, name)
+            if inspect.isclass(cls) and "backend" in inspect.signature(cls).parameters:
+                allowed = getattr(cls, "_parameter_constraints", {}).get("backend", [None])
+                # Owned elsewhere: their constraint should be registry.BACKEND_CONSTRAINT.
+                refused = pytest.mark.xfail(
+                    None not in allowed,
+                    reason=f"{name}._parameter_constraints refuses backend=None",
+                    raises=ValueError,
+                )
+                yield pytest.param(cls, id=name, marks=refused)
+
+
+@pytest.mark.parametrize("cls", list(_classes_with_a_backend()))
+def test_every_estimator_and_kernel_accepts_backend_none(cls):
+    """backend=None runs, and gives exactly what the default backend gives."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, np.pi, size=(6, 2))
+    bits = rng.integers(0, 2, size=(6, 2))
+    y = np.array([0, 1, 0, 1, 0, 1])
+    fast = {"max_iter": 2, "random_state": 0}
+
+    def run(backend):
+        model = cls(backend=backend)
+        model.set_params(**{k: v for k, v in fast.items() if k in model.get_params()})
+        if not hasattr(model, "fit"):  # a kernel
+            return model(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence after 2 iterations
+            if not hasattr(model, "predict"):  # a generative model of bits
+                return model.fit(bits).score_samples(bits)
+            target = y if is_classifier(model) else X[:, 0]
+            return model.fit(X, target).predict(X)
+
+    np.testing.assert_array_equal(run(None), run("statevector"))
 
 
 def test_resolve_object_is_cloned():
@@ -221,3 +273,27 @@ def test_statevectors_validate_inputs():
         StatevectorBackend().statevectors(circuit, np.array([[0.1, np.nan]]))
     with pytest.raises(ValueError, match="features"):
         StatevectorBackend().statevectors(circuit, np.ones((2, 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation
+# --------------------------------------------------------------------------------------------
+def _backend_methods():
+    import skqml.backends as backends
+
+    for name in backends.__all__:
+        cls = getattr(backends, name)
+        if not (inspect.isclass(cls) and issubclass(cls, Backend)):
+            continue
+        for attr, member in inspect.getmembers(cls, inspect.isfunction):
+            if not attr.startswith("_") and member.__module__.startswith("skqml.backends"):
+                yield pytest.param(cls, attr, id=f"{name}.{attr}")
+
+
+@pytest.mark.parametrize(("cls", "attr"), list(_backend_methods()))
+def test_public_backend_methods_have_numpydoc_parameters_and_returns(cls, attr):
+    method = getattr(cls, attr)
+    doc = inspect.getdoc(method) or ""  # an override without a docstring inherits its base's
+    if len(inspect.signature(method).parameters) > 1:
+        assert "Parameters\n----------" in doc, f"{cls.__name__}.{attr}: no Parameters"
+    assert "Returns\n-------" in doc, f"{cls.__name__}.{attr}: no Returns"

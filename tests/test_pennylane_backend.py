@@ -192,8 +192,16 @@ def test_batch_splitting_and_memory_budget_do_not_change_results(device, backend
     tight = backends[device].probabilities(circuit, X, max_memory_mb=8 / 1024)
     np.testing.assert_allclose(tight, full, rtol=0, atol=1e-14)
     assert calls == [6, 5]
-    with pytest.raises(SimulationMemoryError, match="PennyLane device"):
+    # One row alone cannot fit: the width is the problem. All rows cannot: fewer at once.
+    with pytest.raises(
+        SimulationMemoryError, match=r"PennyLane probabilities of a sample \(4 qubits.*features"
+    ):
         backends[device].probabilities(circuit, X, max_memory_mb=1e-4)
+    with pytest.raises(
+        SimulationMemoryError,
+        match=r"PennyLane probabilities of 11 samples on 4 qubits.*fewer samples at once",
+    ):
+        backends[device].probabilities(circuit, X, max_memory_mb=2 / 1024)
 
 
 def test_rows_without_features_circuits_without_data_and_empty_batches(backends):
@@ -292,6 +300,26 @@ def test_pickle_and_copies_drop_caches_and_rebuild():
     assert "_cache" not in clone(b).get_params()
 
 
+def test_devices_and_qnodes_are_bounded_per_thread(monkeypatch):
+    """The cache policy: least recently used devices and QNodes are dropped beyond a bound."""
+    monkeypatch.setattr(_pennylane, "_MAX_DEVICES", 2)
+    monkeypatch.setattr(_pennylane, "_MAX_QNODES", 3)
+    b = PennyLaneBackend()
+    expected = {}
+    for n in (1, 2, 1, 3, 1):  # widths: each a device, each circuit a QNode
+        expected[n] = simulate(Circuit(n).h(0)).real ** 2
+        np.testing.assert_allclose(b.probabilities(Circuit(n).h(0)), expected[n], atol=1e-14)
+    b.probabilities(Circuit(2).x(0))  # a new QNode on the device of width 2
+    cache = b._cache
+    # Devices are used when a QNode is built: width 1's went (its QNode keeps it alive).
+    assert [key[1] for key in cache.devices] == [3, 2]
+    assert [(key[1], key[2]) for key in cache.qnodes] == [
+        (3, (("h", (0,)),)),
+        (1, (("h", (0,)),)),
+        (2, (("x", (0,)),)),
+    ]
+
+
 def test_set_params_device_switches_device():
     circuit = Circuit(2).h(0).cnot(0, 1)
     b = PennyLaneBackend()
@@ -304,14 +332,14 @@ def test_set_params_device_switches_device():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"shots": 0}, "shots must be None or a positive integer"),
-        ({"shots": -5}, "shots must be None or a positive integer"),
-        ({"shots": 10.0}, "shots must be None or a positive integer"),
-        ({"shots": True}, "shots must be None or a positive integer"),
-        ({"seed": -1}, "seed must be None or a non-negative integer"),
-        ({"seed": 1.5}, "seed must be None or a non-negative integer"),
-        ({"max_batch_size": 0}, "max_batch_size must be a positive integer"),
-        ({"max_batch_size": 2.5}, "max_batch_size must be a positive integer"),
+        ({"shots": 0}, "shots must be an integer >= 1, got 0"),
+        ({"shots": -5}, "shots must be an integer >= 1, got -5"),
+        ({"shots": 10.0}, "shots must be an integer >= 1, got 10.0"),
+        ({"shots": True}, "shots must be an integer >= 1, got True"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"seed": 1.5}, "seed must be an integer >= 0, got 1.5"),
+        ({"max_batch_size": 0}, "max_batch_size must be an integer >= 1, got 0"),
+        ({"max_batch_size": 2.5}, "max_batch_size must be an integer >= 1, got 2.5"),
         ({"device": ""}, "device must be a PennyLane device name"),
         ({"device": 3}, "device must be a PennyLane device name"),
         ({"device": "default.qubitt"}, r"unknown PennyLane device 'default.qubitt'.*plugin"),

@@ -15,6 +15,7 @@ import pickle
 import sys
 import tracemalloc
 import types
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -314,7 +315,9 @@ def test_wide_circuits_count_from_shots_without_2n_memory(monkeypatch):
     np.testing.assert_array_equal(E[:, 2], _count_from(jobs[1], (1 << (n - 1)) | 1))
     np.testing.assert_array_equal(E[:, 1], _count_from(jobs[2], 1))
     # Frequencies of the same circuit are refused up front, before any job runs.
-    with pytest.raises(SimulationMemoryError, match="frequencies of 3 samples on 40 qubits"):
+    with pytest.raises(
+        SimulationMemoryError, match=r"frequencies of a sample \(40 qubits.*use fewer features"
+    ):
         backend.probabilities(circuit, X)
     assert len(jobs) == 3
     # The device's qubit count still applies to the shot paths.
@@ -327,8 +330,17 @@ def test_wide_circuits_count_from_shots_without_2n_memory(monkeypatch):
         with pytest.raises(ValueError, match="128 qubits but the device 'ibm_stub' has only 127"):
             run()
     # A job of more shots than the budget allows is refused, naming the shots.
-    with pytest.raises(SimulationMemoryError, match="shots of 3 samples on 40 qubits"):
+    with pytest.raises(
+        SimulationMemoryError, match=r"shots of one sample on 40 qubits.*use fewer shots"
+    ):
         backend.set_params(shots=10**6).zero_frequencies(circuit, X, max_memory_mb=1)
+    # Rows whose shots fit one at a time but not all at once: fewer samples at once.
+    with pytest.raises(
+        SimulationMemoryError, match=r"shots of 3 samples on 40 qubits.*fewer samples at once"
+    ):
+        backend.set_params(shots=10**4).parity_expectations(
+            circuit, [1] * 5000, X, max_memory_mb=0.35
+        )
 
 
 def test_parity_masks_are_checked():
@@ -360,7 +372,7 @@ def test_popcount_without_bitwise_count(monkeypatch):
 @pytest.fixture(autouse=True)
 def fresh_sessions(monkeypatch):
     """Each test starts without the process-wide device sessions of earlier tests."""
-    monkeypatch.setattr(qiskit_module, "_SESSIONS", {})
+    monkeypatch.setattr(qiskit_module, "_SESSIONS", OrderedDict())
 
 
 def test_parameter_shift_runs_reuse_the_transpiled_template(monkeypatch):
@@ -387,6 +399,27 @@ def test_parameter_shift_runs_reuse_the_transpiled_template(monkeypatch):
     # Changing the device or the level uses (here: builds) another session.
     backend.set_params(optimization_level=0).probabilities(circuit, X, w)
     assert len(calls) == 3 and backend._cache.key == ("aer_simulator", 0)
+
+
+def test_device_sessions_are_bounded_least_recently_used_first(monkeypatch):
+    built = []
+
+    def make_target(device):
+        built.append(device)
+        return FakeManilaV2(), True
+
+    monkeypatch.setattr(qiskit_module, "_make_target", make_target)
+    monkeypatch.setattr(qiskit_module, "_MAX_SESSIONS", 2)
+    backends = [QiskitBackend(device=f"fake_{i}") for i in range(3)]
+    sessions = [b._session() for b in backends[:2]]
+    backends[0]._session()  # fake_0 used last: fake_1 is the one to go
+    assert clone(backends[0])._session() is sessions[0]
+    backends[2]._session()
+    assert list(qiskit_module._SESSIONS) == [("fake_0", 1), ("fake_2", 1)]
+    # A backend holding an evicted session keeps it; a new object builds it again.
+    assert backends[1]._session() is sessions[1]
+    assert clone(backends[1])._session() is not sessions[1]
+    assert built == ["fake_0", "fake_1", "fake_2", "fake_1"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,62 +496,203 @@ def test_legacy_sampler_v2_gives_the_same_counts(monkeypatch):
 # --------------------------------------------------------------------------------------------
 # Retries
 # --------------------------------------------------------------------------------------------
-class _Flaky:
-    """A sampler whose first ``failures`` runs raise ``error``, then the real one runs."""
+class _StuckJob:
+    """A job that never finishes: its wait may also raise ``error`` (an interrupt, say)."""
 
-    def __init__(self, sampler, failures, error):
+    def __init__(self, error=None, cancel_error=None):
+        self.error, self.cancel_error, self.cancels = error, cancel_error, 0
+
+    def in_final_state(self):
+        if self.error is not None:
+            raise self.error
+        return False
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        raise AssertionError("waited for a stuck job without a timeout")
+
+    def cancel(self):
+        self.cancels += 1
+        if self.cancel_error is not None:
+            raise self.cancel_error
+
+
+class _Flaky:
+    """A sampler whose first ``failures`` runs raise ``error`` at submission, and whose
+    next ``stuck`` runs return a job that never finishes; then the real one runs, finished
+    before it is handed out (so that no deadline of the fake clock can expire it)."""
+
+    def __init__(self, sampler, failures, error, stuck, stuck_job):
         self.sampler, self.failures, self.error = sampler, failures, error
+        self.stuck, self.stuck_job = stuck, stuck_job
         self.runs = 0
 
     def run(self, pubs):
         self.runs += 1
         if self.runs <= self.failures:
             raise self.error
-        return self.sampler.run(pubs)
+        if self.runs <= self.failures + self.stuck:
+            return self.stuck_job
+        job = self.sampler.run(pubs)
+        job.result()
+        return job
+
+
+class _Clock:
+    """Time that passes only when the backend sleeps: timeouts expire without waiting."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 @pytest.fixture
 def flaky(monkeypatch):
-    """Install flaky samplers; returns (settings, made samplers, recorded sleeps)."""
-    settings, made, sleeps = {"failures": 1, "error": RuntimeError("socket closed")}, [], []
+    """Install flaky samplers and a clock; returns (settings, made samplers, clock)."""
+    settings = {
+        "failures": 1,
+        "error": ConnectionError("socket closed"),
+        "stuck": 0,
+        "stuck_job": _StuckJob(),
+    }
+    made, clock = [], _Clock()
     make = qiskit_module._make_sampler
 
     def factory(target, **kw):
-        made.append(_Flaky(make(target, **kw), settings["failures"], settings["error"]))
+        made.append(_Flaky(make(target, **kw), **settings))
         return made[-1]
 
     monkeypatch.setattr(qiskit_module, "_make_sampler", factory)
-    monkeypatch.setattr(qiskit_module, "_sleep", sleeps.append)
-    return settings, made, sleeps
+    monkeypatch.setattr(qiskit_module, "_sleep", clock.sleep)
+    monkeypatch.setattr(qiskit_module, "_monotonic", clock.monotonic)
+    return settings, made, clock
 
 
-def test_transient_failure_is_retried(flaky):
-    settings, made, sleeps = flaky
+def _qiskit_job_error():
+    from qiskit.providers import JobError
+
+    return JobError("job failed on the device")
+
+
+@pytest.mark.parametrize(
+    "error", [ConnectionError("socket closed"), _qiskit_job_error()], ids=["network", "qiskit"]
+)
+def test_transient_failure_is_retried(flaky, error):
+    settings, made, clock = flaky
     circuit, X = ZZFeatureMap(reps=1).build(2), _data(3, d=2, seed=9)
     backend = QiskitBackend(shots=200, seed=5, retry_delay=0)
     settings["failures"] = 0
     clean = backend.probabilities(circuit, X)
-    settings["failures"] = 1
+    settings.update(failures=1, error=error)
     # The retried job has the same seed: the same counts as a run that never failed.
     np.testing.assert_array_equal(backend.probabilities(circuit, X), clean)
-    assert made[-1].runs == 2 and sleeps == [0.0]
+    assert made[-1].runs == 2 and clock.sleeps == [0.0]
 
 
 def test_retries_back_off_exponentially_then_give_up(flaky):
-    settings, made, sleeps = flaky
+    settings, made, clock = flaky
     settings["failures"] = 10
     backend = QiskitBackend(max_retries=3, retry_delay=0.5)
     with pytest.raises(RuntimeError, match=r"failed 4 time\(s\).*max_retries=3.*socket closed"):
         backend.probabilities(Circuit(1).h(0))
-    assert made[-1].runs == 4 and sleeps == [0.5, 1.0, 2.0]
+    assert made[-1].runs == 4 and clock.sleeps == [0.5, 1.0, 2.0]
 
 
-def test_input_errors_are_not_retried(flaky):
-    settings, made, sleeps = flaky
-    settings["error"] = ValueError("bad pub")
-    with pytest.raises(ValueError, match="bad pub"):
+class _Alarm(Exception):
+    """What a user's signal handler might raise: not a backend failure."""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("bad pub"), RuntimeError("a bug"), _Alarm("time is up"), KeyboardInterrupt()],
+    ids=["input", "bug", "user", "interrupt"],
+)
+def test_input_errors_bugs_and_interrupts_are_not_retried(flaky, error):
+    settings, made, clock = flaky
+    settings["error"] = error
+    with pytest.raises(type(error)):
         QiskitBackend().probabilities(Circuit(1).h(0))
-    assert made[-1].runs == 1 and sleeps == []
+    assert made[-1].runs == 1 and clock.sleeps == []
+
+
+@pytest.mark.parametrize("error", [_Alarm("time is up"), KeyboardInterrupt()], ids=repr)
+@pytest.mark.parametrize("timeout", [None, 5.0])
+def test_exceptions_raised_while_waiting_propagate_at_once(flaky, error, timeout):
+    """An interrupt or the user's own exception in the middle of the wait (with or without
+    a deadline) is neither retried nor turned into a timeout."""
+    settings, made, clock = flaky
+    settings.update(failures=0, stuck=5, stuck_job=_StuckJob(error=error))
+    with pytest.raises(type(error)):
+        QiskitBackend(timeout=timeout, max_retries=3).probabilities(Circuit(1).h(0))
+    assert made[-1].runs == 1 and clock.sleeps == []
+    assert settings["stuck_job"].cancels == 0
+
+
+def test_stuck_job_is_cancelled_retried_then_times_out(flaky):
+    settings, made, clock = flaky
+    settings.update(failures=0, stuck=10)
+    backend = QiskitBackend(timeout=0.05, max_retries=2, retry_delay=0.5)
+    start = clock.now
+    with pytest.raises(
+        TimeoutError,
+        match=r"job on 'aer_simulator' did not finish within timeout=0.05 s in 3 tries.*"
+        r"max_retries=2",
+    ):
+        backend.probabilities(Circuit(1).h(0))
+    assert made[-1].runs == 3 and settings["stuck_job"].cancels == 3
+    # Each try polls until its deadline; the retries back off as for any transient failure.
+    backoff = [t for t in clock.sleeps if t >= 0.5]
+    assert backoff == [0.5, 1.0]
+    assert clock.now - start == pytest.approx(3 * 0.05 + 1.5)
+    assert max(t for t in clock.sleeps if t < 0.5) <= 0.05
+
+
+def test_job_timing_out_once_then_succeeding_gives_the_same_counts(flaky):
+    settings, made, clock = flaky
+    circuit, X = ZZFeatureMap(reps=1).build(2), _data(3, d=2, seed=9)
+    settings["failures"] = 0
+    clean = QiskitBackend(shots=200, seed=5).probabilities(circuit, X)
+    settings["stuck"] = 1
+    backend = QiskitBackend(shots=200, seed=5, timeout=0.05, retry_delay=0.25)
+    # Retried with the same seed; the real job finishes (polled) before its deadline.
+    np.testing.assert_array_equal(backend.probabilities(circuit, X), clean)
+    assert made[-1].runs == 2 and settings["stuck_job"].cancels == 1
+    assert 0.25 in clock.sleeps
+
+
+def test_a_failing_cancel_is_logged_not_raised(flaky, caplog):
+    settings, made, _ = flaky
+    stuck = _StuckJob(cancel_error=RuntimeError("cannot cancel a queued job"))
+    settings.update(failures=0, stuck=1, stuck_job=stuck)
+    with pytest.raises(TimeoutError, match=r"within timeout=2 s in 1 tries"):
+        QiskitBackend(timeout=2, max_retries=0).probabilities(Circuit(1).h(0))
+    assert made[-1].runs == 1 and stuck.cancels == 1
+    assert "could not cancel" in caplog.text and "cannot cancel a queued job" in caplog.text
+
+
+def test_timeout_waits_for_a_real_job():
+    """With a deadline, a local job's result is polled for: the same counts."""
+    circuit, X = ZZFeatureMap(reps=1).build(2), _data(3, d=2, seed=9)
+    clean = QiskitBackend(shots=100, seed=2).probabilities(circuit, X)
+    for timeout in (60.0, float("inf")):
+        backend = QiskitBackend(shots=100, seed=2, timeout=timeout)
+        np.testing.assert_array_equal(backend.probabilities(circuit, X), clean)
+
+
+def test_timeout_is_a_hyperparameter():
+    backend = QiskitBackend(timeout=np.float32(2.5))
+    assert backend.get_params()["timeout"] == np.float32(2.5)
+    assert repr(backend) == "QiskitBackend(timeout=np.float32(2.5))"
+    for copied in (clone(backend), pickle.loads(pickle.dumps(backend))):
+        assert copied == backend and copied.timeout == 2.5
+    assert clone(backend.set_params(timeout=None)).timeout is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,6 +742,7 @@ def test_params_repr_clone_equality():
         "max_batch_size": 1000,
         "max_retries": 3,
         "retry_delay": 1.0,
+        "timeout": None,
     }
     assert repr(b) == "QiskitBackend()"
     b2 = QiskitBackend(device="fake_manila", shots=100, seed=1)
@@ -595,17 +770,24 @@ def test_pickle_and_copies_drop_the_cache_and_rebuild():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"shots": 0}, "shots must be a positive integer"),
-        ({"shots": 10.0}, "shots must be a positive integer"),
-        ({"shots": True}, "shots must be a positive integer"),
-        ({"seed": -1}, "seed must be None or a non-negative integer"),
-        ({"seed": 1.5}, "seed must be None or a non-negative integer"),
-        ({"optimization_level": 4}, "optimization_level must be 0, 1, 2 or 3"),
-        ({"optimization_level": True}, "optimization_level must be 0, 1, 2 or 3"),
-        ({"max_batch_size": 0}, "max_batch_size must be a positive integer"),
-        ({"max_retries": -1}, "max_retries must be a non-negative integer"),
-        ({"retry_delay": -0.1}, "retry_delay must be a non-negative number"),
-        ({"retry_delay": float("inf")}, "retry_delay must be a non-negative number"),
+        ({"shots": 0}, "shots must be an integer >= 1, got 0"),
+        ({"shots": 10.0}, "shots must be an integer >= 1, got 10.0"),
+        ({"shots": True}, "shots must be an integer >= 1, got True"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"seed": 1.5}, "seed must be an integer >= 0, got 1.5"),
+        ({"optimization_level": 4}, r"optimization_level must be an integer in \[0, 3\], got 4"),
+        ({"optimization_level": True}, r"optimization_level must be an integer in \[0, 3\]"),
+        ({"max_batch_size": 0}, "max_batch_size must be an integer >= 1, got 0"),
+        ({"max_retries": -1}, "max_retries must be an integer >= 0, got -1"),
+        ({"max_retries": 2.0}, "max_retries must be an integer >= 0, got 2.0"),
+        ({"retry_delay": -0.1}, "retry_delay must be a finite real number >= 0, got -0.1"),
+        ({"retry_delay": float("inf")}, "retry_delay must be a finite real number >= 0"),
+        ({"retry_delay": "1"}, "retry_delay must be a finite real number >= 0, got '1'"),
+        ({"timeout": 0}, "timeout must be a real number > 0, got 0"),
+        ({"timeout": -1.0}, "timeout must be a real number > 0, got -1.0"),
+        ({"timeout": float("nan")}, "timeout must be a real number > 0, got nan"),
+        ({"timeout": True}, "timeout must be a real number > 0, got True"),
+        ({"timeout": "10"}, "timeout must be a real number > 0, got '10'"),
         ({"device": ""}, "device must be 'aer_simulator', a fake device name"),
         ({"device": 3}, "device must be 'aer_simulator', a fake device name"),
     ],
@@ -616,9 +798,24 @@ def test_bad_parameters(params, match):
         backend.probabilities(Circuit(1).h(0))
 
 
-def test_numpy_integer_parameters():
-    b = QiskitBackend(shots=np.int64(10), seed=np.uint8(1), max_batch_size=np.int32(2))
-    assert b.probabilities(Circuit(1).h(0), np.zeros((3, 0))).sum() == 3.0
+def test_numpy_scalar_parameters():
+    """NumPy scalars (as a grid over np.arange gives) act as the Python numbers they hold."""
+    b = QiskitBackend(
+        shots=np.int64(10),
+        seed=np.uint8(1),
+        optimization_level=np.int64(0),
+        max_batch_size=np.int32(2),
+        max_retries=np.int16(1),
+        retry_delay=np.float32(0.5),
+        timeout=np.float64(60.0),
+    )
+    python = QiskitBackend(
+        shots=10, seed=1, optimization_level=0, max_batch_size=2, max_retries=1, timeout=60
+    )
+    X = np.zeros((3, 0))
+    np.testing.assert_array_equal(
+        b.probabilities(Circuit(1).h(0), X), python.probabilities(Circuit(1).h(0), X)
+    )
 
 
 def test_missing_qiskit_names_the_extra(monkeypatch):

@@ -111,17 +111,19 @@ def test_params_clone_equality_pickle():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"shots": 0}, "shots must be a positive integer"),
-        ({"shots": -5}, "shots must be a positive integer"),
-        ({"shots": 10.0}, "shots must be a positive integer"),
-        ({"shots": True}, "shots must be a positive integer"),
-        ({"shots": "100"}, "shots must be a positive integer"),
-        ({"readout_error": -0.01}, r"readout_error must be a number in \[0, 0.5\]"),
-        ({"readout_error": 0.6}, r"readout_error must be a number in \[0, 0.5\]"),
-        ({"depolarizing": 1.5}, r"depolarizing must be a number in \[0, 1.0\]"),
-        ({"depolarizing": np.nan}, "depolarizing must be a number"),
-        ({"seed": -1}, "seed must be None or a non-negative integer"),
-        ({"seed": 1.5}, "seed must be None or a non-negative integer"),
+        ({"shots": 0}, "shots must be an integer >= 1, got 0"),
+        ({"shots": -5}, "shots must be an integer >= 1, got -5"),
+        ({"shots": 10.0}, "shots must be an integer >= 1, got 10.0"),
+        ({"shots": True}, "shots must be an integer >= 1, got True"),
+        ({"shots": "100"}, "shots must be an integer >= 1, got '100'"),
+        ({"readout_error": -0.01}, r"readout_error must be a real number in \[0, 0.5\]"),
+        ({"readout_error": 0.6}, r"readout_error must be a real number in \[0, 0.5\]"),
+        ({"readout_error": "0.1"}, r"readout_error must be a real number in \[0, 0.5\]"),
+        ({"depolarizing": 1.5}, r"depolarizing must be a real number in \[0, 1\], got 1.5"),
+        ({"depolarizing": np.nan}, r"depolarizing must be a real number in \[0, 1\]"),
+        ({"depolarizing": True}, r"depolarizing must be a real number in \[0, 1\]"),
+        ({"seed": -1}, "seed must be an integer >= 0, got -1"),
+        ({"seed": 1.5}, "seed must be an integer >= 0, got 1.5"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -135,11 +137,24 @@ def test_bad_parameters(params, match):
         QSVC(AngleEmbedding(), backend=backend).fit([[0.1], [0.2]], [0, 1])
 
 
-def test_numpy_integer_shots_and_bad_labels():
+def test_numpy_scalar_parameters_and_bad_labels():
+    """NumPy scalars (as a grid over np.arange gives) act as the Python numbers they hold."""
     b = ShotsBackend(shots=np.int64(10), seed=np.uint8(1))
     assert b.probabilities(Circuit(1).h(0)).sum() == 1.0
-    with pytest.raises(ValueError, match="Pauli label 'XQ'"):
+    noisy = ShotsBackend(
+        shots=np.int64(100),
+        seed=np.int32(3),
+        readout_error=np.float32(0.125),
+        depolarizing=np.float64(0.25),
+    )
+    python = ShotsBackend(shots=100, seed=3, readout_error=0.125, depolarizing=0.25)
+    bell = Circuit(2).h(0).cnot(0, 1)
+    np.testing.assert_array_equal(noisy.probabilities(bell), python.probabilities(bell))
+    with pytest.raises(ValueError, match="Pauli label 'XQ' must be 2 characters"):
         b.expectations(Circuit(2), ["XQ"])
+    with pytest.raises(ValueError, match="Pauli label 3 must be 2 characters"):
+        b.expectations(Circuit(2), [3])
+    np.testing.assert_array_equal(b.expectations(bell, ["zz"]), b.expectations(bell, ["ZZ"]))
     with pytest.raises(TypeError, match="sequence of labels"):
         b.expectations(Circuit(2), "ZZ")
     with pytest.raises(ValueError, match="symmetric=True needs XB"):

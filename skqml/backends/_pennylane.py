@@ -27,11 +27,11 @@ from collections import OrderedDict
 import numpy as np
 
 from .._optional import import_optional
+from .._validation import check_integer
 from ..circuits import Circuit
-from ..simulator import SimulationMemoryError
-from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ..simulator._memory import state_bytes
 from ..simulator._statevector import check_inputs
-from ._base import check_integer
+from ._base import bound_lru, rows_per_batch
 from ._sampling import SamplingBackend
 from ._seeding import sample_frequencies
 
@@ -78,8 +78,10 @@ _ADJOINT = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
 # "multiphase" (phase e^{i l} on odd-parity basis states) has no PennyLane operation of its own.
 
 # QNodes kept per thread, least recently used dropped first: plenty for a model's circuit, its
-# measurement-basis variants and its overlap circuit, bounded for long grid searches.
+# measurement-basis variants and its overlap circuit, bounded for long grid searches. Devices
+# (one per width) likewise: a QNode keeps its own device alive while it is cached.
 _MAX_QNODES = 64
+_MAX_DEVICES = 16
 
 
 class PennyLaneBackend(SamplingBackend):
@@ -161,10 +163,10 @@ class PennyLaneBackend(SamplingBackend):
     def _checked(self) -> tuple[int | None, int]:
         if not isinstance(self.device, str) or not self.device:
             raise ValueError(f"device must be a PennyLane device name, got {self.device!r}")
-        shots = None if self.shots is None else check_integer(self.shots, "shots", 1, "None or ")
+        shots = None if self.shots is None else check_integer(self.shots, "shots", low=1)
         if self.seed is not None:
-            check_integer(self.seed, "seed", 0, "None or ")
-        return shots, check_integer(self.max_batch_size, "max_batch_size", 1)
+            check_integer(self.seed, "seed", low=0)
+        return shots, check_integer(self.max_batch_size, "max_batch_size", low=1)
 
     # -- devices and QNodes -----------------------------------------------------------------------
     def _qml(self):
@@ -179,7 +181,7 @@ class PennyLaneBackend(SamplingBackend):
             # A race here only means one thread builds its devices twice.
             local = self.__dict__.setdefault("_cache", threading.local())
         if not hasattr(local, "devices"):
-            local.devices, local.qnodes = {}, OrderedDict()
+            local.devices, local.qnodes = OrderedDict(), OrderedDict()
         return local
 
     def _device(self, qml, n_qubits: int):
@@ -194,6 +196,9 @@ class PennyLaneBackend(SamplingBackend):
                     f"provides it; installed devices (qml.plugin_devices): {installed}"
                 )
             dev = cache.devices[key] = qml.device(self.device, wires=n_qubits)
+            bound_lru(cache.devices, _MAX_DEVICES)
+        else:
+            cache.devices.move_to_end(key)
         return dev
 
     def _qnode(self, qml, circuit: Circuit):
@@ -215,8 +220,7 @@ class PennyLaneBackend(SamplingBackend):
         # No differentiation through PennyLane: gradients come from skqml's parameter shifts.
         qnode = qml.QNode(probs, self._device(qml, n), interface="numpy", diff_method=None)
         cache.qnodes[key] = qnode
-        if len(cache.qnodes) > _MAX_QNODES:
-            cache.qnodes.popitem(last=False)
+        bound_lru(cache.qnodes, _MAX_QNODES)
         return qnode
 
     # -- running ----------------------------------------------------------------------------------
@@ -339,16 +343,13 @@ def _run(qnode, circuit: Circuit, X, weights, dim: int) -> np.ndarray:
 
 def _rows_per_call(n_qubits: int, n_rows: int, max_memory_mb) -> int:
     """Rows per QNode call such that the output and one call's working set fit the budget."""
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
-    output = 8 * 2**n_qubits * n_rows
     # A broadcast call holds the batch's states, the device's working copies and the
     # probabilities: about 4 states per row.
-    per_row = 4 * state_bytes(n_qubits)
-    if output + per_row > budget:
-        raise SimulationMemoryError(
-            f"the probabilities of {n_rows} samples on {n_qubits} qubits on a PennyLane device",
-            (output + per_row) / 1024**2,
-            budget / 1024**2,
-            hint="pass fewer samples at once, use fewer qubits or raise the limit",
-        )
-    return max(1, int((budget - output) // per_row))
+    return rows_per_batch(
+        n_rows,
+        8 * 2**n_qubits,
+        4 * state_bytes(n_qubits),
+        max_memory_mb,
+        what="the PennyLane probabilities",
+        n_qubits=n_qubits,
+    )

@@ -31,21 +31,19 @@ from __future__ import annotations
 import inspect
 import itertools
 import logging
-import numbers
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._optional import import_optional
+from .._validation import check_integer, check_real
 from ..circuits import Circuit
-from ..simulator import SimulationMemoryError
-from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._statevector import check_inputs
-from ._base import check_integer
+from ._base import bound_lru, rows_per_batch
 from ._sampling import SamplingBackend, _check_masks
 from ._seeding import _circuit_text, _digest, _weights_bytes
 
@@ -62,12 +60,34 @@ _MAX_TEMPLATES = 64
 # Clifford circuits can use the stabilizer method). 12 keeps the angles exact to 1e-12.
 _ANGLE_DECIMALS = 12
 # Errors that a retry cannot fix: bad input (IBMInputValueError is a ValueError), bugs,
-# missing packages, memory.
+# missing packages, memory. Checked first: some of them are also QiskitErrors.
 _PERMANENT = (ValueError, TypeError, AttributeError, ImportError, MemoryError, NotImplementedError)
-# Live device sessions of this process, by (device, optimization_level); see _session().
-_SESSIONS: dict[tuple, _Session] = {}
+# Live device sessions of this process, by (device, optimization_level), least recently used
+# dropped first; see _session(). A model uses one; a grid over devices a few.
+_MAX_SESSIONS = 8
+_SESSIONS: OrderedDict[tuple, _Session] = OrderedDict()
 _SESSIONS_LOCK = threading.Lock()
-_sleep = time.sleep  # module attribute, so that tests can record the backoff without waiting
+# Waiting for a job with a deadline: polls of its state, from every 10 ms up to every second.
+_FIRST_POLL, _MAX_POLL = 0.01, 1.0
+# Module attributes, so that tests can record the backoff and run a clock without waiting.
+_sleep = time.sleep
+_monotonic = time.monotonic
+
+
+class _Settings(NamedTuple):
+    """Validated parameters of a QiskitBackend."""
+
+    shots: int
+    seed: int | None
+    optimization_level: int
+    max_batch_size: int
+    max_retries: int
+    retry_delay: float
+    timeout: float | None
+
+
+class _JobTimedOut(Exception):
+    """A job still running at its deadline (and cancelled): a transient failure."""
 
 
 class QiskitBackend(SamplingBackend):
@@ -97,10 +117,17 @@ class QiskitBackend(SamplingBackend):
         memory of a job's results (Aer keeps one string per shot), the size of hardware jobs
         and the work lost to a failed job.
     max_retries : int, default=3
-        Retries of a job that fails with an error raised by the primitive or the service
-        (network, queue, job failure), not by its input.
+        Retries of a job that fails transiently: an error of Qiskit, of the service or of the
+        network (a ``QiskitError`` or an ``OSError``, not one about its input), or a
+        ``timeout``. Anything else (``KeyboardInterrupt``, an exception of your own, for
+        instance from a signal handler) propagates at once, never retried.
     retry_delay : float, default=1.0
         Seconds before the first retry; retry ``k`` (from 0) waits ``retry_delay * 2**k``.
+    timeout : float or None, default=None
+        Seconds to wait for each job's result, from its submission. ``None`` waits as long
+        as the job takes. A job still running at the deadline is cancelled and retried
+        (under ``max_retries``, with the same seed); when no try finishes in time, a
+        ``TimeoutError`` names the device, the tries and the timeout.
 
     Attributes
     ----------
@@ -142,6 +169,12 @@ class QiskitBackend(SamplingBackend):
     ``SamplerV2``. Both run the same PUBs and, on simulators, give the same counts for the
     same seed. On hardware each job is submitted in job mode; jobs run one after another.
 
+    With a ``timeout``, a job's state is polled (every 10 ms at first, then less often, at
+    most every second) until it finishes or the deadline passes; a job past its deadline
+    gets ``job.cancel()`` (a failure to cancel is logged, not raised). On hardware that
+    frees the queue; a local simulation already running cannot be stopped, finishes in its
+    thread and its result is discarded. Without a timeout, nothing is polled.
+
     Examples
     --------
     >>> import numpy as np
@@ -175,6 +208,7 @@ class QiskitBackend(SamplingBackend):
         max_batch_size: int = 1000,
         max_retries: int = 3,
         retry_delay: float = 1.0,
+        timeout: float | None = None,
     ):
         self.device = device
         self.shots = shots
@@ -183,32 +217,30 @@ class QiskitBackend(SamplingBackend):
         self.max_batch_size = max_batch_size
         self.max_retries = max_retries
         self.retry_delay = retry_delay
+        self.timeout = timeout
 
-    # -- pickling ---------------------------------------------------------------------------------
     # -- validation -------------------------------------------------------------------------------
-    def _checked(self) -> tuple[int, int | None, int, int, int, float]:
+    def _checked(self) -> _Settings:
         if not isinstance(self.device, str) or not self.device:
             raise ValueError(
                 "device must be 'aer_simulator', a fake device name such as 'fake_manila' "
                 f"or an IBM backend name, got {self.device!r}"
             )
-        shots = check_integer(self.shots, "shots", 1)
-        seed = None if self.seed is None else check_integer(self.seed, "seed", 0, "None or ")
-        level = self.optimization_level
-        if isinstance(level, bool) or level not in (0, 1, 2, 3):
-            raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {level!r}")
-        batch = check_integer(self.max_batch_size, "max_batch_size", 1)
-        retries = check_integer(self.max_retries, "max_retries", 0)
-        delay = self.retry_delay
-        if (
-            isinstance(delay, bool)
-            or not isinstance(delay, numbers.Real)
-            or not 0 <= float(delay) < float("inf")
-        ):
-            raise ValueError(
-                f"retry_delay must be a non-negative number of seconds, got {delay!r}"
-            )
-        return shots, seed, int(level), batch, retries, float(delay)
+        seed, timeout = self.seed, self.timeout
+        return _Settings(
+            shots=check_integer(self.shots, "shots", low=1),
+            seed=None if seed is None else check_integer(seed, "seed", low=0),
+            optimization_level=check_integer(
+                self.optimization_level, "optimization_level", low=0, high=3
+            ),
+            max_batch_size=check_integer(self.max_batch_size, "max_batch_size", low=1),
+            max_retries=check_integer(self.max_retries, "max_retries", low=0),
+            retry_delay=check_real(self.retry_delay, "retry_delay", 0),
+            # inf: no deadline, as None.
+            timeout=None
+            if timeout is None
+            else check_real(timeout, "timeout", 0, strict=True, allow_inf=True),
+        )
 
     # -- live Qiskit objects ----------------------------------------------------------------------
     def _session(self) -> _Session:
@@ -228,6 +260,9 @@ class QiskitBackend(SamplingBackend):
                     target, local = _make_target(self.device)
                     session = _Session(key, target, local)
                     _SESSIONS[key] = session
+                    bound_lru(_SESSIONS, _MAX_SESSIONS)
+                else:
+                    _SESSIONS.move_to_end(key)
             self.__dict__["_cache"] = session
         return session
 
@@ -261,6 +296,8 @@ class QiskitBackend(SamplingBackend):
             qubits than the device.
         RuntimeError
             When a job still fails after ``max_retries`` retries.
+        TimeoutError
+            When no try of a job finishes within ``timeout`` seconds.
         """
         n = circuit.n_qubits
         # Every outcome's count: 8 bytes per outcome and row in the output, and decoding a
@@ -269,7 +306,7 @@ class QiskitBackend(SamplingBackend):
             circuit,
             X,
             weights,
-            "the frequencies of {n_rows} samples on {n_qubits} qubits",
+            "the frequencies",
             out_per_row=8 * 2**n,
             work_per_shot=16,
             work_per_row=16 * 2**n,
@@ -383,7 +420,7 @@ class QiskitBackend(SamplingBackend):
             circuit,
             X,
             weights,
-            "the shots of {n_rows} samples on {n_qubits} qubits",
+            "the shots",
             out_per_row=8 * n_values,
             work_per_shot=4 * n_bytes + 8,
             work_per_row=0,
@@ -404,20 +441,32 @@ class QiskitBackend(SamplingBackend):
     ):
         """Validate, then run the rows in jobs of at most ``max_batch_size`` rows.
 
-        ``what`` names the work in a memory error (``{n_rows}`` and ``{n_qubits}`` are
-        filled in). Returns the number of rows and an iterator of ``(start, stop, raw)``
-        per job, ``raw`` its shots' bytes of shape ``(stop - start, shots, n_bytes)``.
+        ``what`` names the output in a memory error (``"the frequencies"``). Returns the
+        number of rows and an iterator of ``(start, stop, raw)`` per job, ``raw`` its
+        shots' bytes of shape ``(stop - start, shots, n_bytes)``.
         Rows per job come from what the caller allocates (``out_per_row`` bytes for its
         output, ``work_per_shot * shots + work_per_row`` while decoding a row), so that
         only :meth:`probabilities` makes the ``2**n_qubits`` check. Whenever the budget
         does not bind, every caller gets the same jobs, hence the same seeds and counts.
         """
-        shots, seed, _, batch, retries, delay = self._checked()
+        settings = self._checked()
+        shots, seed = settings.shots, settings.seed
         X, weights = check_inputs(circuit, X, weights)
         n, n_rows = circuit.n_qubits, (1 if X is None else X.shape[0])
-        per_row = work_per_shot * shots + work_per_row
-        what = what.format(n_rows=n_rows, n_qubits=n)
-        batch = min(batch, _rows_per_job(n_rows, out_per_row, per_row, what, max_memory_mb))
+        shot_bytes = work_per_shot * shots
+        # When a single row cannot fit, its shots or its 2**n outcomes are why: advise on
+        # whichever dominates.
+        many_shots = shot_bytes > out_per_row + work_per_row
+        batch = rows_per_batch(
+            n_rows,
+            out_per_row,
+            shot_bytes + work_per_row,
+            max_memory_mb,
+            what=what,
+            n_qubits=n,
+            one_row_hint="use fewer shots or raise the limit" if many_shots else "",
+        )
+        batch = min(settings.max_batch_size, batch)
         session = self._session()
         if n > session.n_qubits:
             raise ValueError(
@@ -439,27 +488,42 @@ class QiskitBackend(SamplingBackend):
                 if seed is not None and session.local:
                     job_seed = _job_seed(seed, *context, rows[start:stop])
                 pub = template.pub(values[start:stop], shots)
-                bits = self._run_job(session, pub, shots, job_seed, retries, delay)
+                bits = self._run_job(session, pub, job_seed, settings)
                 yield start, stop, _shot_bytes(bits, stop - start, shots, n)
 
         return n_rows, run()
 
-    def _run_job(self, session, pub, shots: int, seed, retries: int, delay: float):
-        """Submit one PUB and wait for its measured bits, retrying transient failures."""
-        sampler = _make_sampler(session.target, shots=shots, seed=seed, local=session.local)
+    def _run_job(self, session, pub, seed, settings: _Settings):
+        """Submit one PUB and wait for its measured bits, retrying transient failures.
+
+        Transient: a Qiskit or service error, a network error, a job past ``timeout``.
+        Anything else (input errors, interrupts, the caller's own exceptions) propagates
+        at once.
+        """
+        retries, timeout = settings.max_retries, settings.timeout
+        sampler = _make_sampler(
+            session.target, shots=settings.shots, seed=seed, local=session.local
+        )
+        transient = (_JobTimedOut, OSError, _qiskit_error())
         for attempt in range(retries + 1):
             try:
-                result = sampler.run([pub]).result()
+                result = _job_result(sampler.run([pub]), timeout)
                 return result[0].data.meas
             except _PERMANENT:
                 raise
-            except Exception as exc:
+            except transient as exc:
                 if attempt == retries:
+                    if isinstance(exc, _JobTimedOut):
+                        raise TimeoutError(
+                            f"a Qiskit job on {self.device!r} did not finish within "
+                            f"timeout={timeout:g} s in {attempt + 1} tries; giving up "
+                            f"(max_retries={retries})"
+                        ) from None
                     raise RuntimeError(
                         f"a Qiskit job on {self.device!r} failed {attempt + 1} time(s); giving "
                         f"up (max_retries={retries}). Last error: {type(exc).__name__}: {exc}"
                     ) from exc
-                wait = delay * 2**attempt
+                wait = settings.retry_delay * 2**attempt
                 logger.warning(
                     "Qiskit job on %r failed (%s: %s); retry %d of %d in %.3g s",
                     self.device,
@@ -471,6 +535,40 @@ class QiskitBackend(SamplingBackend):
                 )
                 _sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _qiskit_error() -> type:
+    # Qiskit's base error, which the primitives, Aer and the runtime client raise.
+    return import_optional("qiskit.exceptions", "qiskit", _PURPOSE).QiskitError
+
+
+def _job_result(job, timeout: float | None):
+    """The job's result, waiting at most ``timeout`` seconds (None: as long as it takes).
+
+    Polls the job's state (``in_final_state``, part of every primitive job's interface)
+    until the deadline, then cancels the job and raises :class:`_JobTimedOut`. A finished
+    job's ``result()`` raises its own error, if it failed.
+    """
+    if timeout is None or timeout == float("inf"):
+        return job.result()
+    deadline = _monotonic() + timeout
+    pause = _FIRST_POLL
+    while not job.in_final_state():
+        remaining = deadline - _monotonic()
+        if remaining <= 0:
+            _cancel(job)
+            raise _JobTimedOut(f"still running after {timeout:g} s")
+        _sleep(min(pause, remaining))
+        pause = min(2 * pause, _MAX_POLL)
+    return job.result()
+
+
+def _cancel(job) -> None:
+    """Cancel a job past its deadline; a failure to cancel is logged, not raised."""
+    try:
+        job.cancel()
+    except Exception as exc:  # the timeout is what the caller needs to hear about
+        logger.warning("could not cancel a timed-out Qiskit job (%s: %s)", type(exc).__name__, exc)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -753,21 +851,3 @@ def _job_seed(seed: int, circuit_text: bytes, weights_bytes: bytes, rows: np.nda
         b"qiskit", int(seed).to_bytes(16, "little"), circuit_text, weights_bytes, rows.tobytes()
     )
     return 1 + digest % (2**31 - 2)
-
-
-def _rows_per_job(n_rows: int, out_per_row: int, work_per_row: int, what: str, max_memory_mb):
-    """Rows per job such that the output of all rows and one job's decoding fit the budget.
-
-    ``out_per_row``: bytes of the caller's result per row (all rows are kept);
-    ``work_per_row``: bytes of decoding one row of a job (a job's rows are decoded at once).
-    """
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
-    output = out_per_row * n_rows
-    if output + work_per_row > budget:
-        raise SimulationMemoryError(
-            what,
-            (output + work_per_row) / 1024**2,
-            budget / 1024**2,
-            hint="pass fewer samples at once, use fewer qubits or raise the limit",
-        )
-    return max(1, int((budget - output) // work_per_row))

@@ -11,6 +11,12 @@ from ._shots import ShotsBackend
 
 __all__ = ["available_backends", "register_backend", "resolve_backend"]
 
+# What ``backend=None`` means, everywhere: the exact simulator.
+DEFAULT_BACKEND = "statevector"
+# The ``_parameter_constraints`` entry of every estimator's ``backend``: what resolve_backend
+# accepts (its own checks name the problem: an unknown name, a wrong type).
+BACKEND_CONSTRAINT = [None, str, Backend]
+
 _REGISTRY: dict[str, Callable[[], Backend]] = {
     "shots": ShotsBackend,
     "statevector": StatevectorBackend,
@@ -39,6 +45,13 @@ _PREFIXES: dict[str, Callable[[str], Backend]] = {
 def register_backend(name: str, factory: Callable[[], Backend]) -> None:
     """Make ``name`` resolve to ``factory()``.
 
+    Parameters
+    ----------
+    name : str
+        The name, case-insensitive; an existing name is replaced.
+    factory : callable
+        Called without arguments by :func:`resolve_backend`, returns a new backend object.
+
     Examples
     --------
     >>> from skqml.backends import ShotsBackend, register_backend, resolve_backend
@@ -52,6 +65,11 @@ def register_backend(name: str, factory: Callable[[], Backend]) -> None:
 def available_backends() -> list[str]:
     """Names that :func:`resolve_backend` accepts (``prefix:<device>`` for the adapters).
 
+    Returns
+    -------
+    names : list of str
+        Sorted.
+
     Examples
     --------
     >>> from skqml.backends import available_backends
@@ -62,12 +80,35 @@ def available_backends() -> list[str]:
 
 
 def resolve_backend(backend: str | Backend | None) -> Backend:
-    """A fresh backend object for a name, a backend object (cloned), or None (statevector).
+    """A fresh backend object for a name, a backend object (cloned), or None.
+
+    Parameters
+    ----------
+    backend : str, Backend or None
+        A registered name (:func:`available_backends`), ``"qiskit:<device>"`` or
+        ``"pennylane:<device>"``, a backend object (cloned, so the caller's object is never
+        modified), or ``None``: the default backend, ``"statevector"`` (exact simulation),
+        exactly as if it were named. Every estimator and kernel resolves its ``backend``
+        parameter here, so ``backend=None`` means the same everywhere.
+
+    Returns
+    -------
+    backend : Backend
+        A new object, independent of the argument.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    TypeError
+        For anything that is neither a name, a backend nor None.
 
     Examples
     --------
     >>> from skqml.backends import resolve_backend
     >>> resolve_backend("statevector")
+    StatevectorBackend()
+    >>> resolve_backend(None)  # the default
     StatevectorBackend()
     >>> resolve_backend("shots")
     ShotsBackend()
@@ -75,7 +116,7 @@ def resolve_backend(backend: str | Backend | None) -> Backend:
     QiskitBackend(device='fake_manila')
     """
     if backend is None:
-        return StatevectorBackend()
+        backend = DEFAULT_BACKEND
     if isinstance(backend, Backend):
         return clone(backend)
     if isinstance(backend, str):

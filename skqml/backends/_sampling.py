@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_pauli_label
 from ..circuits import Angle, Circuit, Operation, Term
-from ..simulator import SimulationMemoryError
-from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ..simulator._memory import rows_per_chunk, state_bytes
 from ._base import Backend, check_pair_features, check_paired_features
 from ._seeding import _row_keys
 
@@ -43,7 +43,8 @@ class SamplingBackend(Backend):
     same estimates in distribution (the shot simulator computes overlaps in closed form).
 
     Live SDK objects (devices, sessions, compiled circuits) belong in the instance attribute
-    ``_cache``: it is never pickled (nor copied by ``clone``), and is rebuilt on first use.
+    ``_cache``, under the policy of :class:`Backend`: bounded, never pickled nor cloned,
+    rebuilt on first use.
 
     Attributes
     ----------
@@ -72,12 +73,6 @@ class SamplingBackend(Backend):
     """
 
     exact = False
-
-    def __getstate__(self):
-        # A copy: on Python 3.11+ the inherited state is the live __dict__ itself.
-        state = dict(super().__getstate__())
-        state.pop("_cache", None)
-        return state
 
     def probabilities(
         self, circuit: Circuit, X=None, weights=None, *, max_memory_mb=None
@@ -293,6 +288,17 @@ class SamplingBackend(Backend):
         for a list of pairs instead of a grid, in one batch: for instance the diagonal
         ``k(x, x)`` that noise mitigation measures is ``paired_overlaps(c, X, X)``.
 
+        Parameters
+        ----------
+        circuit : Circuit
+            Feature-map circuit ``U(x)``.
+        XA, XB : array-like of shape (n_pairs, n_features)
+            The two samples of each pair.
+        weights : array-like, optional
+            Trainable weights of the circuit, shared by both halves.
+        max_memory_mb : float, optional
+            Memory budget, where the backend simulates locally.
+
         Returns
         -------
         values : ndarray of shape (n_pairs,)
@@ -318,18 +324,14 @@ class SamplingBackend(Backend):
 def _rows_per_call(n_qubits: int, max_memory_mb) -> int:
     """Rows per probabilities() call of the default hooks: their outcome rows and working
     states in a quarter of the budget (8 bytes per outcome, about four complex states per
-    row)."""
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
-    per_row = 8 * 2**n_qubits + 4 * state_bytes(n_qubits)
-    if per_row > budget:
-        # A row is one sample, or for kernel entries the overlap circuit of one pair.
-        raise SimulationMemoryError(
-            f"the outcome frequencies of one sample or one pair of samples on {n_qubits} qubits",
-            per_row / 1024**2,
-            budget / 1024**2,
-            hint="use fewer qubits or raise the limit",
-        )
-    return int(budget // per_row)
+    row). A row is one sample, or for kernel entries the overlap circuit of one pair."""
+    return rows_per_chunk(
+        8 * 2**n_qubits + 4 * state_bytes(n_qubits),
+        max_memory_mb,
+        what="the outcome frequencies of a sample or of a pair's overlap circuit",
+        n_qubits=n_qubits,
+        share=0.25,
+    )
 
 
 def _check_overlap_args(circuit, XA, XB, symmetric):
@@ -406,11 +408,7 @@ def _basis_change(n: int, basis: str) -> Circuit:
 def _check_labels(paulis, n: int) -> list[str]:
     if isinstance(paulis, str):
         raise TypeError("paulis must be a sequence of labels, e.g. ['ZI', 'XX']")
-    labels = [str(p).upper() for p in paulis]
-    for label in labels:
-        if len(label) != n or set(label) - set("IXYZ"):
-            raise ValueError(f"Pauli label {label!r} must have {n} characters from I, X, Y, Z")
-    return labels
+    return [check_pauli_label(label, n) for label in paulis]
 
 
 def _measurement_groups(labels: list[str]) -> list[tuple[str, list[int]]]:

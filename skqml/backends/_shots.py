@@ -24,15 +24,15 @@ of the input); use different seeds for independent repetitions.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy import stats
+from sklearn.utils._param_validation import InvalidParameterError
 
+from .._validation import check_integer, check_real
 from ..circuits import Circuit
-from ..simulator import SimulationMemoryError, simulate
-from ..simulator._memory import resolve_max_memory_mb, state_bytes
-from ._base import check_integer, check_pair_features
+from ..simulator import simulate
+from ..simulator._memory import rows_per_chunk, state_bytes
+from ._base import check_pair_features
 from ._sampling import (
     SamplingBackend,
     _pairs,
@@ -127,9 +127,9 @@ class ShotsBackend(SamplingBackend):
 
     # -- validation -----------------------------------------------------------------------------
     def _checked(self) -> tuple[int, float, float]:
-        shots = check_integer(self.shots, "shots", 1)
+        shots = check_integer(self.shots, "shots", low=1)
         if self.seed is not None:
-            check_integer(self.seed, "seed", 0, "None or ")
+            check_integer(self.seed, "seed", low=0)
         e = _probability(self.readout_error, "readout_error", 0.5)
         p = _probability(self.depolarizing, "depolarizing", 1.0)
         return shots, e, p
@@ -139,6 +139,22 @@ class ShotsBackend(SamplingBackend):
         """Exact outcome probabilities after noise, shape ``(n_samples, 2**n_qubits)``.
 
         This is the distribution :meth:`probabilities` samples from.
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Circuit to run, from ``|0...0>``.
+        X : array-like of shape (n_samples, n_features), optional
+            Features; without them the circuit runs once.
+        weights : array-like of shape (n_weights,), optional
+            Trainable weights, shared by all samples.
+        max_memory_mb : float, optional
+            Memory budget of the simulation.
+
+        Returns
+        -------
+        probs : ndarray of shape (n_samples, 2**n_qubits)
+            Rows sum to 1; little-endian basis order.
         """
         _, e, p = self._checked()
         states = simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
@@ -155,6 +171,23 @@ class ShotsBackend(SamplingBackend):
         ``|<phi(b)|phi(a)>|^2``. With readout error it depends on which sample is computed
         and which uncomputed; each pair runs in the canonical orientation of
         :meth:`overlaps` (``U(b)^dagger U(a)`` with ``a`` the row of smaller hash).
+
+        Parameters
+        ----------
+        circuit : Circuit
+            Feature-map circuit ``U(x)``.
+        XA : array-like of shape (n_a, n_features)
+            First samples.
+        XB : array-like of shape (n_b, n_features), optional
+            Second samples. ``None``: ``XA``.
+        weights : array-like, optional
+            Trainable weights of the circuit, shared by both halves.
+        max_memory_mb : float, optional
+            Memory budget of the simulation.
+
+        Returns
+        -------
+        probs : ndarray of shape (n_a, n_b)
         """
         _, e, p = self._checked()
         XA, XB = check_pair_features(circuit, XA, XB)
@@ -281,22 +314,26 @@ def apply_readout_error(probs: np.ndarray, e: float) -> np.ndarray:
 
 
 def _probability(value, name: str, upper: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 <= float(value) <= upper
-    ):
-        raise ValueError(f"{name} must be a number in [0, {upper}], got {value!r}")
-    return float(value)
+    """A probability in ``[0, upper]``: a real number as :func:`check_real` accepts them."""
+    try:
+        prob = check_real(value, name, 0)
+    except InvalidParameterError:
+        prob = np.nan
+    if not prob <= upper:  # also NaN
+        raise InvalidParameterError(
+            f"{name} must be a real number in [0, {upper:g}], got {value!r}"
+        )
+    return prob
 
 
 def _pairs_per_chunk(n_qubits: int, max_memory_mb) -> int:
     # Compute-uncompute states of a chunk of pairs, with the simulator's working copies,
     # within a quarter of the budget.
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
-    per_pair = 6 * state_bytes(n_qubits)
-    if per_pair > budget:
-        raise SimulationMemoryError(
-            f"an overlap circuit on {n_qubits} qubits", per_pair / 1024**2, budget / 1024**2
-        )
-    return int(min(1024, budget // per_pair))
+    pairs = rows_per_chunk(
+        6 * state_bytes(n_qubits),
+        max_memory_mb,
+        what="an overlap circuit",
+        n_qubits=n_qubits,
+        share=0.25,
+    )
+    return min(1024, pairs)
