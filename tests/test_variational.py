@@ -1,22 +1,28 @@
 """VQC, VQR and DataReuploadingClassifier: training, read-out, sklearn behaviour, bad input."""
 
+import json
 import pickle
+import subprocess
+import sys
 import warnings
 from math import ceil, pi
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.validation import check_is_fitted
 
-from skqml.backends import Backend, ShotsBackend
+from skqml.backends import Backend, ShotsBackend, StatevectorBackend
 from skqml.circuits import (
     AngleEmbedding,
+    Ansatz,
     Circuit,
+    DataReuploading,
     FeatureMap,
     HardwareEfficient,
     RealAmplitudes,
@@ -25,8 +31,9 @@ from skqml.circuits import (
     weight,
 )
 from skqml.datasets import make_linearly_separable
-from skqml.simulator import expectations, simulate
-from skqml.variational import VQC, VQR, DataReuploadingClassifier
+from skqml.simulator import SimulationMemoryError, expectations, simulate
+from skqml.variational import VQC, VQR, DataReuploadingClassifier, _models
+from skqml.variational._models import _Objective, _one_hot
 
 # Many fits below stop at max_iter on purpose; the warning itself is tested on its own.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -294,20 +301,36 @@ def test_pauli_sum_observables():
     np.testing.assert_allclose(clf.decision_function(X), logits[:, 0], rtol=1e-12)
 
 
-def test_pauli_sum_gradient_matches_finite_differences():
-    X, y = binary_data()
-    clf = small_vqc(observables=[{"ZZ": 0.5, "XY": 1.5}], max_iter=1).fit(X, y)
-    clf._X_train, clf._Y_train = X, clf._encode(y)
-    rows = np.arange(X.shape[0])
-    params = clf.params_ + 0.1
-    _, grad = clf._loss_grad(params, rows)
+def training_objective(clf, X, y):
+    """The training loss of a fitted classifier's model on ``(X, y)``, built as fit builds it."""
+    return _Objective(
+        clf._fitted_structure(clf.backend_),
+        type(clf)._output_loss,
+        X,
+        _one_hot(y, clf.classes_),
+        clf.alpha,
+    )
+
+
+def assert_gradient_matches_finite_differences(objective, params):
+    rows = np.arange(objective.X.shape[0])
+    _, grad = objective.loss_grad(params, rows)
     eps = 1e-6
     fd = [
-        (clf._loss_grad(params + eps * e, rows)[0] - clf._loss_grad(params - eps * e, rows)[0])
+        (
+            objective.loss_grad(params + eps * e, rows)[0]
+            - objective.loss_grad(params - eps * e, rows)[0]
+        )
         / (2 * eps)
         for e in np.eye(params.size)
     ]
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
+
+
+def test_pauli_sum_gradient_matches_finite_differences():
+    X, y = binary_data()
+    clf = small_vqc(observables=[{"ZZ": 0.5, "XY": 1.5}], max_iter=1).fit(X, y)
+    assert_gradient_matches_finite_differences(training_objective(clf, X, y), clf.params_ + 0.1)
 
 
 @pytest.mark.parametrize(
@@ -541,20 +564,8 @@ def test_input_scaling_starts_as_the_plain_model_and_trains_its_factors():
         atol=1e-12,
     )
     # The factors are trained: their gradient matches finite differences and they move.
-    scaled._X_train, scaled._Y_train = X, scaled._encode(y)
-    rows = np.arange(X.shape[0])
-    params = scaled.params_ + 0.05
-    _, grad = scaled._loss_grad(params, rows)
-    eps = 1e-6
-    fd = [
-        (
-            scaled._loss_grad(params + eps * e, rows)[0]
-            - scaled._loss_grad(params - eps * e, rows)[0]
-        )
-        / (2 * eps)
-        for e in np.eye(params.size)
-    ]
-    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8)
+    objective = training_objective(scaled, X, y)
+    assert_gradient_matches_finite_differences(objective, scaled.params_ + 0.05)
     longer = small_vqc(max_iter=30, input_scaling=True, optimizer="lbfgs").fit(X, y)
     assert not np.allclose(longer.weights_[-n_scale:], 1.0)
 
@@ -577,3 +588,335 @@ def test_warm_start_uses_the_backend_set_now():
     clf.set_params(backend__shots=5000).fit(X, y)
     assert clf.backend_.shots == 5000
     assert not np.array_equal(clf.weights_, weights)  # continued training from them
+
+
+# -- one estimator contract: atomic, guarded, consistent (issue #10) ---------------------------
+MODELS = ["VQC", "VQR", "DataReuploadingClassifier"]
+
+
+def make_model(name, **kw):
+    """A small model of each class; mini-batches so that an epoch takes several steps."""
+    kw = {"max_iter": 3, "batch_size": 10, "learning_rate": 0.1, "random_state": 0, **kw}
+    if name == "VQC":
+        return VQC(ansatz=RealAmplitudes(reps=1), **kw)
+    if name == "VQR":
+        return VQR(ansatz=RealAmplitudes(reps=1), **kw)
+    return DataReuploadingClassifier(n_layers=1, **kw)
+
+
+def model_data(name):
+    X, y = binary_data()
+    return (X, X[:, 0] - 0.5 * X[:, 1]) if name == "VQR" else (X, y)
+
+
+def train(est, how, X, y):
+    """One training call: ``fit``, or ``partial_fit`` (with the classes of a classifier)."""
+    if how == "fit":
+        return est.fit(X, y)
+    return est.partial_fit(X, y) if isinstance(est, VQR) else est.partial_fit(X, y, classes=[0, 1])
+
+
+def outputs(est, X):
+    return est.predict(X) if isinstance(est, VQR) else est.predict_proba(X)
+
+
+class BrokenBackend(Backend):
+    """A backend whose device went away."""
+
+    def expectations(self, circuit, paulis, X=None, weights=None, *, max_memory_mb=None):
+        raise RuntimeError("device offline")
+
+
+def fail_on_call(monkeypatch, error, n_ok):
+    """Make the gradient pass raise ``error`` after ``n_ok`` successful calls (mid-fit)."""
+    real = _models.expectation_vjp
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > n_ok:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_models, "expectation_vjp", flaky)
+    return calls
+
+
+FAILURES = ["RuntimeError", "KeyboardInterrupt", "memory", "backend"]
+
+
+def break_next_fit(est, failure, monkeypatch):
+    """Arrange for the next training call of ``est`` to fail, and return the expected error."""
+    if failure == "memory":
+        est.set_params(max_memory_mb=1e-5)  # not even one sample's states fit
+        return SimulationMemoryError
+    if failure == "backend":
+        est.set_params(backend=BrokenBackend())
+        return RuntimeError
+    error = RuntimeError("lost") if failure == "RuntimeError" else KeyboardInterrupt()
+    fail_on_call(monkeypatch, error, n_ok=2)  # after two Adam steps
+    return type(error)
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+@pytest.mark.parametrize("name", MODELS)
+def test_failed_first_fit_leaves_the_model_unfitted(name, how, failure, monkeypatch):
+    X, y = model_data(name)
+    est = make_model(name)
+    expected = break_next_fit(est, failure, monkeypatch)
+    params = est.get_params(deep=False)
+    with pytest.raises(expected):
+        train(est, how, X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)
+    assert sorted(vars(est)) == sorted(params)  # no attribute set, none left behind
+    assert est.get_params(deep=False) == params
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("how", ["warm_start", "refit", "partial_fit"])
+@pytest.mark.parametrize("name", MODELS)
+def test_failed_later_fit_keeps_the_previous_fit(name, how, failure, monkeypatch):
+    """Fitted state (Adam's moments included) and predictions are exactly those before."""
+    X, y = model_data(name)
+    est = make_model(name, warm_start=how == "warm_start")
+    train(est, "partial_fit" if how == "partial_fit" else "fit", X, y)
+    params, before = est.get_params(deep=False), outputs(est, X)
+    expected = break_next_fit(est, failure, monkeypatch)
+    state = pickle.dumps(vars(est))
+    with pytest.raises(expected):
+        train(est, "partial_fit" if how == "partial_fit" else "fit", X, y)
+    assert pickle.dumps(vars(est)) == state
+    monkeypatch.undo()  # the simulator works again, for the predictions
+    est.set_params(**params)
+    np.testing.assert_array_equal(outputs(est, X), before)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_warm_start_and_partial_fit_do_not_change_the_previous_adam_state(name):
+    X, y = model_data(name)
+    est = make_model(name, warm_start=True)
+    train(est, "fit", X, y)
+    adam = est._adam
+    moments = (adam.m.copy(), adam.v.copy(), adam.t)
+    train(est, "fit", X, y)
+    train(est, "partial_fit", X, y)
+    # 4 batches an epoch: 3 epochs of fit, then 1 of partial_fit.
+    assert est._adam is not adam and est._adam.t == moments[2] + 3 * 4 + 4
+    np.testing.assert_array_equal(adam.m, moments[0])
+    np.testing.assert_array_equal(adam.v, moments[1])
+    assert adam.t == moments[2]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_loss_reads_no_training_data_or_model_from_the_estimator(name, monkeypatch):
+    """Nothing is stashed on the estimator during training: its attributes are the
+    hyperparameters (and the data checks') until fit assigns the fitted ones at the end."""
+    X, y = model_data(name)
+    est = make_model(name)
+    seen = []
+    real = _models.expectation_vjp
+
+    def spy(*args, **kwargs):
+        seen.append(sorted(vars(est)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_models, "expectation_vjp", spy)
+    train(est, "fit", X, y)
+    assert seen and all(
+        attrs == sorted([*est.get_params(deep=False), "n_features_in_"]) for attrs in seen
+    )
+    assert not any(hasattr(est, name) for name in ("_X_train", "_Y_train"))
+
+
+@pytest.mark.parametrize("name", ["VQC", "DataReuploadingClassifier"])
+def test_messages_name_the_class_called(name):
+    X, y = binary_data()
+    with pytest.raises(ValueError, match=f"^{name} needs at least 2 classes in y"):
+        make_model(name).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match=f"^{name}.partial_fit needs classes="):
+        make_model(name).partial_fit(X, y)
+    with pytest.raises(ValueError, match=f"^{name} needs at least 2 classes"):
+        make_model(name).partial_fit(X, y * 0, classes=[0])
+    with pytest.raises(ValueError, match=f"first {name}.partial_fit call"):
+        make_model(name).partial_fit(X, y, classes=[0, 1]).partial_fit(X, y, classes=[0, 1, 2])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_memory_message_names_the_class_called(name):
+    X, y = model_data(name)
+    with pytest.raises(SimulationMemoryError, match=f"training {name} with adjoint gradients"):
+        make_model(name, max_memory_mb=1e-5).fit(X, y)
+
+
+def test_convergence_warning_points_at_the_callers_line():
+    X, y = binary_data()
+    with pytest.warns(ConvergenceWarning) as record:
+        small_vqc(max_iter=1).fit(X, y)
+    assert record[0].filename == __file__
+
+
+# -- ansatzes of another width ----------------------------------------------------------------
+class WiderAnsatz(Ansatz):
+    """Builds a circuit one qubit wider than asked."""
+
+    def n_weights(self, n_qubits):
+        return 1
+
+    def build(self, n_qubits, offset=0):
+        return Circuit(n_qubits + 1).ry(weight(offset), n_qubits)
+
+
+class ShortInitialWeights(Ansatz):
+    """One RY per qubit, but one initial weight too few."""
+
+    def n_weights(self, n_qubits):
+        return n_qubits
+
+    def build(self, n_qubits, offset=0):
+        circuit = Circuit(n_qubits)
+        for q in range(n_qubits):
+            circuit = circuit.ry(weight(offset + q), q)
+        return circuit
+
+    def initial_weights(self, n_qubits, random_state=None):
+        return np.zeros(n_qubits - 1)
+
+
+@pytest.mark.parametrize("cls", [VQC, VQR])
+def test_ansatz_of_another_width_or_weight_count_is_refused_by_name(cls):
+    X, y = binary_data()
+    name = cls.__name__
+    with pytest.raises(ValueError, match=rf"{name} runs on 2 qubits.*WiderAnsatz built a 3-qubit"):
+        cls(ansatz=WiderAnsatz()).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"ShortInitialWeights.initial_weights\(2\) must return 2"
+    ):
+        cls(ansatz=ShortInitialWeights()).fit(X, y)
+    with pytest.raises(ValueError, match=f"{name} needs an ansatz of weights only"):
+        cls(ansatz=DataReuploading(n_layers=1)).fit(X, y)
+    assert not hasattr(cls(ansatz=WiderAnsatz()), "circuit_")
+
+
+# -- memory guard first -----------------------------------------------------------------------
+_WIDE_FIT_SCRIPT = """
+import json, os, resource, sys
+import numpy as np
+
+limit = 3 * 1024**3
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+os.environ.pop("SKQML_MAX_MEMORY_MB", None)
+# The default budget is half the memory available; make it the 3 GiB this process may use.
+real_sysconf = os.sysconf
+os.sysconf = lambda name: (
+    limit // real_sysconf("SC_PAGE_SIZE") if name == "SC_AVPHYS_PAGES" else real_sysconf(name)
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+from skqml.simulator import SimulationMemoryError
+from skqml.variational import VQC
+
+results = []
+for n_features, max_memory_mb in [(24, 100), (40, 100), (24, None), (40, None)]:
+    X = np.random.default_rng(0).uniform(-1, 1, (20, n_features))
+    clf = VQC(max_memory_mb=max_memory_mb, random_state=0)
+    try:
+        clf.fit(X, np.arange(20) % 2)
+        outcome = "fitted"
+    except SimulationMemoryError as exc:
+        outcome = str(exc)
+    try:
+        check_is_fitted(clf)
+        fitted = True
+    except NotFittedError:
+        fitted = False
+    results.append([n_features, max_memory_mb, outcome, fitted])
+print(json.dumps(results))
+"""
+
+
+def test_wide_circuits_are_refused_before_any_large_allocation():
+    """24 and 40 features (qubits): refused up front, in a process of 3 GiB address space."""
+    run = subprocess.run(
+        [sys.executable, "-c", _WIDE_FIT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(results) == 4
+    for n_features, _, message, fitted in results:
+        assert f"training VQC with adjoint gradients ({n_features} qubits" in message
+        assert "use fewer features" in message
+        assert not fitted
+
+
+# -- same names, same meaning -----------------------------------------------------------------
+@pytest.mark.parametrize("name", MODELS)
+def test_numpy_scalars_for_every_numeric_hyperparameter(name):
+    X, y = model_data(name)
+    grid = {
+        "max_iter": np.array([1, 2]),
+        "learning_rate": np.array([0.05, 0.1]),
+        "max_memory_mb": [np.float64(100.0), np.float32(50.0)],
+        "batch_size": [np.int64(16)],
+        "tol": [np.float32(1e-3)],
+        "n_iter_no_change": [np.int32(5)],
+        "alpha": [np.float64(1e-3)],
+    }
+    if name == "DataReuploadingClassifier":
+        grid["n_layers"] = np.array([0, 1])
+    search = GridSearchCV(make_model(name), grid, cv=2).fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    est = make_model(name).set_params(**{k: v[-1] for k, v in grid.items()})
+    est.set_params(early_stopping=np.bool_(True), validation_fraction=np.float64(0.25))
+    assert est.fit(X, y).n_iter_ >= 1
+
+
+def test_backend_none_means_statevector():
+    X, y = binary_data()
+    clf = small_vqc(backend=None, max_iter=2).fit(X, y)
+    assert clf.backend_ == StatevectorBackend()
+    np.testing.assert_array_equal(clf.weights_, small_vqc(max_iter=2).fit(X, y).weights_)
+
+
+def test_random_state_instance_is_consumed_and_int_seeds_reproduce():
+    X, y = binary_data()
+    a = small_vqc(max_iter=2, random_state=np.random.RandomState(0)).fit(X, y)
+    b = small_vqc(max_iter=2, random_state=np.random.RandomState(0)).fit(X, y)
+    np.testing.assert_array_equal(a.weights_, b.weights_)  # equal instances, equal fits
+    before = a.weights_.copy()
+    a.fit(X, y)  # the instance has moved on: other initial weights
+    assert not np.allclose(a.weights_, before)
+    seeded = small_vqc(max_iter=2, random_state=np.int64(3)).fit(X, y)
+    np.testing.assert_array_equal(
+        seeded.weights_, small_vqc(max_iter=2, random_state=3).fit(X, y).weights_
+    )
+
+
+def test_observable_labels_use_the_shared_pauli_check():
+    X, y = binary_data()
+    with pytest.raises(ValueError, match=r"^observable 'ZA' must be 2 characters from I, X, Y, Z"):
+        small_vqc(observables=["ZA"]).fit(X, y)
+    with pytest.raises(ValueError, match="coefficient of observable 'ZZ' must be a finite real"):
+        small_vqc(observables=[{"ZZ": np.inf}]).fit(X, y)
+    clf = small_vqc(observables=[{"zz": np.float32(0.5)}], max_iter=1).fit(X, y)
+    assert clf.observables_ == [{"ZZ": 0.5}]
+
+
+@pytest.mark.parametrize("cls", [VQC, VQR, DataReuploadingClassifier])
+def test_public_methods_have_numpydoc_parameters_and_returns(cls):
+    for method in (
+        "fit",
+        "partial_fit",
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
+        if hasattr(cls, method):
+            doc = getattr(cls, method).__doc__
+            assert "Parameters\n" in doc and "Returns\n" in doc, f"{cls.__name__}.{method}"

@@ -13,6 +13,9 @@ the backend's expectation values, or from SPSA when ``optimizer="spsa"``.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,21 +25,24 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._estimator import fit_context
 from .._optim import Adam, History, optimize, warn_if_not_converged
+from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_pauli_label, check_real
 from ..backends import Backend, resolve_backend
 from ..circuits import AngleEmbedding, Circuit, DataReuploading, RealAmplitudes
+from ..circuits._ansatzes import build_ansatz
 from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
+from ..simulator._memory import rows_per_chunk, state_bytes
 
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
 
+# States alive at once per sample of a chunk in the adjoint pass (the count expectation_vjp
+# sizes its chunks with): the state, lambda, both again while undoing gates, K psi, and the
+# simulator's working copies.
+_ADJOINT_STATES_PER_SAMPLE = 7
 
-def _check_label(label, n_qubits: int) -> str:
-    if not isinstance(label, str) or len(label) != n_qubits or set(label.upper()) - set("IXYZ"):
-        raise ValueError(
-            f"observable {label!r} must be a Pauli string of {n_qubits} characters from "
-            "I, X, Y, Z (rightmost on qubit 0)"
-        )
-    return label.upper()
+# warn_if_not_converged -> _fit -> fit -> scikit-learn's and skqml's fit wrappers -> the user.
+_USER_STACKLEVEL = 6
 
 
 def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str], np.ndarray]:
@@ -58,25 +64,147 @@ def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str
             raise ValueError("a Pauli sum needs at least one term")
         total: dict[str, float] = {}
         for label, coeff in terms.items():
-            if isinstance(coeff, bool) or not isinstance(coeff, Real) or not np.isfinite(coeff):
-                raise ValueError(f"coefficient of {label!r} must be a finite real number")
-            key = _check_label(label, n_qubits)
-            total[key] = total.get(key, 0.0) + float(coeff)
+            coeff = check_real(coeff, f"coefficient of observable {label!r}")
+            key = check_pauli_label(label, n_qubits, name="observable")
+            total[key] = total.get(key, 0.0) + coeff
         sums.append(total)
     labels = sorted({label for total in sums for label in total})
     C = np.array([[total.get(label, 0.0) for label in labels] for total in sums])
     return sums, labels, C
 
 
+def _training_rng(random_state) -> np.random.Generator:
+    """The generator of one fit, from an int, None or a ``RandomState`` (``random_state``).
+
+    An int (or None) seeds a NumPy ``Generator``, so an int gives the same fit every time. A
+    ``RandomState`` instance is consumed, as scikit-learn's ``check_random_state`` instances
+    are: a seed is drawn from it at every fit, so repeated fits differ.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31))
+    return np.random.default_rng(random_state)
+
+
+def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np.ndarray:
+    """Expectation values of the Pauli strings ``paulis``, shape ``(n_samples, len(paulis))``."""
+    if backend.exact:
+        # The simulator's own values: those the adjoint gradients are the derivatives of.
+        return expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
+    return backend.expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
+
+
+def _check_training_fits(n_qubits: int, max_memory_mb, who: str) -> None:
+    """Refuse, before simulating anything, a circuit too wide to train one sample at a time."""
+    rows_per_chunk(
+        _ADJOINT_STATES_PER_SAMPLE * state_bytes(n_qubits),
+        max_memory_mb,
+        what=f"training {who} with adjoint gradients",
+        n_qubits=n_qubits,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """What a model's outputs depend on besides its parameters, fixed for one fit.
+
+    The parameter vector is the circuit weights, then the read-out matrix ``W`` of shape
+    ``(n_observables, n_outputs)`` (C order), then the read-out bias ``b``.
+    """
+
+    circuit: Circuit
+    paulis: list[str]  # the distinct Pauli strings measured
+    coefficients: np.ndarray  # (n_observables, len(paulis)): <O_k> = sum_l C[k, l] <P_l>
+    n_circuit_weights: int
+    n_outputs: int
+    backend: Backend
+    max_memory_mb: float | None
+
+    def split(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Views ``theta, W, b`` of a parameter vector."""
+        n_w, k, o = self.n_circuit_weights, self.coefficients.shape[0], self.n_outputs
+        return params[:n_w], params[n_w : n_w + k * o].reshape(k, o), params[n_w + k * o :]
+
+    def pauli_expectations(self, X, theta, circuit: Circuit | None = None) -> np.ndarray:
+        """``<P_l>`` for every sample, of ``circuit`` (default: the model's circuit)."""
+        circuit = self.circuit if circuit is None else circuit
+        return _pauli_expectations(
+            self.backend, circuit, self.paulis, X, theta, self.max_memory_mb
+        )
+
+    def outputs(self, X, params: np.ndarray) -> np.ndarray:
+        """The read-out ``E @ W + b`` of the observables' expectation values ``E``."""
+        theta, W, b = self.split(params)
+        return self.pauli_expectations(X, theta) @ self.coefficients.T @ W + b
+
+
+@dataclass(frozen=True, eq=False)
+class _Objective:
+    """Mean loss (and gradient) of a model over rows of its training data, with L2 penalty.
+
+    ``output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` is the estimator's loss.
+    """
+
+    structure: _Structure
+    output_loss: Callable
+    X: np.ndarray
+    Y: np.ndarray
+    alpha: float
+
+    @property
+    def penalty(self) -> float:
+        # L2 penalty as in sklearn's MLP: alpha / 2 * ||params||^2 / n_train_samples.
+        return self.alpha / self.X.shape[0]
+
+    def loss_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
+        model = self.structure
+        theta, W, b = model.split(params)
+        X, Y = self.X[rows], self.Y[rows]
+        C = model.coefficients
+        totals = {"loss": 0.0, "gW": 0.0, "gb": 0.0}
+
+        def cotangent(E_paulis, sl):
+            E = E_paulis @ C.T
+            loss, d_out = self.output_loss(E @ W + b, Y[sl])
+            totals["loss"] += loss
+            totals["gW"] = totals["gW"] + E.T @ d_out
+            totals["gb"] = totals["gb"] + d_out.sum(axis=0)
+            return (d_out @ W.T) @ C  # dL/d<P_l> through <O_k> = sum_l C[k, l] <P_l>
+
+        if model.backend.exact:
+            _, g_theta = expectation_vjp(
+                model.circuit, model.paulis, X, theta, cotangent, max_memory_mb=model.max_memory_mb
+            )
+        else:
+            G = cotangent(model.pauli_expectations(X, theta), slice(None))
+
+            def run(circuit):
+                return model.pauli_expectations(X, theta, circuit)
+
+            g_theta = parameter_shift_vjp(run, model.circuit, X, theta, G)
+        n = len(rows)
+        grad = np.concatenate([g_theta, np.ravel(totals["gW"]), totals["gb"]]) / n
+        loss = totals["loss"] / n
+        return loss + 0.5 * self.penalty * params @ params, grad + self.penalty * params
+
+    def loss(self, params: np.ndarray, rows: np.ndarray) -> float:
+        loss, _ = self.output_loss(self.structure.outputs(self.X[rows], params), self.Y[rows])
+        return loss / len(rows) + 0.5 * self.penalty * params @ params
+
+
 class _VariationalModel(BaseEstimator):
-    """Shared training machinery; subclasses define the outputs and the loss."""
+    """Shared training machinery; subclasses define the outputs and the loss.
+
+    A subclass defines ``_output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` and
+    ``_validation_score(outputs, Y) -> score`` (higher is better) on the encoded targets
+    ``Y`` of shape ``(n_samples, n_outputs)``, and calls :meth:`_fit`.
+    """
 
     _parameter_constraints: dict = {
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "ansatz": [None, HasMethods(["build", "n_weights", "initial_weights"])],
         "observables": [None, str, list, tuple, dict],
         "input_scaling": ["boolean"],
-        "backend": [str, Backend],
+        "backend": [None, str, Backend],
         "optimizer": [StrOptions({"adam", "lbfgs", "spsa"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
@@ -89,7 +217,7 @@ class _VariationalModel(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
     def __init__(
@@ -135,114 +263,97 @@ class _VariationalModel(BaseEstimator):
 
     # -- circuit ------------------------------------------------------------------------------
     def _build(self, n_features: int, rng: np.random.Generator) -> tuple[Circuit, np.ndarray]:
-        fm = AngleEmbedding() if self.feature_map is None else clone(self.feature_map)
+        """The model's circuit for ``n_features`` features and its initial weights."""
+        who = type(self).__name__
+        feature_map = AngleEmbedding() if self.feature_map is None else clone(self.feature_map)
         ansatz = RealAmplitudes(reps=2) if self.ansatz is None else clone(self.ansatz)
-        encoding = fm.build(n_features)
+        encoding = feature_map.build(n_features)
         if encoding.n_weights:
-            raise ValueError("the feature map must not have trainable weights; use the ansatz")
-        n_qubits = encoding.n_qubits
-        theta0 = np.asarray(ansatz.initial_weights(n_qubits, rng), dtype=float)
+            raise ValueError(
+                f"{who}: the feature map must not have trainable weights; use the ansatz"
+            )
+        trainable, theta0 = build_ansatz(ansatz, encoding.n_qubits, rng, who=who)
         if self.input_scaling:
             # One trainable factor per feature, after the ansatz weights, starting at 1.
             encoding = encoding.with_input_scaling(offset=theta0.shape[0])
             theta0 = np.concatenate([theta0, np.ones(n_features)])
-        return encoding.compose(ansatz.build(n_qubits)), theta0
+        return encoding.compose(trainable), theta0
 
-    # -- parameters ---------------------------------------------------------------------------
-    def _split(self, params: np.ndarray):
-        n_w, k, o = self._n_circuit_weights, len(self.observables_), self._n_outputs
-        return params[:n_w], params[n_w : n_w + k * o].reshape(k, o), params[n_w + k * o :]
-
-    def _set_fitted(self, params: np.ndarray) -> None:
-        theta, W, b = self._split(params)
-        self.weights_ = theta.copy()
-        self.readout_weights_ = W.copy()
-        self.readout_bias_ = b.copy()
+    def _fitted_structure(self, backend: Backend) -> _Structure:
+        """The structure of the fitted model, run on ``backend``."""
+        return _Structure(
+            self.circuit_,
+            self._paulis,
+            self._coefficients,
+            self.weights_.shape[0],
+            self.readout_bias_.shape[0],
+            backend,
+            self.max_memory_mb,
+        )
 
     # -- evaluation ---------------------------------------------------------------------------
-    def _expectations(self, X: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        """Expectation values of the observables (Pauli sums), shape (n_samples, K)."""
-        return self._pauli_expectations(self.circuit_, X, theta) @ self._coefficients.T
-
-    def _pauli_expectations(self, circuit, X, theta) -> np.ndarray:
-        if self.backend_.exact:
-            return expectations(circuit, self._labels, X, theta, max_memory_mb=self.max_memory_mb)
-        return self.backend_.expectations(circuit, self._labels, X, theta)
-
-    def _raw_outputs(self, X: np.ndarray) -> np.ndarray:
+    def _raw_outputs(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        E = self._expectations(X, self.weights_)
-        return E @ self.readout_weights_ + self.readout_bias_
-
-    def _loss_grad(self, params: np.ndarray, rows: np.ndarray):
-        theta, W, b = self._split(params)
-        X, Y = self._X_train[rows], self._Y_train[rows]
-        stash = {}
-
-        C = self._coefficients
-
-        def cotangent(E_paulis, sl):
-            E = E_paulis @ C.T
-            logits = E @ W + b
-            loss, d_out = self._output_loss(logits, Y[sl])
-            stash.setdefault("loss", 0.0)
-            stash["loss"] += loss
-            stash["gW"] = stash.get("gW", 0.0) + E.T @ d_out
-            stash["gb"] = stash.get("gb", 0.0) + d_out.sum(axis=0)
-            return (d_out @ W.T) @ C  # dL/d<P_l> through <O_k> = sum_l C[k, l] <P_l>
-
-        if self.backend_.exact:
-            _, g_theta = expectation_vjp(
-                self.circuit_, self._labels, X, theta, cotangent, max_memory_mb=self.max_memory_mb
-            )
-        else:
-            G = cotangent(self._pauli_expectations(self.circuit_, X, theta), slice(None))
-
-            def run(circuit):
-                return self._pauli_expectations(circuit, X, theta)
-
-            g_theta = parameter_shift_vjp(run, self.circuit_, X, theta, G)
-        n = len(rows)
-        grad = np.concatenate([g_theta, np.ravel(stash["gW"]), stash["gb"]]) / n
-        loss = stash["loss"] / n
-        # L2 penalty as in sklearn's MLP: alpha / 2 * ||params||^2 / n_train_samples.
-        penalty = self.alpha / self._X_train.shape[0]
-        return loss + 0.5 * penalty * params @ params, grad + penalty * params
-
-    def _loss(self, params: np.ndarray, rows: np.ndarray) -> float:
-        theta, W, b = self._split(params)
-        E = self._expectations(self._X_train[rows], theta)
-        loss, _ = self._output_loss(E @ W + b, self._Y_train[rows])
-        penalty = self.alpha / self._X_train.shape[0]
-        return loss / len(rows) + 0.5 * penalty * params @ params
+        E = _pauli_expectations(
+            self.backend_, self.circuit_, self._paulis, X, self.weights_, self.max_memory_mb
+        )
+        return E @ self._coefficients.T @ self.readout_weights_ + self.readout_bias_
 
     # -- training -----------------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, Y: np.ndarray, *, incremental: bool, stratify=None):
-        rng = np.random.default_rng(
-            self.random_state
-            if not isinstance(self.random_state, np.random.RandomState)
-            else self.random_state.randint(2**31)
-        )
-        reuse = (incremental or self.warm_start) and hasattr(self, "params_")
+    def _fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        reuse: bool,
+        incremental: bool,
+        stratify=None,
+        **fitted,
+    ):
+        """Train on ``X`` and encoded targets ``Y``; set every fitted attribute at the end.
+
+        ``reuse``: continue from the fitted parameters (warm start, ``partial_fit``);
+        ``incremental``: one Adam epoch (``partial_fit``); ``fitted``: the subclass's own
+        fitted attributes, set with the others.
+        """
+        who = type(self).__name__
+        rng = _training_rng(self.random_state)
         # Every fit runs on the backend set now, also when it continues from earlier weights
         # (set_params(backend=...) between warm-started fits takes effect).
-        self.backend_ = resolve_backend(self.backend)
-        if not reuse:
-            self.circuit_, theta0 = self._build(X.shape[1], rng)
-            self.n_qubits_ = self.circuit_.n_qubits
-            self.observables_, self._labels, self._coefficients = _check_observables(
-                self.observables, self.n_qubits_
+        backend = resolve_backend(self.backend)
+        if reuse:
+            structure = self._fitted_structure(backend)
+            observables, params = self.observables_, self.params_
+            # A copy: the previous fit's state must survive a failure of this one.
+            adam, loss_curve, n_iter = (
+                copy.deepcopy(self._adam),
+                list(self.loss_curve_),
+                self.n_iter_,
             )
-            self._n_circuit_weights = theta0.shape[0]
-            k = len(self.observables_)
-            W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, self._n_outputs))
-            self.params_ = np.concatenate([theta0, W0.ravel(), np.zeros(self._n_outputs)])
-            self._adam = Adam()
-            self.loss_curve_ = []
-            self.n_iter_ = 0
+        else:
+            circuit, theta0 = self._build(X.shape[1], rng)
+            observables, paulis, coefficients = _check_observables(
+                self.observables, circuit.n_qubits
+            )
+            k, n_outputs = len(observables), Y.shape[1]
+            W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, n_outputs))
+            params = np.concatenate([theta0, W0.ravel(), np.zeros(n_outputs)])
+            structure = _Structure(
+                circuit,
+                paulis,
+                coefficients,
+                theta0.shape[0],
+                n_outputs,
+                backend,
+                self.max_memory_mb,
+            )
+            adam, loss_curve, n_iter = Adam(), [], 0
+        if backend.exact:
+            _check_training_fits(structure.circuit.n_qubits, self.max_memory_mb, who)
+        early_stopping = self.early_stopping and not incremental
         validation_fn = None
-        if self.early_stopping and not incremental:
+        if early_stopping:
             X, X_val, Y, Y_val = train_test_split(
                 X,
                 Y,
@@ -250,49 +361,66 @@ class _VariationalModel(BaseEstimator):
                 random_state=int(rng.integers(2**31)),
                 stratify=stratify,
             )
+            validation_score = self._validation_score
 
             def validation_fn(params):
-                theta, W, b = self._split(params)
-                E = self._expectations(X_val, theta)
-                return self._validation_score(E @ W + b, Y_val)
+                return validation_score(structure.outputs(X_val, params), Y_val)
 
-        self._X_train, self._Y_train = X, Y
+        objective = _Objective(structure, self._output_loss, X, Y, self.alpha)
         history = History(self.tol, self.n_iter_no_change, self.verbose, validation_fn)
         # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
         # and SPSA keep no state that could carry over between calls.
-        try:
-            params = optimize(
-                "adam" if incremental else self.optimizer,
-                self._loss_grad,
-                self.params_,
-                X.shape[0],
-                history,
-                max_iter=1 if incremental else self.max_iter,
-                learning_rate=self.learning_rate,
-                batch_size=self.batch_size,
-                rng=rng,
-                adam=self._adam,
-                # tol is both L-BFGS-B tolerances: "improvement below which an epoch counts
-                # as no improvement" bounds the relative loss decrease and the gradient.
-                gtol=self.tol,
-                ftol=self.tol,
-                loss=self._loss,
-            )
-        finally:
-            del self._X_train, self._Y_train
-        if self.early_stopping and history.best_params is not None and not incremental:
+        params = optimize(
+            "adam" if incremental else self.optimizer,
+            objective.loss_grad,
+            params,
+            X.shape[0],
+            history,
+            max_iter=1 if incremental else self.max_iter,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            rng=rng,
+            adam=adam,
+            # tol is both L-BFGS-B tolerances: "improvement below which an epoch counts
+            # as no improvement" bounds the relative loss decrease and the gradient.
+            gtol=self.tol,
+            ftol=self.tol,
+            loss=objective.loss,
+        )
+        early_stopped = early_stopping and history.best_params is not None
+        if early_stopped:
             params = history.best_params
-            self.validation_scores_ = history.validation_scores
-            self.best_validation_score_ = history.best_score
-        self.params_ = params
-        self._set_fitted(params)
-        self.loss_curve_ = list(self.loss_curve_) + history.loss_curve
-        self.n_iter_ += len(history.loss_curve)
-        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else np.inf
+        theta, W, b = structure.split(params)
+        loss_curve = loss_curve + history.loss_curve
+        fitted.update(
+            backend_=backend,
+            circuit_=structure.circuit,
+            n_qubits_=structure.circuit.n_qubits,
+            observables_=observables,
+            params_=params,
+            weights_=theta.copy(),
+            readout_weights_=W.copy(),
+            readout_bias_=b.copy(),
+            loss_curve_=loss_curve,
+            n_iter_=n_iter + len(history.loss_curve),
+            best_loss_=min(loss_curve) if loss_curve else np.inf,
+            _paulis=structure.paulis,
+            _coefficients=structure.coefficients,
+            _adam=adam,
+        )
+        if early_stopped:
+            fitted.update(
+                validation_scores_=history.validation_scores,
+                best_validation_score_=history.best_score,
+            )
+        else:  # scores of an earlier fit would not describe this one
+            for name in ("validation_scores_", "best_validation_score_"):
+                self.__dict__.pop(name, None)
+        for name, value in fitted.items():
+            setattr(self, name, value)
         if not incremental:
-            # stacklevel 4: the user's call of fit (through _fit and the helper).
             warn_if_not_converged(
-                history, type(self).__name__, self.max_iter, "raise max_iter or tol", stacklevel=4
+                history, who, self.max_iter, "raise max_iter or tol", stacklevel=_USER_STACKLEVEL
             )
         return self
 
@@ -306,7 +434,8 @@ _COMMON_DOC = """
     feature_map : FeatureMap, default=None
         Data encoding; ``None`` means ``AngleEmbedding()`` (one qubit per feature, RY).
     ansatz : Ansatz, default=None
-        Trainable circuit after the encoding; ``None`` means ``RealAmplitudes(reps=2)``.
+        Trainable circuit after the encoding; ``None`` means ``RealAmplitudes(reps=2)``. It
+        must build a circuit on the feature map's qubits, of weights only.
     observables : list of str or dict, default=None
         Observables whose expectation values feed the read-out: Pauli strings (Qiskit labels,
         rightmost character on qubit 0) or Pauli sums ``{label: coefficient}``; ``None``
@@ -315,9 +444,9 @@ _COMMON_DOC = """
         Trainable input scaling: every feature ``x_i`` enters the feature map as
         ``s_i * x_i`` with a trainable ``s_i`` (initialised to 1, stored at the end of
         ``weights_``), as in data re-uploading models.
-    backend : str or Backend, default="statevector"
-        Where the circuits run. Exact backends train with adjoint gradients, others with
-        parameter shift (or SPSA).
+    backend : str, Backend or None, default="statevector"
+        Where the circuits run; ``None`` means ``"statevector"``. Exact backends train with
+        adjoint gradients, others with parameter shift (or SPSA).
     optimizer : {"adam", "lbfgs", "spsa"}, default="adam"
         Mini-batch Adam, full-batch L-BFGS-B, or SPSA (two runs per step; for noisy
         backends).
@@ -339,13 +468,18 @@ _COMMON_DOC = """
     alpha : float, default=1e-4
         L2 penalty on all parameters.
     warm_start : bool, default=False
-        Continue from the previous fit's parameters.
+        Continue from the previous fit's parameters (and Adam's moments).
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, mini-batch order, validation split and SPSA.
+        Seeds the initial weights, mini-batch order, validation split and SPSA. An int seeds
+        a NumPy ``Generator``, so equal ints give identical fits; a ``RandomState`` instance
+        is consumed (a seed is drawn from it at every fit, so repeated fits differ); ``None``
+        means fresh randomness.
     verbose : int, default=0
         Print iteration, loss and elapsed time.
     max_memory_mb : float, default=None
-        Memory budget of the simulation.
+        Memory budget of the simulation in MiB (``None``: the default budget, see
+        :func:`~skqml.simulator.default_max_memory_mb`). A circuit too wide to train even
+        one sample at a time within it is refused before anything is simulated.
 """
 
 _FITTED_DOC = """
@@ -355,6 +489,9 @@ _FITTED_DOC = """
         Trained read-out matrix ``W``.
     readout_bias_ : ndarray of shape (n_outputs,)
         Trained read-out bias ``b``.
+    params_ : ndarray of shape (n_weights + n_observables * n_outputs + n_outputs,)
+        All trained parameters in one vector: ``weights_``, ``readout_weights_`` (C order),
+        ``readout_bias_``.
     circuit_ : Circuit
         Feature map followed by the ansatz.
     n_qubits_ : int
@@ -369,9 +506,21 @@ _FITTED_DOC = """
         Lowest training loss.
     n_iter_ : int
         Iterations run.
+    validation_scores_ : list of float
+        Validation score per iteration (only after a fit with ``early_stopping=True``).
+    best_validation_score_ : float
+        Highest validation score (only after a fit with ``early_stopping=True``).
     n_features_in_ : int
         Number of features seen in fit.
 """
+
+
+def _one_hot(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Targets of the logits: one column (the second class) for two classes, else one-hot."""
+    idx = np.searchsorted(classes, y)
+    if len(classes) == 2:
+        return idx.reshape(-1, 1).astype(float)
+    return np.eye(len(classes))[idx]
 
 
 class VQC(ClassifierMixin, _VariationalModel):
@@ -380,6 +529,10 @@ class VQC(ClassifierMixin, _VariationalModel):
     Binary problems use one logit (sigmoid), multi-class problems one logit per class
     (softmax); the logits are the affine read-out ``E @ W + b`` of the observables'
     expectation values ``E``. Trained by minimising the cross-entropy.
+
+    A failed ``fit`` or ``partial_fit`` (bad input, a memory budget that is too small, a
+    backend error, an interrupt) leaves the model as it was: unfitted, or with its previous
+    fit intact.
 
     Parameters
     ----------%(common)s
@@ -397,16 +550,6 @@ class VQC(ClassifierMixin, _VariationalModel):
     True
     """
 
-    @property
-    def _n_outputs(self) -> int:
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
-
-    def _encode(self, y: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(self.classes_, y)
-        if len(self.classes_) == 2:
-            return idx.reshape(-1, 1).astype(float)
-        return np.eye(len(self.classes_))[idx]
-
     @staticmethod
     def _output_loss(logits: np.ndarray, Y: np.ndarray):
         if logits.shape[1] == 1:
@@ -423,58 +566,116 @@ class VQC(ClassifierMixin, _VariationalModel):
             return float(np.mean((logits[:, 0] > 0) == (Y[:, 0] > 0.5)))
         return float(np.mean(np.argmax(logits, axis=1) == np.argmax(Y, axis=1)))
 
-    def fit(self, X, y) -> VQC:
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
         """Train on ``X`` and class labels ``y``.
+
+        With ``warm_start=True`` and a previous fit on the same classes, training continues
+        from its parameters; otherwise it starts from new initial weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels, at least two distinct ones.
 
         Returns
         -------
-        self : VQC
+        self : object
+            The fitted classifier.
         """
-        self._validate_params()
-        reuse = self.warm_start and hasattr(self, "params_")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=not reuse)
+        fitted = hasattr(self, "params_")
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not (self.warm_start and fitted))
         check_classification_targets(y)
         classes = unique_labels(y)
         if len(classes) < 2:
-            raise ValueError(f"VQC needs at least 2 classes in y, got {len(classes)} class")
-        if not self.warm_start or not np.array_equal(classes, getattr(self, "classes_", None)):
-            self.__dict__.pop("params_", None)
-        self.classes_ = classes
-        return self._fit(X, self._encode(y), incremental=False, stratify=y)
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y, got {len(classes)} class"
+            )
+        reuse = self.warm_start and fitted and np.array_equal(classes, self.classes_)
+        return self._fit(
+            X, _one_hot(y, classes), reuse=reuse, incremental=False, stratify=y, classes_=classes
+        )
 
-    def partial_fit(self, X, y, classes=None) -> VQC:
-        """One epoch of Adam on ``(X, y)``; ``classes`` is required on the first call."""
-        self._validate_params()
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch of Adam on ``(X, y)``, from the current parameters.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem: required on the first call (``y`` may hold only some
+            of them), optional afterwards and then equal to ``classes_``.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        who = type(self).__name__
         first = not hasattr(self, "params_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=first)
         check_classification_targets(y)
         if first:
             if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            self.classes_ = unique_labels(np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise ValueError("partial_fit needs at least 2 classes")
-        elif classes is not None and not np.array_equal(
-            unique_labels(np.asarray(classes)), self.classes_
-        ):
-            raise ValueError(
-                f"classes={list(classes)} differs from the classes of the first partial_fit "
-                f"call, {list(self.classes_)}"
-            )
-        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+                raise ValueError(f"{who}.partial_fit needs classes= on its first call")
+            all_classes = unique_labels(np.asarray(classes))
+            if len(all_classes) < 2:
+                raise ValueError(
+                    f"{who} needs at least 2 classes, got classes={list(all_classes)}"
+                )
+        else:
+            all_classes = self.classes_
+            if classes is not None and not np.array_equal(
+                unique_labels(np.asarray(classes)), all_classes
+            ):
+                raise ValueError(
+                    f"classes={list(classes)} differs from the classes of the first "
+                    f"{who}.partial_fit call, {list(all_classes)}"
+                )
+        unknown = np.setdiff1d(unique_labels(y), all_classes)
         if len(unknown):
             raise ValueError(
-                f"y contains labels {list(unknown)} not in classes {list(self.classes_)}"
+                f"y contains labels {list(unknown)} not in classes {list(all_classes)}"
             )
-        return self._fit(X, self._encode(y), incremental=True)
+        return self._fit(
+            X, _one_hot(y, all_classes), reuse=not first, incremental=True, classes_=all_classes
+        )
 
     def decision_function(self, X) -> np.ndarray:
-        """Logits: shape (n_samples,) for binary problems, (n_samples, n_classes) otherwise."""
+        """Logits of the classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes the logit of the second class, else one logit per class.
+        """
         out = self._raw_outputs(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (sigmoid or softmax of the logits)."""
+        """Class probabilities: the sigmoid (two classes) or softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
         out = self._raw_outputs(X)
         if out.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-out[:, 0]))
@@ -484,11 +685,33 @@ class VQC(ClassifierMixin, _VariationalModel):
         return e / e.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log of :meth:`predict_proba`."""
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class labels (argmax of the logits)."""
+        """Predicted class labels (argmax of the logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         out = self._raw_outputs(X)
         idx = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
         return self.classes_[idx]
@@ -501,10 +724,18 @@ class VQR(RegressorMixin, _VariationalModel):
     in units of the standardised targets (``y`` is standardised in ``fit`` and predictions
     scaled back). Trained by minimising the squared error.
 
+    A failed ``fit`` or ``partial_fit`` (bad input, a memory budget that is too small, a
+    backend error, an interrupt) leaves the model as it was: unfitted, or with its previous
+    fit intact.
+
     Parameters
     ----------%(common)s
     Attributes
     ----------%(fitted)s
+    y_mean_, y_scale_ : ndarray of shape (n_targets,)
+        Mean and standard deviation (1 where it is 0) of the targets of the first fit, which
+        standardise them.
+
     Examples
     --------
     >>> import numpy as np
@@ -515,10 +746,6 @@ class VQR(RegressorMixin, _VariationalModel):
     True
     """
 
-    @property
-    def _n_outputs(self) -> int:
-        return self._n_targets
-
     @staticmethod
     def _output_loss(out: np.ndarray, Y: np.ndarray):
         diff = out - Y
@@ -528,45 +755,78 @@ class VQR(RegressorMixin, _VariationalModel):
     def _validation_score(out, Y) -> float:
         return -float(np.mean((out - Y) ** 2))
 
-    def _targets(self, y: np.ndarray, first: bool) -> np.ndarray:
+    def _fit_targets(self, X: np.ndarray, y: np.ndarray, *, reuse: bool, incremental: bool):
+        """Standardise ``y`` (with the first fit's mean and scale when reusing it) and train."""
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if first:
-            self._y_1d = y.ndim == 1
-            self._n_targets = Y.shape[1]
-            self.y_mean_ = Y.mean(axis=0)
-            scale = Y.std(axis=0)
-            self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        elif Y.shape[1] != self._n_targets:
-            raise ValueError(
-                f"y has {Y.shape[1]} targets, the model was fitted with {self._n_targets}"
-            )
-        return (Y - self.y_mean_) / self.y_scale_
+        if reuse:
+            n_targets = self.readout_bias_.shape[0]
+            if Y.shape[1] != n_targets:
+                raise ValueError(
+                    f"y has {Y.shape[1]} targets, the {type(self).__name__} was fitted with "
+                    f"{n_targets}"
+                )
+            y_mean, y_scale, y_1d = self.y_mean_, self.y_scale_, self._y_1d
+        else:
+            y_mean, scale, y_1d = Y.mean(axis=0), Y.std(axis=0), y.ndim == 1
+            y_scale = np.where(scale > 0, scale, 1.0)
+        return self._fit(
+            X,
+            (Y - y_mean) / y_scale,
+            reuse=reuse,
+            incremental=incremental,
+            y_mean_=y_mean,
+            y_scale_=y_scale,
+            _y_1d=y_1d,
+        )
 
-    def fit(self, X, y) -> VQR:
-        """Train on ``X`` and targets ``y`` (shape (n_samples,) or (n_samples, n_targets)).
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train on ``X`` and targets ``y``.
+
+        With ``warm_start=True`` and a previous fit, training continues from its parameters
+        (and its target standardisation); otherwise it starts from new initial weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
 
         Returns
         -------
-        self : VQR
+        self : object
+            The fitted regressor.
         """
-        self._validate_params()
         reuse = self.warm_start and hasattr(self, "params_")
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=not reuse
         )
-        if not self.warm_start:
-            self.__dict__.pop("params_", None)
-        first = not hasattr(self, "params_")
-        return self._fit(X, self._targets(y, first), incremental=False)
+        return self._fit_targets(X, y, reuse=reuse, incremental=False)
 
-    def partial_fit(self, X, y) -> VQR:
-        """One epoch of Adam on ``(X, y)``."""
-        self._validate_params()
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """One epoch of Adam on ``(X, y)``, from the current parameters.
+
+        The first call standardises the targets with its own mean and scale.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The updated regressor.
+        """
         first = not hasattr(self, "params_")
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True, reset=first
         )
-        return self._fit(X, self._targets(y, first), incremental=True)
+        return self._fit_targets(X, y, reuse=not first, incremental=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -574,7 +834,18 @@ class VQR(RegressorMixin, _VariationalModel):
         return tags
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets."""
+        """Predicted targets, in the units of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions, of the shape of the training targets.
+        """
         out = self._raw_outputs(X) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self._y_1d else out
 
@@ -598,8 +869,9 @@ verbose, max_memory_mb
 
     Attributes
     ----------
-    classes_, weights_, readout_weights_, readout_bias_, circuit_, n_qubits_, observables_, \
-backend_, loss_curve_, best_loss_, n_iter_, n_features_in_
+    classes_, weights_, readout_weights_, readout_bias_, params_, circuit_, n_qubits_, \
+observables_, backend_, loss_curve_, best_loss_, n_iter_, validation_scores_, \
+best_validation_score_, n_features_in_
         As in :class:`VQC`.
 
     Examples
@@ -659,6 +931,8 @@ backend_, loss_curve_, best_loss_, n_iter_, n_features_in_
         self.max_memory_mb = max_memory_mb
 
     def _build(self, n_features: int, rng: np.random.Generator):
+        # The re-uploading circuit reads the features itself, on ceil(n_features / 3) qubits:
+        # built for the feature count (build_ansatz builds ansatzes of weights only).
         ansatz = DataReuploading(n_layers=self.n_layers)
         n_qubits = ansatz.n_qubits(n_features)
         circuit = ansatz.build_for_features(n_features)
