@@ -8,6 +8,7 @@ differences of the training losses, and a chi-square test of the samples.
 import itertools
 import pickle
 import time
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -15,10 +16,12 @@ import pytest
 from scipy import linalg, stats
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from skqml.boltzmann import QBMClassifier, QuantumBoltzmannMachine
 from skqml.boltzmann import _gibbs as g
+from skqml.boltzmann._classifier import _design
 from skqml.datasets import make_bernoulli_mixture
 from skqml.simulator import SimulationMemoryError
 
@@ -49,7 +52,13 @@ def _dense_h(bias, couplings, gamma):
 
 
 def _all_states(n):
+    """All n-bit rows in Kronecker order: row i is the i-th basis state of ``_op``'s matrices."""
     return np.array(list(itertools.product((0, 1), repeat=n)))
+
+
+def _kron_index(bits):
+    """Row index in ``_all_states`` (first column most significant, the Kronecker order)."""
+    return bits @ (1 << np.arange(bits.shape[1] - 1, -1, -1))
 
 
 def _reference(qbm):
@@ -103,7 +112,7 @@ def test_quantum_model_matches_dense_expm(mixture, learn):
     np.testing.assert_allclose(np.exp(log_p), p_v, rtol=1e-10)
     assert np.exp(log_p).sum() == pytest.approx(1.0, abs=1e-12)
     assert qbm.log_partition_ == pytest.approx(log_z, rel=1e-12)
-    assert qbm.score(mixture) == pytest.approx(np.mean(np.log(p_v[g.bits_to_index(mixture)])))
+    assert qbm.score(mixture) == pytest.approx(np.mean(np.log(p_v[_kron_index(mixture)])))
     # transform: Tr[(|v><v| (x) Z_h) rho] / p(v), from the dense Gibbs state.
     for k, v in enumerate(states):
         proj = np.diag(np.kron(np.eye(16)[k], np.ones(4)))
@@ -173,7 +182,8 @@ def test_gradients_equal_finite_differences(mixture, params):
     fun, theta = _objective_and_theta(qbm, mixture)
     loss = _check_gradient(fun, theta)
     # The loss is what it claims to be: the exact NLL, or the bound (which is above it).
-    qbm._set_state(theta, 4, *qbm._structure(4))
+    for name, value in qbm._fitted_state(theta, 4, *qbm._structure(4)).items():
+        setattr(qbm, name, value)
     nll = -qbm.score(mixture)
     if params.get("objective") == "bound":
         assert loss >= nll - 1e-12
@@ -195,7 +205,7 @@ def test_samples_pass_chi_square(mixture):
     qbm.fit(mixture)
     samples = qbm.sample(20000, random_state=1)
     assert samples.shape == (20000, 4) and set(np.unique(samples)) <= {0, 1}
-    observed = np.bincount(g.bits_to_index(samples), minlength=16)
+    observed = np.bincount(_kron_index(samples), minlength=16)
     expected = 20000 * np.exp(qbm.score_samples(_all_states(4)))
     assert stats.chisquare(observed, expected).pvalue > 1e-3
     np.testing.assert_array_equal(samples, qbm.sample(20000, random_state=1))
@@ -311,12 +321,16 @@ def test_classifier_gradient_and_dense_reference(n_classes, n_hidden, learn):
         ).fit(X, y)
     theta = np.column_stack([clf.coef_, clf.intercept_])
     theta = theta + np.random.RandomState(1).normal(0, 0.5, theta.shape)
-    fun = clf._objective(clf._design(X), np.unique(y, return_inverse=True)[1], clf._structure(), 7)
+    structure = clf._structure(clf.n_qubits_, clf.n_label_qubits_)
+    design = _design(X, clf.mean_, clf.scale_)
+    fun = clf._objective(design, np.unique(y, return_inverse=True)[1], n_classes, structure, 7)
     loss = _check_gradient(lambda t, idx: fun(t, idx), theta.ravel())
-    # Dense reference of p(k | x) from the fitted coefficients (label qubits first).
-    m = clf.n_qubits_
+    # Dense reference of p(k | x) from the fitted coefficients: label qubits 0..L-1, and
+    # class k has bit j of k on label qubit j (little-endian), whatever the Kronecker order.
+    m, n_label = clf.n_qubits_, clf.n_label_qubits_
+    configs = _all_states(m)  # row s: the bits of qubits 0..m-1 of Kronecker basis state s
+    label = configs[:, :n_label] @ (1 << np.arange(n_label))
     proba = clf.predict_proba(X)
-    design = clf._design(X)
     coef = design @ np.column_stack([clf.coef_, clf.intercept_]).T
     pairs = list(itertools.combinations(range(m), 2))
     for i in range(0, 40, 7):
@@ -327,7 +341,7 @@ def test_classifier_gradient_and_dense_reference(n_classes, n_hidden, learn):
             H -= gamma * _op(X2, [a], m)
         for t, (a, b) in enumerate(pairs):
             H -= coef[i, m + t] * _op(Z2, [a, b], m)
-        diag = np.diag(linalg.expm(-H)).reshape(2**clf.n_label_qubits_, -1).sum(1)
+        diag = np.bincount(label, weights=np.diag(linalg.expm(-H)), minlength=2**n_label)
         expected = diag[:n_classes] / diag[:n_classes].sum()
         np.testing.assert_allclose(proba[i], expected, rtol=1e-10)
     assert proba.sum(1) == pytest.approx(np.ones(40))
@@ -349,3 +363,271 @@ def test_classifier_fits_blobs_reproducibly():
         QBMClassifier().fit(X, np.zeros(90))
     with pytest.raises(ValueError, match="limited to 10 qubits"):
         QBMClassifier(n_hidden=10).fit(X, y)
+
+
+# -- one bit order: little-endian, as the circuits ----------------------------------------------
+def test_joint_probabilities_are_little_endian():
+    """Entry [i, k] is visible bits (i >> j) & 1 and hidden bits (k >> l) & 1: enumerated."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(40, 3))
+    X[:, 0] = 1  # feature 0 always on: the mass sits where bit 0 of the index is set
+    qbm = QuantumBoltzmannMachine(
+        2, transverse_field=0.4, optimizer="lbfgs", max_iter=40, random_state=0
+    ).fit(X)
+    _, _, joint_kron, _, _ = _reference(qbm)  # indexed by Kronecker (first qubit first) order
+    visible, hidden = _all_states(3), _all_states(2)
+    for v in visible:
+        for h in hidden:
+            i = sum(bit << j for j, bit in enumerate(v))
+            k = sum(bit << j for j, bit in enumerate(h))
+            expected = joint_kron[_kron_index(v[None])[0], _kron_index(h[None])[0]]
+            assert qbm.joint_probabilities_[i, k] == pytest.approx(expected, rel=1e-10)
+    marginal = qbm.joint_probabilities_.sum(axis=1)
+    assert marginal[1::2].sum() > 0.99  # odd indices: feature 0 is bit 0
+    np.testing.assert_allclose(
+        np.exp(qbm.score_samples(g.index_to_bits(np.arange(8), 3))), marginal, rtol=1e-12
+    )
+    assert np.all(qbm.sample(50, random_state=0)[:, 0] == 1)
+
+
+def test_gibbs_bit_helpers_are_little_endian():
+    bits = np.array([[1, 0, 0], [0, 1, 1]])
+    np.testing.assert_array_equal(g.bits_to_index(bits), [1, 6])
+    np.testing.assert_array_equal(g.index_to_bits(np.array([1, 6]), 3), bits)
+    np.testing.assert_array_equal(g.spin_table(2), [[1, 1], [-1, 1], [1, -1], [-1, -1]])
+    np.testing.assert_array_equal(g.flip_permutations(2), [[1, 0, 3, 2], [2, 3, 0, 1]])
+
+
+def test_classifier_label_register_is_little_endian():
+    """Class k is the label register holding bit j of k on label qubit j: check coef_ terms."""
+    X, y = make_blobs(60, n_features=2, centers=3, random_state=0)
+    clf = QBMClassifier(n_hidden=0, max_iter=20, random_state=0).fit(X, y)
+    # With no hidden qubit, p(k | x) is the Gibbs weight of basis state k of the two label
+    # qubits; rebuild it from the named terms of coef_ by enumerating the configurations.
+    coef = _design(X, clf.mean_, clf.scale_) @ np.column_stack([clf.coef_, clf.intercept_]).T
+    terms = dict(zip(clf.terms_, coef.T, strict=True))
+    energy = np.zeros((60, 4))
+    for k in range(4):
+        z = [1 - 2 * ((k >> j) & 1) for j in range(2)]  # label qubit j holds bit j of k
+        energy[:, k] = -terms["Z0"] * z[0] - terms["Z1"] * z[1] - terms["Z0 Z1"] * z[0] * z[1]
+    for i in range(0, 60, 11):
+        H = np.diag(energy[i])
+        # X_j flips bit j of the basis index.
+        for j in range(2):
+            H -= terms[f"X{j}"][i] * np.eye(4)[[k ^ (1 << j) for k in range(4)]]
+        weights = np.diag(linalg.expm(-H))[:3]
+        np.testing.assert_allclose(clf.predict_proba(X[i : i + 1])[0], weights / weights.sum())
+
+
+# -- atomic fits --------------------------------------------------------------------------------
+def _state(estimator):
+    """Every attribute, pickled: equal bytes mean an untouched estimator (arrays, RNG, Adam)."""
+    return pickle.dumps(vars(estimator))
+
+
+def _fail_on_call(monkeypatch, module, name, exc, after=2):
+    """Make ``module.name`` raise ``exc`` from its call number ``after + 1`` on: mid-fit."""
+    original = getattr(module, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(None)
+        if len(calls) > after:
+            raise exc
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, failing)
+
+
+def _half_step_then_fail(exc):
+    """An optimizer that advances the RNG and Adam state it is given, then fails."""
+
+    def optimize(method, fun, params, n_samples, history, *, rng=None, adam=None, **kwargs):
+        loss, grad = fun(params, np.arange(n_samples))
+        history.record(params, loss)
+        if adam is not None:
+            adam.update(grad, 0.1)
+        if rng is not None:
+            rng.permutation(5)
+        raise exc
+
+    return optimize
+
+
+_FAILURES = [RuntimeError("backend lost"), KeyboardInterrupt()]
+
+
+def _boltzmann_cases(mixture):
+    """Model, fit arguments and the module whose ``optimize`` it calls; mini-batch Adam."""
+    X, y = make_blobs(30, n_features=2, centers=2, random_state=0)
+    qbm = QuantumBoltzmannMachine(1, transverse_field=0.5, batch_size=100, random_state=0)
+    return {
+        "qbm": (qbm, (mixture,), "skqml.boltzmann._qbm"),
+        "classifier": (
+            QBMClassifier(batch_size=10, random_state=0),
+            (X, y),
+            "skqml.boltzmann._classifier",
+        ),
+    }
+
+
+@pytest.mark.parametrize("exc", _FAILURES, ids=["RuntimeError", "KeyboardInterrupt"])
+@pytest.mark.parametrize("where", ["optimizer", "eigh"])
+@pytest.mark.parametrize("case", ["qbm", "classifier"])
+def test_failed_fit_of_fresh_model_leaves_it_unfitted(mixture, monkeypatch, case, where, exc):
+    model, data, module = _boltzmann_cases(mixture)[case]
+    if where == "optimizer":
+        monkeypatch.setattr(f"{module}.optimize", _half_step_then_fail(exc))
+    else:
+        _fail_on_call(monkeypatch, g, "gibbs_eigh", exc)
+    params = dict(vars(model))
+    with pytest.raises(type(exc)):
+        model.fit(*data)
+    assert vars(model) == params
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+
+
+_CONTINUED_FAILURES = [
+    ("optimizer", RuntimeError("backend lost")),
+    ("optimizer", KeyboardInterrupt()),
+    ("eigh", RuntimeError("LAPACK failed")),
+    ("eigh", KeyboardInterrupt()),
+    ("memory", SimulationMemoryError),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "exc"), _CONTINUED_FAILURES, ids=lambda p: p if isinstance(p, str) else ""
+)
+@pytest.mark.parametrize("call", ["warm_start", "partial_fit", "classifier"])
+def test_failed_continued_fit_keeps_previous_state(mixture, monkeypatch, call, where, exc):
+    case = "classifier" if call == "classifier" else "qbm"
+    model, data, module = _boltzmann_cases(mixture)[case]
+    model.set_params(max_iter=2, warm_start=call != "partial_fit").fit(*data)
+    X = data[0]
+    output = model.predict_proba(X) if call == "classifier" else model.score_samples(X)
+    if where == "memory":
+        model.set_params(max_memory_mb=1e-3)
+    elif where == "optimizer":
+        monkeypatch.setattr(f"{module}.optimize", _half_step_then_fail(exc))
+    else:
+        _fail_on_call(monkeypatch, g, "gibbs_eigh", exc)
+    before = _state(model)
+    with pytest.raises(exc if isinstance(exc, type) else type(exc)):
+        model.partial_fit(*data) if call == "partial_fit" else model.fit(*data)
+    assert _state(model) == before
+    monkeypatch.undo()
+    model.set_params(max_memory_mb=None)
+    again = model.predict_proba(X) if call == "classifier" else model.score_samples(X)
+    np.testing.assert_array_equal(again, output)
+
+
+# -- warm start continues the optimizer -------------------------------------------------------
+@pytest.mark.parametrize("case", ["qbm", "classifier"])
+def test_two_warm_started_fits_equal_one_fit_of_twice_the_epochs(mixture, case):
+    model, data, _ = _boltzmann_cases(mixture)[case]  # mini-batches: the RNG carries over too
+    model.set_params(n_iter_no_change=100)
+    once = clone(model).set_params(max_iter=6).fit(*data)
+    twice = clone(model).set_params(max_iter=3, warm_start=True).fit(*data).fit(*data)
+    assert twice.n_iter_ == once.n_iter_ == 6
+    np.testing.assert_allclose(twice.loss_curve_, once.loss_curve_, rtol=1e-12, atol=0)
+    for name in ("coef_", "intercept_") if case == "classifier" else ("couplings_",):
+        np.testing.assert_allclose(getattr(twice, name), getattr(once, name), rtol=0, atol=1e-12)
+    assert twice._adam.t == once._adam.t
+
+
+def test_classifier_warm_start_needs_the_same_terms():
+    X, y = make_blobs(30, n_features=2, centers=2, random_state=0)
+    clf = QBMClassifier(max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="QBMClassifier: warm_start=True needs the same n_hidden"):
+        clf.set_params(n_hidden=2).fit(X, y)
+    with pytest.raises(ValueError, match="same classes"):
+        clf.set_params(n_hidden=1).fit(X, (y + 1) % 3)
+    assert clf.n_hidden == 1 and clf.n_iter_ == 2
+
+
+# -- validation ---------------------------------------------------------------------------------
+def test_numpy_scalars_are_accepted_everywhere(mixture):
+    python = dict(
+        n_hidden=1,
+        transverse_field=0.5,
+        learning_rate=0.1,
+        batch_size=100,
+        max_iter=3,
+        tol=1e-6,
+        n_iter_no_change=10,
+        verbose=0,
+        random_state=0,
+        max_memory_mb=512.0,
+    )
+    numpy = {k: (np.int64(v) if isinstance(v, int) else np.float64(v)) for k, v in python.items()}
+    a = QuantumBoltzmannMachine(**python).fit(mixture)
+    b = QuantumBoltzmannMachine(**numpy).fit(mixture)
+    np.testing.assert_array_equal(a.couplings_, b.couplings_)
+    np.testing.assert_array_equal(
+        a.sample(np.int64(5), random_state=np.int64(1)), b.sample(5, random_state=1)
+    )
+    X, y = make_blobs(30, n_features=2, centers=2, random_state=0)
+    a = QBMClassifier(**python).fit(X, y)
+    b = QBMClassifier(**numpy).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    for bad in (0, np.float64(-1.0)):
+        with pytest.raises(ValueError, match="max_memory_mb"):
+            QuantumBoltzmannMachine(max_memory_mb=bad).fit(mixture)
+    with pytest.raises(ValueError, match="n_samples"):
+        a_qbm = QuantumBoltzmannMachine(max_iter=1).fit(mixture)
+        a_qbm.sample(-1)
+
+
+def test_messages_name_the_class_called():
+    class MyQBM(QuantumBoltzmannMachine):
+        pass
+
+    with pytest.raises(ValueError, match="MyQBM models binary data"):
+        MyQBM().fit(np.array([[0, 2], [1, 0]]))
+    with pytest.raises(AttributeError) as excinfo:
+        MyQBM(optimizer="lbfgs").partial_fit
+    assert "MyQBM.partial_fit needs a stochastic optimizer" in str(excinfo.value.__cause__)
+
+
+def test_convergence_warnings_point_at_the_callers_line(mixture):
+    X, y = make_blobs(30, n_features=2, centers=2, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        QuantumBoltzmannMachine(max_iter=1).fit(mixture)
+        QBMClassifier(max_iter=1).fit(X, y)
+    assert [w.filename for w in record] == [__file__] * 2
+
+
+# -- memory -------------------------------------------------------------------------------------
+def test_fit_stays_within_the_memory_budget():
+    """tracemalloc peak of a 10-qubit fit (1024 x 1024 matrices) within its budget."""
+    X = np.random.RandomState(0).randint(0, 2, size=(50, 8))
+    need = (g.dense_bytes(10) + g.table_bytes(10, 10 + 45)) / 1024**2
+    budget = need * 1.05
+    model = QuantumBoltzmannMachine(2, max_iter=1, max_memory_mb=budget, random_state=0)
+    tracemalloc.start()
+    try:
+        model.fit(X)
+        peak = tracemalloc.get_traced_memory()[1] / 1024**2
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.3 * budget + 30
+    tracemalloc.start()
+    try:
+        with pytest.raises(SimulationMemoryError):
+            model.set_params(max_memory_mb=0.9 * need).fit(X)
+        peak = tracemalloc.get_traced_memory()[1] / 1024**2
+    finally:
+        tracemalloc.stop()
+    assert peak < 1  # refused before anything of size 2**n was allocated
+
+
+def test_bound_counts_the_clamped_hamiltonians():
+    X = np.eye(8, dtype=int)[:, :3]  # 3 visible units, every configuration: 8 blocks
+    X = np.vstack([X, 1 - X])
+    full = (g.dense_bytes(10) + g.table_bytes(10, 10 + 45)) / 1024**2
+    clamped = g.dense_bytes(7, batch=8) / 1024**2
+    model = QuantumBoltzmannMachine(7, objective="bound", max_memory_mb=full + 0.5 * clamped)
+    with pytest.raises(SimulationMemoryError, match="10 qubits"):
+        model.fit(X)

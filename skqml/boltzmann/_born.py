@@ -12,29 +12,32 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._estimator import fit_context
 from .._optim import History, optimize, warn_if_not_converged
+from .._validation import MAX_MEMORY_MB_CONSTRAINT
 from ..backends import Backend, resolve_backend
 from ..circuits import HardwareEfficient
-from ..simulator import SimulationMemoryError, simulate
+from ..circuits._ansatzes import build_ansatz
+from ..simulator import simulate
 from ..simulator._adjoint import probability_vjp
-from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ..simulator._memory import resolve_max_memory_mb, rows_per_chunk, state_bytes
 from ..simulator._parameter_shift import parameter_shift_vjp
-from ._qbm import check_binary
+from ._gibbs import bits_to_index, index_to_bits
+from ._qbm import check_binary, sample_indices
 
 __all__ = ["BornMachine", "mmd_kernel_apply"]
 
-# Default ansatz: Liu & Wang (2018) learn 3 x 3 bars and stripes with about 10 layers of
-# rotations and CNOT entanglers on a tree (a Chow-Liu tree of the data). A linear chain is a
-# tree that needs no data: 8 such layers reached 99.4-99.5% valid-pattern mass with L-BFGS
-# (docs/boltzmann.md), where a ring of CNOTs with 6-10 layers stalled at 50-99% in 200 steps.
+# Default ansatz: Liu & Wang (2018) entangle along a tree (a Chow-Liu tree of the data); a
+# linear chain is a tree that needs no data, and trains more reliably than a ring
+# (docs/boltzmann.md compares them).
 _DEFAULT_LAYERS = 8
 _DEFAULT_ENTANGLEMENT = "linear"
-# Adam has no gradient tolerance: it stops once the loss has not improved by more than
-# ``tol`` for this many consecutive steps (as QuantumBoltzmannMachine's default).
-_N_ITER_NO_CHANGE = 10
-# Bytes per basis state of one exact training step: the adjoint sweep's 7 complex128 state
-# copies plus about 6 float64 vectors (probabilities, target, kernel products, cotangent).
-_BYTES_PER_STATE = 7 * state_bytes(0) + 6 * 8
+# Complex states the adjoint sweep of skqml.simulator.probability_vjp holds at once.
+_ADJOINT_STATE_COPIES = 7
+# float64 vectors over the basis states that a training step holds besides the simulator's
+# states: the target q, p - q, K (p - q), the cotangent and the three buffers of
+# mmd_kernel_apply.
+_STEP_VECTORS = 7
 
 
 def mmd_kernel_apply(v: np.ndarray, n_bits: int, bandwidths) -> np.ndarray:
@@ -71,19 +74,23 @@ def mmd_kernel_apply(v: np.ndarray, n_bits: int, bandwidths) -> np.ndarray:
     shape = v.shape
     t0 = v.reshape(-1, *(2,) * n_bits)
     out = np.zeros_like(t0)
+    t = np.empty_like(t0)
+    # Two half-size buffers: [[1, e], [e, 1]] on one bit updates both halves in place.
+    e_hi = np.empty_like(t0[:, 0])
+    e_lo = np.empty_like(e_hi)
     for sigma in bandwidths:
         e = np.exp(-1.0 / (2.0 * sigma))
-        t = t0
+        np.copyto(t, t0)
         for axis in range(1, n_bits + 1):
-            # [[1, e], [e, 1]] on this bit: keep the entry, add e times the bit-flipped one.
-            t = t + e * np.flip(t, axis=axis)
+            lo = t[(slice(None),) * axis + (0,)]
+            hi = t[(slice(None),) * axis + (1,)]
+            np.multiply(hi, e, out=e_hi)
+            np.multiply(lo, e, out=e_lo)
+            lo += e_hi
+            hi += e_lo
         out += t
-    return (out / len(bandwidths)).reshape(shape)
-
-
-def _index(X: np.ndarray) -> np.ndarray:
-    """Basis index ``sum_j x_j 2**j`` of each 0/1 row (column ``j`` is qubit ``j``)."""
-    return X.astype(np.int64) @ (np.int64(1) << np.arange(X.shape[1], dtype=np.int64))
+    out /= len(bandwidths)
+    return out.reshape(shape)
 
 
 class BornMachine(DensityMixin, BaseEstimator):
@@ -111,19 +118,22 @@ class BornMachine(DensityMixin, BaseEstimator):
     ----------
     ansatz : Ansatz, default=None
         Trainable circuit (any object with ``build``, ``n_weights`` and ``initial_weights``,
-        e.g. from :mod:`skqml.circuits`; it must not read data features). ``None``:
-        ``HardwareEfficient(n_layers=10)`` (RY and RZ on every qubit, then a ring of CNOTs,
-        10 times: the depth Liu and Wang use for 3 x 3 bars and stripes).
+        e.g. from :mod:`skqml.circuits`; it must not read data features, and ``build(n)``
+        must return an ``n``-qubit circuit). ``None``:
+        ``HardwareEfficient(n_layers=8, entanglement="linear")`` (RY and RZ on every qubit,
+        then CNOTs along the chain of qubits, 8 times; Liu and Wang entangle along a tree, of
+        which a chain is the simplest).
     kernel_bandwidths : sequence of float, default=(0.5, 1.0, 2.0, 4.0)
         The ``sigma`` of the Gaussian kernel mixture (those of Liu and Wang for bars and
         stripes). Small bandwidths compare bit strings bit by bit, large ones compare their
         coarse structure.
-    backend : str or Backend, default="statevector"
-        Where the circuit runs. Exact backends: exact ``p``, exact MMD and its exact
-        gradient (adjoint method, all weights in one backward sweep). Shot backends
-        (:class:`~skqml.backends.ShotsBackend`): ``p`` is estimated from the backend's shots
-        and the gradient by the parameter-shift rule (two shot runs per weight and step),
-        with the cotangent ``2 K (p_hat - q)`` of the estimated distribution.
+    backend : str, Backend or None, default="statevector"
+        Where the circuit runs (``None``: the exact ``"statevector"`` backend). Exact
+        backends: exact ``p``, exact MMD and its exact gradient (adjoint method, all weights
+        in one backward sweep). Shot backends (:class:`~skqml.backends.ShotsBackend`): ``p``
+        is estimated from the backend's shots and the gradient by the parameter-shift rule
+        (two shot runs per weight and step), with the cotangent ``2 K (p_hat - q)`` of the
+        estimated distribution.
     optimizer : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: scipy's L-BFGS-B (``gtol=tol``), for exact backends. ``"adam"``: fixed
         ``learning_rate``; use it with shot backends, whose noisy loss defeats line searches.
@@ -133,16 +143,18 @@ class BornMachine(DensityMixin, BaseEstimator):
         Maximum number of iterations (optimizer steps).
     tol : float, default=1e-8
         L-BFGS: gradient tolerance. Adam: stop when the loss has not improved by more than
-        ``tol`` for 10 consecutive steps.
+        ``tol`` for ``n_iter_no_change`` consecutive steps.
+    n_iter_no_change : int, default=10
+        See ``tol`` (Adam only).
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights (``ansatz.initial_weights``, uniform in ``[-pi, pi)`` for
         the built-in ansatzes). Shot noise is seeded by the backend (``ShotsBackend(seed=)``).
     verbose : int, default=0
         Print the loss of every iteration.
     max_memory_mb : float, default=None
-        Memory budget of the simulation; default half the available memory (or
-        ``SKQML_MAX_MEMORY_MB``). Models that do not fit are refused up front with
-        :class:`~skqml.simulator.SimulationMemoryError`.
+        Memory budget of a training step (the simulation and the ``2**n`` vectors of the
+        MMD); default half the available memory (or ``SKQML_MAX_MEMORY_MB``). Models that do
+        not fit are refused up front with :class:`~skqml.simulator.SimulationMemoryError`.
 
     Attributes
     ----------
@@ -197,14 +209,15 @@ class BornMachine(DensityMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "ansatz": [None, HasMethods(["build", "n_weights", "initial_weights"])],
         "kernel_bandwidths": ["array-like"],
-        "backend": [str, Backend],
+        "backend": [None, str, Backend],
         "optimizer": [StrOptions({"lbfgs", "adam"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
     def __init__(
@@ -217,6 +230,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         learning_rate: float = 0.05,
         max_iter: int = 200,
         tol: float = 1e-8,
+        n_iter_no_change: int = 10,
         random_state=None,
         verbose: int = 0,
         max_memory_mb: float | None = None,
@@ -228,6 +242,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
         self.max_memory_mb = max_memory_mb
@@ -246,23 +261,28 @@ class BornMachine(DensityMixin, BaseEstimator):
         X = validate_data(self, X, reset=reset, dtype=np.float64)
         return check_binary(X, type(self).__name__)
 
-    def _check_memory(self, n_qubits: int) -> None:
-        """Refuse, before allocating anything, a model whose training step cannot fit."""
-        budget = resolve_max_memory_mb(self.max_memory_mb)
-        required = _BYTES_PER_STATE * 2.0**n_qubits / 1024**2
-        if required > budget:
-            raise SimulationMemoryError(
-                f"{type(self).__name__} on {n_qubits} qubits (one per feature)",
-                required,
-                budget,
-                hint="use fewer features or raise the limit",
-            )
+    def _simulation_budget(self, n_qubits: int) -> float:
+        """Refuse up front a training step that cannot fit; the MiB left for the simulator.
+
+        The step's own ``2**n`` vectors are counted first; the simulator gets the rest of
+        ``max_memory_mb``, so that both together stay within it.
+        """
+        own = _STEP_VECTORS * 8.0 * 2**n_qubits
+        rows_per_chunk(
+            _ADJOINT_STATE_COPIES * state_bytes(n_qubits),
+            self.max_memory_mb,
+            what=f"a training step of {type(self).__name__}",
+            n_qubits=n_qubits,
+            fixed_bytes=own,
+        )
+        return resolve_max_memory_mb(self.max_memory_mb) - own / 1024**2
 
     # -- loss ---------------------------------------------------------------------------------
-    def _objective(self, circuit, target, sigma, n):
-        """``fun(theta, idx) -> (MMD^2, gradient)`` (``idx`` ignored: always full batch)."""
-        backend = self.backend_
-        budget = self.max_memory_mb
+    def _objective(self, circuit, target, sigma, n, backend, budget):
+        """``fun(theta, idx) -> (MMD^2, gradient)`` (``idx`` ignored: always full batch).
+
+        ``budget`` is the simulator's share of ``max_memory_mb`` in MiB.
+        """
 
         def mmd(p):
             diff = p - target
@@ -291,23 +311,27 @@ class BornMachine(DensityMixin, BaseEstimator):
 
         return exact if backend.exact else shots
 
-    def _distribution(self, circuit, theta) -> np.ndarray:
+    @staticmethod
+    def _distribution(circuit, theta, backend, budget) -> np.ndarray:
         """The model's exact outcome distribution on the backend (see ``probabilities_``)."""
-        backend = self.backend_
         if backend.exact:
-            psi = backend.statevectors(circuit, None, theta, max_memory_mb=self.max_memory_mb)
+            psi = backend.statevectors(circuit, None, theta, max_memory_mb=budget)
             p = psi.real**2 + psi.imag**2
         elif hasattr(backend, "distribution"):
-            p = backend.distribution(circuit, None, theta, max_memory_mb=self.max_memory_mb)
+            p = backend.distribution(circuit, None, theta, max_memory_mb=budget)
         else:  # pragma: no cover - a registered backend with neither: the noise-free model
-            psi = simulate(circuit, None, theta, max_memory_mb=self.max_memory_mb)
+            psi = simulate(circuit, None, theta, max_memory_mb=budget)
             p = psi.real**2 + psi.imag**2
         p = np.clip(p[0], 0.0, None)
         return p / p.sum()
 
     # -- training -----------------------------------------------------------------------------
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> BornMachine:
         """Fit the circuit to binary data by minimising the squared MMD.
+
+        A failed fit (an error, :class:`~skqml.simulator.SimulationMemoryError`, an
+        interruption) leaves the estimator as it was before the call.
 
         Parameters
         ----------
@@ -319,31 +343,25 @@ class BornMachine(DensityMixin, BaseEstimator):
         Returns
         -------
         self : BornMachine
+            The fitted estimator.
         """
-        self._validate_params()
         sigma = self._bandwidths()
         X = self._validate_X(X, reset=True)
         n = X.shape[1]
-        self._check_memory(n)
+        budget = self._simulation_budget(n)
         if self.ansatz is None:
             ansatz = HardwareEfficient(
                 n_layers=_DEFAULT_LAYERS, entanglement=_DEFAULT_ENTANGLEMENT
             )
         else:
             ansatz = clone(self.ansatz)
-        if getattr(ansatz, "reads_features", False):
-            raise ValueError(
-                f"{type(self).__name__} needs an ansatz of weights only: "
-                f"{type(ansatz).__name__} reads data features"
-            )
-        self.backend_ = resolve_backend(self.backend)
+        backend = resolve_backend(self.backend)
         rng = check_random_state(self.random_state)
-        circuit = ansatz.build(n)
-        theta = np.asarray(ansatz.initial_weights(n, rng), dtype=np.float64)
-        target = np.bincount(_index(X), minlength=2**n) / X.shape[0]
-        fun = self._objective(circuit, target, sigma, n)
-        history = History(self.tol, _N_ITER_NO_CHANGE, self.verbose)
-        self.weights_ = optimize(
+        circuit, theta = build_ansatz(ansatz, n, rng, who=type(self).__name__)
+        target = np.bincount(bits_to_index(X), minlength=2**n) / X.shape[0]
+        fun = self._objective(circuit, target, sigma, n, backend, budget)
+        history = History(self.tol, self.n_iter_no_change, self.verbose)
+        weights = optimize(
             self.optimizer,
             fun,
             theta,
@@ -354,12 +372,16 @@ class BornMachine(DensityMixin, BaseEstimator):
             batch_size=None,  # the loss is over the whole distribution: no mini-batches
             gtol=self.tol,
         )
+        probabilities = self._distribution(circuit, weights, backend, budget)
+        self.backend_ = backend
+        self.weights_ = weights
         self.circuit_ = circuit
         self.n_qubits_ = n
         self.loss_curve_ = list(history.loss_curve)
         self.n_iter_ = len(history.loss_curve)
-        self.probabilities_ = self._distribution(circuit, self.weights_)
-        warn_if_not_converged(history, type(self).__name__, self.max_iter)
+        self.probabilities_ = probabilities
+        # stacklevel 5: the user's call of fit (through fit_context's two wrappers).
+        warn_if_not_converged(history, type(self).__name__, self.max_iter, stacklevel=5)
         return self
 
     # -- inference ----------------------------------------------------------------------------
@@ -380,7 +402,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         with np.errstate(divide="ignore"):
-            return np.log(self.probabilities_[_index(X)])
+            return np.log(self.probabilities_[bits_to_index(X)])
 
     def score(self, X, y=None) -> float:
         """Mean exact log-likelihood of ``X`` (``-inf`` if any row has ``p(x) = 0``).
@@ -414,12 +436,8 @@ class BornMachine(DensityMixin, BaseEstimator):
             Binary samples, column ``j`` the bit of qubit ``j``.
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 0:
-            raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
-        rng = check_random_state(random_state)
-        p = self.probabilities_
-        index = rng.choice(p.size, size=n_samples, p=p)
-        return ((index[:, None] >> np.arange(self.n_qubits_)) & 1).astype(np.int64)
+        index = sample_indices(self.probabilities_, n_samples, random_state)
+        return index_to_bits(index, self.n_qubits_).astype(np.int64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,8 +12,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._optim import History, optimize, warn_if_not_converged
-from ..simulator._memory import resolve_max_memory_mb
+from .._estimator import fit_context
+from .._optim import Adam, History, optimize, warn_if_not_converged
+from .._validation import MAX_MEMORY_MB_CONSTRAINT
+from ..simulator._memory import rows_per_chunk
 from . import _gibbs as g
 
 __all__ = ["QBMClassifier"]
@@ -23,6 +26,21 @@ MAX_CLASSIFIER_QUBITS = 10
 # Standard deviation of the initial feature weights (features are standardised first).
 _INIT_WEIGHT_STD = 0.1
 _TINY = np.finfo(np.float64).tiny
+
+
+def _design(X, mean, scale) -> np.ndarray:
+    """Standardised features with a column of ones (the offsets)."""
+    Z = (X - mean) / scale
+    return np.hstack([Z, np.ones((Z.shape[0], 1))])
+
+
+def _term_names(n_qubits: int, learn_transverse_field: bool) -> list[str]:
+    """Names of the Hamiltonian terms, in the order of the rows of ``coef_``."""
+    pairs = g.coupling_pairs(n_qubits, 0, "full")
+    names = [f"Z{a}" for a in range(n_qubits)] + [f"Z{a} Z{b}" for a, b in pairs]
+    if learn_transverse_field:
+        names += [f"X{a}" for a in range(n_qubits)]
+    return names
 
 
 class QBMClassifier(ClassifierMixin, BaseEstimator):
@@ -41,7 +59,8 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
 
     Labels: ``L = ceil(log2 n_classes)`` qubits (1 for two classes); class ``k`` (the
     ``k``-th of ``classes_``) is the basis state of the label register whose bits are the
-    binary expansion of ``k`` (first label qubit most significant). The class probabilities
+    binary expansion of ``k``, label qubit ``j`` holding bit ``j`` of ``k`` (skqml's
+    little-endian order). The class probabilities
     are the exact measurement probabilities of the label register,
     ``p(k | x) = Tr[(|k><k| (x) I_hidden) rho(x)]``, renormalised over the ``n_classes``
     valid codes when ``n_classes`` is not a power of two. Training minimises the exact
@@ -76,7 +95,9 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         Print the loss of every epoch.
     warm_start : bool, default=False
-        ``fit`` continues from the current weights (same classes and features).
+        ``fit`` continues from the current weights, Adam moments and mini-batch random stream
+        (same classes, features, ``n_hidden`` and ``learn_transverse_field``): two
+        warm-started fits of ``k`` epochs are one fit of ``2 k`` epochs.
     max_memory_mb : float, default=None
         Memory budget: samples are processed in chunks that fit; default half the available
         memory (or ``SKQML_MAX_MEMORY_MB``).
@@ -136,7 +157,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
     def __init__(
@@ -171,36 +192,44 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         self.max_memory_mb = max_memory_mb
 
     # -- structure ----------------------------------------------------------------------------
-    def _structure(self):
-        m = self.n_qubits_
-        pairs = g.coupling_pairs(m, 0, "full")
-        z_table = g.z_terms(g.spin_table(m), pairs)
-        label_of_state = np.arange(2**m) >> self.n_hidden
-        return z_table, g.flip_permutations(m), label_of_state
+    @staticmethod
+    def _structure(n_qubits: int, n_label_qubits: int):
+        pairs = g.coupling_pairs(n_qubits, 0, "full")
+        z_table = g.z_terms(g.spin_table(n_qubits), pairs)
+        # Label qubits 0..L-1 are the low bits of the basis index.
+        label_of_state = np.arange(2**n_qubits) % 2**n_label_qubits
+        return z_table, g.flip_permutations(n_qubits), label_of_state
 
-    def _chunk_size(self) -> int:
-        budget = resolve_max_memory_mb(self.max_memory_mb)
+    def _chunk_size(self, n_qubits: int) -> int:
+        """Samples per batch of Gibbs states in the memory budget; refused up front if none."""
+        who = type(self).__name__
+        n_z = n_qubits * (n_qubits + 1) // 2
+        tables = g.table_bytes(n_qubits, n_z)
         g.check_dense_memory(
-            self.n_qubits_, budget, what=type(self).__name__, max_qubits=MAX_CLASSIFIER_QUBITS
+            n_qubits,
+            self.max_memory_mb,
+            what=who,
+            max_qubits=MAX_CLASSIFIER_QUBITS,
+            extra_bytes=tables,
         )
-        per_sample = g.DENSE_MATRICES_PER_STEP * 8 * 4.0**self.n_qubits_ / 1024**2
-        return max(1, int(budget // per_sample))
-
-    def _design(self, X) -> np.ndarray:
-        """Standardised features with a column of ones (the offsets)."""
-        Z = (X - self.mean_) / self.scale_
-        return np.hstack([Z, np.ones((Z.shape[0], 1))])
+        return rows_per_chunk(
+            g.dense_bytes(n_qubits),
+            self.max_memory_mb,
+            what=f"the Gibbs states of {who}",
+            n_qubits=n_qubits,
+            fixed_bytes=tables,
+        )
 
     def _gibbs(self, design, theta, z_table, perms):
         n_z = z_table.shape[1]
         coef = design @ theta.T
-        if self.learn_transverse_field:
+        if theta.shape[0] > n_z:  # learned transverse field: its rows follow the Z terms
             gamma = coef[:, n_z:]
         else:
-            gamma = np.full((design.shape[0], self.n_qubits_), float(self.transverse_field))
+            gamma = np.full((design.shape[0], perms.shape[0]), float(self.transverse_field))
         return g.gibbs_eigh(g.hamiltonian(coef[:, :n_z], z_table, gamma, perms))
 
-    def _class_weights(self, design, theta, structure, chunk):
+    def _class_weights(self, design, theta, structure, chunk, n_classes):
         """Unnormalised probabilities of every class code, ``(n_samples, n_classes)``."""
         z_table, perms, label_of_state = structure
         out = []
@@ -208,15 +237,12 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
             _, U, w, _ = self._gibbs(design[start : start + chunk], theta, z_table, perms)
             diag = g.basis_weights(U, w)
             out.append(
-                np.stack(
-                    [diag[:, label_of_state == k].sum(1) for k in range(len(self.classes_))], 1
-                )
+                np.stack([diag[:, label_of_state == k].sum(1) for k in range(n_classes)], 1)
             )
-        return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
+        return np.concatenate(out) if out else np.zeros((0, n_classes))
 
-    def _objective(self, design, y_idx, structure, chunk):
+    def _objective(self, design, y_idx, n_classes, structure, chunk):
         z_table, perms, label_of_state = structure
-        n_classes = len(self.classes_)
         valid = (label_of_state < n_classes).astype(np.float64)
         shape = (-1, design.shape[1])
 
@@ -236,7 +262,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
                 # d(loss_i)/dc_t = Tr[G_i O_t], G_i from M_i = P_y / p~_y - P_valid / p~_valid.
                 M = own / p_own[:, None] - valid / p_valid[:, None]
                 tz, tx = g.gradient_traces(
-                    M, E, U, z_table, perms, need_x=self.learn_transverse_field
+                    M, E, U, z_table, perms, need_x=theta.shape[0] > z_table.shape[1]
                 )
                 dcoef = tz if tx is None else np.concatenate([tz, tx], axis=1)
                 grad += dcoef.T @ A
@@ -245,8 +271,12 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         return fun
 
     # -- training -----------------------------------------------------------------------------
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y) -> QBMClassifier:
         """Fit the classifier.
+
+        A failed fit (an error, :class:`~skqml.simulator.SimulationMemoryError`, an
+        interruption) leaves the estimator as it was before the call.
 
         Parameters
         ----------
@@ -258,42 +288,48 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : QBMClassifier
+            The fitted classifier.
         """
-        self._validate_params()
+        who = type(self).__name__
         continuing = self.warm_start and hasattr(self, "coef_")
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
         classes, y_idx = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
-                f"QBMClassifier needs samples of at least 2 classes; got 1 class ({classes[0]!r})"
+                f"{who} needs samples of at least 2 classes; got 1 class ({classes[0]!r})"
             )
-        if continuing and not np.array_equal(classes, self.classes_):
-            raise ValueError("warm_start=True needs the same classes as the previous fit")
-        self.classes_ = classes
-        self.n_label_qubits_ = int(np.ceil(np.log2(classes.size)))
-        self.n_qubits_ = self.n_label_qubits_ + self.n_hidden
-        chunk = self._chunk_size()
-        structure = self._structure()
-        m = self.n_qubits_
-        pairs = g.coupling_pairs(m, 0, "full")
-        self.terms_ = [f"Z{a}" for a in range(m)] + [f"Z{a} Z{b}" for a, b in pairs]
-        n_z = len(self.terms_)
-        if self.learn_transverse_field:
-            self.terms_ += [f"X{a}" for a in range(m)]
+        n_label_qubits = int(np.ceil(np.log2(classes.size)))
+        n_qubits = n_label_qubits + self.n_hidden
+        terms = _term_names(n_qubits, self.learn_transverse_field)
+        n_z = n_qubits * (n_qubits + 1) // 2
         if continuing:
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(f"{who}: warm_start=True needs the same classes as the last fit")
+            if terms != self.terms_:
+                raise ValueError(
+                    f"{who}: warm_start=True needs the same n_hidden and "
+                    "learn_transverse_field as the previous fit (the same Hamiltonian terms)"
+                )
+        chunk = self._chunk_size(n_qubits)
+        structure = self._structure(n_qubits, n_label_qubits)
+        if continuing:
+            mean, scale = self.mean_, self.scale_
             theta = np.column_stack([self.coef_, self.intercept_])
-            rng = self._rng
+            # Continue the previous random stream and Adam moments on copies: a failed fit
+            # leaves the fitted model as it was.
+            rng, adam = copy.deepcopy(self._rng), copy.deepcopy(self._adam)
+            loss_curve, n_iter = self.loss_curve_, self.n_iter_
         else:
-            self.mean_ = X.mean(axis=0)
+            mean = X.mean(axis=0)
             std = X.std(axis=0)
-            self.scale_ = np.where(std > 0, std, 1.0)
+            scale = np.where(std > 0, std, 1.0)
             rng = check_random_state(self.random_state)
-            theta = np.zeros((len(self.terms_), X.shape[1] + 1))
+            theta = np.zeros((len(terms), X.shape[1] + 1))
             theta[:n_z, :-1] = rng.normal(0.0, _INIT_WEIGHT_STD, (n_z, X.shape[1]))
             theta[n_z:, -1] = self.transverse_field
-            self._rng, self.loss_curve_, self.n_iter_ = rng, [], 0
-        fun = self._objective(self._design(X), y_idx, structure, chunk)
+            adam, loss_curve, n_iter = Adam(), [], 0
+        fun = self._objective(_design(X, mean, scale), y_idx, classes.size, structure, chunk)
         history = History(self.tol, self.n_iter_no_change, self.verbose)
         with g.blas_threads(0):  # many tiny matrices: threads only add overhead
             theta = optimize(
@@ -306,13 +342,23 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
                 learning_rate=self.learning_rate,
                 batch_size=self.batch_size,
                 rng=rng,
+                adam=adam,
                 gtol=self.tol,
             ).reshape(theta.shape)
+        self.classes_ = classes
+        self.n_label_qubits_, self.n_qubits_, self.terms_ = n_label_qubits, n_qubits, terms
+        self.mean_, self.scale_ = mean, scale
         self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
-        self.loss_curve_ = [*self.loss_curve_, *history.loss_curve]
-        self.n_iter_ += len(history.loss_curve)
+        self._rng, self._adam = rng, adam
+        self.loss_curve_ = [*loss_curve, *history.loss_curve]
+        self.n_iter_ = n_iter + len(history.loss_curve)
+        # stacklevel 5: the user's call of fit (through fit_context's two wrappers).
         warn_if_not_converged(
-            history, type(self).__name__, self.max_iter, "increase max_iter or learning_rate"
+            history,
+            who,
+            self.max_iter,
+            "increase max_iter or learning_rate",
+            stacklevel=5,
         )
         return self
 
@@ -328,18 +374,35 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            ``p(k | x)``, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         theta = np.column_stack([self.coef_, self.intercept_])
+        structure = self._structure(self.n_qubits_, self.n_label_qubits_)
         with g.blas_threads(0):
             weights = self._class_weights(
-                self._design(X), theta, self._structure(), self._chunk_size()
+                _design(X, self.mean_, self.scale_),
+                theta,
+                structure,
+                self._chunk_size(self.n_qubits_),
+                len(self.classes_),
             )
         return weights / weights.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log p(k | x)``, columns in the order of ``classes_``.
+        """
         return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:

@@ -5,10 +5,10 @@ Conventions shared by the Boltzmann models:
 - Qubit ``a`` carries the Pauli operators ``Z_a`` and ``X_a``. A data bit ``v_a = 0`` is the
   basis state ``|0>``, with ``Z_a`` eigenvalue ``z_a = +1``; ``v_a = 1`` has ``z_a = -1``
   (``z = 1 - 2 v``).
-- Basis index ``s`` of ``n`` qubits: qubit 0 is the most significant bit. Visible qubits come
-  first, so the index of a (visible, hidden) configuration is ``v_index * 2**n_hidden +
-  h_index`` and a vector over basis states reshapes to ``(2**n_visible, 2**n_hidden)``.
-  (This is internal: circuits in :mod:`skqml.circuits` are little-endian.)
+- Basis index ``s`` of ``n`` qubits: qubit ``a`` is bit ``a`` (little-endian, as the
+  circuits of :mod:`skqml.circuits`), ``s = sum_a v_a 2**a``. Visible qubits come first, so
+  the index of a (visible, hidden) configuration is ``v_index + 2**n_visible * h_index`` and
+  a vector over basis states reshapes to ``(2**n_hidden, 2**n_visible)``.
 - Hamiltonians are written ``H = -sum_t theta_t O_t`` with ``O_t`` one of ``Z_a``,
   ``Z_a Z_b`` ("Z-type": diagonal, given by a table of their eigenvalues over basis states)
   or ``X_a``. Every ``H`` here is real symmetric.
@@ -27,18 +27,20 @@ from itertools import combinations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..simulator._memory import SimulationMemoryError
+from ..simulator._memory import require_memory
 
 __all__ = [
     "MAX_QUBITS",
     "blas_threads",
     "check_dense_memory",
     "coupling_pairs",
+    "dense_bytes",
     "derivative_kernel",
     "flip_permutations",
     "gibbs_eigh",
     "hamiltonian",
     "spin_table",
+    "table_bytes",
 ]
 
 # eigh of a 2**14 x 2**14 matrix takes tens of minutes on a laptop core and 2 GiB per copy:
@@ -49,10 +51,9 @@ MAX_QUBITS = 14
 DENSE_MATRICES_PER_STEP = 7
 
 
-# Up to this many qubits (matrices up to 4096 x 4096) BLAS and LAPACK run on one thread.
-# Measured on the shared 2-core machine (load ~3): eigh of 256 x 256 took 0.31 s threaded
-# against 0.01 s on one thread, 1024 x 1024 1.2 s against 0.4 s, 2048 x 2048 6.6 s against
-# 2.6 s. On an idle machine two threads gain at most ~1.7x at the largest sizes.
+# Up to this many qubits (matrices up to 4096 x 4096) BLAS and LAPACK run on one thread: for
+# matrices this small, threads cost more in synchronisation than they gain, and much more on
+# a shared machine (timings in docs/boltzmann.md, "Memory and time").
 _SINGLE_THREAD_MAX_QUBITS = 12
 
 
@@ -63,50 +64,65 @@ def blas_threads(n_qubits: int):
     return nullcontext()
 
 
+def dense_bytes(n_qubits: int, batch: int = 1) -> float:
+    """Bytes of the float64 ``2**n x 2**n`` matrices of ``batch`` Gibbs-state steps."""
+    return batch * DENSE_MATRICES_PER_STEP * 8 * 4.0**n_qubits
+
+
+def table_bytes(n_qubits: int, n_z_terms: int) -> float:
+    """Bytes of the per-basis-state tables: Z-term eigenvalues, spins and bit flips."""
+    return 8.0 * 2**n_qubits * (n_z_terms + 2 * n_qubits)
+
+
 def check_dense_memory(
-    n_qubits: int, max_memory_mb: float, *, what: str, max_qubits: int = MAX_QUBITS, batch=1
-):
-    """Refuse, before allocating anything, a dense Gibbs state that is too large."""
+    n_qubits: int,
+    max_memory_mb: float | None,
+    *,
+    what: str,
+    max_qubits: int = MAX_QUBITS,
+    batch: int = 1,
+    extra_bytes: float = 0,
+) -> None:
+    """Refuse, before allocating anything, a dense Gibbs state that is too large.
+
+    ``batch`` Gibbs states of ``n_qubits`` qubits, plus ``extra_bytes`` held at the same time,
+    are counted against ``max_memory_mb``.
+    """
     if n_qubits > max_qubits:
         raise ValueError(
             f"{what} has {n_qubits} qubits: the exact dense Gibbs state is limited to "
             f"{max_qubits} qubits (a 2**n x 2**n eigendecomposition per step; "
             f"{n_qubits} qubits would take hours)"
         )
-    required = batch * DENSE_MATRICES_PER_STEP * 8 * 4.0**n_qubits / 1024**2
-    if required > max_memory_mb:
-        raise SimulationMemoryError(
-            f"the exact Gibbs state of {what} ({n_qubits} qubits, dense 2**{n_qubits} x "
-            f"2**{n_qubits} eigendecomposition)",
-            required,
-            max_memory_mb,
-            hint="use fewer visible or hidden units",
-        )
+    require_memory(
+        dense_bytes(n_qubits, batch) + extra_bytes,
+        max_memory_mb,
+        f"the exact Gibbs state of {what} ({n_qubits} qubits, dense 2**{n_qubits} x "
+        f"2**{n_qubits} eigendecomposition)",
+        hint="use fewer visible or hidden units",
+    )
 
 
 def spin_table(n_qubits: int) -> np.ndarray:
-    """Z eigenvalues ``z_a(s)`` of every basis state, shape ``(2**n, n)``, qubit 0 first."""
-    bits = (np.arange(2**n_qubits)[:, None] >> np.arange(n_qubits - 1, -1, -1)) & 1
-    return (1 - 2 * bits).astype(np.float64)
+    """Z eigenvalues ``z_a(s)`` of every basis state (bit ``a`` of ``s``), shape ``(2**n, n)``."""
+    return (1 - 2 * index_to_bits(np.arange(2**n_qubits), n_qubits)).astype(np.float64)
 
 
 def bits_to_index(bits: np.ndarray) -> np.ndarray:
-    """Basis index of rows of 0/1 bits (first column most significant)."""
+    """Basis index ``sum_a bits[:, a] 2**a`` of rows of 0/1 bits (column ``a`` is bit ``a``)."""
     n = bits.shape[1]
-    weights = (1 << np.arange(n - 1, -1, -1)).astype(np.int64)
-    return bits.astype(np.int64) @ weights
+    return bits.astype(np.int64) @ (np.int64(1) << np.arange(n, dtype=np.int64))
 
 
 def index_to_bits(index: np.ndarray, n_bits: int) -> np.ndarray:
     """Rows of 0/1 bits of basis indices (inverse of :func:`bits_to_index`)."""
-    return (np.asarray(index)[:, None] >> np.arange(n_bits - 1, -1, -1)) & 1
+    return (np.asarray(index, dtype=np.int64)[:, None] >> np.arange(n_bits)) & 1
 
 
 def flip_permutations(n_qubits: int) -> np.ndarray:
     """``perm[a, s]`` = index of ``s`` with qubit ``a`` flipped: where ``X_a`` sends it."""
     s = np.arange(2**n_qubits)
-    masks = 1 << np.arange(n_qubits - 1, -1, -1)
-    return s[None, :] ^ masks[:, None]
+    return s[None, :] ^ (1 << np.arange(n_qubits))[:, None]
 
 
 def coupling_pairs(n_visible: int, n_hidden: int, connectivity: str) -> np.ndarray:

@@ -4,6 +4,7 @@ Hamiltonian over visible and hidden qubits, trained on the exact likelihood or t
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,8 +19,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._estimator import fit_context
 from .._optim import Adam, History, optimize, warn_if_not_converged
-from ..simulator._memory import resolve_max_memory_mb
+from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_integer
 from . import _gibbs as g
 
 __all__ = ["QuantumBoltzmannMachine"]
@@ -46,8 +48,17 @@ def check_binary(X: np.ndarray, who: str) -> np.ndarray:
 
 def _has_stochastic_optimizer(est) -> bool:
     if est.optimizer == "lbfgs":
-        raise AttributeError("partial_fit needs a stochastic optimizer ('adam' or 'sgd')")
+        raise AttributeError(
+            f"{type(est).__name__}.partial_fit needs a stochastic optimizer ('adam' or 'sgd')"
+        )
     return True
+
+
+def sample_indices(p: np.ndarray, n_samples, random_state) -> np.ndarray:
+    """``n_samples`` basis indices drawn from the probabilities ``p`` (validated count)."""
+    n_samples = check_integer(n_samples, "n_samples", low=0)
+    rng = check_random_state(random_state)
+    return rng.choice(p.size, size=n_samples, p=p / p.sum())
 
 
 class QuantumBoltzmannMachine(
@@ -126,8 +137,9 @@ class QuantumBoltzmannMachine(
         ``log Tr exp(-H)``.
     joint_probabilities_ : ndarray of shape (2**n_features, 2**n_hidden)
         Exact probabilities of measuring every (visible, hidden) configuration in the Z
-        basis; row ``v`` is the visible configuration whose bits, first feature most
-        significant, are the binary expansion of ``v``. Sums to 1.
+        basis, in skqml's little-endian bit order: entry ``[i, k]`` is the configuration with
+        visible bits ``v_j = (i >> j) & 1`` (feature ``j`` is bit ``j`` of ``i``) and hidden
+        bits ``h_l = (k >> l) & 1``. Sums to 1.
     loss_curve_ : list of float
         Training loss of every epoch (the negative log-likelihood, or its bound).
     n_iter_ : int
@@ -182,7 +194,7 @@ class QuantumBoltzmannMachine(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
     def __init__(
@@ -234,14 +246,15 @@ class QuantumBoltzmannMachine(
                 "each Gamma, so Gamma = 0 is a stationary point the gradient never leaves"
             )
         n_qubits = n_visible + self.n_hidden
-        budget = resolve_max_memory_mb(self.max_memory_mb)
-        g.check_dense_memory(n_qubits, budget, what=f"{type(self).__name__}")
+        n_pairs = len(g.coupling_pairs(n_visible, self.n_hidden, self.connectivity))
+        extra = g.table_bytes(n_qubits, n_qubits + n_pairs)
         if self.objective == "bound":
-            # One clamped hidden Hamiltonian per distinct visible configuration of a batch.
-            blocks = min(n_data, 2**n_visible)
-            g.check_dense_memory(
-                self.n_hidden, budget, what="the clamped Hamiltonians", batch=blocks
-            )
+            # One clamped hidden Hamiltonian per distinct visible configuration of a batch,
+            # alive together with the full one.
+            extra += g.dense_bytes(self.n_hidden, batch=min(n_data, 2**n_visible))
+        g.check_dense_memory(
+            n_qubits, self.max_memory_mb, what=type(self).__name__, extra_bytes=extra
+        )
 
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         X = validate_data(self, X, reset=reset, dtype=np.float64)
@@ -290,11 +303,12 @@ class QuantumBoltzmannMachine(
             E, U, w, _ = g.gibbs_eigh(g.hamiltonian(z_coef, z_table, gamma, perms))
             z_shift = w.sum()
             joint = g.basis_weights(U, w)  # exp(-H) diagonal, up to the common shift
-            marginal = np.maximum(joint.reshape(n_v_states, n_h_states).sum(axis=1), _TINY)
+            # Basis index v + 2**n_visible * h: the visible configuration varies fastest.
+            marginal = np.maximum(joint.reshape(n_h_states, n_v_states).sum(axis=0), _TINY)
             seen = q > 0
             loss = np.log(z_shift) - q[seen] @ np.log(marginal[seen])
             # dL/dtheta_t = Tr[G O_t] + <O_t>, G from M = sum_v q(v) / p~(v) (|v><v| (x) I).
-            m = np.repeat(np.where(seen, q / marginal, 0.0), n_h_states)
+            m = np.tile(np.where(seen, q / marginal, 0.0), n_h_states)
             tz, tx = g.gradient_traces(m, E, U, z_table, perms, need_x=learn)
             grad = [tz + (joint / z_shift) @ z_table]
             if learn:
@@ -310,59 +324,67 @@ class QuantumBoltzmannMachine(
             H = g.hamiltonian(z_coef, z_table, gamma, perms)
             # H_v: the diagonal block of visible configuration v (the visible X terms only
             # connect different blocks, so clamping removes them).
-            blocks = H.reshape(n_v_states, n_h_states, n_v_states, n_h_states)[seen, :, seen, :]
+            # (Advanced indices apart: the axis of ``seen`` comes first, shape (k, 2**nh, 2**nh).)
+            blocks = H.reshape(n_h_states, n_v_states, n_h_states, n_v_states)[:, seen, :, seen]
             _, U, w, log_norm = g.gibbs_eigh(H)
             z_shift = w.sum()
             free = (g.basis_weights(U, w) / z_shift) @ z_table
             _, Uc, wc, log_norm_c = g.gibbs_eigh(blocks)
             zc = wc.sum(axis=-1)
             clamped_p = g.basis_weights(Uc, wc) / zc[:, None]
-            tables = z_table.reshape(n_v_states, n_h_states, n_z)[seen]
+            tables = z_table.reshape(n_h_states, n_v_states, n_z)[:, seen].swapaxes(0, 1)
             clamped = np.einsum("u,uh,uht->t", q, clamped_p, tables)
             loss = log_norm + np.log(z_shift) - q @ (log_norm_c + np.log(zc))
             return float(loss), free - clamped
 
         return bound if self.objective == "bound" else likelihood
 
-    def _set_state(self, theta, n_visible, pairs, z_table, perms):
-        """Store the parameters and the exact Gibbs-state tables that prediction uses."""
+    def _fitted_state(self, theta, n_visible, pairs, z_table, perms) -> dict:
+        """The fitted attributes: parameters and the exact Gibbs-state tables of ``theta``."""
         n = n_visible + self.n_hidden
         n_z = z_table.shape[1]
         z_coef, gamma = self._split(theta, n, n_z)
-        self.visible_bias_ = z_coef[:n_visible].copy()
-        self.hidden_bias_ = z_coef[n_visible:n].copy()
         W = np.zeros((n, n))
         W[pairs[:, 0], pairs[:, 1]] = z_coef[n:]
-        self.couplings_ = W + W.T
-        self.transverse_field_ = np.array(gamma, dtype=np.float64)
         _, U, w, log_norm = g.gibbs_eigh(g.hamiltonian(z_coef, z_table, gamma, perms))
-        self.log_partition_ = float(log_norm + np.log(w.sum()))
-        joint = (g.basis_weights(U, w) / w.sum()).reshape(2**n_visible, 2**self.n_hidden)
-        self.joint_probabilities_ = joint / joint.sum()
-        self.n_qubits_ = n
-        self._n_features_out = self.n_hidden
+        # Basis index v + 2**n_visible * h; the table is indexed [v, h].
+        joint = (g.basis_weights(U, w) / w.sum()).reshape(2**self.n_hidden, 2**n_visible).T
+        return {
+            "visible_bias_": z_coef[:n_visible].copy(),
+            "hidden_bias_": z_coef[n_visible:n].copy(),
+            "couplings_": W + W.T,
+            "transverse_field_": np.array(gamma, dtype=np.float64),
+            "log_partition_": float(log_norm + np.log(w.sum())),
+            "joint_probabilities_": np.ascontiguousarray(joint / joint.sum()),
+            "n_qubits_": n,
+            "_n_features_out": self.n_hidden,
+        }
 
     # -- training -----------------------------------------------------------------------------
     def _train(self, X, *, n_epochs: int, continuing: bool, warn: bool):
         n_visible = X.shape[1]
+        n_qubits = n_visible + self.n_hidden
         self._check_config(n_visible, X.shape[0])
         pairs, z_table, perms = self._structure(n_visible)
         if continuing:
-            if self.couplings_.shape[0] != n_visible + self.n_hidden:
+            if self.n_qubits_ != n_qubits:
                 raise ValueError(
-                    "continuing training (warm_start or partial_fit) needs the same number of "
-                    f"qubits: the model has {self.couplings_.shape[0]}, n_features + n_hidden "
-                    f"is now {n_visible + self.n_hidden}"
+                    f"{type(self).__name__}: continuing training (warm_start or partial_fit) "
+                    f"needs the same number of qubits: the model has {self.n_qubits_}, "
+                    f"n_features + n_hidden is now {n_qubits}"
                 )
             theta = self._current_theta(pairs)
-            rng = self._rng
+            # Continue the previous random stream and Adam moments on copies: a failed call
+            # leaves the fitted model as it was.
+            rng, adam = copy.deepcopy(self._rng), copy.deepcopy(self._adam)
+            loss_curve, n_iter = self.loss_curve_, self.n_iter_
         else:
             rng = check_random_state(self.random_state)
             theta = self._initial_theta(n_visible, pairs, rng)
-            self._rng, self._adam, self.loss_curve_, self.n_iter_ = rng, Adam(), [], 0
+            adam, loss_curve, n_iter = Adam(), [], 0
         fun = self._objective(g.bits_to_index(X), n_visible, pairs, z_table, perms)
         history = History(self.tol, self.n_iter_no_change, self.verbose)
-        with g.blas_threads(n_visible + self.n_hidden):
+        with g.blas_threads(n_qubits):
             theta = optimize(
                 self.optimizer,
                 fun,
@@ -373,25 +395,33 @@ class QuantumBoltzmannMachine(
                 learning_rate=self.learning_rate,
                 batch_size=self.batch_size,
                 rng=rng,
-                adam=self._adam,  # continued by warm_start and partial_fit
+                adam=adam,
                 gtol=self.tol,
             )
-            self._set_state(theta, n_visible, pairs, z_table, perms)
-        self.loss_curve_ = [*self.loss_curve_, *history.loss_curve]
-        self.n_iter_ += len(history.loss_curve)
+            fitted = self._fitted_state(theta, n_visible, pairs, z_table, perms)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self._rng, self._adam = rng, adam
+        self.loss_curve_ = [*loss_curve, *history.loss_curve]
+        self.n_iter_ = n_iter + len(history.loss_curve)
         if warn:
-            # stacklevel 4: the user's call of fit (through _train and the helper).
+            # stacklevel 6: the user's call of fit (through fit_context's two wrappers, fit
+            # and _train).
             warn_if_not_converged(
                 history,
                 type(self).__name__,
                 self.max_iter,
                 "increase max_iter or learning_rate",
-                stacklevel=4,
+                stacklevel=6,
             )
         return self
 
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> QuantumBoltzmannMachine:
         """Fit the model to binary data.
+
+        A failed fit (an error, :class:`~skqml.simulator.SimulationMemoryError`, an
+        interruption) leaves the estimator as it was before the call.
 
         Parameters
         ----------
@@ -403,15 +433,19 @@ class QuantumBoltzmannMachine(
         Returns
         -------
         self : QuantumBoltzmannMachine
+            The fitted estimator.
         """
-        self._validate_params()
         continuing = self.warm_start and hasattr(self, "couplings_")
         X = self._validate_X(X, reset=not continuing)
         return self._train(X, n_epochs=self.max_iter, continuing=continuing, warn=True)
 
     @available_if(_has_stochastic_optimizer)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None) -> QuantumBoltzmannMachine:
         """Run one epoch on ``X`` (initialising the model on the first call).
+
+        The Adam moments and the mini-batch random stream carry over between calls. A failed
+        call leaves the estimator as it was before it.
 
         Parameters
         ----------
@@ -423,10 +457,9 @@ class QuantumBoltzmannMachine(
         Returns
         -------
         self : QuantumBoltzmannMachine
+            The updated estimator.
         """
         first = not hasattr(self, "couplings_")
-        if first:
-            self._validate_params()
         X = self._validate_X(X, reset=first)
         return self._train(X, n_epochs=1, continuing=not first, warn=False)
 
@@ -505,11 +538,7 @@ class QuantumBoltzmannMachine(
             Binary samples.
         """
         check_is_fitted(self)
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 0:
-            raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}")
-        rng = check_random_state(random_state)
-        p = self._marginal()
-        index = rng.choice(p.size, size=n_samples, p=p / p.sum())
+        index = sample_indices(self._marginal(), n_samples, random_state)
         return g.index_to_bits(index, self.n_features_in_).astype(np.int64)
 
     def __sklearn_tags__(self):
