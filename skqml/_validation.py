@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError
 __all__ = [
     "MAX_MEMORY_MB_CONSTRAINT",
     "N_JOBS_CONSTRAINT",
+    "check_bool",
     "check_integer",
     "check_pauli_label",
     "check_real",
@@ -84,11 +85,13 @@ def check_real(
     low: float | None = None,
     *,
     strict: bool = False,
+    high: float | None = None,
+    strict_high: bool = False,
     allow_inf: bool = False,
 ) -> float:
     """``value`` as a float if it is a real number (not NaN, finite unless ``allow_inf``).
 
-    ``low`` is a lower bound, excluded when ``strict``.
+    ``low`` and ``high`` are bounds, excluded when ``strict`` and ``strict_high``.
 
     Examples
     --------
@@ -107,11 +110,38 @@ def check_real(
         ok = not np.isnan(v) and (allow_inf or np.isfinite(v))
         if ok and low is not None:
             ok = v > low if strict else v >= low
+        if ok and high is not None:
+            ok = v < high if strict_high else v <= high
     if not ok:
         kind = "a real number" if allow_inf else "a finite real number"
-        bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
+        bounds = []
+        if low is not None:
+            bounds.append(f"{'>' if strict else '>='} {low:g}")
+        if high is not None:
+            bounds.append(f"{'<' if strict_high else '<='} {high:g}")
+        bound = (" " + " and ".join(bounds)) if bounds else ""
         raise InvalidParameterError(f"{name} must be {kind}{bound}, got {value!r}")
     return float(value)
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` if it is True or False (NumPy bools too): a string "no" or a number, which
+    would silently count as true, is refused.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml._validation import check_bool
+    >>> check_bool(np.True_, "hadamard")
+    True
+    >>> check_bool("no", "hadamard")
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: hadamard must be True or False, ...
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_pauli_label(label, n_qubits: int, name: str = "Pauli label", letters="IXYZ") -> str:

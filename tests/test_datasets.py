@@ -349,13 +349,13 @@ def test_bernoulli_mixture_reproducible():
         (lambda: make_ad_hoc(n_features=1), ValueError, "n_features must be 2 or 3"),
         (lambda: make_ad_hoc(-1), ValueError, "n_samples must be an integer >= 1"),
         (lambda: make_ad_hoc(gap=-0.1), ValueError, "gap must be a finite real number >= 0"),
-        (lambda: make_ad_hoc(gap=1.0), ValueError, "gap must be < 1"),
+        (lambda: make_ad_hoc(gap=1.0), ValueError, "gap must be .* and < 1"),
         (lambda: make_ad_hoc(gap=0.999, random_state=0), ValueError, "leaves no grid point"),
         (lambda: make_ad_hoc(grid_size=1), ValueError, r"grid_size must be an integer in \[2, "),
         (lambda: make_ad_hoc(10.0), TypeError, "n_samples must be an integer"),
         (lambda: make_ad_hoc(gap="0.3"), TypeError, "gap must be a finite real number"),
         (lambda: make_linearly_separable(0), ValueError, "n_samples must be an integer >= 1"),
-        (lambda: make_linearly_separable(margin=1.0), ValueError, "margin must be < 1"),
+        (lambda: make_linearly_separable(margin=1.0), ValueError, "margin must be .* and < 1"),
         (
             lambda: make_linearly_separable(margin=np.nan),
             ValueError,
@@ -392,7 +392,7 @@ def test_bernoulli_mixture_reproducible():
             r"width must be an integer in \[1, 20\], got 64",
         ),
         (lambda: make_bernoulli_mixture(-5), ValueError, "n_samples must be an integer >= 1"),
-        (lambda: make_bernoulli_mixture(10, p=1.5), ValueError, "p must be <= 1"),
+        (lambda: make_bernoulli_mixture(10, p=1.5), ValueError, "p must be .* and <= 1"),
         (
             lambda: make_bernoulli_mixture(10, n_modes=0),
             ValueError,
@@ -417,7 +417,7 @@ def test_errors_are_sklearn_parameter_errors_and_numpy_scalars_work():
     # (sklearn's InvalidParameterError), and NumPy scalars pass like Python numbers.
     with pytest.raises(InvalidParameterError, match="n_samples must be an integer >= 1"):
         make_two_curves(np.int64(0))
-    with pytest.raises(InvalidParameterError, match=r"p must be <= 1, got .*1\.5"):
+    with pytest.raises(InvalidParameterError, match=r"p must be .* and <= 1, got .*1\.5"):
         make_bernoulli_mixture(3, p=np.float32(1.5))
     X, _ = make_linearly_separable(
         np.int64(12), n_features=np.int32(3), margin=np.float32(0.1), random_state=0

@@ -18,11 +18,11 @@ import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .._params import ParameterObject
-from .._validation import check_integer
+from .._validation import check_bool, check_integer
 from ._angle import feature, weight
 from ._circuit import Circuit, Operation
 from ._entanglement import entangler_map
-from ._feature_maps import _check_bool, _hyperparameter, _uniform
+from ._feature_maps import _hyperparameter, _uniform
 from ._gates import gate_spec
 
 __all__ = [
@@ -201,7 +201,7 @@ class _TwoLocal(Ansatz):
 
     def _checked(self) -> tuple[int, bool, tuple[str, ...]]:
         reps = check_integer(self.reps, _hyperparameter(self, "reps"), low=0)
-        skip = _check_bool(
+        skip = check_bool(
             self.skip_final_rotation_layer, _hyperparameter(self, "skip_final_rotation_layer")
         )
         return reps, skip, self._gates()

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .._params import ParameterObject
-from .._validation import check_integer, check_pauli_label, check_real
+from .._validation import check_bool, check_integer, check_pauli_label, check_real
 from ._angle import Angle, feature
 from ._circuit import Circuit
 from ._entanglement import entangler_map
@@ -39,14 +39,6 @@ def _uniform(random_state, low: float, high: float, size) -> np.ndarray:
     if isinstance(random_state, np.random.RandomState):
         return random_state.uniform(low, high, size)
     return np.random.default_rng(random_state).uniform(low, high, size)
-
-
-def _check_bool(value, name: str) -> bool:
-    # The one bool check of circuits until skqml._validation has one (a string "no" or a
-    # number would silently be truthy).
-    if not isinstance(value, bool | np.bool_):
-        raise InvalidParameterError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 class FeatureMap(ParameterObject):
@@ -369,7 +361,7 @@ class AngleEmbedding(FeatureMap):
                 f"{_hyperparameter(self, 'rotation')} must be 'X', 'Y' or 'Z', "
                 f"got {self.rotation!r}"
             )
-        hadamard = _check_bool(self.hadamard, _hyperparameter(self, "hadamard"))
+        hadamard = check_bool(self.hadamard, _hyperparameter(self, "hadamard"))
         gate = "r" + self.rotation.lower()
         circuit = Circuit(n)
         for i in range(n):

@@ -17,8 +17,8 @@ from itertools import combinations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._validation import check_integer
-from ._generators import RandomStateLike, _check_fraction, _class_sizes
+from .._validation import check_integer, check_real
+from ._generators import RandomStateLike, _class_sizes
 
 __all__ = ["make_ad_hoc"]
 
@@ -193,7 +193,7 @@ def make_ad_hoc(
             f"n_features must be 2 or 3 for the ad hoc data set (one qubit per feature), "
             f"got {n_features}."
         )
-    gap = _check_fraction(gap, "gap", include_one=False)
+    gap = check_real(gap, "gap", 0, high=1, strict_high=True)
     if grid_size is None:
         grid_size = _DEFAULT_GRID_SIZE[n_features]
     # 2**21 points (128**3) is far beyond any published use and still fits in memory.

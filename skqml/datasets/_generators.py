@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import InvalidParameterError
 
 from .._validation import check_integer, check_real
 
@@ -42,20 +41,6 @@ _MAX_PATTERN_SIDE = 20
 # --------------------------------------------------------------------------------------------
 # Validation helpers (shared with _ad_hoc.py)
 # --------------------------------------------------------------------------------------------
-def _check_fraction(value: object, name: str, *, include_one: bool) -> float:
-    """``value`` as a float in ``[0, 1]`` (``[0, 1)`` unless ``include_one``).
-
-    :func:`~skqml._validation.check_real` has no upper bound, so the bound 1 is checked
-    here, with its style of message.
-    """
-    fraction = check_real(value, name, 0)
-    if fraction > 1 or (fraction == 1 and not include_one):
-        raise InvalidParameterError(
-            f"{name} must be {'<=' if include_one else '<'} 1, got {value!r}"
-        )
-    return fraction
-
-
 def _class_sizes(n_samples: int) -> tuple[int, int]:
     """Sizes of the first and second class: the first gets ``n_samples // 2`` (as make_moons)."""
     n_first = n_samples // 2
@@ -117,7 +102,7 @@ def make_linearly_separable(
     """
     n_samples = check_integer(n_samples, "n_samples", low=1)
     n_features = check_integer(n_features, "n_features", low=1)
-    margin = _check_fraction(margin, "margin", include_one=False)
+    margin = check_real(margin, "margin", 0, high=1, strict_high=True)
     rng = check_random_state(random_state)
 
     threshold = margin * n_features
@@ -580,7 +565,7 @@ def make_bernoulli_mixture(
     n_samples = check_integer(n_samples, "n_samples", low=1)
     n_features = check_integer(n_features, "n_features", low=1)
     n_modes = check_integer(n_modes, "n_modes", low=1)
-    p = _check_fraction(p, "p", include_one=True)
+    p = check_real(p, "p", 0, high=1)
     rng = check_random_state(random_state)
 
     centres = rng.randint(0, 2, size=(n_modes, n_features)).astype(np.int64)
