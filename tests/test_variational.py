@@ -710,9 +710,9 @@ def test_warm_start_and_partial_fit_do_not_change_the_previous_adam_state(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_the_loss_reads_no_training_data_or_model_from_the_estimator(name, monkeypatch):
-    """Nothing is stashed on the estimator during training: its attributes are the
-    hyperparameters (and the data checks') until fit assigns the fitted ones at the end."""
+def test_nothing_is_stashed_on_the_estimator_during_training(name, monkeypatch):
+    """The loss gets the training data and the model as arguments: while it runs, the
+    estimator holds its hyperparameters and n_features_in_ only (no _X_train, no half model)."""
     X, y = model_data(name)
     est = make_model(name)
     seen = []
