@@ -32,7 +32,8 @@ N_JOBS_CONSTRAINT = [
 ]
 
 # A memory budget in MiB: any positive real number (``inf``: no limit), or None for the default.
-MAX_MEMORY_MB_CONSTRAINT = [None, Interval(numbers.Real, 0, None, closed="neither")]
+# (closed on the right so that an unbounded interval admits inf.)
+MAX_MEMORY_MB_CONSTRAINT = [None, Interval(numbers.Real, 0, None, closed="right")]
 
 
 def _is_integer(value) -> bool:
