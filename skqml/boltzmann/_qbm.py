@@ -71,8 +71,10 @@ class QuantumBoltzmannMachine(
 
     ``H = -sum_a Gamma_a X_a - sum_a b_a Z_a - sum_{a<b} w_ab Z_a Z_b``
 
-    over ``n_features`` visible qubits followed by ``n_hidden`` hidden qubits. A data bit
-    ``v_a = 0`` is ``|0>`` (``Z_a = +1``) and ``v_a = 1`` is ``|1>`` (``Z_a = -1``). The
+    over ``n_features`` visible qubits followed by ``n_hidden`` hidden qubits (feature ``j``
+    is qubit ``j``; configurations are indexed little-endian, as circuits are: bit ``j`` of
+    an index is qubit ``j``). A data bit ``v_a = 0`` is ``|0>`` (``Z_a = +1``) and
+    ``v_a = 1`` is ``|1>`` (``Z_a = -1``). The
     model distribution is the visible marginal ``p(v) = Tr[(|v><v| (x) I_hidden) rho]``; with
     ``Gamma = 0`` it is a classical Boltzmann machine. Everything is exact: one dense
     eigendecomposition of the ``2**n x 2**n`` Hamiltonian per optimisation step (``n`` up to
@@ -117,7 +119,9 @@ class QuantumBoltzmannMachine(
     verbose : int, default=0
         Print the loss of every epoch.
     warm_start : bool, default=False
-        ``fit`` continues from the current parameters instead of starting afresh.
+        ``fit`` continues from the current parameters, Adam moments and mini-batch random
+        stream instead of starting afresh: two warm-started fits of ``k`` epochs are one fit
+        of ``2 k`` epochs.
     max_memory_mb : float, default=None
         Memory budget of the dense eigendecomposition; default half the available memory
         (or ``SKQML_MAX_MEMORY_MB``). Larger models are refused up front with
