@@ -631,3 +631,14 @@ def test_bound_counts_the_clamped_hamiltonians():
     model = QuantumBoltzmannMachine(7, objective="bound", max_memory_mb=full + 0.5 * clamped)
     with pytest.raises(SimulationMemoryError, match="10 qubits"):
         model.fit(X)
+
+
+def test_predictions_read_fitted_attributes_not_changed_hyperparameters(mixture):
+    qbm = QuantumBoltzmannMachine(2, max_iter=2, random_state=0).fit(mixture)
+    hidden = qbm.transform(mixture[:5])
+    np.testing.assert_array_equal(qbm.set_params(n_hidden=1).transform(mixture[:5]), hidden)
+    X, y = make_blobs(30, n_features=2, centers=2, random_state=0)
+    clf = QBMClassifier(max_iter=2, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    clf.set_params(n_hidden=2, learn_transverse_field=False)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)

@@ -267,15 +267,16 @@ class BornMachine(DensityMixin, BaseEstimator):
         The step's own ``2**n`` vectors are counted first; the simulator gets the rest of
         ``max_memory_mb``, so that both together stay within it.
         """
+        budget = resolve_max_memory_mb(self.max_memory_mb)
         own = _STEP_VECTORS * 8.0 * 2**n_qubits
         rows_per_chunk(
             _ADJOINT_STATE_COPIES * state_bytes(n_qubits),
-            self.max_memory_mb,
+            budget,
             what=f"a training step of {type(self).__name__}",
             n_qubits=n_qubits,
             fixed_bytes=own,
         )
-        return resolve_max_memory_mb(self.max_memory_mb) - own / 1024**2
+        return budget - own / 1024**2
 
     # -- loss ---------------------------------------------------------------------------------
     def _objective(self, circuit, target, sigma, n, backend, budget):

@@ -524,7 +524,7 @@ class QuantumBoltzmannMachine(
         X = self._validate_X(X, reset=False)
         joint = self.joint_probabilities_[g.bits_to_index(X)]
         total = np.maximum(joint.sum(axis=1, keepdims=True), _TINY)
-        return (joint / total) @ g.spin_table(self.n_hidden)
+        return (joint / total) @ g.spin_table(self.n_qubits_ - self.n_features_in_)
 
     def sample(self, n_samples: int = 1, random_state=None) -> np.ndarray:
         """Draw exact samples of the visible marginal ``p(v)``.
