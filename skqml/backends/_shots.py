@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
-from sklearn.utils._param_validation import InvalidParameterError
 
 from .._validation import check_integer, check_real
 from ..circuits import Circuit
@@ -130,8 +129,8 @@ class ShotsBackend(SamplingBackend):
         shots = check_integer(self.shots, "shots", low=1)
         if self.seed is not None:
             check_integer(self.seed, "seed", low=0)
-        e = _probability(self.readout_error, "readout_error", 0.5)
-        p = _probability(self.depolarizing, "depolarizing", 1.0)
+        e = check_real(self.readout_error, "readout_error", 0, high=0.5)
+        p = check_real(self.depolarizing, "depolarizing", 0, high=1)
         return shots, e, p
 
     # -- exact distributions ---------------------------------------------------------------------
@@ -311,19 +310,6 @@ def apply_readout_error(probs: np.ndarray, e: float) -> np.ndarray:
         # Symmetric flips: the new distribution mixes each outcome with its bit-q partner.
         probs = ((1 - e) * v + e * v[:, :, ::-1, :]).reshape(batch, dim)
     return probs
-
-
-def _probability(value, name: str, upper: float) -> float:
-    """A probability in ``[0, upper]``: a real number as :func:`check_real` accepts them."""
-    try:
-        prob = check_real(value, name, 0)
-    except InvalidParameterError:
-        prob = np.nan
-    if not prob <= upper:  # also NaN
-        raise InvalidParameterError(
-            f"{name} must be a real number in [0, {upper:g}], got {value!r}"
-        )
-    return prob
 
 
 def _pairs_per_chunk(n_qubits: int, max_memory_mb) -> int:
