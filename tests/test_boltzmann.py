@@ -323,7 +323,8 @@ def test_classifier_gradient_and_dense_reference(n_classes, n_hidden, learn):
     theta = theta + np.random.RandomState(1).normal(0, 0.5, theta.shape)
     structure = clf._structure(clf.n_qubits_, clf.n_label_qubits_)
     design = _design(X, clf.mean_, clf.scale_)
-    fun = clf._objective(design, np.unique(y, return_inverse=True)[1], n_classes, structure, 7)
+    y_idx = np.unique(y, return_inverse=True)[1]
+    fun = clf._objective(design, y_idx, n_classes, structure, 7, 0.6)
     loss = _check_gradient(lambda t, idx: fun(t, idx), theta.ravel())
     # Dense reference of p(k | x) from the fitted coefficients: label qubits 0..L-1, and
     # class k has bit j of k on label qubit j (little-endian), whatever the Kronecker order.
@@ -642,3 +643,6 @@ def test_predictions_read_fitted_attributes_not_changed_hyperparameters(mixture)
     proba = clf.predict_proba(X)
     clf.set_params(n_hidden=2, learn_transverse_field=False)
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    fixed = QBMClassifier(learn_transverse_field=False, max_iter=2, random_state=0).fit(X, y)
+    proba = fixed.predict_proba(X)
+    np.testing.assert_array_equal(fixed.set_params(transverse_field=3.0).predict_proba(X), proba)

@@ -220,13 +220,15 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
             fixed_bytes=tables,
         )
 
-    def _gibbs(self, design, theta, z_table, perms):
+    @staticmethod
+    def _gibbs(design, theta, z_table, perms, field: float):
+        """Gibbs eigendecompositions; ``field`` is ``Gamma`` when it is not learned."""
         n_z = z_table.shape[1]
         coef = design @ theta.T
         if theta.shape[0] > n_z:  # learned transverse field: its rows follow the Z terms
             gamma = coef[:, n_z:]
         else:
-            gamma = np.full((design.shape[0], perms.shape[0]), float(self.transverse_field))
+            gamma = np.full((design.shape[0], perms.shape[0]), field)
         return g.gibbs_eigh(g.hamiltonian(coef[:, :n_z], z_table, gamma, perms))
 
     def _class_weights(self, design, theta, structure, chunk, n_classes):
@@ -234,14 +236,15 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         z_table, perms, label_of_state = structure
         out = []
         for start in range(0, design.shape[0], chunk):
-            _, U, w, _ = self._gibbs(design[start : start + chunk], theta, z_table, perms)
+            part = design[start : start + chunk]
+            _, U, w, _ = self._gibbs(part, theta, z_table, perms, self._fixed_field)
             diag = g.basis_weights(U, w)
             out.append(
                 np.stack([diag[:, label_of_state == k].sum(1) for k in range(n_classes)], 1)
             )
         return np.concatenate(out) if out else np.zeros((0, n_classes))
 
-    def _objective(self, design, y_idx, n_classes, structure, chunk):
+    def _objective(self, design, y_idx, n_classes, structure, chunk, field):
         z_table, perms, label_of_state = structure
         valid = (label_of_state < n_classes).astype(np.float64)
         shape = (-1, design.shape[1])
@@ -253,7 +256,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
             for start in range(0, rows.size, chunk):
                 part = rows[start : start + chunk]
                 A = design[part]
-                E, U, w, _ = self._gibbs(A, theta, z_table, perms)
+                E, U, w, _ = self._gibbs(A, theta, z_table, perms, field)
                 diag = g.basis_weights(U, w)
                 own = (label_of_state[None, :] == y_idx[part, None]).astype(np.float64)
                 p_own = np.maximum((diag * own).sum(1), _TINY)
@@ -329,7 +332,9 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
             theta[:n_z, :-1] = rng.normal(0.0, _INIT_WEIGHT_STD, (n_z, X.shape[1]))
             theta[n_z:, -1] = self.transverse_field
             adam, loss_curve, n_iter = Adam(), [], 0
-        fun = self._objective(_design(X, mean, scale), y_idx, classes.size, structure, chunk)
+        field = float(self.transverse_field)
+        design = _design(X, mean, scale)
+        fun = self._objective(design, y_idx, classes.size, structure, chunk, field)
         history = History(self.tol, self.n_iter_no_change, self.verbose)
         with g.blas_threads(0):  # many tiny matrices: threads only add overhead
             theta = optimize(
@@ -349,7 +354,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         self.n_label_qubits_, self.n_qubits_, self.terms_ = n_label_qubits, n_qubits, terms
         self.mean_, self.scale_ = mean, scale
         self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
-        self._rng, self._adam = rng, adam
+        self._rng, self._adam, self._fixed_field = rng, adam, field
         self.loss_curve_ = [*loss_curve, *history.loss_curve]
         self.n_iter_ = n_iter + len(history.loss_curve)
         # stacklevel 5: the user's call of fit (through fit_context's two wrappers).
