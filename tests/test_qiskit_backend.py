@@ -420,6 +420,14 @@ def test_device_sessions_are_bounded_least_recently_used_first(monkeypatch):
     assert backends[1]._session() is sessions[1]
     assert clone(backends[1])._session() is not sessions[1]
     assert built == ["fake_0", "fake_1", "fake_2", "fake_1"]
+    # Transpiled templates: least recently used dropped beyond the bound.
+    monkeypatch.setattr(qiskit_module, "_MAX_TEMPLATES", 2)
+    session = sessions[0]
+    first, second = session.template(Circuit(1).h(0)), session.template(Circuit(1).x(0))
+    assert session.template(Circuit(1).h(0)) is first
+    session.template(Circuit(1).z(0))
+    assert session.template(Circuit(1).h(0)) is first and len(session._templates) == 2
+    assert session.template(Circuit(1).x(0)) is not second  # dropped, transpiled again
 
 
 # --------------------------------------------------------------------------------------------

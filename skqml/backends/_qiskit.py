@@ -669,8 +669,7 @@ class _Session:
                 )
             template = _Template(self._pass_manager.run(_to_qiskit(circuit)))
             self._templates[structure] = template
-            if len(self._templates) > _MAX_TEMPLATES:
-                self._templates.popitem(last=False)
+            bound_lru(self._templates, _MAX_TEMPLATES)
             return template
 
 
