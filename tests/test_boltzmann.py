@@ -474,8 +474,9 @@ def _boltzmann_cases(mixture):
 
 @pytest.mark.parametrize("exc", _FAILURES, ids=["RuntimeError", "KeyboardInterrupt"])
 @pytest.mark.parametrize("where", ["optimizer", "eigh"])
-@pytest.mark.parametrize("case", ["qbm", "classifier"])
-def test_failed_fit_of_fresh_model_leaves_it_unfitted(mixture, monkeypatch, case, where, exc):
+@pytest.mark.parametrize("call", ["qbm-fit", "qbm-partial_fit", "classifier-fit"])
+def test_failed_fit_of_fresh_model_leaves_it_unfitted(mixture, monkeypatch, call, where, exc):
+    case, method = call.split("-")
     model, data, module = _boltzmann_cases(mixture)[case]
     if where == "optimizer":
         monkeypatch.setattr(f"{module}.optimize", _half_step_then_fail(exc))
@@ -483,7 +484,7 @@ def test_failed_fit_of_fresh_model_leaves_it_unfitted(mixture, monkeypatch, case
         _fail_on_call(monkeypatch, g, "gibbs_eigh", exc)
     params = dict(vars(model))
     with pytest.raises(type(exc)):
-        model.fit(*data)
+        getattr(model, method)(*data)
     assert vars(model) == params
     with pytest.raises(NotFittedError):
         check_is_fitted(model)
