@@ -214,12 +214,6 @@ class StatevectorBackend(Backend):
         return np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
 
 
-def bound_lru(cache: OrderedDict, size: int) -> None:
-    """Drop the least recently used entries of ``cache`` beyond ``size`` (the cache policy)."""
-    while len(cache) > size:
-        cache.popitem(last=False)
-
-
 def _unsupported(backend: Backend, what: str) -> str:
     return (
         f"{type(backend).__name__} does not give {what}; use backend='statevector' (exact) "
@@ -228,8 +222,14 @@ def _unsupported(backend: Backend, what: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Input checks shared by the backends
+# Caches, memory and input checks shared by the backends
 # --------------------------------------------------------------------------------------------
+def bound_lru(cache: OrderedDict, size: int) -> None:
+    """Drop the least recently used entries of ``cache`` beyond ``size`` (the cache policy)."""
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
 def rows_per_batch(
     n_rows: int,
     out_per_row: float,
