@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from skqml.backends import ShotsBackend
 from skqml.circuits import GATES, Circuit, feature, weight
 from skqml.simulator import expectation_vjp, expectations, parameter_shift_vjp, shift_rule
+from skqml.simulator._adjoint import _tape
+from skqml.simulator._plan import compile_circuit
+from skqml.simulator._statevector import WORKING_COPIES
 
 TRAINABLE_GATES = (
     "rx",
@@ -203,9 +206,13 @@ def test_chunked_equals_unchunked():
         return G[rows]
 
     E_full, g_full = adjoint(circuit, X, theta, G)
-    # 7 state copies of 4 qubits are 1792 bytes per sample: chunks of 2 samples.
+    # The plans' tables, one Pauli's index and sign vectors, and per sample psi, lambda and
+    # the working copies of both: a budget for exactly 2 samples per chunk.
+    state = 16 * 2**4
+    fixed = _tape(circuit).table_bytes + compile_circuit(circuit).table_bytes + state
+    budget = (fixed + 2 * 2 * (1 + WORKING_COPIES) * state) / 1024**2
     E_chunk, g_chunk = expectation_vjp(
-        circuit, OBSERVABLES, X, theta, cotangent, max_memory_mb=0.004
+        circuit, OBSERVABLES, X, theta, cotangent, max_memory_mb=budget
     )
     assert len(calls) == ceil(11 / 2)
     assert [r.start for r in calls] == list(range(0, 11, 2))

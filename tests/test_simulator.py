@@ -17,6 +17,8 @@ from skqml.simulator import (
     simulate,
     single_qubit_expectations,
 )
+from skqml.simulator._plan import compile_circuit
+from skqml.simulator._statevector import WORKING_COPIES
 
 N_FEATURES, N_WEIGHTS = 3, 3
 SETTINGS = settings(
@@ -98,8 +100,11 @@ def test_batched_equals_one_by_one(circuit, seed):
 @given(circuit=circuits(max_qubits=5), seed=st.integers(0, 2**32 - 1))
 def test_chunked_equals_unchunked(circuit, seed):
     X, w = _inputs(seed, n_samples=7)
-    # A budget of two samples per chunk (4 working copies each); the output of 7 still fits.
-    tiny = 2 * 4 * 16 * 2**circuit.n_qubits / 1024**2
+    # A budget for the output of 7 samples, the plan's tables and the working copies of two
+    # samples: chunks of two.
+    state = 16 * 2**circuit.n_qubits
+    tables = compile_circuit(circuit).table_bytes
+    tiny = (7 * state + 2 * WORKING_COPIES * state + tables) / 1024**2
     chunked = simulate(circuit, X, w, max_memory_mb=tiny)
     np.testing.assert_allclose(chunked, simulate(circuit, X, w), atol=1e-12)
     out = np.empty((7, 2**circuit.n_qubits), dtype=complex)
@@ -256,10 +261,14 @@ def test_memory_guard_refuses_40_qubits_before_allocating():
 def test_memory_guard_on_the_output():
     c = Circuit(10).h(0)
     one_sample = 16 * 2**10 / 1024**2
-    # A chunk of one sample fits (4 working copies), the output of 100 samples does not.
-    with pytest.raises(SimulationMemoryError, match="100 samples on 10 qubits"):
-        simulate(c, np.zeros((100, 1)), max_memory_mb=8 * one_sample)
-    assert simulate(c, np.zeros((8, 1)), max_memory_mb=8 * one_sample).shape == (8, 1024)
+    # The budget holds the output and one sample's working copies: 8 samples fit, 100 do not.
+    budget = (8 + WORKING_COPIES) * one_sample
+    with pytest.raises(SimulationMemoryError, match="100 samples on 10 qubits") as info:
+        simulate(c, np.zeros((100, 1)), max_memory_mb=budget)
+    assert "pass fewer samples at once" in str(info.value)
+    assert simulate(c, np.zeros((8, 1)), max_memory_mb=budget).shape == (8, 1024)
+    with pytest.raises(SimulationMemoryError, match="9 samples on 10 qubits"):
+        simulate(c, np.zeros((9, 1)), max_memory_mb=budget)
 
 
 @pytest.mark.parametrize("budget", [0, -1.0, "10", True])
@@ -305,3 +314,85 @@ def test_missing_weights_are_refused():
     c = Circuit(1).rx(weight(2), 0)
     with pytest.raises(ValueError, match="has 3 weights, got 2"):
         simulate(c, None, [1.0, 2.0])
+
+
+# -- phase tables and numerics ----------------------------------------------------------------
+def test_split_blocks_keep_small_tables():
+    """A ZZ block over all qubits is split: its phase tables hold O(n 2**(n/2)) numbers per
+    gate, never the 2**n of the full basis."""
+    from skqml.circuits import ZZFeatureMap
+    from skqml.simulator._plan import DiagonalBlock, diagonal_route
+
+    circuit = ZZFeatureMap(reps=1).build(16)
+    plan = compile_circuit(circuit)
+    blocks = [s for s in plan.steps if isinstance(s, DiagonalBlock)]
+    assert [diagonal_route(b, 16) for b in blocks] == ["split"]
+    n_gates = len(blocks[0].entries)
+    assert plan.table_bytes < n_gates * 8 * 2**16 / 4
+    X = np.random.default_rng(0).uniform(0, np.pi, size=(2, 16))
+    simulate(circuit, X)
+    _, patterns, _ = plan.split_patterns(blocks[0], blocks[0].n_low)
+    assert patterns.shape == (n_gates, 2**8 + 2**8 + 8 * 2**8)
+
+
+def test_blocks_that_do_not_split_match_dense():
+    """A three-qubit phase on two high qubits and a low one has no split form: the block
+    takes the full-basis route, with the same states as the dense reference."""
+    from skqml.simulator._plan import DiagonalBlock, diagonal_route
+
+    c = Circuit(5)
+    for q in range(5):
+        c = c.h(q)
+    c = c.multiphase(feature(0) * feature(1), (0, 3, 4)).rzz(feature(2), 1, 2).cp(0.3, 2, 4)
+    c = c.rx(weight(0), 3)
+    plan = compile_circuit(c)
+    routes = [diagonal_route(s, 5) for s in plan.steps if isinstance(s, DiagonalBlock)]
+    assert routes == ["full"]
+    X = np.random.default_rng(1).uniform(-2, 2, size=(4, 3))
+    np.testing.assert_allclose(
+        simulate(c, X, [0.7]), reference_states(c, X, [0.7]), rtol=0, atol=1e-12
+    )
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_overflowing_angles_name_the_feature():
+    """A ZZ angle (pi - x)(pi - y) of features near 1e155 overflows: a ValueError that names
+    the sample and the features and says to scale the data, never NaN states."""
+    from skqml.circuits import ZZFeatureMap
+
+    circuit = ZZFeatureMap(reps=1).build(3)
+    X = np.full((3, 3), 0.5)
+    X[1, 2] = 1e155
+    X[1, 1] = -1e155
+    pattern = r"overflows.*sample 1 has x\[1\] = -1e\+155, x\[2\] = 1e\+155.*StandardScaler"
+    with pytest.raises(ValueError, match=pattern):
+        simulate(circuit, X)
+    # Large but finite angles are evaluated as they are (finite states, norm 1).
+    X[1, 1] = 1e100
+    states = simulate(circuit, X)
+    np.testing.assert_allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-12)
+    # Finite angles whose sum in one phase overflows are refused too.
+    c = Circuit(4)
+    for q in range(4):
+        c = c.h(q)
+    for q in range(3):
+        c = c.cp(feature(q), q, q + 1)
+    for q in range(4):
+        c = c.p(1e308 * feature(q), q)
+    with pytest.raises(ValueError, match=r"phase of diagonal gates.*x\[0\] = 1.*MinMaxScaler"):
+        simulate(c, np.ones((2, 4)))
+
+
+def test_scratch_buffers_are_freed_with_the_call():
+    """No buffer outlives a simulation: after the call, nothing state-sized stays traced."""
+    import tracemalloc
+
+    circuit = Circuit(14).h(0).cnot(0, 5).ry(feature(0), 3).rxx(weight(0), 2, 9)
+    X = np.ones((4, 1))
+    simulate(circuit, X, [0.3])  # compile once
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    states = simulate(circuit, X, [0.3])
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert after - before <= states.nbytes + 64 * 1024

@@ -174,6 +174,11 @@ class Angle:
         out = np.zeros(n)
         for t in self._terms:
             out += _term_value(t, X, theta)
+        # The sum is not finite when a value is not (it could also overflow, but only for
+        # values near 1e308): a cheap guard of the exact check.
+        if not math.isfinite(np.add.reduce(out)) and not np.isfinite(out).all():
+            sample = int(np.flatnonzero(~np.isfinite(out))[0])
+            raise overflow_error(f"the gate angle {self}", out[sample], self, X, sample)
         return out
 
     def with_scaled_features(self, scale_weights: dict[int, int]) -> Angle:
@@ -231,6 +236,31 @@ class Angle:
         for p in parts[1:]:
             text += f" - {p[1:]}" if p.startswith("-") else f" + {p}"
         return text
+
+
+def overflow_error(what: str, value: float, angle: Angle, X, sample: int) -> ValueError:
+    """The error for a value that overflows: which sample, which features, what to do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import feature
+    >>> from skqml.circuits._angle import overflow_error
+    >>> print(overflow_error("an angle", np.inf, feature(0), np.array([[1e308]]), 0))
+    an angle overflows to inf (sample 0 has x[0] = 1e+308): the features are too large to ...
+    """
+    reads = sorted(angle.features)
+    if X is None or not reads:
+        where = "its weights are too large"
+    else:
+        row = X[sample if X.shape[0] > 1 else 0]
+        shown = ", ".join(f"x[{i}] = {row[i]:.3g}" for i in reads)
+        where = f"sample {sample} has {shown}"
+    return ValueError(
+        f"{what} overflows to {value} ({where}): the features are too large to encode; "
+        "scale the data first, for example with sklearn.preprocessing.StandardScaler or "
+        "MinMaxScaler"
+    )
 
 
 def _term_value(t: Term, X, theta) -> np.ndarray:

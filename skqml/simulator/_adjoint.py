@@ -16,16 +16,27 @@ do not see). Every one-angle gate has a generator ``K`` with ``dU/dt = -i K U``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from .._validation import check_pauli_label
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._inverse import inverse_operation
-from ._observables import apply_pauli, pauli_expectations
+from ._memory import state_bytes
+from ._observables import (
+    apply_pauli,
+    im_dot,
+    pauli_expectations,
+    qubit_view_shape,
+    re_dot,
+)
 from ._plan import compile_circuit
-from ._statevector import apply_plan, check_inputs, max_batch_size, simulate
+from ._statevector import WORKING_COPIES, apply_plan, check_inputs, chunk_rows
 
 __all__ = ["expectation_vjp", "expectations", "probability_vjp"]
 
@@ -135,28 +146,26 @@ class _Tape:
         self.first_trainable_segment = next(
             (k for k, seg in enumerate(self.segments) if seg.trainable), None
         )
-        idx = np.arange(2**n)
-        self._bits = (idx[None, :] >> np.arange(n)[:, None]) & 1
 
-    def mask(self, gen: _Generator) -> np.ndarray | None:
-        if not gen.mask_qubits:
-            return None
-        bits = self._bits[list(gen.mask_qubits)]
-        if gen.mask_kind == "parity":
-            return (bits.sum(axis=0) % 2).astype(float)
-        return np.prod(bits, axis=0).astype(float)
+    @cached_property
+    def table_bytes(self) -> int:
+        """Bytes of the inverse plans' phase tables (the tape holds no ``2**n`` arrays)."""
+        return sum(plan.table_bytes for plan in self.inverse_plans)
 
 
-_TAPES: dict = {}
+# Freed with their circuit, like compiled plans (see the cache policy in ``_memory``).
+_TAPES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _tape(circuit: Circuit) -> _Tape:
     tape = _TAPES.get(circuit)
     if tape is None:
-        if len(_TAPES) > 32:  # a small cache: models reuse one or two circuits
-            _TAPES.clear()
         tape = _TAPES[circuit] = _Tape(circuit)
     return tape
+
+
+def _labels(circuit: Circuit, paulis: Sequence[str]) -> list[str]:
+    return [check_pauli_label(label, circuit.n_qubits) for label in paulis]
 
 
 def expectations(
@@ -175,14 +184,25 @@ def expectations(
            [0., 1.]])
     """
     X, weights = check_inputs(circuit, X, weights)
+    labels = _labels(circuit, paulis)
     n_samples = 1 if X is None else X.shape[0]
-    # Chunks of samples, so that only one chunk's states exist at a time.
-    chunk = max_batch_size(circuit.n_qubits, max_memory_mb)
-    out = np.empty((n_samples, len(paulis)))
+    # Chunks of samples, so that only one chunk's states exist at a time: the states and the
+    # simulator's working copies (or one Pauli string applied to them), beside one Pauli's
+    # index and sign vectors.
+    plan = compile_circuit(circuit)
+    chunk = chunk_rows(
+        plan,
+        max_memory_mb,
+        fixed_bytes=state_bytes(circuit.n_qubits),
+        what="expectation values",
+    )
+    buffer = np.empty((min(chunk, n_samples), 2**circuit.n_qubits), dtype=complex)
+    out = np.empty((n_samples, len(labels)))
     for start in range(0, n_samples, chunk):
-        Xc = None if X is None else X[start : start + chunk]
-        states = simulate(circuit, Xc, weights, max_memory_mb=max_memory_mb)
-        out[start : start + chunk] = pauli_expectations(states, paulis)
+        stop = min(start + chunk, n_samples)
+        Xc = None if X is None else X[start:stop]
+        states = apply_plan(plan, Xc, weights, stop - start, out=buffer[: stop - start])
+        out[start:stop] = pauli_expectations(states, labels)
     return out
 
 
@@ -232,29 +252,53 @@ def expectation_vjp(
     (True, True)
     """
     X, weights = check_inputs(circuit, X, weights)
+    labels = _labels(circuit, paulis)
     if weights is None:
         weights = np.zeros(0)
     n_samples = 1 if X is None else X.shape[0]
     tape = _tape(circuit)
-    # psi, lambda, K psi and the simulator's own working copies.
-    chunk = max_batch_size(circuit.n_qubits, max_memory_mb, copies=7)
-    values = np.empty((n_samples, len(paulis)))
+    plan = compile_circuit(circuit)
+    chunk = _adjoint_chunk(plan, tape, max_memory_mb, 0, "expectation gradients")
+    both = np.empty((2 * min(chunk, n_samples), 2**circuit.n_qubits), dtype=complex)
+    values = np.empty((n_samples, len(labels)))
     grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
+        rows = stop - start
         Xc = None if X is None else X[start:stop]
-        psi = simulate(circuit, Xc, weights, max_memory_mb=max_memory_mb)
-        E = pauli_expectations(psi, paulis)
+        work = both[: 2 * rows]
+        psi, lam = work[:rows], work[rows:]
+        apply_plan(plan, Xc, weights, rows, out=psi)
+        E = pauli_expectations(psi, labels)
         values[start:stop] = E
         G = np.asarray(cotangent_fn(E, slice(start, stop)), dtype=float)
         if G.shape != E.shape:
             raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {E.shape}")
-        lam = np.zeros_like(psi)
-        for k, label in enumerate(paulis):
+        lam.fill(0)
+        for k, label in enumerate(labels):
             if np.any(G[:, k]):
-                lam += G[:, k, None] * apply_pauli(psi, label)
-        _backward(tape, psi, lam, Xc, weights, grad)
+                term = apply_pauli(psi, label)
+                term *= G[:, k, None]
+                lam += term
+                del term
+        _backward(tape, work, rows, Xc, weights, grad)
     return values, grad[: weights.shape[0]]
+
+
+def _adjoint_chunk(plan, tape, max_memory_mb, held_bytes: float, what: str) -> int:
+    """Samples per chunk of a backward sweep within the budget.
+
+    Per sample: psi and lambda side by side, and the simulator's working copies of both
+    while a plan runs on them. Fixed: the forward and inverse plans' tables, one Pauli
+    string's index and sign vectors, and what the caller holds (``held_bytes``).
+    """
+    return chunk_rows(
+        plan,
+        max_memory_mb,
+        copies=2 * (1 + WORKING_COPIES),
+        fixed_bytes=held_bytes + tape.table_bytes + state_bytes(plan.n_qubits),
+        what=what,
+    )
 
 
 def probability_vjp(
@@ -300,29 +344,38 @@ def probability_vjp(
         weights = np.zeros(0)
     n_samples = 1 if X is None else X.shape[0]
     tape = _tape(circuit)
-    chunk = max_batch_size(circuit.n_qubits, max_memory_mb, copies=7)
-    probs = np.empty((n_samples, 2**circuit.n_qubits))
+    dim = 2**circuit.n_qubits
+    probs_bytes = 8 * dim * n_samples
+    plan = compile_circuit(circuit)
+    chunk = _adjoint_chunk(plan, tape, max_memory_mb, probs_bytes, "probability gradients")
+    probs = np.empty((n_samples, dim))
+    both = np.empty((2 * min(chunk, n_samples), dim), dtype=complex)
     grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
+        rows = stop - start
         Xc = None if X is None else X[start:stop]
-        psi = simulate(circuit, Xc, weights, max_memory_mb=max_memory_mb)
-        P = psi.real**2 + psi.imag**2
-        probs[start:stop] = P
+        work = both[: 2 * rows]
+        psi, lam = work[:rows], work[rows:]
+        apply_plan(plan, Xc, weights, rows, out=psi)
+        P = probs[start:stop]
+        np.square(psi.real, out=P)
+        P += np.square(psi.imag)
         G = np.asarray(cotangent_fn(P, slice(start, stop)), dtype=float)
         if G.shape != P.shape:
             raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {P.shape}")
-        _backward(tape, psi, G * psi, Xc, weights, grad)
+        np.multiply(psi, G, out=lam)
+        del G
+        _backward(tape, work, rows, Xc, weights, grad)
     return probs, grad[: weights.shape[0]]
 
 
-def _backward(tape: _Tape, psi, lam, X, weights, grad) -> None:
-    """The backward sweep from ``psi`` and ``lambda = dL/d<psi| ...`` at the circuit's end."""
-    batch = psi.shape[0]
+def _backward(tape: _Tape, both: np.ndarray, batch: int, X, weights, grad) -> None:
+    """The backward sweep from ``both = [psi; lambda]`` (``lambda = dL/d<psi| ...``) at the
+    circuit's end; ``both`` is undone in place, segment by segment."""
     if tape.first_trainable_segment is None:
         return
     # psi and lambda side by side: every segment is undone on both in one plan run.
-    both = np.concatenate([psi, lam])
     X2 = None if X is None else np.concatenate([X, X])
     for s in range(len(tape.segments) - 1, tape.first_trainable_segment - 1, -1):
         seg = tape.segments[s]
@@ -332,7 +385,7 @@ def _backward(tape: _Tape, psi, lam, X, weights, grad) -> None:
                 _accumulate(tape, i, psi, lam, X, weights, grad)
         if s == tape.first_trainable_segment:
             break
-        both = apply_plan(tape.inverse_plans[s], X2, weights, 2 * batch, state=both)
+        apply_plan(tape.inverse_plans[s], X2, weights, 2 * batch, state=both)
 
 
 def _accumulate(tape: _Tape, i: int, psi, lam, X, weights, grad) -> None:
@@ -343,24 +396,30 @@ def _accumulate(tape: _Tape, i: int, psi, lam, X, weights, grad) -> None:
         im = _im_single_pauli(lam, psi, tape.n_qubits, op.qubits[0], op.name[1])
     else:
         kpsi = psi if gen.pauli is None else apply_pauli(psi, gen.pauli)
-        mask = tape.mask(gen)
-        if mask is not None:
-            kpsi = kpsi * mask[None, :]
-        im = np.einsum("bi,bi->b", lam.conj(), kpsi).imag
+        if gen.mask_qubits:
+            im = _im_masked(lam, kpsi, tape.n_qubits, gen.mask_qubits, gen.mask_kind)
+        else:
+            im = im_dot(lam, kpsi)
     per_sample = 2 * gen.coeff * im
     (angle,) = op.params
     idx, dangle = angle.weight_gradient(X, weights, weights.shape[0])
     grad[idx] += (dangle * per_sample[None, :]).sum(axis=1)
 
 
-def _im_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``Im sum conj(a) b`` per sample, on strided views, without conjugated copies."""
-    return np.einsum("blr,blr->b", a.real, b.imag) - np.einsum("blr,blr->b", a.imag, b.real)
-
-
-def _re_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``Re sum conj(a) b`` per sample."""
-    return np.einsum("blr,blr->b", a.real, b.real) + np.einsum("blr,blr->b", a.imag, b.imag)
+def _im_masked(lam, kpsi, n: int, qubits: tuple[int, ...], kind: str) -> np.ndarray:
+    """``Im <lam| mask kpsi>`` with a 0/1 mask over the bits of ``qubits`` (all ones, or odd
+    parity), summed over the slices where it is 1: no ``2**n`` mask is built."""
+    shape, axis = qubit_view_shape(n, qubits)
+    lv, kv = lam.reshape(lam.shape[0], *shape), kpsi.reshape(kpsi.shape[0], *shape)
+    total = np.zeros(lam.shape[0])
+    for bits in itertools.product((0, 1), repeat=len(qubits)):
+        if (kind == "parity" and sum(bits) % 2 == 0) or (kind == "all" and not all(bits)):
+            continue
+        index = [slice(None)] * lv.ndim
+        for q, bit in zip(qubits, bits, strict=True):
+            index[axis[q]] = bit
+        total += im_dot(lv[tuple(index)], kv[tuple(index)])
+    return total
 
 
 def _im_single_pauli(lam, psi, n: int, q: int, pauli: str) -> np.ndarray:
@@ -370,8 +429,8 @@ def _im_single_pauli(lam, psi, n: int, q: int, pauli: str) -> np.ndarray:
     lv, pv = lam.reshape(shape), psi.reshape(shape)
     l0, l1, p0, p1 = lv[:, :, 0], lv[:, :, 1], pv[:, :, 0], pv[:, :, 1]
     if pauli == "z":
-        return _im_dot(l0, p0) - _im_dot(l1, p1)
+        return im_dot(l0, p0) - im_dot(l1, p1)
     if pauli == "x":
-        return _im_dot(l0, p1) + _im_dot(l1, p0)
+        return im_dot(l0, p1) + im_dot(l1, p0)
     # Y psi = (-i psi_1, i psi_0): Im(-i z) = -Re z, Im(i z) = Re z.
-    return _re_dot(l1, p0) - _re_dot(l0, p1)
+    return re_dot(l1, p0) - re_dot(l0, p1)

@@ -1,4 +1,27 @@
-"""Memory budget for simulation: chunk what fits, refuse up front what cannot."""
+"""Memory budget for simulation: chunk what fits, refuse up front what cannot.
+
+Every allocation that grows with ``2**n_qubits`` is counted against the ``max_memory_mb`` of
+the call that makes it, *before* it is made: :func:`require_memory` for one allocation,
+:func:`rows_per_chunk` for work done in chunks of rows (samples, pairs), and
+:func:`check_states_fit` for a batch of output states. What cannot fit raises
+:class:`SimulationMemoryError` up front, with advice that fits the cause (fewer samples at
+once, or fewer features when even one state is too large).
+
+Cache policy (one for the whole package). Nothing that grows with ``2**n`` is kept in a cache
+that outlives its owner or escapes the budget:
+
+- compiled plans (``_plan.compile_circuit``) and adjoint tapes (``_adjoint._tape``) live in
+  ``WeakKeyDictionary`` objects keyed by the :class:`~skqml.circuits.Circuit`: they are freed
+  with the circuit. A plan holds phase tables of at most ``O(n 2**(n/2))`` numbers per
+  diagonal block (``O(2**n)`` only for the rare blocks that do not split), computed on first
+  use; every call that runs a plan counts all of its tables (``Plan.table_bytes``) as held
+  memory in its budget, whether they are computed yet or not. Tapes hold no ``2**n`` arrays.
+- scratch buffers belong to one simulation call and are freed when it returns; they are part
+  of the working copies each call counts per row.
+- kernels keep no cache on themselves: feature-map circuits are memoised in a small
+  module-level LRU (``kernels._quantum_kernel``), keyed by the feature map's parameters and
+  the number of features, so at most a few circuits (and their plans) stay alive.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +33,14 @@ from .._validation import check_real
 
 __all__ = [
     "SimulationMemoryError",
+    "check_states_fit",
     "default_max_memory_mb",
+    "remaining_budget_mb",
     "require_memory",
     "resolve_max_memory_mb",
     "rows_per_chunk",
+    "state_bytes",
+    "wide_circuit_hint",
 ]
 
 _MIB = 1024**2
@@ -114,26 +141,65 @@ def rows_per_chunk(
     max_memory_mb: float | None,
     *,
     what: str,
-    n_qubits: int,
+    n_qubits: int | None = None,
     fixed_bytes: float = 0,
     share: float = 1.0,
+    hint: str = "",
 ) -> int:
     """How many rows (samples, pairs) of ``bytes_per_row`` fit ``share`` of the budget.
 
-    ``fixed_bytes`` is what the call holds whatever the number of rows (tables, caches). When
-    not even one row fits, :class:`SimulationMemoryError` says so and advises fewer features
-    or another backend: fewer samples at once would not help.
+    ``fixed_bytes`` is what the call holds whatever the number of rows (tables, caches,
+    outputs), counted within that share. When not
+    even one row fits, :class:`SimulationMemoryError` says so; for rows of states
+    (``n_qubits`` given) it advises fewer features or another backend, since fewer samples
+    at once would not help; otherwise it gives ``hint``.
+
+    Examples
+    --------
+    >>> from skqml.simulator._memory import rows_per_chunk
+    >>> rows_per_chunk(1024**2, 10, what="a block", fixed_bytes=2 * 1024**2)
+    8
+    >>> rows_per_chunk(16 * 2**30, 1024, what="simulating", n_qubits=30)
+    Traceback (most recent call last):
+    ...
+    skqml.simulator._memory.SimulationMemoryError: simulating (30 qubits, one sample at a ...
     """
     budget = share * resolve_max_memory_mb(max_memory_mb) * _MIB
     room = budget - fixed_bytes
-    if room < bytes_per_row:
+    if not room >= bytes_per_row:
+        if n_qubits is not None:
+            what = f"{what} ({n_qubits} qubits, one sample at a time)"
+            hint = wide_circuit_hint(n_qubits)
         raise SimulationMemoryError(
-            f"{what} ({n_qubits} qubits, one sample at a time)",
+            what,
             (fixed_bytes + bytes_per_row) / _MIB / share,
             budget / _MIB / share,
-            hint=wide_circuit_hint(n_qubits),
+            hint=hint or "raise the limit",
         )
-    return max(1, int(room // bytes_per_row)) if np.isfinite(room) else 2**62
+    if not np.isfinite(room):
+        return 2**62
+    return max(1, int(room // bytes_per_row)) if bytes_per_row > 0 else 2**62
+
+
+def remaining_budget_mb(max_memory_mb: float | None, held_bytes: float, what: str) -> float:
+    """The budget left, in MiB, once ``held_bytes`` are held; refuses when nothing is left.
+
+    For a call that keeps results (states, Gram matrices) while it computes more: the next
+    step gets what is left, so the call as a whole keeps its budget.
+
+    Examples
+    --------
+    >>> from skqml.simulator._memory import remaining_budget_mb
+    >>> remaining_budget_mb(10, 4 * 1024**2, "the states of X")
+    6.0
+    """
+    budget = resolve_max_memory_mb(max_memory_mb)
+    left = budget - held_bytes / _MIB
+    if not left > 0:
+        raise SimulationMemoryError(
+            what, held_bytes / _MIB, budget, hint="pass fewer samples at once or raise the limit"
+        )
+    return left
 
 
 def wide_circuit_hint(n_qubits: int) -> str:
@@ -145,12 +211,26 @@ def wide_circuit_hint(n_qubits: int) -> str:
     )
 
 
-def check_states_fit(n_samples: int, n_qubits: int, max_memory_mb: float | None) -> None:
-    """Refuse, before allocating, ``n_samples`` states that exceed the memory budget."""
-    total_mb = n_samples * state_bytes(n_qubits) / _MIB
+def check_states_fit(
+    n_samples: int, n_qubits: int, max_memory_mb: float | None, *, working_bytes: float = 0
+) -> None:
+    """Refuse, before allocating, ``n_samples`` states that exceed the memory budget.
+
+    ``working_bytes`` is what the call needs besides the states (working copies of one
+    sample, tables): when one state and that do not fit, the advice is the wide-circuit one.
+
+    Examples
+    --------
+    >>> from skqml.simulator._memory import check_states_fit
+    >>> check_states_fit(100, 10, 1)
+    Traceback (most recent call last):
+    ...
+    skqml.simulator._memory.SimulationMemoryError: the states of 100 samples on 10 qubits ...
+    """
+    total_mb = (n_samples * state_bytes(n_qubits) + working_bytes) / _MIB
     budget = resolve_max_memory_mb(max_memory_mb)
     if total_mb > budget:
-        one_fits = state_bytes(n_qubits) / _MIB <= budget
+        one_fits = (state_bytes(n_qubits) + working_bytes) / _MIB <= budget
         raise SimulationMemoryError(
             f"the states of {n_samples} samples on {n_qubits} qubits",
             total_mb,

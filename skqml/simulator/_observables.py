@@ -6,7 +6,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["pauli_expectations", "probabilities", "single_qubit_expectations"]
+from .._validation import check_pauli_label
+
+__all__ = [
+    "apply_pauli",
+    "im_dot",
+    "pauli_expectations",
+    "probabilities",
+    "qubit_view_shape",
+    "re_dot",
+    "single_qubit_expectations",
+]
 
 
 def _n_qubits(states: np.ndarray) -> int:
@@ -31,6 +41,47 @@ def probabilities(states: np.ndarray) -> np.ndarray:
     return states.real**2 + states.imag**2
 
 
+def _per_sample_sum(ndim: int) -> str:
+    """einsum subscripts summing a product over every axis but the first."""
+    axes = "abcdefghijklmnopqrstuvwxyz"[:ndim]
+    return f"{axes},{axes}->a"
+
+
+def re_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Re sum conj(a) b`` per sample (first axis), on strided views, without copies."""
+    spec = _per_sample_sum(a.ndim)
+    return np.einsum(spec, a.real, b.real) + np.einsum(spec, a.imag, b.imag)
+
+
+def im_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Im sum conj(a) b`` per sample (first axis), on strided views, without copies."""
+    spec = _per_sample_sum(a.ndim)
+    return np.einsum(spec, a.real, b.imag) - np.einsum(spec, a.imag, b.real)
+
+
+def qubit_view_shape(n: int, qubits) -> tuple[list[int], dict[int, int]]:
+    """A state view with one axis per listed qubit, and one per run of the other qubits.
+
+    Returns the shape after the batch axis (highest qubit first) and each listed qubit's
+    axis in the full ``(batch, ...)`` view. Merged runs keep the inner loops long.
+    """
+    shape: list[int] = []
+    axis: dict[int, int] = {}
+    run = 0
+    for q in range(n - 1, -1, -1):
+        if q in qubits:
+            if run:
+                shape.append(2**run)
+                run = 0
+            axis[q] = len(shape) + 1
+            shape.append(2)
+        else:
+            run += 1
+    if run:
+        shape.append(2**run)
+    return shape, axis
+
+
 def single_qubit_expectations(states: np.ndarray) -> np.ndarray:
     """``<X_q>, <Y_q>, <Z_q>`` for every qubit: shape ``(n_samples, n_qubits, 3)``.
 
@@ -48,27 +99,15 @@ def single_qubit_expectations(states: np.ndarray) -> np.ndarray:
     """
     n = _n_qubits(states)
     batch = states.shape[0]
+    states = states.astype(complex, copy=False)
     out = np.empty((batch, n, 3))
     for q in range(n):
         v = states.reshape(batch, 2 ** (n - q - 1), 2, 2**q)
         a, b = v[:, :, 0, :], v[:, :, 1, :]
-        cross = np.einsum("blr,blr->b", a.conj(), b)
-        out[:, q, 0] = 2 * cross.real
-        out[:, q, 1] = 2 * cross.imag
-        out[:, q, 2] = (
-            np.einsum("blr,blr->b", a.conj(), a).real - np.einsum("blr,blr->b", b.conj(), b).real
-        )
+        out[:, q, 0] = 2 * re_dot(a, b)
+        out[:, q, 1] = 2 * im_dot(a, b)
+        out[:, q, 2] = re_dot(a, a) - re_dot(b, b)
     return out
-
-
-def _parity(values: np.ndarray) -> np.ndarray:
-    """Parity of the set bits of each integer."""
-    parity = np.zeros_like(values)
-    v = values.copy()
-    while np.any(v):
-        parity ^= v & 1
-        v >>= 1
-    return parity
 
 
 def pauli_expectations(states: np.ndarray, paulis: Sequence[str]) -> np.ndarray:
@@ -90,10 +129,12 @@ def pauli_expectations(states: np.ndarray, paulis: Sequence[str]) -> np.ndarray:
     >>> pauli_expectations(bell, ["ZZ", "XX", "YY", "ZI"]).round(6)
     array([[ 1.,  1., -1.,  0.]])
     """
-    _n_qubits(states)
-    out = np.empty((states.shape[0], len(paulis)))
-    for col, label in enumerate(paulis):
-        out[:, col] = np.einsum("bi,bi->b", states.conj(), apply_pauli(states, label)).real
+    n = _n_qubits(states)
+    labels = [check_pauli_label(label, n) for label in paulis]
+    states = states.astype(complex, copy=False)
+    out = np.empty((states.shape[0], len(labels)))
+    for col, label in enumerate(labels):
+        out[:, col] = re_dot(states, apply_pauli(states, label))
     return out
 
 
@@ -101,7 +142,8 @@ def apply_pauli(states: np.ndarray, label: str) -> np.ndarray:
     """``P |psi>`` for every state, for a Pauli string ``P`` (Qiskit label).
 
     ``P`` flips the bits where it has X or Y and multiplies by ``(-i)^{#Y} (-1)^{|b & zy|}``
-    (``b`` the basis index, ``zy`` the Z-or-Y positions): one gather and one product.
+    (``b`` the basis index, ``zy`` the Z-or-Y positions): one gather and one product. Besides
+    the result it allocates one index and one sign vector of ``2**n`` numbers (one state).
 
     Examples
     --------
@@ -111,9 +153,7 @@ def apply_pauli(states: np.ndarray, label: str) -> np.ndarray:
     array([[0.+0.j, 0.+1.j]])
     """
     n = _n_qubits(states)
-    label = label.upper()
-    if len(label) != n or set(label) - set("IXYZ"):
-        raise ValueError(f"Pauli label {label!r} must have {n} characters from I, X, Y, Z")
+    label = check_pauli_label(label, n)
     xmask = zmask = 0
     n_y = 0
     for q, ch in enumerate(reversed(label)):
@@ -122,9 +162,25 @@ def apply_pauli(states: np.ndarray, label: str) -> np.ndarray:
         if ch in "YZ":
             zmask |= 1 << q
         n_y += ch == "Y"
-    idx = np.arange(2**n)
-    source = idx ^ xmask
     # (P psi)[b] = phase(b) psi[b ^ x] with the phase of the row b of P.
-    phase = (-1j) ** n_y * (1 - 2 * _parity(idx & zmask))
+    if xmask:
+        source = np.arange(2**n)
+        source ^= xmask
+        out = states[:, source].astype(complex, copy=False)
+        del source
+    else:
+        out = states.astype(complex)  # a copy
+    if zmask:
+        out *= _signs(n, zmask)[None, :]
     # Y = [[0, -i], [i, 0]]: row b carries -i for b = 0 and +i for b = 1, i.e. -i (-1)^b.
-    return phase[None, :] * (states[:, source] if xmask else states)
+    if n_y % 4:
+        out *= (-1j) ** n_y
+    return out
+
+
+def _signs(n: int, zmask: int) -> np.ndarray:
+    """``(-1)^{|b & zmask|}`` for every basis index ``b``, built by doubling (no index table)."""
+    signs = np.ones(1)
+    for q in range(n):
+        signs = np.concatenate([signs, -signs if zmask >> q & 1 else signs])
+    return signs

@@ -22,6 +22,7 @@ The steps keep the circuit's meaning but cost fewer passes over the state:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -39,7 +40,7 @@ __all__ = [
     "compile_circuit",
 ]
 
-# Largest pattern matrix (gates x 2**n doubles) one diagonal block may hold.
+# Largest phase table (gates x columns of its route, doubles) one diagonal block may hold.
 _MAX_PATTERN_BYTES = 128 * 1024**2
 
 
@@ -83,11 +84,15 @@ class DiagonalBlock:
 
     ``entries`` maps a phase pattern key ``(gate name, qubits, param index)`` to the angle
     that multiplies it (like terms added), ``const_ops`` are parameter-free diagonal gates.
+    ``n_low`` is the number of low qubits of the split form (see
+    :meth:`Plan.split_patterns`); ``splits`` whether every gate keeps that form.
     """
 
     entries: dict[tuple, Angle] = field(default_factory=dict)
     const_ops: list[Operation] = field(default_factory=list)
     qubit_set: set[int] = field(default_factory=set)
+    n_low: int = 0
+    splits: bool = True
 
     @property
     def qubits(self) -> tuple[int, ...]:
@@ -95,6 +100,7 @@ class DiagonalBlock:
 
     def add(self, op: Operation) -> None:
         self.qubit_set.update(op.qubits)
+        self.splits = self.splits and _keeps_split_form(op.qubits, self.n_low)
         if not op.params:
             self.const_ops.append(op)
             return
@@ -111,19 +117,66 @@ class DiagonalBlock:
         return len(self.entries) + len(self.const_ops)
 
 
+def _keeps_split_form(qubits: tuple[int, ...], n_low: int) -> bool:
+    """A gate keeps ``f(b_L) + g(b_H) + sum_j b_j h_j(b_L)`` unless it couples two or more
+    high qubits with a low one."""
+    n_high = sum(q >= n_low for q in qubits)
+    return n_high <= 1 or n_high == len(qubits)
+
+
+def diagonal_route(block: DiagonalBlock, n_qubits: int) -> str:
+    """How a block is applied to a full state: ``"local"``, ``"split"`` or ``"full"``."""
+    if 4 * 2 ** len(block.qubit_set) <= 2**n_qubits:
+        return "local"
+    if n_qubits >= 4 and block.splits and block.n_low == n_qubits - n_qubits // 2:
+        return "split"
+    return "full"
+
+
+def _table_columns(block: DiagonalBlock, n_qubits: int) -> int:
+    """Columns of the phase table of a block's route (numbers per gate and sample)."""
+    route = diagonal_route(block, n_qubits)
+    if route == "local":
+        return 2 ** len(block.qubit_set)
+    if route == "split":
+        n_low = block.n_low
+        n_high = n_qubits - n_low
+        return 2**n_low + 2**n_high + n_high * 2**n_low
+    return 2**n_qubits
+
+
+def _table_bytes(block: DiagonalBlock, n_qubits: int) -> int:
+    """Bytes of a block's cached table, plus the index arrays alive while it is built."""
+    return 8 * (len(block.entries) + 1 + 3) * _table_columns(block, n_qubits)
+
+
 @dataclass
 class Plan:
-    """Compiled steps of a circuit, plus cached full-basis phase patterns per block."""
+    """Compiled steps of a circuit, plus cached phase patterns per diagonal block.
+
+    The tables are computed on first use and live as long as the plan (that is, as long as
+    the circuit, see :func:`compile_circuit`). Their size is known up front:
+    :attr:`table_bytes`, which every call that runs the plan counts in its memory budget.
+    """
 
     n_qubits: int
     steps: list
     _patterns: dict = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def table_bytes(self) -> int:
+        """Bytes of all phase tables this plan may hold (an upper bound)."""
+        return sum(
+            _table_bytes(step, self.n_qubits)
+            for step in self.steps
+            if isinstance(step, DiagonalBlock)
+        )
+
     def block_patterns(self, block: DiagonalBlock) -> tuple[np.ndarray, np.ndarray, list]:
         """``(const, patterns, angles)``: the block's phases over the full 2**n basis."""
         key = ("full", id(block))
         if key not in self._patterns:
-            self._patterns[key] = _full_patterns(block, _bits_full(self.n_qubits))
+            self._patterns[key] = _patterns_at(block, np.arange(2**self.n_qubits))
         return self._patterns[key]
 
     def local_patterns(self, block: DiagonalBlock) -> tuple[np.ndarray, np.ndarray, list]:
@@ -135,11 +188,11 @@ class Plan:
         """
         key = ("local", id(block))
         if key not in self._patterns:
-            qubits = block.qubits
-            local_bits = _bits_full(len(qubits))
-            bits = np.zeros((self.n_qubits, local_bits.shape[1]), dtype=np.int8)
-            bits[list(qubits)] = local_bits
-            self._patterns[key] = _full_patterns(block, bits)
+            local = np.arange(2 ** len(block.qubit_set))
+            index = np.zeros_like(local)
+            for i, q in enumerate(block.qubits):
+                index |= ((local >> i) & 1) << q
+            self._patterns[key] = _patterns_at(block, index)
         return self._patterns[key]
 
     def split_patterns(self, block: DiagonalBlock, n_low: int):
@@ -149,42 +202,43 @@ class Plan:
         ``phase(b) = f(b_L) + g(b_H) + sum_{j in H} b_j h_j(b_L)``, else
         ``(const, patterns, angles)`` with ``const``/``patterns`` of ``2**l + 2**h + h * 2**l``
         columns: ``f`` over ``b_L``, ``g`` over ``b_H`` (``g(0) = 0``), and each ``h_j``.
-        This holds for every gate with at most one qubit in ``H`` (all one- and two-qubit
-        gates), so ZZ/IQP blocks need sines and cosines of ``O(2**l * h + 2**h)`` phases per
-        sample instead of ``2**n``.
+        This holds for every gate with at most one qubit in ``H`` or all of them in ``H``
+        (all one- and two-qubit gates), so ZZ/IQP blocks need sines and cosines of
+        ``O(2**l * h + 2**h)`` phases per sample instead of ``2**n``. The columns are
+        evaluated on those basis states only: the full ``2**n`` table is never built.
         """
+        if not block.splits or block.n_low != n_low:
+            return None
         key = ("split", id(block), n_low)
         if key not in self._patterns:
-            self._patterns[key] = _split_patterns(*self.block_patterns(block), n_low)
+            self._patterns[key] = _split_patterns(block, self.n_qubits, n_low)
         return self._patterns[key]
 
 
-def _bits_full(n: int) -> np.ndarray:
-    idx = np.arange(2**n)
-    return ((idx[None, :] >> np.arange(n)[:, None]) & 1).astype(np.int8)
+def _local_index(index: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
+    """Index into a gate's local basis (first listed qubit most significant) per basis state.
 
-
-def _local_index(bits: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
-    """Index into a gate's local basis (first listed qubit most significant) per basis state."""
+    ``index`` holds global basis indices; their bits are read on the fly.
+    """
     k = len(qubits)
-    local = np.zeros(bits.shape[1], dtype=np.intp)
+    local = np.zeros(index.shape, dtype=np.intp)
     for pos, q in enumerate(qubits):
-        local |= bits[q].astype(np.intp) << (k - 1 - pos)
+        local |= ((index >> q) & 1) << (k - 1 - pos)
     return local
 
 
-def _full_patterns(block: DiagonalBlock, bits: np.ndarray):
-    """Phases of the block over the basis states whose qubit bits are the columns of ``bits``."""
-    n_states = bits.shape[1]
+def _patterns_at(block: DiagonalBlock, index: np.ndarray):
+    """Phases of the block over the basis states ``index`` (global indices)."""
+    n_states = index.shape[0]
     const = np.zeros(n_states)
     for op in block.const_ops:
         local_const, _ = op.spec.diagonal(len(op.qubits))
-        const += local_const[_local_index(bits, op.qubits)]
+        const += local_const[_local_index(index, op.qubits)]
     keys = list(block.entries)
     patterns = np.empty((len(keys), n_states))
     for row, (name, qubits, p) in enumerate(keys):
         local_const, local_patterns = gate_spec(name).diagonal(len(qubits))
-        local = _local_index(bits, qubits)
+        local = _local_index(index, qubits)
         patterns[row] = local_patterns[p][local]
         # A parametrised diagonal gate's constant part is added once per gate: keep it in const.
         const += local_const[local]
@@ -192,31 +246,35 @@ def _full_patterns(block: DiagonalBlock, bits: np.ndarray):
     return const, patterns, angles
 
 
-def _split_patterns(const, patterns, angles, n_low: int):
-    n_high = const.shape[0].bit_length() - 1 - n_low
-    low, high = 2**n_low, 2**n_high
-    bits_high = _bits_full(n_high).astype(float)  # (h, 2**h)
+def _split_patterns(block: DiagonalBlock, n_qubits: int, n_low: int):
+    n_high = n_qubits - n_low
+    low = np.arange(2**n_low)
+    # f: phase(b_L, 0); g: phase(0, b_H) - phase(0, 0); h_j: what setting bit j of H alone
+    # adds on top of f and g (h_j(0) = 0). Each is a table (const, patterns) over its columns.
+    f = _patterns_at(block, low)
+    g_full = _patterns_at(block, np.arange(2**n_high) << n_low)
+    e_j = [_patterns_at(block, low | (1 << (n_low + j))) for j in range(n_high)]
     parts = []
-    for table in (const, patterns):
-        t = table.reshape(*table.shape[:-1], high, low)  # [..., b_H, b_L]
-        f = t[..., 0, :]  # phase(b_L, 0)
-        g = t[..., :, 0] - t[..., :1, 0]  # phase(0, b_H) - phase(0, 0)
-        # h_j(b_L): what setting bit j of H alone adds on top of f and g (h_j(0) = 0).
-        h = np.stack([t[..., 2**j, :] - f - g[..., 2**j, None] for j in range(n_high)], -2)
-        rebuilt = f[..., None, :] + g[..., :, None] + np.einsum("jb,...jl->...bl", bits_high, h)
-        # Exact up to the rounding of constants such as multiples of pi, or not of this form.
-        if not np.allclose(rebuilt, t, rtol=0, atol=1e-9):
-            return None
-        parts.append(np.concatenate([f, g, h.reshape(*h.shape[:-2], n_high * low)], axis=-1))
-    return parts[0], parts[1], angles
+    for part in range(2):  # the constant row, then the pattern rows
+        f_t, g_t = f[part], g_full[part]
+        g = g_t - g_t[..., :1]
+        h = [e[part] - f_t - g[..., 2**j, None] for j, e in enumerate(e_j)]
+        parts.append(np.concatenate([f_t, g, *h], axis=-1))
+    return parts[0], parts[1], f[2]
 
 
 def _is_diagonal(op: Operation) -> bool:
     return op.spec.diagonal is not None
 
 
-def _new_block_allowed(block: DiagonalBlock, n_qubits: int) -> bool:
-    return (block.size() + 1) * 8 * 2**n_qubits <= _MAX_PATTERN_BYTES
+def _new_block_allowed(block: DiagonalBlock, op: Operation, n_qubits: int) -> bool:
+    # The table the block would need with ``op`` in it, by the route it would then take.
+    grown = DiagonalBlock(
+        qubit_set=block.qubit_set | set(op.qubits),
+        n_low=block.n_low,
+        splits=block.splits and _keeps_split_form(op.qubits, block.n_low),
+    )
+    return (block.size() + 1) * 8 * _table_columns(grown, n_qubits) <= _MAX_PATTERN_BYTES
 
 
 def compile_circuit(circuit: Circuit) -> Plan:
@@ -240,7 +298,7 @@ def _build_steps(circuit: Circuit) -> list:
             # Move back past steps on other qubits to the nearest diagonal block or 1q step.
             for i in range(len(steps) - 1, -1, -1):
                 step = steps[i]
-                if isinstance(step, DiagonalBlock) and _new_block_allowed(step, n):
+                if isinstance(step, DiagonalBlock) and _new_block_allowed(step, op, n):
                     step.add(op)
                     break
                 if qs & set(step.qubits):
@@ -251,10 +309,10 @@ def _build_steps(circuit: Circuit) -> list:
                     ):
                         step.ops.append(op)
                     else:
-                        _append_block(steps, op)
+                        _append_block(steps, op, n)
                     break
             else:
-                _append_block(steps, op)
+                _append_block(steps, op, n)
         elif len(op.qubits) == 1 and op.spec.n_controls == 0:
             # Move back to just after the last step on this qubit (the start if none): runs of
             # Hadamards on different qubits end up next to each other, and a gate on a qubit
@@ -315,7 +373,7 @@ def _group_constant_layers(steps: list) -> list:
     return out
 
 
-def _append_block(steps: list, op: Operation) -> None:
-    block = DiagonalBlock()
+def _append_block(steps: list, op: Operation, n_qubits: int) -> None:
+    block = DiagonalBlock(n_low=n_qubits - n_qubits // 2)
     block.add(op)
     steps.append(block)

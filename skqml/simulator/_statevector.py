@@ -24,18 +24,13 @@ Where the time goes, and what keeps it low (see ``benchmarks/``):
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
+from ..circuits._angle import overflow_error
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._gates import gate_spec
-from ._memory import (
-    SimulationMemoryError,
-    check_states_fit,
-    resolve_max_memory_mb,
-    state_bytes,
-)
+from ._memory import check_states_fit, rows_per_chunk, state_bytes
+from ._observables import qubit_view_shape
 from ._plan import (
     ConstantLayer,
     DiagonalBlock,
@@ -43,30 +38,43 @@ from ._plan import (
     SingleQubitStep,
     Step,
     compile_circuit,
+    diagonal_route,
 )
 
-__all__ = ["apply_plan", "check_inputs", "max_batch_size", "simulate"]
+__all__ = ["WORKING_COPIES", "apply_plan", "check_inputs", "chunk_rows", "simulate"]
 
-# Working copies of the state alive at once during simulation (state, temporaries, phases).
-_WORKING_COPIES = 4
+# State-sized buffers per sample that a plan run needs besides the state itself: the
+# scratch of the 2x2 updates (two half states), plus the largest transient of one step (a
+# constant layer's product, a diagonal block's phase factor, a dense gate's moved copy and
+# result, the last doubling of the product state). Callers count them per row in budgets.
+WORKING_COPIES = 3
 
 # Qubits per dense matrix in a constant layer: 2**6 = 64 wide matrices keep the products
 # BLAS-efficient while costing 2 * 64 multiply-adds per amplitude and group.
 _LAYER_GROUP = 6
 
 
-def max_batch_size(n_qubits: int, max_memory_mb: float | None, copies: int = _WORKING_COPIES):
-    """Largest batch that fits the budget; raises :class:`SimulationMemoryError` if none."""
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2
-    per_sample = copies * state_bytes(n_qubits)
-    if per_sample > budget:
-        raise SimulationMemoryError(
-            f"simulating {n_qubits} qubits",
-            per_sample / 1024**2,
-            budget / 1024**2,
-            hint="use fewer qubits (features) or raise the limit",
-        )
-    return max(1, int(budget // per_sample))
+def chunk_rows(
+    plan: Plan,
+    max_memory_mb: float | None,
+    *,
+    copies: float = 1 + WORKING_COPIES,
+    fixed_bytes: float = 0,
+    what: str = "simulating",
+) -> int:
+    """Samples per chunk when each holds ``copies`` states, beside the plan's phase tables.
+
+    Raises :class:`SimulationMemoryError` (with the wide-circuit advice) when not even one
+    sample fits.
+    """
+    n = plan.n_qubits
+    return rows_per_chunk(
+        copies * state_bytes(n),
+        max_memory_mb,
+        what=what,
+        n_qubits=n,
+        fixed_bytes=fixed_bytes + plan.table_bytes,
+    )
 
 
 def check_inputs(circuit: Circuit, X, weights) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -138,28 +146,43 @@ def simulate(
     """
     X, weights = check_inputs(circuit, X, weights)
     n_samples = 1 if X is None else X.shape[0]
-    dim = 2**circuit.n_qubits
-    # The output itself must fit beside one working chunk.
-    chunk = max_batch_size(circuit.n_qubits, max_memory_mb)
+    n = circuit.n_qubits
+    dim = 2**n
+    plan = compile_circuit(circuit)
+    working = WORKING_COPIES * state_bytes(n)
     if out is None:
-        check_states_fit(n_samples, circuit.n_qubits, max_memory_mb)
-        out = np.empty((n_samples, dim), dtype=complex)
+        # The output and one sample's working copies (and the plan's tables) must fit.
+        check_states_fit(n_samples, n, max_memory_mb, working_bytes=working + plan.table_bytes)
     elif out.shape != (n_samples, dim) or out.dtype != np.complex128:
         raise ValueError(f"out must be complex128 of shape {(n_samples, dim)}")
-    plan = compile_circuit(circuit)
+    held = n_samples * state_bytes(n) if out is None else 0
+    chunk = chunk_rows(plan, max_memory_mb, copies=WORKING_COPIES, fixed_bytes=held)
+    if out is None:
+        out = np.empty((n_samples, dim), dtype=complex)
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
-        out[start:stop] = apply_plan(plan, Xc, weights, stop - start)
+        apply_plan(plan, Xc, weights, stop - start, out=out[start:stop])
     return out
 
 
 def apply_plan(
-    plan: Plan, X, weights, n_samples: int, state: np.ndarray | None = None
+    plan: Plan,
+    X,
+    weights,
+    n_samples: int,
+    state: np.ndarray | None = None,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Run a compiled plan on a batch, from ``|0...0>`` or from ``state`` (modified in place)."""
+    """Run a compiled plan on a batch, from ``|0...0>`` or from ``state`` (modified in place).
+
+    From ``|0...0>`` the states are written to ``out`` (a C-contiguous complex array of
+    shape ``(n_samples, 2**n)``) when given. Scratch buffers belong to this call.
+    """
     n = plan.n_qubits
     product = None
+    scratch = _Scratch()
     if state is None:
         # Product state: one 2-vector per qubit, batch axis of size 1 until a gate needs more.
         product = [np.array([[1.0 + 0j, 0.0]]) for _ in range(n)]
@@ -173,18 +196,18 @@ def apply_plan(
             if isinstance(step, DiagonalBlock) and step.single_qubit_only():
                 _diag_on_product(step, product, X, weights)
                 continue
-            state = _expand_product(product, n_samples)
+            state = _expand_product(product, n_samples, out)
             product = None
         if isinstance(step, SingleQubitStep):
-            _apply_1q(state, n, step.qubit, _fused_matrix(step.ops, X, weights))
+            _apply_1q(state, n, step.qubit, _fused_matrix(step.ops, X, weights), scratch)
         elif isinstance(step, ConstantLayer):
-            _apply_layer(state, n, step, X, weights)
+            _apply_layer(state, n, step, X, weights, scratch)
         elif isinstance(step, DiagonalBlock):
             _apply_diagonal(plan, step, state, X, weights)
         else:
-            _apply_gate(state, n, step, X, weights)
+            _apply_gate(state, n, step, X, weights, scratch)
     if product is not None:
-        state = _expand_product(product, n_samples)
+        state = _expand_product(product, n_samples, out)
     return state
 
 
@@ -203,19 +226,27 @@ def _fused_matrix(ops: list[Operation], X, weights) -> np.ndarray:
     return m
 
 
-def _expand_product(product: list[np.ndarray], n_samples: int) -> np.ndarray:
+def _expand_product(
+    product: list[np.ndarray], n_samples: int, out: np.ndarray | None = None
+) -> np.ndarray:
     """Kronecker product of per-qubit vectors, little-endian, shape (n_samples, 2**n).
 
     Built from qubit 0 up, so that each step multiplies the long, contiguous lower part by two
-    scalars per sample (inner loops over ``2**q`` amplitudes, not over 2).
+    scalars per sample (inner loops over ``2**q`` amplitudes, not over 2). The last step
+    writes into ``out`` (or a new array), broadcasting a batch of one to every sample.
     """
+    if out is None:
+        out = np.empty((n_samples, 2 ** len(product)), dtype=complex)
     state = product[0]
-    for q in range(1, len(product)):
+    for q in range(1, len(product) - 1):
         batch = max(state.shape[0], product[q].shape[0])
         state = (product[q][:, :, None] * state[:, None, :]).reshape(batch, -1)
-    if state.shape[0] != n_samples:
-        state = np.repeat(state, n_samples, axis=0)
-    return np.ascontiguousarray(state)
+    if len(product) == 1:
+        out[...] = state
+    else:
+        top = out.reshape(n_samples, 2, -1)
+        np.multiply(product[-1][:, :, None], state[:, None, :], out=top)
+    return out
 
 
 def _diag_on_product(block: DiagonalBlock, product, X, weights) -> None:
@@ -230,15 +261,15 @@ def _diag_on_product(block: DiagonalBlock, product, X, weights) -> None:
         product[q] = product[q] * np.exp(1j * (const[None, :] + a[:, None] * patterns[p][None]))
 
 
-def _apply_1q(state: np.ndarray, n: int, q: int, m: np.ndarray) -> None:
+def _apply_1q(state: np.ndarray, n: int, q: int, m: np.ndarray, scratch: _Scratch) -> None:
     """In place: 2x2 matrices ``m`` (batch or 1, 2, 2) on qubit ``q``."""
     batch = state.shape[0]
     v = state.reshape(batch, 2 ** (n - q - 1), 2, 2**q)
     a, b = v[:, :, 0, :], v[:, :, 1, :]
-    _two_by_two(a, b, m)
+    _two_by_two(a, b, m, scratch)
 
 
-def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> None:
+def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray, scratch: _Scratch) -> None:
     """In place ``(a, b) <- m @ (a, b)`` with ``m`` of shape (batch or 1, 2, 2)."""
     extra = (1,) * (a.ndim - 1)
     if m.shape[0] == 1:
@@ -250,7 +281,7 @@ def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> None:
                 b *= m11
             return
         if m00 == 0 and m11 == 0:
-            tmp = _scratch(a.shape, a.dtype, 0)
+            tmp = scratch.buffer(a.shape, a.dtype, 0)
             np.copyto(tmp, a)
             np.multiply(b, m01, out=a)
             np.multiply(tmp, m10, out=b)
@@ -262,31 +293,37 @@ def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray) -> None:
     else:
         m00, m01, m10, m11 = (m[:, i, j].reshape((-1, *extra)) for i in (0, 1) for j in (0, 1))
     # Two reusable scratch buffers: large temporaries would be fresh pages on every gate.
-    t1 = np.multiply(b, m01, out=_scratch(a.shape, a.dtype, 0))
-    t2 = np.multiply(a, m10, out=_scratch(a.shape, a.dtype, 1))
+    t1 = np.multiply(b, m01, out=scratch.buffer(a.shape, a.dtype, 0))
+    t2 = np.multiply(a, m10, out=scratch.buffer(a.shape, a.dtype, 1))
     a *= m00
     a += t1
     b *= m11
     b += t2
 
 
-_SCRATCH = threading.local()
+class _Scratch:
+    """Reusable buffers of one plan run (contents undefined), freed with it.
+
+    Large temporaries would be fresh pages on every gate; one buffer per slot, viewed as
+    whatever dtype a step needs, is allocated once per run and grows to the largest request.
+    """
+
+    def __init__(self):
+        self._buffers: dict[int, np.ndarray] = {}
+
+    def buffer(self, shape: tuple, dtype, slot: int) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        buf = self._buffers.get(slot)
+        if buf is None or buf.nbytes < nbytes:
+            # complex128 storage: aligned for every dtype a step views it as.
+            buf = self._buffers[slot] = np.empty(-(-nbytes // 16), dtype=complex)
+        return buf.view(np.uint8)[:nbytes].view(dtype).reshape(shape)
 
 
-def _scratch(shape: tuple, dtype, slot: int) -> np.ndarray:
-    """A per-thread reusable buffer of the given shape (contents undefined)."""
-    cache = getattr(_SCRATCH, "buffers", None)
-    if cache is None:
-        cache = _SCRATCH.buffers = {}
-    key = (slot, np.dtype(dtype).str)
-    size = int(np.prod(shape))
-    buf = cache.get(key)
-    if buf is None or buf.size < size:
-        buf = cache[key] = np.empty(size, dtype=dtype)
-    return buf[:size].reshape(shape)
-
-
-def _apply_layer(state: np.ndarray, n: int, layer: ConstantLayer, X, weights) -> None:
+def _apply_layer(
+    state: np.ndarray, n: int, layer: ConstantLayer, X, weights, scratch: _Scratch
+) -> None:
     """In place: parameter-free 2x2 matrices on distinct qubits, by groups of qubits.
 
     Qubits ``[lo, lo + a)`` of one group get the Kronecker product ``M`` of their matrices
@@ -294,12 +331,12 @@ def _apply_layer(state: np.ndarray, n: int, layer: ConstantLayer, X, weights) ->
     one matrix product per group rather than one pass over the state per qubit.
     """
     mats = {sub.qubit: _fused_matrix(sub.ops, X, weights)[0] for sub in layer.steps}
-    original, scratch = state, None
+    original, other = state, None
     for start in range(0, n, _LAYER_GROUP):
         group = [q for q in range(start, min(start + _LAYER_GROUP, n)) if q in mats]
         if len(group) < 2:
             for q in group:
-                _apply_1q(state, n, q, mats[q][None])
+                _apply_1q(state, n, q, mats[q][None], scratch)
             continue
         lo, a = group[0], group[-1] - group[0] + 1
         m = np.ones((1, 1), dtype=complex)
@@ -309,22 +346,22 @@ def _apply_layer(state: np.ndarray, n: int, layer: ConstantLayer, X, weights) ->
         if lo and not real:
             # A batched complex product with small matrices is slow in NumPy: go per qubit.
             for q in group:
-                _apply_1q(state, n, q, mats[q][None])
+                _apply_1q(state, n, q, mats[q][None], scratch)
             continue
-        if scratch is None:
-            scratch = np.empty_like(state)
+        if other is None:
+            other = np.empty_like(state)
         if lo == 0:
             # Lowest qubits: rows of 2**a contiguous amplitudes, one (complex) BLAS product.
-            np.matmul(state.reshape(-1, 2**a), m.T, out=scratch.reshape(-1, 2**a))
+            np.matmul(state.reshape(-1, 2**a), m.T, out=other.reshape(-1, 2**a))
         else:
             # Higher qubits: M (real) times (2**a, 2**lo) blocks; viewing complex numbers as
             # (re, im) pairs of doubles makes it a real product with half the arithmetic.
             shape = (-1, 2**a, 2 ** (lo + 1))
             np.matmul(
-                m.real, state.view(float).reshape(shape), out=scratch.view(float).reshape(shape)
+                m.real, state.view(float).reshape(shape), out=other.view(float).reshape(shape)
             )
-        state, scratch = scratch, state
-    if state is not original:  # an odd number of products: the result is in the scratch
+        state, other = other, state
+    if state is not original:  # an odd number of products: the result is in the other
         original[...] = state
 
 
@@ -335,6 +372,18 @@ def _phase_factors(const, patterns, angles, batch: int, X, weights) -> np.ndarra
     values = np.stack([np.broadcast_to(a.evaluate(X, weights), (batch,)) for a in angles], axis=1)
     phase = values @ patterns
     phase += const[None, :]
+    # Patterns are at most 1 in magnitude: the sum of finite angles can only overflow when
+    # they are enormous, and then the phases are checked exactly.
+    if np.abs(values).max(initial=0.0) > 1e300 / len(angles) and not np.isfinite(phase).all():
+        sample = int(np.flatnonzero(~np.isfinite(phase).all(axis=1))[0])
+        largest = int(np.argmax(np.abs(values[sample])))
+        raise overflow_error(
+            f"the phase of diagonal gates with angles up to {angles[largest]}",
+            np.inf,
+            angles[largest],
+            X,
+            sample,
+        )
     # cos + i sin written straight into a complex array: no complex temporaries.
     out = np.empty(phase.shape, dtype=complex)
     np.cos(phase, out=out.real)
@@ -346,15 +395,15 @@ def _apply_diagonal(plan: Plan, block: DiagonalBlock, state, X, weights) -> None
     """In place: a diagonal block, by the cheapest exact route its structure allows."""
     n = plan.n_qubits
     batch = state.shape[0]
-    k = len(block.qubit_set)
-    if 4 * 2**k <= 2**n:
+    route = diagonal_route(block, n)
+    if route == "local":
         _apply_local_diagonal(plan, block, state, X, weights)
         return
-    n_low = n - n // 2
-    split = plan.split_patterns(block, n_low) if n >= 4 else None
-    if split is None:
+    if route == "full":
         state *= _phase_factors(*plan.block_patterns(block), batch, X, weights)
         return
+    n_low = block.n_low
+    split = plan.split_patterns(block, n_low)
     # phase(b) = f(b_L) + g(b_H) + sum_j b_j h_j(b_L): exponentials of f, g and every h_j,
     # then the full factor by doubling over the high qubits (as a product state expands).
     low, n_high = 2**n_low, n - n_low
@@ -376,22 +425,11 @@ def _apply_local_diagonal(plan: Plan, block: DiagonalBlock, state, X, weights) -
     e = _phase_factors(*plan.local_patterns(block), state.shape[0], X, weights)
     # View the state with one axis per block qubit and one per run of other qubits (highest
     # first), so that broadcasting multiplies long contiguous runs by one factor.
-    state_shape, factor_shape = [state.shape[0]], [e.shape[0]]
-    run = 0
-    for q in range(n - 1, -1, -1):
-        if q in block.qubit_set:
-            if run:
-                state_shape.append(2**run)
-                factor_shape.append(1)
-                run = 0
-            state_shape.append(2)
-            factor_shape.append(2)
-        else:
-            run += 1
-    if run:
-        state_shape.append(2**run)
-        factor_shape.append(1)
-    view = state.reshape(state_shape)
+    shape, axis = qubit_view_shape(n, block.qubit_set)
+    factor_shape = [e.shape[0]] + [1] * len(shape)
+    for a in axis.values():
+        factor_shape[a] = 2
+    view = state.reshape(state.shape[0], *shape)
     view *= e.reshape(factor_shape)
 
 
@@ -400,7 +438,7 @@ _CROSS_ROWS = [0, 0, 3, 3, 1, 1, 2, 2]
 _CROSS_COLS = [1, 2, 1, 2, 0, 3, 0, 3]
 
 
-def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
+def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights, scratch: _Scratch) -> None:
     op = step.op
     spec = op.spec
     batch = state.shape[0]
@@ -418,7 +456,7 @@ def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
             a = v[tuple(idx)]
             idx[axis[targets[0]]] = 1
             b = v[tuple(idx)]
-            _two_by_two(a, b, m)
+            _two_by_two(a, b, m, scratch)
             return
     m = _op_matrix(op, X, weights)
     k = len(op.qubits)
@@ -431,7 +469,7 @@ def _apply_gate(state: np.ndarray, n: int, step: Step, X, weights) -> None:
             a = v[tuple(idx)]
             idx[axis[op.qubits[0]]], idx[axis[op.qubits[1]]] = j >> 1, j & 1
             b = v[tuple(idx)]
-            _two_by_two(a, b, m[:, [[i, i], [j, j]], [[i, j], [i, j]]])
+            _two_by_two(a, b, m[:, [[i, i], [j, j]], [[i, j], [i, j]]], scratch)
         return
     axes = [axis[q] for q in op.qubits]
     moved = np.moveaxis(v, axes, range(n + 1 - k, n + 1))
