@@ -314,7 +314,8 @@ def test_agrees_with_qiskit_linear_entanglement():
 # --------------------------------------------------------------------------------------------
 # Blocks and parallelism
 # --------------------------------------------------------------------------------------------
-SMALL_MEMORY_MB = 0.1  # budget / 4 / (32 bytes * 80 columns): 10-row Gram blocks
+# A quarter of it, beside 80 states of 3 qubits and their Gram matrix: 6-row Gram blocks.
+SMALL_MEMORY_MB = 0.2
 
 
 @pytest.mark.parametrize(
@@ -346,9 +347,15 @@ def test_n_jobs_gives_identical_gram(make_kernel):
 
 def test_block_rows_follow_memory_not_n_jobs():
     A = np.zeros((80, 8), dtype=complex)
+    # A quarter of the budget left beside the states (80 x 8 complex) and the 80 x 80 Gram
+    # matrix, for rows of 32 bytes per entry plus the density features of 8 amplitudes.
+    held = A.nbytes + 8 * 80 * 80
+    per_row = 32 * 80 + 2 * 8 * 8**2 * 3
+    expected = int((SMALL_MEMORY_MB * 1024**2 - held) / 4 // per_row)
+    assert 1 <= expected < 80
     for n_jobs in (None, 1, 2, 4):
         k = FidelityQuantumKernel(n_jobs=n_jobs, max_memory_mb=SMALL_MEMORY_MB)
-        assert k._block_rows(A, None) == int(SMALL_MEMORY_MB * 1024**2 / 4 // (32 * 80))
+        assert k._block_rows(A, None) == expected
     assert FidelityQuantumKernel()._block_rows(A, None) == 2048
 
 
@@ -735,3 +742,81 @@ def test_fidelity_block_both_forms_match_squared_overlaps(dim):
     K = fidelity_block(A, None)
     np.testing.assert_allclose(K, np.abs(A @ A.conj().T) ** 2, atol=1e-14)
     np.testing.assert_array_equal(K, K.T)
+
+
+# --------------------------------------------------------------------------------------------
+# One contract: validation, numerics, no hidden state
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
+@pytest.mark.parametrize("n_samples", [2, 300])
+def test_n_jobs_zero_is_refused_whatever_the_data_size(cls, n_samples):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        cls(n_jobs=0)(_data(n_samples, 2, seed=0))
+
+
+@pytest.mark.parametrize("cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
+def test_numpy_scalars_are_accepted_for_numeric_parameters(cls):
+    X = _data(5, 3, seed=31)
+    plain = cls(ZZFeatureMap(reps=1), bandwidth=0.5, n_jobs=1, max_memory_mb=500)
+    numpy = cls(
+        ZZFeatureMap(reps=1),
+        bandwidth=np.float32(0.5),
+        n_jobs=np.int64(1),
+        max_memory_mb=np.int64(500),
+    )
+    if cls is ProjectedQuantumKernel:
+        plain.set_params(gamma=0.25)
+        numpy.set_params(gamma=np.float32(0.25))
+    np.testing.assert_array_equal(numpy(X), plain(X))
+
+
+@pytest.mark.parametrize("bandwidth", [0, -1.0, np.inf, np.nan, "1", True])
+def test_bad_bandwidth_is_refused(bandwidth):
+    with pytest.raises(ValueError, match="bandwidth"):
+        FidelityQuantumKernel(bandwidth=bandwidth)(_data(3, 2, seed=0))
+
+
+@pytest.mark.parametrize("gamma", [0, -1.0, np.inf, "auto", True])
+def test_bad_gamma_is_refused(gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        ProjectedQuantumKernel(gamma=gamma)(_data(3, 2, seed=0))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
+def test_large_finite_features_raise_a_clear_error(cls):
+    """1e155 overflows the ZZ angle (pi - x)(pi - y): a ValueError naming the feature and
+    the fix, not a Gram matrix of NaN (which SVC reports as NaN in the user's X)."""
+    X = _data(4, 3, seed=32)
+    X[2, 1:] = 1e155
+    with pytest.raises(ValueError, match=r"overflows.*x\[1\] = 1e\+155.*MinMaxScaler"):
+        cls(ZZFeatureMap(reps=1))(X)
+    # Large values that do not overflow give a finite kernel with its exact diagonal.
+    X[2, 1:] = 1e100
+    K = cls(ZZFeatureMap(reps=1))(X)
+    assert np.all(np.isfinite(K))
+    np.testing.assert_allclose(np.diag(K), 1.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
+def test_kernels_keep_no_state_on_themselves(cls):
+    """Evaluating a kernel writes nothing into it; equal settings share one circuit."""
+    kernel = cls(ZZFeatureMap(reps=1))
+    params = set(kernel.get_params(deep=False))
+    kernel(_data(4, 3, seed=33))
+    assert set(vars(kernel)) == params
+    assert kernel.circuit(3) is clone(kernel).circuit(3)
+    other = clone(kernel).set_params(feature_map__reps=2)
+    assert other.circuit(3) is not kernel.circuit(3)
+    assert other.circuit(3).count_ops() != kernel.circuit(3).count_ops()
+
+
+def test_wide_kernel_advice_is_fewer_features():
+    X = _data(2, 30, seed=34)
+    for kernel in (FidelityQuantumKernel(), ProjectedQuantumKernel(ZZFeatureMap())):
+        with pytest.raises(SimulationMemoryError, match="30 qubits") as info:
+            kernel.set_params(max_memory_mb=4096)(X)
+        assert "fewer features" in str(info.value)
+        assert "fewer samples at once would not help" in str(info.value)

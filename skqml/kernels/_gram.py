@@ -14,7 +14,11 @@ from scipy.linalg import blas
 
 from .._progress import ProgressReporter
 
-__all__ = ["block_slices", "fidelity_block", "gram_matrix"]
+__all__ = ["GRAM_BYTES_PER_ENTRY", "block_slices", "fidelity_block", "gram_matrix"]
+
+# Bytes per entry of a Gram block while it is computed: the complex overlaps (16), their
+# squared moduli (8) and the block returned (8); an RBF block needs no more.
+GRAM_BYTES_PER_ENTRY = 32
 
 
 def block_slices(n: int, block: int) -> list[slice]:

@@ -14,7 +14,8 @@ from functools import partial
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..simulator._memory import resolve_max_memory_mb, state_bytes
+from ..simulator._memory import SimulationMemoryError, rows_per_chunk, state_bytes
+from ..simulator._statevector import WORKING_COPIES
 from ._gram import gram_matrix
 
 __all__ = ["overlap_gram", "project_psd"]
@@ -56,9 +57,17 @@ def _tile_rows(n_qubits: int, max_memory_mb) -> int:
     # simulator's working copies: within a quarter of the budget. A backend that measures
     # elsewhere (hardware) needs no states, so a tile is never refused here: each backend
     # refuses what it cannot run itself, naming what does not fit.
-    budget = resolve_max_memory_mb(max_memory_mb) * 1024**2 / 4
-    per_row = 2 * 5 * state_bytes(n_qubits)
-    return int(max(1, min(_TILE_ROWS, budget // per_row)))
+    try:
+        rows = rows_per_chunk(
+            2 * (1 + WORKING_COPIES) * state_bytes(n_qubits),
+            max_memory_mb,
+            what="an overlap tile",
+            n_qubits=n_qubits,
+            share=0.25,
+        )
+    except SimulationMemoryError:
+        rows = 1
+    return min(_TILE_ROWS, rows)
 
 
 def project_psd(K: np.ndarray) -> np.ndarray:

@@ -10,28 +10,45 @@ keep the training representation so that prediction only simulates the new sampl
 
 from __future__ import annotations
 
-import numbers
 import time
+from collections import OrderedDict
 from functools import partial
-from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import (
-    Interval,
     StrOptions,
     validate_parameter_constraints,
 )
 
 from .._progress import ProgressReporter, format_seconds
+from .._validation import (
+    MAX_MEMORY_MB_CONSTRAINT,
+    N_JOBS_CONSTRAINT,
+    check_pauli_label,
+    check_real,
+)
 from ..backends import Backend, resolve_backend
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
-from ..simulator._memory import SimulationMemoryError, check_states_fit, resolve_max_memory_mb
-from ._gram import block_slices, fidelity_block, gram_matrix
+from ..simulator._memory import (
+    check_states_fit,
+    remaining_budget_mb,
+    rows_per_chunk,
+    state_bytes,
+)
+from ..simulator._plan import compile_circuit
+from ..simulator._statevector import WORKING_COPIES, chunk_rows
+from ._gram import (
+    _REAL_FORM_MAX_DIM,
+    GRAM_BYTES_PER_ENTRY,
+    block_slices,
+    fidelity_block,
+    gram_matrix,
+)
 from ._mitigation import (
     METHODS,
     apply_noise_rate,
@@ -62,8 +79,8 @@ class QuantumKernel(Kernel):
     # Checked when a kernel is evaluated (never in __init__), like sklearn's estimators.
     _parameter_constraints: dict = {
         "backend": [None, str, Backend],
-        "n_jobs": [None, Integral],
-        "max_memory_mb": [None, Interval(Real, 0, None, closed="neither")],
+        "n_jobs": N_JOBS_CONSTRAINT,
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
         "verbose": ["verbose"],
     }
 
@@ -90,13 +107,6 @@ class QuantumKernel(Kernel):
         ]
         return f"{type(self).__name__}({', '.join(shown)})"
 
-    def __getstate__(self) -> dict:
-        # The circuit cache is rebuilt on demand; leaving it out keeps pickles small and
-        # skops.io files free of its tuple keys (skops stores dicts with str/int keys only).
-        state = self.__dict__.copy()
-        state.pop("_circuit_cache", None)
-        return state
-
     @property
     def requires_vector_input(self) -> bool:
         return True
@@ -114,14 +124,13 @@ class QuantumKernel(Kernel):
         return fm
 
     def circuit(self, n_features: int) -> Circuit:
-        """The encoding circuit for ``n_features`` features (built once, then cached)."""
-        fm = self.feature_map_()
-        key = (int(n_features), repr(fm), repr(fm.get_params(deep=True)))
-        cache = self.__dict__.setdefault("_circuit_cache", {})
-        if key not in cache:
-            cache.clear()
-            cache[key] = fm.build(int(n_features))
-        return cache[key]
+        """The encoding circuit for ``n_features`` features.
+
+        Built once per feature map settings and feature count, then shared by every kernel
+        with those settings (a small module-level memo: see ``_feature_map_circuit``), so
+        repeated Gram matrices reuse the compiled simulation plan.
+        """
+        return _feature_map_circuit(self.feature_map_(), int(n_features))
 
     # -- evaluation ---------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -137,18 +146,15 @@ class QuantumKernel(Kernel):
     def _check_X(self, X) -> np.ndarray:
         self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
-        bandwidth = self.bandwidth
-        if (
-            isinstance(bandwidth, bool)
-            or not isinstance(bandwidth, numbers.Real)
-            or not bandwidth > 0
-            or not np.isfinite(bandwidth)
-        ):
-            raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
-        return X * float(bandwidth) if bandwidth != 1 else X
+        bandwidth = check_real(self.bandwidth, "bandwidth", 0, strict=True)
+        return X * bandwidth if bandwidth != 1 else X
 
     def embed(self, X) -> np.ndarray:
         """The quantum representation of each sample (see the subclass), one row per sample."""
+        return self._embed(X, self.max_memory_mb)
+
+    def _embed(self, X, max_memory_mb) -> np.ndarray:
+        """:meth:`embed` within ``max_memory_mb`` (what a call has left of its budget)."""
         X = self._check_X(X)
         circuit = self.circuit(X.shape[1])
         backend = resolve_backend(self.backend)
@@ -156,13 +162,17 @@ class QuantumKernel(Kernel):
         if not backend.exact:
             embedding = self._embed_sampled(backend, circuit, X)
         else:
-            states = _simulate_blocks(backend, circuit, X, self.max_memory_mb, self.n_jobs)
-            embedding = self._embed_states(states, X)
+            embedding = self._embed_exact(backend, circuit, X, max_memory_mb)
         self._progress().message(
             f"embedded {X.shape[0]} samples on {circuit.n_qubits} qubits in "
             f"{format_seconds(time.perf_counter() - start)}"
         )
         return embedding
+
+    def _embed_exact(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
+        """The representation from state vectors: the states themselves (see the subclass)."""
+        states = _simulate_blocks(backend, circuit, X, max_memory_mb, self.n_jobs)
+        return self._embed_states(states, X)
 
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
         """The representation on a backend without state vectors (see the subclass)."""
@@ -187,16 +197,25 @@ class QuantumKernel(Kernel):
         return self
 
     def _block_rows(self, A, B) -> int:
-        # One block (rows x cols, complex overlaps plus float output) within a quarter of
-        # the memory budget; a fixed size otherwise, independent of n_jobs.
-        budget = resolve_max_memory_mb(self.max_memory_mb) * 1024**2 / 4
+        """Rows per Gram block: at most 2048, each block within a quarter of the budget left
+        beside the representations and the Gram matrix (whatever ``n_jobs``: up to four
+        blocks may run at once, and the blocks never depend on ``n_jobs``)."""
         cols = A.shape[0] if B is None else B.shape[0]
-        rows = int(budget // (32 * max(cols, 1)))
-        if rows < 1:
-            raise SimulationMemoryError(
-                f"a Gram matrix block against {cols} samples", 32 * cols / 1024**2, budget
-            )
+        held = A.nbytes + (0 if B is None else B.nbytes) + 8 * A.shape[0] * cols
+        rows = rows_per_chunk(
+            GRAM_BYTES_PER_ENTRY * max(cols, 1) + self._block_row_bytes(A),
+            self.max_memory_mb,
+            what=f"a Gram matrix block against {cols} samples (beside the "
+            f"{A.shape[0]} x {cols} matrix and its inputs)",
+            fixed_bytes=held / _CONCURRENT_BLOCKS,
+            share=1 / _CONCURRENT_BLOCKS,
+            hint="pass fewer samples at once or raise the limit",
+        )
         return min(2048, rows)
+
+    def _block_row_bytes(self, A) -> int:
+        """Per-row working memory of a Gram block besides its entries."""
+        return 0
 
     def __call__(self, X, Y=None, eval_gradient: bool = False) -> np.ndarray:
         """Gram matrix ``K(X, Y)`` (``Y=None``: ``K(X, X)``, computed once per pair).
@@ -211,7 +230,11 @@ class QuantumKernel(Kernel):
         if symmetric:
             K = self.gram(A)
         else:
-            B = self.embed(Y)
+            # Y's representation gets what A leaves of the budget.
+            left = remaining_budget_mb(
+                self.max_memory_mb, A.nbytes, f"the representation of {A.shape[0]} samples"
+            )
+            B = self._embed(Y, left)
             if B.shape[1] != A.shape[1]:
                 raise ValueError(
                     f"X and Y must have the same number of features, got {np.shape(X)[1]} "
@@ -235,21 +258,77 @@ def _same_param(a, b) -> bool:
         return False
 
 
+# Concurrent Gram blocks (and simulation blocks) the budget is shared between, whatever
+# n_jobs: blocks must not depend on n_jobs (results would change in the last bits).
+_CONCURRENT_BLOCKS = 4
+
+# Rows per simulation block of a large batch.
+_SIMULATION_ROWS = 256
+
+# Feature-map circuits by (feature map type, settings, n_features), least recently used
+# first: at most this many circuits (and their compiled plans) stay alive.
+_CIRCUITS: OrderedDict = OrderedDict()
+_MAX_CIRCUITS = 4
+
+
+def _feature_map_circuit(fm: FeatureMap, n_features: int) -> Circuit:
+    """The circuit of ``fm`` for ``n_features`` features, from a small LRU memo.
+
+    Kernels keep no cache on themselves (parameter objects carry no hidden state): equal
+    settings give the same circuit object, so its compiled plan (cached per circuit, see
+    ``skqml.simulator._memory``) is reused across calls and kernels.
+    """
+    key = (type(fm), repr(fm), repr(fm.get_params(deep=True)), n_features)
+    circuit = _CIRCUITS.pop(key, None)
+    if circuit is None:
+        circuit = fm.build(n_features)
+    _CIRCUITS[key] = circuit
+    while len(_CIRCUITS) > _MAX_CIRCUITS:
+        _CIRCUITS.popitem(last=False)
+    return circuit
+
+
 def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     """States of all rows, simulated in fixed row blocks, in parallel when n_jobs asks.
 
-    The blocks depend on the number of rows only, never on ``n_jobs``: the simulator's last
-    bits can depend on the batch (a 1-row batch rounds differently), so fixed blocks keep
-    every ``n_jobs`` bit-for-bit identical.
+    The blocks depend on the number of rows and the budget only, never on ``n_jobs``: the
+    simulator's last bits can depend on the batch (a 1-row batch rounds differently), so
+    fixed blocks keep every ``n_jobs`` bit-for-bit identical. Each block is written into the
+    output as it arrives.
     """
-    if X.shape[0] <= 256:
+    n_rows, n_qubits = X.shape[0], circuit.n_qubits
+    if n_rows <= _SIMULATION_ROWS:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
-    check_states_fit(X.shape[0], circuit.n_qubits, max_memory_mb)
-    blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
-        delayed(backend.statevectors)(circuit, X[s], max_memory_mb=max_memory_mb)
-        for s in block_slices(X.shape[0], 256)
+    # All the states, and one sample's block beside them.
+    one_row = (1 + WORKING_COPIES) * state_bytes(n_qubits)
+    tables = compile_circuit(circuit).table_bytes
+    check_states_fit(n_rows, n_qubits, max_memory_mb, working_bytes=one_row + tables)
+    held = n_rows * state_bytes(n_qubits)
+    slices, workers, block_mb = _simulation_blocks(circuit, n_rows, max_memory_mb, held, n_jobs)
+    states = np.empty((n_rows, 2**n_qubits), dtype=complex)
+    blocks = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="n_jobs")(
+        delayed(backend.statevectors)(circuit, X[s], max_memory_mb=block_mb) for s in slices
     )
-    return np.concatenate(blocks)
+    for s, block in zip(slices, blocks, strict=True):
+        states[s] = block
+    return states
+
+
+def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n_jobs):
+    """Row blocks to simulate ``n_rows`` samples beside ``held_bytes`` of results.
+
+    Returns ``(slices, workers, block_mb)``: blocks of at most ``_SIMULATION_ROWS`` rows that
+    fit the budget left (fixed by the budget, never by ``n_jobs``), how many of them may run
+    at once within it (at most ``n_jobs``), and the budget of each.
+    """
+    plan = compile_circuit(circuit)
+    left = remaining_budget_mb(max_memory_mb, held_bytes, "the results of the samples")
+    rows = min(_SIMULATION_ROWS, chunk_rows(plan, left, what="simulating a block of samples"))
+    slices = block_slices(n_rows, rows)
+    block_bytes = rows * (1 + WORKING_COPIES) * state_bytes(plan.n_qubits) + plan.table_bytes
+    fit = int(left * 1024**2 // block_bytes) if np.isfinite(left) else len(slices)
+    workers = max(1, min(len(slices), effective_n_jobs(n_jobs), fit))
+    return slices, workers, left / workers
 
 
 def _expectation_blocks(backend, circuit, labels, X, max_memory_mb, n_jobs) -> np.ndarray:
@@ -418,7 +497,6 @@ class FidelityQuantumKernel(QuantumKernel):
         diagonal = self._measure_diagonal(backend, circuit, rows)
         dim = 2**circuit.n_qubits
         bound = clone(self)
-        bound.__dict__["_circuit_cache"] = dict(self.__dict__.get("_circuit_cache", {}))
         bound._training_diagonal = {"rows": rows, "diagonal": diagonal}
         if self.mitigation == "split_channel":
             halves = split_noise_rates(diagonal, dim)  # refuses fully depolarized entries
@@ -486,6 +564,12 @@ class FidelityQuantumKernel(QuantumKernel):
         K = fidelity_block(A, B)
         return np.clip(K, 0.0, 1.0, out=K)
 
+    def _block_row_bytes(self, A) -> int:
+        # Up to 16 amplitudes a block is a product of density features (dim**2 doubles per
+        # row), twice for a rectangular block.
+        dim = A.shape[1]
+        return 2 * 8 * dim**2 * 3 if dim <= _REAL_FORM_MAX_DIM else 0
+
 
 # Diagonal entries per joblib task (one backend call each).
 _DIAGONAL_ROWS = 64
@@ -497,6 +581,11 @@ def _diagonal_chunk(backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarra
 
 
 _PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}
+
+
+def _bloch_block(kernel, backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarray:
+    states = backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
+    return kernel._embed_states(states, X)
 
 
 class ProjectedQuantumKernel(QuantumKernel):
@@ -568,13 +657,29 @@ class ProjectedQuantumKernel(QuantumKernel):
 
     def _paulis(self) -> list[int]:
         m = self.measurement
-        if not isinstance(m, str) or not m or set(m.upper()) - set("XYZ"):
+        if not isinstance(m, str) or not m:
             raise ValueError(f"measurement must be a non-empty subset of 'XYZ', got {m!r}")
-        return sorted({_PAULI_INDEX[c] for c in m.upper()})
+        m = check_pauli_label(m, len(m), "measurement", letters="XYZ")
+        return sorted({_PAULI_INDEX[c] for c in m})
 
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         bloch = single_qubit_expectations(states)[:, :, self._paulis()]
         return bloch.reshape(states.shape[0], -1)
+
+    def _embed_exact(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
+        # The Bloch vectors are small: simulate blocks of rows and keep only their vectors,
+        # so that few blocks' states (and their working copies) exist at a time.
+        width = circuit.n_qubits * len(self._paulis())
+        held = 8 * width * X.shape[0]
+        slices, workers, block_mb = _simulation_blocks(
+            circuit, X.shape[0], max_memory_mb, held, self.n_jobs
+        )
+        run = partial(_bloch_block, self, backend, circuit, block_mb)
+        if workers == 1:
+            parts = [run(X[s]) for s in slices]
+        else:
+            parts = Parallel(n_jobs=workers)(delayed(run)(X[s]) for s in slices)
+        return np.concatenate(parts) if parts else np.empty((0, width))
 
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
         # Bloch vectors from shot-based <X_q>, <Y_q>, <Z_q> (one measurement basis per
@@ -589,16 +694,14 @@ class ProjectedQuantumKernel(QuantumKernel):
             n_features = self._n_features_of(reference)
             var = float(np.var(reference))
             return 1.0 / (n_features * var) if var > 0 else 1.0
-        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not gamma > 0:
+        if isinstance(gamma, str):
             raise ValueError(f"gamma must be a positive number or 'scale', got {gamma!r}")
-        return float(gamma)
+        return check_real(gamma, "gamma", 0, strict=True)
 
     def bind_training(self, A: np.ndarray) -> ProjectedQuantumKernel:
         """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``."""
         if isinstance(self.gamma, str):
-            bound = clone(self)
-            bound.__dict__["_circuit_cache"] = dict(self.__dict__.get("_circuit_cache", {}))
-            return bound.set_params(gamma=self._gamma(A))
+            return clone(self).set_params(gamma=self._gamma(A))
         return self
 
     def _n_features_of(self, embedding: np.ndarray) -> int:
