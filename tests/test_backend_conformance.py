@@ -390,6 +390,13 @@ def test_default_hooks_read_the_probabilities():
         )
     with pytest.raises(ValueError, match="select among 3 qubits"):
         AnalyticSampling().parity_expectations(circuit, [0b1000], X, weights)
+    for bad in (-1, True, 1.0):
+        with pytest.raises(TypeError, match=f"a qubit mask must be an integer >= 0, got {bad}"):
+            AnalyticSampling().parity_expectations(circuit, [bad], X, weights)
+    np.testing.assert_array_equal(
+        AnalyticSampling().parity_expectations(circuit, [np.uint8(0b110)], X, weights),
+        AnalyticSampling().parity_expectations(circuit, [0b110], X, weights),
+    )
 
 
 def test_overriding_the_hooks_is_enough_for_overlaps_and_expectations():

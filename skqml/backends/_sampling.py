@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_pauli_label
+from .._validation import check_integer, check_pauli_label
 from ..circuits import Angle, Circuit, Operation, Term
 from ..simulator._memory import rows_per_chunk, state_bytes
 from ._base import Backend, check_pair_features, check_paired_features
@@ -438,10 +438,8 @@ def _check_masks(masks, n: int) -> list[int]:
         raise TypeError("masks must be a sequence of qubit masks, e.g. [0b11, 0b01]")
     out = []
     for mask in masks:
-        if isinstance(mask, bool) or not isinstance(mask, int | np.integer):
-            raise TypeError(f"a qubit mask must be an integer, got {mask!r}")
-        mask = int(mask)
-        if mask < 0 or mask >> n:
+        mask = check_integer(mask, "a qubit mask", low=0)
+        if mask >> n:
             raise ValueError(f"qubit mask {mask:#b} must select among {n} qubits")
         out.append(mask)
     return out
