@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +16,7 @@ from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT
 from ..simulator._memory import rows_per_chunk
 from . import _gibbs as g
+from ._qbm import continued_training
 
 __all__ = ["QBMClassifier"]
 
@@ -319,10 +319,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         if continuing:
             mean, scale = self.mean_, self.scale_
             theta = np.column_stack([self.coef_, self.intercept_])
-            # Continue the previous random stream and Adam moments on copies: a failed fit
-            # leaves the fitted model as it was.
-            rng, adam = copy.deepcopy(self._rng), copy.deepcopy(self._adam)
-            loss_curve, n_iter = self.loss_curve_, self.n_iter_
+            rng, adam, loss_curve, n_iter = continued_training(self)
         else:
             mean = X.mean(axis=0)
             std = X.std(axis=0)

@@ -54,6 +54,15 @@ def _has_stochastic_optimizer(est) -> bool:
     return True
 
 
+def continued_training(est):
+    """Random stream, Adam moments, loss curve and epoch count that a warm start continues.
+
+    The stream and the moments are copies: a failed call leaves the fitted model as it was
+    (``fit_context`` restores attributes, not the objects they hold).
+    """
+    return copy.deepcopy(est._rng), copy.deepcopy(est._adam), est.loss_curve_, est.n_iter_
+
+
 def sample_indices(p: np.ndarray, n_samples, random_state) -> np.ndarray:
     """``n_samples`` basis indices drawn from the probabilities ``p`` (validated count)."""
     n_samples = check_integer(n_samples, "n_samples", low=0)
@@ -378,10 +387,7 @@ class QuantumBoltzmannMachine(
                     f"n_features + n_hidden is now {n_qubits}"
                 )
             theta = self._current_theta(pairs)
-            # Continue the previous random stream and Adam moments on copies: a failed call
-            # leaves the fitted model as it was.
-            rng, adam = copy.deepcopy(self._rng), copy.deepcopy(self._adam)
-            loss_curve, n_iter = self.loss_curve_, self.n_iter_
+            rng, adam, loss_curve, n_iter = continued_training(self)
         else:
             rng = check_random_state(self.random_state)
             theta = self._initial_theta(n_visible, pairs, rng)
