@@ -285,7 +285,9 @@ def test_non_binary_input_is_refused(X, match):
 
 def test_bad_configurations():
     X = np.array([[0, 1], [1, 0]])
-    with pytest.raises(ValueError, match="learn_transverse_field=True needs objective"):
+    with pytest.raises(
+        ValueError, match="QuantumBoltzmannMachine: learn_transverse_field=True needs objective"
+    ):
         QuantumBoltzmannMachine(objective="bound", learn_transverse_field=True).fit(X)
     with pytest.raises(ValueError, match="stationary point"):
         QuantumBoltzmannMachine(transverse_field=0.0, learn_transverse_field=True).fit(X)

@@ -247,15 +247,16 @@ class QuantumBoltzmannMachine(
 
     # -- validation ---------------------------------------------------------------------------
     def _check_config(self, n_visible: int, n_data: int):
+        who = type(self).__name__
         if self.learn_transverse_field and self.objective == "bound":
             raise ValueError(
-                "learn_transverse_field=True needs objective='likelihood': the bQBM bound "
+                f"{who}: learn_transverse_field=True needs objective='likelihood': the bQBM bound "
                 "cannot learn the transverse field (it drives the visible fields to 0), so "
                 "Gamma is a fixed hyperparameter of objective='bound'"
             )
         if self.learn_transverse_field and self.transverse_field == 0:
             raise ValueError(
-                "learn_transverse_field=True needs transverse_field > 0: p(v) is even in "
+                f"{who}: learn_transverse_field=True needs transverse_field > 0: p(v) is even in "
                 "each Gamma, so Gamma = 0 is a stationary point the gradient never leaves"
             )
         n_qubits = n_visible + self.n_hidden
@@ -265,9 +266,7 @@ class QuantumBoltzmannMachine(
             # One clamped hidden Hamiltonian per distinct visible configuration of a batch,
             # alive together with the full one.
             extra += g.dense_bytes(self.n_hidden, batch=min(n_data, 2**n_visible))
-        g.check_dense_memory(
-            n_qubits, self.max_memory_mb, what=type(self).__name__, extra_bytes=extra
-        )
+        g.check_dense_memory(n_qubits, self.max_memory_mb, what=who, extra_bytes=extra)
 
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         X = validate_data(self, X, reset=reset, dtype=np.float64)
