@@ -17,7 +17,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._estimator import fit_context
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT
-from ..backends import Backend, resolve_backend
+from ..backends import resolve_backend
+from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import FeatureMap
 from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
 from ..kernels._mitigation import METHODS
@@ -39,7 +40,7 @@ class _QuantumSVM(BaseEstimator):
     _parameter_constraints: dict = {
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "kernel": [StrOptions({"fidelity", "projected"}), QuantumKernel],
-        "backend": [None, str, Backend],
+        "backend": BACKEND_CONSTRAINT,
         "bandwidth": [Interval(Real, 0, None, closed="neither")],
         "gamma": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
         "C": [Interval(Real, 0, None, closed="neither")],

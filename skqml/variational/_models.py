@@ -29,6 +29,7 @@ from .._estimator import fit_context
 from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_pauli_label, check_real
 from ..backends import Backend, resolve_backend
+from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import AngleEmbedding, Circuit, DataReuploading, RealAmplitudes
 from ..circuits._ansatzes import build_ansatz
 from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
@@ -204,7 +205,7 @@ class _VariationalModel(BaseEstimator):
         "ansatz": [None, HasMethods(["build", "n_weights", "initial_weights"])],
         "observables": [None, str, list, tuple, dict],
         "input_scaling": ["boolean"],
-        "backend": [None, str, Backend],
+        "backend": BACKEND_CONSTRAINT,
         "optimizer": [StrOptions({"adam", "lbfgs", "spsa"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
