@@ -14,11 +14,10 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skqml.backends import ShotsBackend
 from skqml.boltzmann import BornMachine
-from skqml.boltzmann._born import _ADJOINT_STATE_COPIES, _STEP_VECTORS, mmd_kernel_apply
+from skqml.boltzmann._born import _ADJOINT_BYTES_PER_STATE, _STEP_VECTORS, mmd_kernel_apply
 from skqml.circuits import HardwareEfficient, StronglyEntanglingLayers
 from skqml.datasets import bars_and_stripes_patterns
 from skqml.simulator import SimulationMemoryError, simulate
-from skqml.simulator._memory import state_bytes
 
 SIGMAS = (0.5, 1.0, 2.0, 4.0)
 
@@ -341,27 +340,13 @@ def test_default_ansatz_is_the_documented_one():
     assert born.circuit_ == reference
 
 
-@pytest.mark.parametrize(
-    "factor",
-    [
-        0.5,
-        pytest.param(
-            1.05,
-            marks=pytest.mark.xfail(
-                reason="the simulator's probability_vjp builds 2**n tables on first use beyond "
-                "the budget (47 MiB at 16 qubits); its fix is in progress for issue #10",
-                strict=False,
-            ),
-        ),
-        2.0,
-    ],
-)
+@pytest.mark.parametrize("factor", [0.5, 1.05, 2.0])
 def test_fit_stays_within_the_memory_budget_or_refuses_up_front(factor):
     """tracemalloc peak of a 16-qubit fit within 1.3 x its budget (+30 MiB of interpreter and
     caches), or a SimulationMemoryError before anything of size 2**n is allocated."""
     n = 16
     X = np.random.RandomState(0).randint(0, 2, size=(20, n))
-    estimate = (_ADJOINT_STATE_COPIES * state_bytes(n) + _STEP_VECTORS * 8 * 2**n) / 1024**2
+    estimate = (_ADJOINT_BYTES_PER_STATE + _STEP_VECTORS * 8) * 2**n / 1024**2
     budget = factor * estimate
     born = BornMachine(HardwareEfficient(n_layers=1), max_iter=2, max_memory_mb=budget)
     tracemalloc.start()

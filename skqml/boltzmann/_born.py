@@ -22,6 +22,7 @@ from ..simulator import simulate
 from ..simulator._adjoint import probability_vjp
 from ..simulator._memory import resolve_max_memory_mb, rows_per_chunk, state_bytes
 from ..simulator._parameter_shift import parameter_shift_vjp
+from ..simulator._statevector import WORKING_COPIES
 from ._gibbs import bits_to_index, index_to_bits
 from ._qbm import check_binary, sample_indices
 
@@ -32,8 +33,9 @@ __all__ = ["BornMachine", "mmd_kernel_apply"]
 # (docs/boltzmann.md compares them).
 _DEFAULT_LAYERS = 8
 _DEFAULT_ENTANGLEMENT = "linear"
-# Complex states the adjoint sweep of skqml.simulator.probability_vjp holds at once.
-_ADJOINT_STATE_COPIES = 7
+# Bytes per basis state that skqml.simulator.probability_vjp holds for one run, as it counts
+# them: psi and lambda with their working copies, one more state, and the probabilities.
+_ADJOINT_BYTES_PER_STATE = (2 * (1 + WORKING_COPIES) + 1) * state_bytes(0) + 8
 # float64 vectors over the basis states that a training step holds besides the simulator's
 # states: the target q, p - q, K (p - q), the cotangent and the three buffers of
 # mmd_kernel_apply.
@@ -270,7 +272,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         budget = resolve_max_memory_mb(self.max_memory_mb)
         own = _STEP_VECTORS * 8.0 * 2**n_qubits
         rows_per_chunk(
-            _ADJOINT_STATE_COPIES * state_bytes(n_qubits),
+            _ADJOINT_BYTES_PER_STATE * 2**n_qubits,
             budget,
             what=f"a training step of {type(self).__name__}",
             n_qubits=n_qubits,
