@@ -110,6 +110,9 @@ def test_chunked_equals_unchunked(circuit, seed):
     out = np.empty((7, 2**circuit.n_qubits), dtype=complex)
     assert simulate(circuit, X, w, max_memory_mb=tiny, out=out) is out
     np.testing.assert_allclose(out, chunked, atol=0)
+    fortran = np.empty((7, 2**circuit.n_qubits), dtype=complex, order="F")
+    simulate(circuit, X, w, max_memory_mb=tiny, out=fortran)
+    np.testing.assert_allclose(fortran, chunked, atol=0)
 
 
 SINGLE_QUBIT = (*sorted(g for g, s in GATES.items() if s.n_qubits == 1), "multirz")

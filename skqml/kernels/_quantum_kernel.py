@@ -6,6 +6,11 @@ Gram matrix (never once per pair) everywhere a kernel is accepted: ``SVC(kernel=
 processes. Each computation is split in two: :meth:`embed` turns samples into their quantum
 representation (states, or Bloch vectors), :meth:`gram` compares two representations. Estimators
 keep the training representation so that prediction only simulates the new samples.
+
+``max_memory_mb`` bounds a whole call: the representations it holds, the Gram matrix and the
+blocks being computed, counted before they are allocated (see ``skqml.simulator._memory``).
+Kernels keep nothing on themselves between calls (parameter objects carry no hidden state):
+the feature-map circuits they build are shared through a small module-level memo.
 """
 
 from __future__ import annotations
@@ -326,7 +331,7 @@ def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n
     rows = min(_SIMULATION_ROWS, chunk_rows(plan, left, what="simulating a block of samples"))
     slices = block_slices(n_rows, rows)
     block_bytes = rows * (1 + WORKING_COPIES) * state_bytes(plan.n_qubits) + plan.table_bytes
-    fit = int(left * 1024**2 // block_bytes) if np.isfinite(left) else len(slices)
+    fit = rows_per_chunk(block_bytes, left, what="a block of samples", n_qubits=plan.n_qubits)
     workers = max(1, min(len(slices), effective_n_jobs(n_jobs), fit))
     return slices, workers, left / workers
 
@@ -362,7 +367,8 @@ class FidelityQuantumKernel(QuantumKernel):
     n_jobs : int, default=None
         Parallel jobs (joblib) for simulation blocks and Gram blocks.
     max_memory_mb : float, default=None
-        Memory budget for states and blocks; default half the available memory.
+        Memory budget of a call (MiB): states, the Gram matrix and its blocks; default half
+        the available memory. What cannot fit raises ``SimulationMemoryError`` up front.
     enforce_psd : bool, default=True
         Project ``K(X, X)`` from a non-exact backend onto the positive semidefinite cone
         (negative eigenvalues clipped to zero; see ``skqml.kernels._overlap.project_psd``):
@@ -614,7 +620,9 @@ class ProjectedQuantumKernel(QuantumKernel):
     n_jobs : int, default=None
         Parallel jobs (joblib).
     max_memory_mb : float, default=None
-        Memory budget; default half the available memory.
+        Memory budget of a call (MiB): blocks of states, the Bloch vectors, the Gram matrix
+        and its blocks; default half the available memory. What cannot fit raises
+        ``SimulationMemoryError`` up front.
     verbose : int, default=0
         Print progress of the Gram-matrix blocks to stdout (``1``: about 10 lines per matrix,
         ``2``: about 20); ``0`` is silent.

@@ -162,7 +162,11 @@ def simulate(
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
-        apply_plan(plan, Xc, weights, stop - start, out=out[start:stop])
+        target = out[start:stop]
+        if target.flags.c_contiguous:
+            apply_plan(plan, Xc, weights, stop - start, out=target)
+        else:  # the plan works on reshaped views: a copy for other layouts
+            target[...] = apply_plan(plan, Xc, weights, stop - start)
     return out
 
 
