@@ -576,6 +576,8 @@ def test_numpy_scalars_are_accepted_everywhere(mixture):
     a = QBMClassifier(**python).fit(X, y)
     b = QBMClassifier(**numpy).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
+    unlimited = QBMClassifier(**{**numpy, "max_memory_mb": np.inf}).fit(X, y)
+    np.testing.assert_array_equal(unlimited.coef_, a.coef_)
     for bad in (0, np.float64(-1.0)):
         with pytest.raises(ValueError, match="max_memory_mb"):
             QuantumBoltzmannMachine(max_memory_mb=bad).fit(mixture)

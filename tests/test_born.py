@@ -323,6 +323,8 @@ def test_numpy_scalars_and_backend_none_are_accepted():
     )
     with pytest.raises(ValueError, match="max_memory_mb"):
         BornMachine(max_memory_mb=0).fit(X)
+    unlimited = _fitted(X, **kw, **{**numpy, "max_memory_mb": np.float64(np.inf)})
+    np.testing.assert_array_equal(unlimited.weights_, a.weights_)
 
 
 def test_convergence_warning_points_at_the_callers_line():
