@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from skqml.backends import ShotsBackend
 from skqml.circuits import GATES, Circuit, feature, weight
 from skqml.simulator import expectation_vjp, expectations, parameter_shift_vjp, shift_rule
-from skqml.simulator._adjoint import _tape
+from skqml.simulator._adjoint import _tape, adjoint_rows
 from skqml.simulator._plan import compile_circuit
 from skqml.simulator._statevector import WORKING_COPIES
 
@@ -218,6 +218,8 @@ def test_chunked_equals_unchunked():
     assert [r.start for r in calls] == list(range(0, 11, 2))
     np.testing.assert_allclose(E_chunk, E_full, atol=1e-13)
     np.testing.assert_allclose(g_chunk, g_full, atol=1e-12)
+    # The up-front check of models gives the same chunk.
+    assert adjoint_rows(circuit, budget) == 2
 
 
 def test_expectations_chunked_equals_unchunked():
@@ -380,3 +382,27 @@ def test_parameter_shift_through_shots_converges_to_exact_gradient():
         errors[shots] = np.abs(sampled - exact).max()
     assert 0 < errors[200_000] < 0.02 * np.abs(exact).max()
     assert errors[200_000] < errors[500]
+
+
+def test_gradients_refuse_wide_circuits_before_allocating():
+    """24 qubits in 64 MiB: SimulationMemoryError at once (no 2**n tables built first)."""
+    import time
+    import tracemalloc
+
+    from skqml.simulator import SimulationMemoryError, probability_vjp
+
+    circuit = Circuit(24).ry(weight(0), 0).cnot(0, 23).crx(weight(1), 3, 20)
+    circuit = circuit.cp(weight(2), 1, 22).multiphase(weight(3), (2, 5, 21))
+    start = time.perf_counter()
+    tracemalloc.start()
+    for call in (
+        lambda: adjoint_rows(circuit, 64),
+        lambda: expectation_vjp(circuit, ["Z" * 24], None, np.ones(4), None, max_memory_mb=64),
+        lambda: probability_vjp(circuit, None, np.ones(4), None, max_memory_mb=64),
+    ):
+        with pytest.raises(SimulationMemoryError, match=r"24 qubits.*fewer features"):
+            call()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 * 1024**2
+    assert time.perf_counter() - start < 2.0

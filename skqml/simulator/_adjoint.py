@@ -38,7 +38,7 @@ from ._observables import (
 from ._plan import compile_circuit
 from ._statevector import WORKING_COPIES, apply_plan, check_inputs, chunk_rows
 
-__all__ = ["expectation_vjp", "expectations", "probability_vjp"]
+__all__ = ["adjoint_rows", "expectation_vjp", "expectations", "probability_vjp"]
 
 
 @dataclass(frozen=True)
@@ -283,6 +283,35 @@ def expectation_vjp(
                 del term
         _backward(tape, work, rows, Xc, weights, grad)
     return values, grad[: weights.shape[0]]
+
+
+def adjoint_rows(
+    circuit: Circuit,
+    max_memory_mb: float | None,
+    *,
+    held_bytes: float = 0,
+    what: str = "adjoint gradients",
+) -> int:
+    """Samples per chunk of :func:`expectation_vjp` within the budget (``held_bytes``: what
+    the caller holds besides); :class:`SimulationMemoryError` when not even one sample fits.
+
+    The up-front check of a model trained with adjoint gradients: the same arithmetic as
+    the gradient call itself (``probability_vjp`` also holds its probabilities: pass them
+    as ``held_bytes``).
+
+    Examples
+    --------
+    >>> from skqml.circuits import Circuit, weight
+    >>> from skqml.simulator._adjoint import adjoint_rows
+    >>> adjoint_rows(Circuit(10).ry(weight(0), 0).cnot(0, 9), 8) >= 1
+    True
+    >>> adjoint_rows(Circuit(24).ry(weight(0), 0), 1024)
+    Traceback (most recent call last):
+    ...
+    skqml.simulator._memory.SimulationMemoryError: adjoint gradients (24 qubits, one sample ...
+    """
+    plan, tape = compile_circuit(circuit), _tape(circuit)
+    return _adjoint_chunk(plan, tape, max_memory_mb, held_bytes, what)
 
 
 def _adjoint_chunk(plan, tape, max_memory_mb, held_bytes: float, what: str) -> int:
