@@ -173,6 +173,9 @@ def expectations(
 ):
     """Expectation values of Pauli strings for every sample: shape ``(n_samples, len(paulis))``.
 
+    The budget ``max_memory_mb`` (MiB) bounds a chunk of states with their working copies,
+    beside the plan's phase tables; chunks of samples are simulated one after another.
+
     Examples
     --------
     >>> import numpy as np
@@ -232,7 +235,10 @@ def expectation_vjp(
         ``rows`` (a slice; all samples unless memory requires chunks) to ``dL/dE`` of the same
         shape. The loss must be a sum over samples.
     max_memory_mb : float, optional
-        Memory budget; samples are processed in chunks that fit it.
+        Memory budget (MiB) of the call: psi and lambda of a chunk of samples with their
+        working copies, the plans' phase tables and one Pauli string's index vectors.
+        Samples are processed in chunks that fit it; when one sample cannot fit,
+        :class:`SimulationMemoryError` is raised before anything large is allocated.
 
     Returns
     -------
@@ -351,7 +357,8 @@ def probability_vjp(
         ``cotangent_fn(P, rows) -> G``: ``dL/dP`` for the probabilities ``P`` of shape
         ``(n_rows, 2**n_qubits)`` of the samples ``rows``.
     max_memory_mb : float, optional
-        Memory budget.
+        Memory budget (MiB) of the call, the returned probabilities included (see
+        :func:`expectation_vjp`).
 
     Returns
     -------

@@ -123,8 +123,11 @@ def simulate(
     weights : array-like of shape (n_weights,), optional
         Trainable weights, shared by all samples.
     max_memory_mb : float, optional
-        Memory budget; the batch is simulated in chunks that fit it. Default: half the
-        available memory (or ``SKQML_MAX_MEMORY_MB``).
+        Memory budget (MiB) of the call: the output states (unless ``out`` is given), the
+        plan's phase tables and the working copies of a chunk of samples; the batch is
+        simulated in chunks that fit it. What cannot fit raises
+        :class:`SimulationMemoryError` before anything large is allocated. Default: half
+        the available memory (or ``SKQML_MAX_MEMORY_MB``).
     out : ndarray of shape (n_samples, 2**n_qubits), complex128, optional
         Where to write the states.
 
