@@ -40,7 +40,7 @@ QuantumBoltzmannMachine       adam (default), sgd,    stopping rule; L-BFGS-B ``
                               lbfgs                   ``partial_fit``: one epoch
 QBMClassifier                 adam (default), sgd,    stopping rule; L-BFGS-B ``gtol``
                               lbfgs
-BornMachine                   lbfgs (default), adam   stopping rule (``n_iter_no_change``,     
+BornMachine                   lbfgs (default), adam   stopping rule (``n_iter_no_change``,
                                                       full batch); L-BFGS-B ``gtol``
 ============================  ======================  ==========================================
 """
