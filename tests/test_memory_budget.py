@@ -19,6 +19,7 @@ from skqml.simulator import (
     expectations,
     probability_vjp,
     simulate,
+    simulate_probabilities,
 )
 
 MIB = 1024**2
@@ -50,6 +51,10 @@ def _model_circuit(n_qubits):
 
 def _run_simulate(n, X, budget):
     return simulate(ZZFeatureMap(reps=1).build(n), X, max_memory_mb=budget)
+
+
+def _run_probabilities(n, X, budget):
+    return simulate_probabilities(ZZFeatureMap(reps=1).build(n), X, max_memory_mb=budget)
 
 
 def _run_expectations(n, X, budget):
@@ -91,6 +96,7 @@ def _run_projected(n, X, budget):
 
 PATHS = {
     "simulate": _run_simulate,
+    "probabilities": _run_probabilities,
     "expectations": _run_expectations,
     "expectation_vjp": _run_expectation_vjp,
     "probability_vjp": _run_probability_vjp,

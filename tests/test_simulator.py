@@ -15,6 +15,7 @@ from skqml.simulator import (
     pauli_expectations,
     probabilities,
     simulate,
+    simulate_probabilities,
     single_qubit_expectations,
 )
 from skqml.simulator._plan import compile_circuit
@@ -399,3 +400,26 @@ def test_scratch_buffers_are_freed_with_the_call():
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert after - before <= states.nbytes + 64 * 1024
+
+
+@SETTINGS
+@given(circuit=circuits(max_qubits=5), seed=st.integers(0, 2**32 - 1))
+def test_simulate_probabilities_equal_probabilities_of_states(circuit, seed):
+    X, w = _inputs(seed, n_samples=7)
+    expected = probabilities(simulate(circuit, X, w))
+    np.testing.assert_array_equal(simulate_probabilities(circuit, X, w), expected)
+    # In chunks of two samples: the probabilities of 7, a chunk of states, the tables.
+    state = 16 * 2**circuit.n_qubits
+    tables = compile_circuit(circuit).table_bytes
+    tiny = (7 * state / 2 + 2 * (1 + WORKING_COPIES) * state + tables) / 1024**2
+    np.testing.assert_allclose(
+        simulate_probabilities(circuit, X, w, max_memory_mb=tiny), expected, atol=1e-15
+    )
+
+
+def test_simulate_probabilities_memory_advice():
+    c = Circuit(10).h(0)
+    with pytest.raises(SimulationMemoryError, match=r"of 500 samples.*fewer samples"):
+        simulate_probabilities(c, np.zeros((500, 1)), max_memory_mb=1)
+    with pytest.raises(SimulationMemoryError, match=r"30 qubits.*fewer features"):
+        simulate_probabilities(Circuit(30).h(0), max_memory_mb=1024)

@@ -48,12 +48,27 @@ class Term:
     weights: tuple[int, ...] = ()
 
     def is_constant(self) -> bool:
+        """Whether the term depends on neither features nor weights."""
         return not self.factors and not self.weights
 
     def scaled(self, c: float) -> Term:
+        """This term times a number.
+
+        Parameters
+        ----------
+        c : float
+            The factor.
+        """
         return Term(self.coeff * c, self.factors, self.weights)
 
     def times(self, other: Term) -> Term:
+        """The product of this term and ``other`` (coefficients, factors and weights).
+
+        Parameters
+        ----------
+        other : Term
+            The other factor.
+        """
         return Term(
             self.coeff * other.coeff,
             self.factors + other.factors,
@@ -104,6 +119,7 @@ class Angle:
 
     @property
     def terms(self) -> tuple[Term, ...]:
+        """The product terms whose sum is the angle (like terms merged)."""
         return self._terms
 
     def __add__(self, other) -> Angle:
@@ -151,6 +167,7 @@ class Angle:
         return frozenset(w for t in self._terms for w in t.weights)
 
     def is_constant(self) -> bool:
+        """Whether the angle depends on neither features nor weights."""
         return all(t.is_constant() for t in self._terms)
 
     def value(self) -> float:
@@ -187,6 +204,11 @@ class Angle:
         Trainable input scaling: affine factors ``o + s x`` become ``o + s theta x``, expanded
         into product terms (exact, no approximation).
 
+        Parameters
+        ----------
+        scale_weights : dict of int to int
+            For each feature index the angle reads, the index of its scaling weight.
+
         Examples
         --------
         >>> import numpy as np
@@ -208,6 +230,16 @@ class Angle:
         self, X: np.ndarray | None, theta: np.ndarray, n_weights: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Derivatives with respect to the weights it depends on.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or None
+            Data features (needed when the derivatives depend on them).
+        theta : ndarray of shape (n_weights,)
+            Trainable weights.
+        n_weights : int
+            Number of weights (kept for the callers' signature; the indices returned are
+            those the angle reads).
 
         Returns ``(indices, values)`` with ``values`` of shape ``(len(indices), n)`` where
         ``n`` is ``n_samples`` or 1.

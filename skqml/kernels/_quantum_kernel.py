@@ -94,7 +94,13 @@ class QuantumKernel(Kernel):
 
     # -- parameters ---------------------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict:
-        """Parameters, with those of the feature map and backend when ``deep``."""
+        """Parameters, with those of the feature map and backend when ``deep``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the nested parameters (``feature_map__reps``, ``backend__shots``).
+        """
         params = super().get_params(deep=False)
         if deep:
             for name, value in list(params.items()):
@@ -121,6 +127,7 @@ class QuantumKernel(Kernel):
 
     # -- circuit ------------------------------------------------------------------------------
     def feature_map_(self) -> FeatureMap:
+        """The feature map in use: ``feature_map``, or the kernel's default when None."""
         fm = self.feature_map if self.feature_map is not None else self._default_feature_map()
         if not isinstance(fm, FeatureMap):
             raise TypeError(
@@ -134,6 +141,11 @@ class QuantumKernel(Kernel):
         Built once per feature map settings and feature count, then shared by every kernel
         with those settings (a small module-level memo: see ``_feature_map_circuit``), so
         repeated Gram matrices reuse the compiled simulation plan.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of input features.
         """
         return _feature_map_circuit(self.feature_map_(), int(n_features))
 
@@ -155,7 +167,13 @@ class QuantumKernel(Kernel):
         return X * bandwidth if bandwidth != 1 else X
 
     def embed(self, X) -> np.ndarray:
-        """The quantum representation of each sample (see the subclass), one row per sample."""
+        """The quantum representation of each sample (see the subclass), one row per sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        """
         return self._embed(X, self.max_memory_mb)
 
     def _embed(self, X, max_memory_mb) -> np.ndarray:
@@ -186,7 +204,15 @@ class QuantumKernel(Kernel):
         )
 
     def gram(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
-        """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``)."""
+        """Gram matrix of two representations from :meth:`embed` (``B=None``: ``A`` vs ``A``).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples_A, width)
+            Representation of the rows' samples.
+        B : ndarray of shape (n_samples_B, width), default=None
+            Representation of the columns' samples; None for ``K(A, A)``.
+        """
         return gram_matrix(
             self._gram_block,
             A,
@@ -198,7 +224,13 @@ class QuantumKernel(Kernel):
         )
 
     def bind_training(self, A: np.ndarray) -> QuantumKernel:
-        """This kernel with its data-dependent settings fixed on the training representation."""
+        """This kernel with its data-dependent settings fixed on the training representation.
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples, width)
+            Representation of the training samples, from :meth:`embed`.
+        """
         return self
 
     def _block_rows(self, A, B) -> int:
@@ -251,7 +283,13 @@ class QuantumKernel(Kernel):
         return K
 
     def diag(self, X) -> np.ndarray:
-        """Diagonal of ``K(X, X)``: ones (normalised states, and an RBF at distance 0)."""
+        """Diagonal of ``K(X, X)``: ones (normalised states, and an RBF at distance 0).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        """
         X = check_array(X, dtype=np.float64, input_name="X")
         return np.ones(X.shape[0])
 
@@ -464,6 +502,13 @@ class FidelityQuantumKernel(QuantumKernel):
         On a non-exact backend ``A`` and ``B`` are features and the pairs' overlap
         circuits run here; the matrix is then mitigated (``mitigation``) and ``K(A, A)``
         projected onto the PSD cone (``enforce_psd``).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples_A, width)
+            Representation of the rows' samples.
+        B : ndarray of shape (n_samples_B, width), default=None
+            Representation of the columns' samples; None for ``K(A, A)``.
         """
         backend = resolve_backend(self.backend)
         if backend.exact:
@@ -493,6 +538,11 @@ class FidelityQuantumKernel(QuantumKernel):
         ``"single"``) and the noise rate ``noise_rate_``: later Gram matrices reuse them
         instead of measuring the training samples again, and every ``K(X_test, A)`` is
         mitigated with the training set's noise estimate.
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples, n_features)
+            Representation of the training samples, from :meth:`embed`.
         """
         backend = resolve_backend(self.backend)
         if self.mitigation is None or backend.exact:
@@ -707,7 +757,13 @@ class ProjectedQuantumKernel(QuantumKernel):
         return check_real(gamma, "gamma", 0, strict=True)
 
     def bind_training(self, A: np.ndarray) -> ProjectedQuantumKernel:
-        """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``."""
+        """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``.
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples, width)
+            Bloch vectors of the training samples, from :meth:`embed`.
+        """
         if isinstance(self.gamma, str):
             return clone(self).set_params(gamma=self._gamma(A))
         return self
@@ -722,6 +778,16 @@ class ProjectedQuantumKernel(QuantumKernel):
         raise ValueError(f"no feature count maps to {n_qubits} qubits with {fm!r}")
 
     def gram(self, A, B=None):
+        """RBF Gram matrix of Bloch vectors from :meth:`embed` (``B=None``: ``A`` vs ``A``).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_samples_A, width)
+            Bloch vectors of the rows' samples.
+        B : ndarray of shape (n_samples_B, width), default=None
+            Bloch vectors of the columns' samples; None for ``K(A, A)``. ``gamma="scale"``
+            reads its variance from ``B`` (or ``A`` when None).
+        """
         gamma = self._gamma(A if B is None else B)
         return gram_matrix(
             lambda a, b: self._rbf_block(a, b, gamma),

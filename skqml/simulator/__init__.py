@@ -9,7 +9,7 @@ from ._observables import (
     single_qubit_expectations,
 )
 from ._parameter_shift import parameter_shift_vjp, shift_rule
-from ._statevector import simulate
+from ._statevector import simulate, simulate_probabilities
 
 __all__ = [
     "SimulationMemoryError",
@@ -23,5 +23,6 @@ __all__ = [
     "probability_vjp",
     "shift_rule",
     "simulate",
+    "simulate_probabilities",
     "single_qubit_expectations",
 ]

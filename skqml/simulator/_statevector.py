@@ -29,7 +29,7 @@ import numpy as np
 from ..circuits._angle import overflow_error
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._gates import gate_spec
-from ._memory import check_states_fit, rows_per_chunk, state_bytes
+from ._memory import check_states_fit, require_memory, rows_per_chunk, state_bytes
 from ._observables import qubit_view_shape
 from ._plan import (
     ConstantLayer,
@@ -41,7 +41,14 @@ from ._plan import (
     diagonal_route,
 )
 
-__all__ = ["WORKING_COPIES", "apply_plan", "check_inputs", "chunk_rows", "simulate"]
+__all__ = [
+    "WORKING_COPIES",
+    "apply_plan",
+    "check_inputs",
+    "chunk_rows",
+    "simulate",
+    "simulate_probabilities",
+]
 
 # State-sized buffers per sample that a plan run needs besides the state itself: the
 # scratch of the 2x2 updates (two half states), plus the largest transient of one step (a
@@ -171,6 +178,63 @@ def simulate(
         else:  # the plan works on reshaped views: a copy for other layouts
             target[...] = apply_plan(plan, Xc, weights, stop - start)
     return out
+
+
+def simulate_probabilities(
+    circuit: Circuit, X=None, weights=None, *, max_memory_mb: float | None = None
+) -> np.ndarray:
+    """Born probabilities of the final states, simulated in chunks: no batch of states kept.
+
+    Only the probabilities (8 bytes per amplitude, half a state) are held for every sample;
+    the states exist one chunk at a time. Same numbers as ``probabilities(simulate(...))``.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The circuit to run, from ``|0...0>``.
+    X : array-like of shape (n_samples, n_features), optional
+        One row of features per sample.
+    weights : array-like of shape (n_weights,), optional
+        Trainable weights, shared by all samples.
+    max_memory_mb : float, optional
+        Memory budget (MiB) of the call: the probabilities, the plan's phase tables and a
+        chunk of states with their working copies.
+
+    Returns
+    -------
+    probabilities : ndarray of shape (n_samples, 2**n_qubits)
+        Little-endian basis order (qubit 0 is the least significant bit).
+
+    Examples
+    --------
+    >>> from skqml.circuits import Circuit
+    >>> from skqml.simulator import simulate_probabilities
+    >>> simulate_probabilities(Circuit(2).h(0).cnot(0, 1)).round(3)
+    array([[0.5, 0. , 0. , 0.5]])
+    """
+    X, weights = check_inputs(circuit, X, weights)
+    n_samples = 1 if X is None else X.shape[0]
+    n = circuit.n_qubits
+    plan = compile_circuit(circuit)
+    held = 8 * 2**n * n_samples
+    chunk_rows(plan, max_memory_mb, what="probabilities")  # one sample: else wide advice
+    require_memory(
+        held + (1 + WORKING_COPIES) * state_bytes(n) + plan.table_bytes,
+        max_memory_mb,
+        f"the probabilities of {n_samples} samples on {n} qubits",
+        hint="pass fewer samples at once or raise the limit",
+    )
+    chunk = chunk_rows(plan, max_memory_mb, fixed_bytes=held, what="probabilities")
+    buffer = np.empty((min(chunk, n_samples), 2**n), dtype=complex)
+    probs = np.empty((n_samples, 2**n))
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        Xc = None if X is None else X[start:stop]
+        states = apply_plan(plan, Xc, weights, stop - start, out=buffer[: stop - start])
+        P = probs[start:stop]
+        np.square(states.real, out=P)
+        P += np.square(states.imag)
+    return probs
 
 
 def apply_plan(
