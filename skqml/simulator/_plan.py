@@ -17,6 +17,12 @@ The steps keep the circuit's meaning but cost fewer passes over the state:
   each Hadamard of a ZZ feature map) joins a diagonal block instead of turning a constant 2x2
   step into a per-sample one: the block's phase absorbs it for free, and the layer stays
   constant.
+
+Phase tables are evaluated on the basis states they need only, with the bits of each index
+read on the fly: no ``2**n`` table of bits or indices is ever built, and a block that splits
+over low and high qubits (every block of one- and two-qubit gates) holds
+``O(n 2**(n/2))`` numbers per gate. Their size is known before they are built
+(:attr:`Plan.table_bytes`), so every call counts them in its memory budget.
 """
 
 from __future__ import annotations
@@ -278,7 +284,16 @@ def _new_block_allowed(block: DiagonalBlock, op: Operation, n_qubits: int) -> bo
 
 
 def compile_circuit(circuit: Circuit) -> Plan:
-    """Compile (and cache) the execution plan of a circuit."""
+    """Compile (and cache) the execution plan of a circuit.
+
+    Plans are cached per circuit in a ``WeakKeyDictionary``: a plan and its phase tables go
+    away with the circuit (the cache policy is described in ``skqml.simulator._memory``).
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The circuit to compile.
+    """
     plan = _CACHE.get(circuit)
     if plan is None:
         plan = Plan(circuit.n_qubits, _build_steps(circuit))
