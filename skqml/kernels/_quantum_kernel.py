@@ -15,6 +15,7 @@ the feature-map circuits they build are shared through a small module-level memo
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from functools import partial
@@ -311,6 +312,7 @@ _SIMULATION_ROWS = 256
 # Feature-map circuits by (feature map type, settings, n_features), least recently used
 # first: at most this many circuits (and their compiled plans) stay alive.
 _CIRCUITS: OrderedDict = OrderedDict()
+_CIRCUITS_LOCK = threading.Lock()
 _MAX_CIRCUITS = 4
 
 
@@ -322,12 +324,13 @@ def _feature_map_circuit(fm: FeatureMap, n_features: int) -> Circuit:
     ``skqml.simulator._memory``) is reused across calls and kernels.
     """
     key = (type(fm), repr(fm), repr(fm.get_params(deep=True)), n_features)
-    circuit = _CIRCUITS.pop(key, None)
-    if circuit is None:
-        circuit = fm.build(n_features)
-    _CIRCUITS[key] = circuit
-    while len(_CIRCUITS) > _MAX_CIRCUITS:
-        _CIRCUITS.popitem(last=False)
+    with _CIRCUITS_LOCK:  # kernels may be evaluated from several threads
+        circuit = _CIRCUITS.pop(key, None)
+        if circuit is None:
+            circuit = fm.build(n_features)
+        _CIRCUITS[key] = circuit
+        while len(_CIRCUITS) > _MAX_CIRCUITS:
+            _CIRCUITS.popitem(last=False)
     return circuit
 
 
