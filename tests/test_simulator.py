@@ -335,8 +335,22 @@ def test_split_blocks_keep_small_tables():
     assert plan.table_bytes < n_gates * 8 * 2**16 / 4
     X = np.random.default_rng(0).uniform(0, np.pi, size=(2, 16))
     simulate(circuit, X)
-    _, patterns, _ = plan.split_patterns(blocks[0], blocks[0].n_low)
-    assert patterns.shape == (n_gates, 2**8 + 2**8 + 8 * 2**8)
+    const, parts, _ = plan.split_patterns(blocks[0], blocks[0].n_low)
+    columns = 2**8 + 2**8 + 8 * 2**8
+    assert const.shape == (columns,)
+    # Block-sparse: each column range stores only the gates that can change it.
+    assert sorted((start, stop) for start, stop, _, _ in parts) == [
+        (start, start + width)
+        for start, width in [(0, 256), (256, 256)] + [(512 + 256 * j, 256) for j in range(8)]
+    ]
+    stored = sum(table.size for _, _, _, table in parts)
+    assert stored < n_gates * columns / 3
+    # 24 qubits: one split block whose tables are under an eighth of one state (blocks
+    # that would need local tables over the cap take the split form instead).
+    wide = compile_circuit(ZZFeatureMap(reps=1).build(24))
+    routes = [diagonal_route(s, 24) for s in wide.steps if isinstance(s, DiagonalBlock)]
+    assert routes == ["split"]
+    assert wide.table_bytes < 16 * 2**24 / 8
 
 
 def test_blocks_that_do_not_split_match_dense():

@@ -132,11 +132,25 @@ def _keeps_split_form(qubits: tuple[int, ...], n_low: int) -> bool:
 
 def diagonal_route(block: DiagonalBlock, n_qubits: int) -> str:
     """How a block is applied to a full state: ``"local"``, ``"split"`` or ``"full"``."""
-    if 4 * 2 ** len(block.qubit_set) <= 2**n_qubits:
+    return _route(n_qubits, len(block.qubit_set), block.size(), block.splits, block.n_low)
+
+
+def _route(n_qubits: int, k: int, n_gates: int, splits: bool, n_low: int) -> str:
+    """The route of a block of ``n_gates`` gates on ``k`` of ``n_qubits`` qubits.
+
+    A block on few qubits broadcasts its ``2**k`` local phases; one whose local table would
+    exceed ``_MAX_PATTERN_BYTES`` takes the split form when it has one (its table is
+    ``O(n 2**(n/2))`` numbers per gate instead of ``2**k``).
+    """
+    split = n_qubits >= 4 and splits and n_low == n_qubits - n_qubits // 2
+    if 4 * 2**k <= 2**n_qubits and not (split and (n_gates + 1) * 8 * 2**k > _MAX_PATTERN_BYTES):
         return "local"
-    if n_qubits >= 4 and block.splits and block.n_low == n_qubits - n_qubits // 2:
-        return "split"
-    return "full"
+    return "split" if split else "full"
+
+
+def _split_columns(n_qubits: int, n_low: int) -> int:
+    n_high = n_qubits - n_low
+    return 2**n_low + 2**n_high + n_high * 2**n_low
 
 
 def _table_columns(block: DiagonalBlock, n_qubits: int) -> int:
@@ -145,15 +159,20 @@ def _table_columns(block: DiagonalBlock, n_qubits: int) -> int:
     if route == "local":
         return 2 ** len(block.qubit_set)
     if route == "split":
-        n_low = block.n_low
-        n_high = n_qubits - n_low
-        return 2**n_low + 2**n_high + n_high * 2**n_low
+        return _split_columns(n_qubits, block.n_low)
     return 2**n_qubits
 
 
 def _table_bytes(block: DiagonalBlock, n_qubits: int) -> int:
     """Bytes of a block's cached table, plus the index arrays alive while it is built."""
-    return 8 * (len(block.entries) + 1 + 3) * _table_columns(block, n_qubits)
+    columns = _table_columns(block, n_qubits)
+    if diagonal_route(block, n_qubits) == "split":
+        n_low = block.n_low
+        rows_f, rows_g, rows_h = _split_rows(block, n_low)
+        stored = len(rows_f) * 2**n_low + len(rows_g) * 2 ** (n_qubits - n_low)
+        stored += sum(len(rows) for rows in rows_h.values()) * 2**n_low
+        return 8 * (stored + (1 + 3) * columns)
+    return 8 * (len(block.entries) + 1 + 3) * columns
 
 
 @dataclass
@@ -233,40 +252,86 @@ def _local_index(index: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
     return local
 
 
-def _patterns_at(block: DiagonalBlock, index: np.ndarray):
-    """Phases of the block over the basis states ``index`` (global indices)."""
+def _patterns_at(block: DiagonalBlock, index: np.ndarray, rows=None):
+    """Phases of the block over the basis states ``index`` (global indices).
+
+    ``(const, patterns, angles)``: the constant phase of all gates, and the pattern of each
+    gate in ``rows`` (positions in ``block.entries``; all when None).
+    """
     n_states = index.shape[0]
     const = np.zeros(n_states)
     for op in block.const_ops:
         local_const, _ = op.spec.diagonal(len(op.qubits))
         const += local_const[_local_index(index, op.qubits)]
     keys = list(block.entries)
-    patterns = np.empty((len(keys), n_states))
+    wanted = set(range(len(keys)) if rows is None else rows)
+    patterns = np.empty((len(wanted), n_states))
+    out_row = 0
     for row, (name, qubits, p) in enumerate(keys):
         local_const, local_patterns = gate_spec(name).diagonal(len(qubits))
         local = _local_index(index, qubits)
-        patterns[row] = local_patterns[p][local]
+        if row in wanted:
+            patterns[out_row] = local_patterns[p][local]
+            out_row += 1
         # A parametrised diagonal gate's constant part is added once per gate: keep it in const.
         const += local_const[local]
     angles = [block.entries[k] for k in keys]
     return const, patterns, angles
 
 
+def _split_rows(block: DiagonalBlock, n_low: int):
+    """Which gates (positions in ``block.entries``) can be non-zero in each split table.
+
+    ``f`` (``b_H = 0``): gates on a low qubit, and high-only gates whose phase pattern at
+    ``|0...0>`` is not zero; ``g`` (``g(0) = 0``): gates on a high qubit; ``h_j``: gates on
+    high qubit ``j`` and a low qubit. Every other row is exactly zero, so it is not stored.
+    """
+    rows_f: list[int] = []
+    rows_g: list[int] = []
+    rows_h: dict[int, list[int]] = {}
+    for row, (name, qubits, p) in enumerate(block.entries):
+        on_low = any(q < n_low for q in qubits)
+        high = [q - n_low for q in qubits if q >= n_low]
+        if on_low or gate_spec(name).diagonal(len(qubits))[1][p][0] != 0:
+            rows_f.append(row)
+        if high:
+            rows_g.append(row)
+        if on_low:
+            for j in high:
+                rows_h.setdefault(j, []).append(row)
+    return rows_f, rows_g, rows_h
+
+
 def _split_patterns(block: DiagonalBlock, n_qubits: int, n_low: int):
+    """Block-sparse split tables: ``(const, parts, angles)``.
+
+    ``const`` covers every column; ``parts`` is a list of ``(start, stop, rows, table)``:
+    the phase of columns ``[start, stop)`` is ``const + values[:, rows] @ table``.
+    """
     n_high = n_qubits - n_low
-    low = np.arange(2**n_low)
+    low, high = 2**n_low, 2**n_high
+    rows_f, rows_g, rows_h = _split_rows(block, n_low)
+    low_index = np.arange(low)
     # f: phase(b_L, 0); g: phase(0, b_H) - phase(0, 0); h_j: what setting bit j of H alone
-    # adds on top of f and g (h_j(0) = 0). Each is a table (const, patterns) over its columns.
-    f = _patterns_at(block, low)
-    g_full = _patterns_at(block, np.arange(2**n_high) << n_low)
-    e_j = [_patterns_at(block, low | (1 << (n_low + j))) for j in range(n_high)]
-    parts = []
-    for part in range(2):  # the constant row, then the pattern rows
-        f_t, g_t = f[part], g_full[part]
-        g = g_t - g_t[..., :1]
-        h = [e[part] - f_t - g[..., 2**j, None] for j, e in enumerate(e_j)]
-        parts.append(np.concatenate([f_t, g, *h], axis=-1))
-    return parts[0], parts[1], f[2]
+    # adds on top of f and g (h_j(0) = 0).
+    f_const, f_table, angles = _patterns_at(block, low_index, rows_f)
+    g_const, g_table, _ = _patterns_at(block, np.arange(high) << n_low, rows_g)
+    g_const = g_const - g_const[:1]
+    g_table = g_table - g_table[:, :1]
+    f_pos = {row: i for i, row in enumerate(rows_f)}
+    g_pos = {row: i for i, row in enumerate(rows_g)}
+    consts = [f_const, g_const]
+    parts = [(0, low, rows_f, f_table), (low, low + high, rows_g, g_table)]
+    for j in range(n_high):
+        rows = rows_h.get(j, [])
+        e_const, e_table, _ = _patterns_at(block, low_index | (1 << (n_low + j)), rows)
+        consts.append(e_const - f_const - g_const[2**j])
+        f_rows = f_table[[f_pos[r] for r in rows]]
+        g_col = g_table[[g_pos[r] for r in rows], 2**j]
+        start = low + high + j * low
+        parts.append((start, start + low, rows, e_table - f_rows - g_col[:, None]))
+    parts = [(a, b, np.asarray(r, dtype=np.intp), t) for a, b, r, t in parts if len(r)]
+    return np.concatenate(consts), parts, angles
 
 
 def _is_diagonal(op: Operation) -> bool:
@@ -275,12 +340,11 @@ def _is_diagonal(op: Operation) -> bool:
 
 def _new_block_allowed(block: DiagonalBlock, op: Operation, n_qubits: int) -> bool:
     # The table the block would need with ``op`` in it, by the route it would then take.
-    grown = DiagonalBlock(
-        qubit_set=block.qubit_set | set(op.qubits),
-        n_low=block.n_low,
-        splits=block.splits and _keeps_split_form(op.qubits, block.n_low),
-    )
-    return (block.size() + 1) * 8 * _table_columns(grown, n_qubits) <= _MAX_PATTERN_BYTES
+    k = len(block.qubit_set | set(op.qubits))
+    splits = block.splits and _keeps_split_form(op.qubits, block.n_low)
+    route = _route(n_qubits, k, block.size() + 1, splits, block.n_low)
+    columns = {"local": 2**k, "split": _split_columns(n_qubits, block.n_low)}
+    return (block.size() + 1) * 8 * columns.get(route, 2**n_qubits) <= _MAX_PATTERN_BYTES
 
 
 def compile_circuit(circuit: Circuit) -> Plan:

@@ -437,12 +437,22 @@ def _apply_layer(
 
 
 def _phase_factors(const, patterns, angles, batch: int, X, weights) -> np.ndarray:
-    """``exp(i * (const + values @ patterns))``, shape (batch or 1, columns)."""
+    """``exp(i * (const + values @ patterns))``, shape (batch or 1, columns).
+
+    ``patterns`` is a dense ``(gates, columns)`` table, or the block-sparse parts of a split
+    block: ``(start, stop, rows, table)`` with ``values[:, rows] @ table`` on those columns.
+    """
     if not angles:
         return np.exp(1j * const)[None, :]
     values = np.stack([np.broadcast_to(a.evaluate(X, weights), (batch,)) for a in angles], axis=1)
-    phase = values @ patterns
-    phase += const[None, :]
+    if isinstance(patterns, np.ndarray):
+        phase = values @ patterns
+        phase += const[None, :]
+    else:
+        phase = np.empty((batch, const.shape[0]))
+        phase[...] = const
+        for start, stop, rows, table in patterns:
+            phase[:, start:stop] += values[:, rows] @ table
     # Patterns are at most 1 in magnitude: the sum of finite angles can only overflow when
     # they are enormous, and then the phases are checked exactly.
     if np.abs(values).max(initial=0.0) > 1e300 / len(angles) and not np.isfinite(phase).all():
