@@ -509,3 +509,52 @@ def test_fit_keeps_its_memory_budget(name):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert peak / 1024**2 <= 1.3 * budget + 30, f"peak {peak / 1024**2:.1f} MiB"
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels: the same contract when called directly (SVC(kernel=...), KernelRidge, ...)
+# --------------------------------------------------------------------------------------------
+KERNELS = {
+    "fidelity": FidelityQuantumKernel,
+    "projected": ProjectedQuantumKernel,
+}
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_kernels_refuse_bad_data_and_bad_hyperparameters_clearly(name):
+    make = KERNELS[name]
+    X, _ = make_data("classification")
+    for case, (bad, _) in _bad_inputs("classification").items():
+        if case.startswith("y_") or case == "one_class":
+            continue
+        with pytest.raises((ValueError, TypeError)) as info:
+            make()(bad)
+        assert_clear(info.value)
+    for param, values in BAD_VALUES.items():
+        if param not in make().get_params():
+            continue
+        for value in values:
+            with pytest.raises((ValueError, TypeError)) as info:
+                make(**{param: value})(X)
+            assert param in str(info.value), f"{param}={value!r}: {info.value}"
+    with pytest.raises(ValueError) as info:
+        make()(X, np.hstack([X, X]))
+    assert_clear(info.value)
+
+
+def test_kernel_keeps_its_memory_budget_on_wide_features():
+    """The case that once peaked at 557 MiB with a 20 MiB budget: ZZ map, 18 features, 5
+    samples (20 MiB of states, which the budget must hold with the rest of the work)."""
+    from skqml.circuits import ZZFeatureMap
+
+    X, _ = make_data("classification", n_samples=5, n_features=18)
+    budget = 40
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), max_memory_mb=budget)
+    tracemalloc.start()
+    try:
+        K = kernel(X)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert peak / 1024**2 <= 1.3 * budget + 30, f"peak {peak / 1024**2:.1f} MiB"
+    np.testing.assert_allclose(np.diag(K), 1.0, atol=1e-12)
