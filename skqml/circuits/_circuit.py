@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ._angle import Angle, _as_angle
-from ._gates import gate_spec
+from ._gates import GateSpec, gate_spec
 
 __all__ = ["Circuit", "Operation"]
 
@@ -55,7 +55,8 @@ class Operation:
             )
 
     @property
-    def spec(self):
+    def spec(self) -> GateSpec:
+        """The gate's entry in the gate table (:func:`~skqml.circuits.gate_spec`)."""
         return gate_spec(self.name)
 
     def __str__(self) -> str:
@@ -107,10 +108,12 @@ class Circuit:
     # -- basic properties ---------------------------------------------------------------------
     @property
     def n_qubits(self) -> int:
+        """Number of qubits."""
         return self._n_qubits
 
     @property
     def operations(self) -> tuple[Operation, ...]:
+        """The gate applications, in order."""
         return self._ops
 
     def __len__(self) -> int:
@@ -166,13 +169,39 @@ class Circuit:
 
     # -- building -----------------------------------------------------------------------------
     def append(self, name: str, qubits: Sequence[int] | int, *params) -> Circuit:
-        """A new circuit with one more gate."""
+        """A new circuit with one more gate (any gate of the table, by name).
+
+        Parameters
+        ----------
+        name : str
+            Gate name or alias (``"rx"``, ``"cx"``, ...), see :func:`~skqml.circuits.gate_spec`.
+        qubits : int or sequence of int
+            The qubits the gate acts on, in the gate's order (controls first).
+        *params : float or Angle
+            The gate's angles: numbers, ``feature(i)``, ``weight(j)`` or expressions of them.
+
+        Returns
+        -------
+        circuit : Circuit
+            A new circuit: this one followed by the gate.
+        """
         if isinstance(qubits, int):
             qubits = (qubits,)
         return Circuit(self._n_qubits, (*self._ops, Operation(name, tuple(qubits), params)))
 
     def compose(self, other: Circuit) -> Circuit:
-        """This circuit followed by ``other`` (on the same or fewer qubits)."""
+        """This circuit followed by ``other`` (on the same or fewer qubits).
+
+        Parameters
+        ----------
+        other : Circuit
+            The circuit to append; its qubit ``i`` is this circuit's qubit ``i``.
+
+        Returns
+        -------
+        circuit : Circuit
+            A new circuit on this circuit's qubits.
+        """
         if other.n_qubits > self._n_qubits:
             raise ValueError(
                 f"cannot compose a {other.n_qubits}-qubit circuit onto {self._n_qubits} qubits"
@@ -185,6 +214,16 @@ class Circuit:
         """The circuit with every feature ``x[i]`` scaled by a new weight ``theta[offset + i]``.
 
         Used for trainable input scaling; with those weights at 1 the circuit is unchanged.
+
+        Parameters
+        ----------
+        offset : int
+            Index of the scaling weight of feature 0 (usually the number of other weights).
+
+        Returns
+        -------
+        circuit : Circuit
+            A new circuit with ``n_weights = offset + n_features``.
         """
         mapping = {i: offset + i for i in range(self.n_features)}
         return Circuit(
