@@ -16,17 +16,105 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from math import pi, sqrt
 
 import numpy as np
 
-__all__ = ["GATES", "GateSpec", "gate_spec"]
+__all__ = ["CONSUMERS", "GATES", "GateSpec", "gate_spec"]
 
 _SQ2 = 1.0 / np.sqrt(2.0)
 
 
+# Consumers of the table that a gate may legitimately not support (``GateSpec.unsupported``).
+CONSUMERS = ("inverse", "adjoint", "parameter_shift", "qasm2", "qasm3", "qiskit", "pennylane")
+
+
+@dataclass(frozen=True)
+class Inverse:
+    """The adjoint of a gate: ``gate`` (None: the gate itself) on the same qubits, with the
+    angles ``-angles[i] for i in negate``.
+
+    Self-inverse gates have ``Inverse()``, ``s`` has ``Inverse("sdg")``, ``rx`` negates its
+    angle (``Inverse(negate=(0,))``), ``u3(t, p, l)`` has ``u3(-t, -l, -p)``
+    (``negate=(0, 2, 1)``).
+    """
+
+    gate: str | None = None
+    negate: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Generator:
+    """The generator ``K`` of a one-angle gate, ``dU/dt = -i K U``: ``K = coeff * mask * P``.
+
+    Attributes
+    ----------
+    coeff : float
+        The scalar factor.
+    pauli : str
+        One Pauli letter per qubit of the operation (``"I"``: none), in the order the
+        operation lists them; one letter on a gate of any arity acts on every qubit; ``""``:
+        no Pauli factor.
+    mask : tuple of int or None
+        Positions (in the operation's qubits) of the 0/1 basis mask; ``None``: all qubits.
+    mask_kind : {"all", "parity"}
+        The mask is 1 where all its bits are 1, or where their parity is odd.
+    """
+
+    coeff: float
+    pauli: str = ""
+    mask: tuple[int, ...] | None = ()
+    mask_kind: str = "all"
+
+
+@dataclass(frozen=True)
+class Parity:
+    """A gate of any arity that is the one-qubit gate ``rotation`` on the parity of its qubits
+    (a CX ladder collects the parity on the last qubit, ``rotation`` acts there, the ladder is
+    undone). ``small``: ``(arity, gate)`` pairs of gates that equal it at that arity."""
+
+    rotation: str
+    small: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Qasm:
+    """How OpenQASM export writes a gate.
+
+    ``name`` is its name in the include files of ``versions`` (2: Qiskit's ``qelib1.inc``,
+    3: ``stdgates.inc``) with the same matrix, global phase included; for other versions (or
+    without a name) the program defines it with ``definition``, built only from library gates
+    whose global phase is exact. Without either, export writes the gate's ``parity`` ladder or
+    its ``decomposition``.
+    """
+
+    name: str | None = None
+    versions: tuple[int, ...] = (2, 3)
+    definition: str | None = None
+
+
+@dataclass(frozen=True)
+class PennyLaneOp:
+    """The PennyLane operation of a gate: the gate equals ``e^{i phase * angles[0]}`` times
+    the operation ``name`` (or its adjoint) on the same wires, with the same angles."""
+
+    name: str
+    adjoint: bool = False
+    phase: float = 0.0
+
+
+# Parameter-shift rules ``((coefficient, shift), ...)``, ``dE/dt = sum c (E(t + s) - E(t - s))``.
+# Two eigenvalues of the generator a unit apart (+-1/2 for rotations, Ising gates, MultiRZ and
+# each angle of U3 and Rot; {0, -1} for P, CP and the parity phase): the two-term rule. The
+# controlled rotations' generators have eigenvalues {0, +-1/2}: the four-term rule.
+TWO_TERM = ((0.5, pi / 2),)
+_C1, _C2 = (sqrt(2) + 1) / (4 * sqrt(2)), (sqrt(2) - 1) / (4 * sqrt(2))
+FOUR_TERM = ((_C1, pi / 2), (-_C2, 3 * pi / 2))
+
+
 @dataclass(frozen=True)
 class GateSpec:
-    """Static description of a gate type.
+    """Static description of a gate type: everything each layer of skqml knows about it.
 
     Attributes
     ----------
@@ -47,6 +135,30 @@ class GateSpec:
         ``diag(exp(i * (const + sum_p angle_p * patterns[p])))`` over the local basis.
     description : str
         What the gate is, in words (it also documents the :class:`Circuit` builder method).
+    inverse : Inverse or None
+        Its adjoint (:meth:`Circuit.inverse`, the adjoint gradient's backward sweep).
+    generator : Generator or None
+        One-angle gates: the generator (adjoint gradients).
+    decomposition : tuple of (str, int)
+        The gate as one-angle gates on the same qubits, in time order, each with the index of
+        the angle it takes; exact, global phase included (Qiskit, OpenQASM, gradients).
+    gradient_split : tuple of (str, int)
+        As ``decomposition`` but only up to a global phase, which expectation values do not
+        see: what adjoint gradients split the gate into (default: ``decomposition``).
+    parity : Parity or None
+        Gates of any arity: the parity ladder (Qiskit, OpenQASM).
+    shift_rule : tuple of (float, float)
+        Parameter-shift rule of each angle (``TWO_TERM`` or ``FOUR_TERM``).
+    qasm : Qasm or None
+        OpenQASM export.
+    qiskit : str or None
+        Name of the ``QuantumCircuit`` method that appends the gate with the same matrix
+        (angles, then qubits in the operation's order); without it the Qiskit backend writes
+        the ``parity`` ladder or the ``decomposition``.
+    pennylane : PennyLaneOp or None
+        The PennyLane operation.
+    unsupported : tuple of str
+        Consumers (of :data:`CONSUMERS`) that do not support the gate, on purpose.
     """
 
     name: str
@@ -57,6 +169,21 @@ class GateSpec:
     target: str | None = None
     diagonal: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None
     description: str = ""
+    inverse: Inverse | None = None
+    generator: Generator | None = None
+    decomposition: tuple[tuple[str, int], ...] = ()
+    gradient_split: tuple[tuple[str, int], ...] = ()
+    parity: Parity | None = None
+    shift_rule: tuple[tuple[float, float], ...] = ()
+    qasm: Qasm | None = None
+    qiskit: str | None = None
+    pennylane: PennyLaneOp | None = None
+    unsupported: tuple[str, ...] = ()
+
+    @property
+    def split(self) -> tuple[tuple[str, int], ...]:
+        """One-angle gates equal to this one up to a global phase (``()``: none needed)."""
+        return self.gradient_split or self.decomposition
 
 
 def _const(m) -> Callable[..., np.ndarray]:
@@ -196,40 +323,235 @@ def _spec_list() -> list[GateSpec]:
     s_diag, sdg_diag = _fixed_phase(np.pi / 2), _fixed_phase(-np.pi / 2)
     t_diag, tdg_diag = _fixed_phase(np.pi / 4), _fixed_phase(-np.pi / 4)
     cz_diag = _diag(lambda b: np.pi * b[0] * b[1])
+    self_inverse, negated = Inverse(), Inverse(negate=(0,))
+
+    def fixed(name, k, matrix, pennylane, *, qiskit=None, inverse=self_inverse, **kw):
+        # Most fixed gates have the same name in both OpenQASM libraries and in Qiskit.
+        kw.setdefault("qasm", Qasm(name))
+        return GateSpec(
+            name, k, 0, matrix, inverse=inverse, qiskit=qiskit or name,
+            pennylane=PennyLaneOp(pennylane), **kw,
+        )  # fmt: skip
+
+    def rotation(name, k, matrix, pennylane, generator, *, shift=TWO_TERM, **kw):
+        # One-angle gates: the angle negated inverts them.
+        kw.setdefault("qasm", Qasm(name))
+        return GateSpec(
+            name, k, 1, matrix, inverse=negated, generator=generator, shift_rule=shift,
+            qiskit=name, pennylane=PennyLaneOp(pennylane), **kw,
+        )  # fmt: skip
+
+    # Conjugating ZZ by H (X = H Z H) or by H Sdg (Y = S H Z H Sdg) gives the XX and YY
+    # rotations exp(-i t P P / 2) from the exact exp(-i t Z Z / 2) = CX RZ(t) CX.
+    rxx_qasm = "gate rxx(theta) a, b { h a; h b; cx a, b; rz(theta) b; cx a, b; h a; h b; }"
+    ryy_qasm = (
+        "gate ryy(theta) a, b { sdg a; h a; sdg b; h b; cx a, b; rz(theta) b; cx a, b;"
+        " h a; s a; h b; s b; }"
+    )
+    rzz_qasm = "gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }"
+    rz_zz = Generator(0.5, "Z")  # exp(-i t Z...Z / 2), on one qubit or more
     return [
-        GateSpec("id", 1, 0, _const(np.eye(2))),
-        GateSpec("h", 1, 0, _const(_H)),
-        GateSpec("x", 1, 0, _const(_X)),
-        GateSpec("y", 1, 0, _const(_Y)),
-        GateSpec("z", 1, 0, _diag_matrix(z_diag, 1), diagonal=z_diag),
-        GateSpec("s", 1, 0, _diag_matrix(s_diag, 1), diagonal=s_diag),
-        GateSpec("sdg", 1, 0, _diag_matrix(sdg_diag, 1), diagonal=sdg_diag),
-        GateSpec("t", 1, 0, _diag_matrix(t_diag, 1), diagonal=t_diag),
-        GateSpec("tdg", 1, 0, _diag_matrix(tdg_diag, 1), diagonal=tdg_diag),
-        GateSpec("sx", 1, 0, _const(0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]))),
-        GateSpec("sxdg", 1, 0, _const(0.5 * np.array([[1 - 1j, 1 + 1j], [1 + 1j, 1 - 1j]]))),
-        GateSpec("rx", 1, 1, lambda t, n_qubits=None: _rx(t)),
-        GateSpec("ry", 1, 1, lambda t, n_qubits=None: _ry(t)),
-        GateSpec("rz", 1, 1, _diag_matrix(_DIAG_RZ, 1), diagonal=_DIAG_RZ),
-        GateSpec("p", 1, 1, _diag_matrix(_DIAG_P, 1), diagonal=_DIAG_P),
-        GateSpec("u3", 1, 3, lambda a, b, c, n_qubits=None: _u3(a, b, c)),
-        GateSpec("rot", 1, 3, lambda a, b, c, n_qubits=None: _rot(a, b, c)),
-        GateSpec("cnot", 2, 0, _const(_controlled(_X)), n_controls=1, target="x"),
-        GateSpec("cy", 2, 0, _const(_controlled(_Y)), n_controls=1, target="y"),
-        GateSpec("cz", 2, 0, _diag_matrix(cz_diag, 2), diagonal=cz_diag),
-        GateSpec("ch", 2, 0, _const(_controlled(_H)), n_controls=1, target="h"),
-        GateSpec("swap", 2, 0, _const(np.eye(4)[[0, 2, 1, 3]])),
-        GateSpec("crx", 2, 1, _controlled_fn(_rx), n_controls=1, target="rx"),
-        GateSpec("cry", 2, 1, _controlled_fn(_ry), n_controls=1, target="ry"),
-        GateSpec("crz", 2, 1, _diag_matrix(_DIAG_CRZ, 2), diagonal=_DIAG_CRZ),
-        GateSpec("cp", 2, 1, _diag_matrix(_DIAG_CP, 2), diagonal=_DIAG_CP),
-        GateSpec("crot", 2, 3, _controlled_fn(_rot), n_controls=1, target="rot"),
-        GateSpec("ccx", 3, 0, _const(_controlled(_controlled(_X))), n_controls=2, target="x"),
-        GateSpec("rxx", 2, 1, lambda t, n_qubits=None: _pauli_rotation(np.kron(_X, _X))(t)),
-        GateSpec("ryy", 2, 1, lambda t, n_qubits=None: _pauli_rotation(np.kron(_Y, _Y))(t)),
-        GateSpec("rzz", 2, 1, _diag_matrix(_DIAG_RZZ, 2), diagonal=_DIAG_RZZ),
-        GateSpec("multirz", None, 1, _diag_matrix(_DIAG_MULTIRZ), diagonal=_DIAG_MULTIRZ),
-        GateSpec("multiphase", None, 1, _diag_matrix(_DIAG_MULTIPHASE), diagonal=_DIAG_MULTIPHASE),
+        fixed("id", 1, _const(np.eye(2)), "Identity"),
+        fixed("h", 1, _const(_H), "Hadamard"),
+        fixed("x", 1, _const(_X), "PauliX"),
+        fixed("y", 1, _const(_Y), "PauliY"),
+        fixed("z", 1, _diag_matrix(z_diag, 1), "PauliZ", diagonal=z_diag),
+        fixed("s", 1, _diag_matrix(s_diag, 1), "S", diagonal=s_diag, inverse=Inverse("sdg")),
+        GateSpec(
+            "sdg",
+            1,
+            0,
+            _diag_matrix(sdg_diag, 1),
+            diagonal=sdg_diag,
+            inverse=Inverse("s"),
+            qasm=Qasm("sdg"),
+            qiskit="sdg",
+            pennylane=PennyLaneOp("S", adjoint=True),
+        ),
+        fixed("t", 1, _diag_matrix(t_diag, 1), "T", diagonal=t_diag, inverse=Inverse("tdg")),
+        GateSpec(
+            "tdg",
+            1,
+            0,
+            _diag_matrix(tdg_diag, 1),
+            diagonal=tdg_diag,
+            inverse=Inverse("t"),
+            qasm=Qasm("tdg"),
+            qiskit="tdg",
+            pennylane=PennyLaneOp("T", adjoint=True),
+        ),
+        fixed(
+            "sx",
+            1,
+            _const(0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]])),
+            "SX",
+            inverse=Inverse("sxdg"),
+        ),
+        GateSpec(
+            "sxdg",
+            1,
+            0,
+            _const(0.5 * np.array([[1 - 1j, 1 + 1j], [1 + 1j, 1 - 1j]])),
+            inverse=Inverse("sx"),
+            qiskit="sxdg",
+            pennylane=PennyLaneOp("SX", adjoint=True),
+            # In Qiskit's qelib1.inc, not in stdgates.inc. SX = H S H, so SXdg = H Sdg H
+            # exactly (no global phase to track).
+            qasm=Qasm("sxdg", (2,), "gate sxdg a { h a; sdg a; h a; }"),
+        ),
+        rotation("rx", 1, lambda t, n_qubits=None: _rx(t), "RX", Generator(0.5, "X")),
+        rotation("ry", 1, lambda t, n_qubits=None: _ry(t), "RY", Generator(0.5, "Y")),
+        rotation("rz", 1, _diag_matrix(_DIAG_RZ, 1), "RZ", Generator(0.5, "Z"), diagonal=_DIAG_RZ),
+        # P(t) = diag(1, e^{it}): dP/dt = i |1><1| P, so K = -|1><1| (on all controls too).
+        rotation(
+            "p",
+            1,
+            _diag_matrix(_DIAG_P, 1),
+            "PhaseShift",
+            Generator(-1.0, mask=(0,)),
+            diagonal=_DIAG_P,
+        ),
+        GateSpec(
+            "u3",
+            1,
+            3,
+            lambda a, b, c, n_qubits=None: _u3(a, b, c),
+            inverse=Inverse(negate=(0, 2, 1)),
+            # U3(t, p, l) = e^{i(p+l)/2} RZ(p) RY(t) RZ(l).
+            gradient_split=(("rz", 2), ("ry", 0), ("rz", 1)),
+            shift_rule=TWO_TERM,
+            qasm=Qasm("u3"),
+            qiskit="u",
+            pennylane=PennyLaneOp("U3"),
+        ),
+        GateSpec(
+            "rot",
+            1,
+            3,
+            lambda a, b, c, n_qubits=None: _rot(a, b, c),
+            inverse=Inverse(negate=(2, 1, 0)),
+            decomposition=(("rz", 0), ("ry", 1), ("rz", 2)),
+            shift_rule=TWO_TERM,
+            pennylane=PennyLaneOp("Rot"),
+        ),
+        fixed(
+            "cnot",
+            2,
+            _const(_controlled(_X)),
+            "CNOT",
+            n_controls=1,
+            target="x",
+            qasm=Qasm("cx"),
+            qiskit="cx",
+        ),
+        fixed("cy", 2, _const(_controlled(_Y)), "CY", n_controls=1, target="y"),
+        fixed("cz", 2, _diag_matrix(cz_diag, 2), "CZ", diagonal=cz_diag),
+        fixed("ch", 2, _const(_controlled(_H)), "CH", n_controls=1, target="h"),
+        fixed("swap", 2, _const(np.eye(4)[[0, 2, 1, 3]]), "SWAP"),
+        rotation(
+            "crx",
+            2,
+            _controlled_fn(_rx),
+            "CRX",
+            Generator(0.5, "IX", mask=(0,)),
+            shift=FOUR_TERM,
+            n_controls=1,
+            target="rx",
+        ),
+        rotation(
+            "cry",
+            2,
+            _controlled_fn(_ry),
+            "CRY",
+            Generator(0.5, "IY", mask=(0,)),
+            shift=FOUR_TERM,
+            n_controls=1,
+            target="ry",
+        ),
+        rotation(
+            "crz",
+            2,
+            _diag_matrix(_DIAG_CRZ, 2),
+            "CRZ",
+            Generator(0.5, "IZ", mask=(0,)),
+            shift=FOUR_TERM,
+            diagonal=_DIAG_CRZ,
+        ),
+        rotation(
+            "cp",
+            2,
+            _diag_matrix(_DIAG_CP, 2),
+            "ControlledPhaseShift",
+            Generator(-1.0, mask=(0, 1)),
+            diagonal=_DIAG_CP,
+        ),
+        GateSpec(
+            "crot",
+            2,
+            3,
+            _controlled_fn(_rot),
+            n_controls=1,
+            target="rot",
+            inverse=Inverse(negate=(2, 1, 0)),
+            # The controlled product is the product of the controlled factors.
+            decomposition=(("crz", 0), ("cry", 1), ("crz", 2)),
+            shift_rule=FOUR_TERM,
+            pennylane=PennyLaneOp("CRot"),
+        ),
+        fixed("ccx", 3, _const(_controlled(_controlled(_X))), "Toffoli", n_controls=2, target="x"),
+        rotation(
+            "rxx",
+            2,
+            lambda t, n_qubits=None: _pauli_rotation(np.kron(_X, _X))(t),
+            "IsingXX",
+            Generator(0.5, "XX"),
+            qasm=Qasm("rxx", (2,), rxx_qasm),
+        ),
+        rotation(
+            "ryy",
+            2,
+            lambda t, n_qubits=None: _pauli_rotation(np.kron(_Y, _Y))(t),
+            "IsingYY",
+            Generator(0.5, "YY"),
+            qasm=Qasm(None, (), ryy_qasm),
+        ),
+        rotation(
+            "rzz",
+            2,
+            _diag_matrix(_DIAG_RZZ, 2),
+            "IsingZZ",
+            Generator(0.5, "ZZ"),
+            diagonal=_DIAG_RZZ,
+            qasm=Qasm("rzz", (2,), rzz_qasm),
+        ),
+        GateSpec(
+            "multirz",
+            None,
+            1,
+            _diag_matrix(_DIAG_MULTIRZ),
+            diagonal=_DIAG_MULTIRZ,
+            inverse=negated,
+            generator=rz_zz,
+            shift_rule=TWO_TERM,
+            # exp(-i t Z...Z / 2) = RZ(t) on the parity: the parity bit is the product of Zs.
+            parity=Parity("rz", ((1, "rz"), (2, "rzz"))),
+            pennylane=PennyLaneOp("MultiRZ"),
+        ),
+        GateSpec(
+            "multiphase",
+            None,
+            1,
+            _diag_matrix(_DIAG_MULTIPHASE),
+            diagonal=_DIAG_MULTIPHASE,
+            inverse=negated,
+            generator=Generator(-1.0, mask=None, mask_kind="parity"),
+            shift_rule=TWO_TERM,
+            parity=Parity("p", ((1, "p"),)),
+            # PennyLane has no such operation: e^{i l parity} = e^{i l/2} exp(-i l Z...Z / 2)
+            # (a parity-odd basis state has Z...Z = -1, so MultiRZ gives it e^{i l/2}, an
+            # even one e^{-i l/2}).
+            pennylane=PennyLaneOp("MultiRZ", phase=0.5),
+        ),
     ]
 
 
@@ -266,7 +588,10 @@ _DESCRIPTIONS = {
     "ryy": "Ising YY coupling ``exp(-i theta Y Y / 2)``",
     "rzz": "Ising ZZ coupling ``exp(-i theta Z Z / 2)``",
     "multirz": "Z-string rotation ``exp(-i theta Z...Z / 2)`` on any number of qubits",
-    "multiphase": "phase ``e^{i lambda}`` on basis states of odd parity over its qubits (Qiskit's Z-string evolution: CX chain, P, CX chain)",
+    "multiphase": (
+        "phase ``e^{i lambda}`` on basis states of odd parity over its qubits (Qiskit's "
+        "Z-string evolution: CX chain, P, CX chain)"
+    ),
 }
 
 
