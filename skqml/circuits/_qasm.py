@@ -18,58 +18,6 @@ from ._circuit import Circuit, Operation
 
 __all__ = ["to_qasm"]
 
-# skqml name -> library name, for gates the include file provides with the same matrix.
-_COMMON = {
-    "id": "id",
-    "h": "h",
-    "x": "x",
-    "y": "y",
-    "z": "z",
-    "s": "s",
-    "sdg": "sdg",
-    "t": "t",
-    "tdg": "tdg",
-    "sx": "sx",
-    "rx": "rx",
-    "ry": "ry",
-    "rz": "rz",
-    "p": "p",
-    "u3": "u3",
-    "cnot": "cx",
-    "cy": "cy",
-    "cz": "cz",
-    "ch": "ch",
-    "swap": "swap",
-    "crx": "crx",
-    "cry": "cry",
-    "crz": "crz",
-    "cp": "cp",
-    "ccx": "ccx",
-}
-# Qiskit's qelib1.inc also has these; stdgates.inc does not, so version 3 defines them.
-_QELIB1_EXTRA = {"sxdg": "sxdg", "rxx": "rxx", "rzz": "rzz"}
-
-# Definitions of fixed-arity gates that the include file may lack. Each uses only gates whose
-# matrices (global phase included) are exact in both include files.
-_FIXED_DEFINITIONS = {
-    # SX = H S H, so SXdg = H Sdg H exactly (no global phase to track).
-    "sxdg": "gate sxdg a { h a; sdg a; h a; }",
-    # Conjugating ZZ by H (X = H Z H) or by H Sdg (Y = S H Z H Sdg) gives the XX and YY
-    # rotations exp(-i t P P / 2) from the exact exp(-i t Z Z / 2) = CX RZ(t) CX.
-    "rxx": "gate rxx(theta) a, b { h a; h b; cx a, b; rz(theta) b; cx a, b; h a; h b; }",
-    "ryy": (
-        "gate ryy(theta) a, b { sdg a; h a; sdg b; h b; cx a, b; rz(theta) b; cx a, b;"
-        " h a; s a; h b; s b; }"
-    ),
-    "rzz": "gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }",
-    # Rot(a, b, c) = RZ(c) RY(b) RZ(a) (PennyLane); the controlled product is the product
-    # of the controlled factors.
-    "rot": "gate rot(alpha, beta, gamma) a { rz(alpha) a; ry(beta) a; rz(gamma) a; }",
-    "crot": (
-        "gate crot(alpha, beta, gamma) c, t { crz(alpha) c, t; cry(beta) c, t; crz(gamma) c, t; }"
-    ),
-}
-
 
 def _parity_definition(name: str, rotation: str, k: int) -> str:
     """A ``k``-qubit gate that applies ``rotation`` to the parity, collected on the last qubit.
@@ -81,6 +29,20 @@ def _parity_definition(name: str, rotation: str, k: int) -> str:
     chain = [f"cx {args[i]}, {args[i + 1]};" for i in range(k - 1)]
     body = [*chain, f"{rotation}(theta) {args[-1]};", *reversed(chain)]
     return f"gate {name}(theta) {', '.join(args)} {{ {' '.join(body)} }}"
+
+
+def _decomposition_definition(op: Operation, version: int, definitions: dict[str, str]) -> str:
+    """The gate of ``op`` defined by its exact decomposition into one-angle gates."""
+    spec = op.spec
+    args = [f"a{i}" for i in range(len(op.qubits))]
+    angles = [f"theta{i}" for i in range(spec.n_params)]
+    body = []
+    for sub, angle in spec.decomposition:
+        # The placeholder angle only selects the gate's name; the body passes the argument.
+        gate, qubits = _gate_name(Operation(sub, range(len(args)), (0.0,)), version, definitions)
+        body.append(f"{gate}({angles[angle]}) {', '.join(args[q] for q in qubits)};")
+    head = f"gate {op.name}({', '.join(angles)}) {', '.join(args)}"
+    return f"{head} {{ {' '.join(body)} }}"
 
 
 def _format_angle(value: float) -> str:
@@ -113,28 +75,36 @@ def _check_vector(values, name: str, needed: int) -> np.ndarray | None:
 
 
 def _gate_name(op: Operation, version: int, definitions: dict[str, str]) -> tuple[str, tuple]:
-    """Name to call for ``op`` (recording any definition it needs) and its qubit order."""
-    name, qubits = op.name, op.qubits
-    if name in _COMMON:
-        return _COMMON[name], qubits
-    if version == 2 and name in _QELIB1_EXTRA:
-        return _QELIB1_EXTRA[name], qubits
-    if name in ("multirz", "multiphase"):
+    """Name to call for ``op`` (recording any definition it needs) and its qubit order.
+
+    From the gate table: the include file's name, else the gate's definition, its parity
+    ladder or its exact decomposition.
+    """
+    spec, name, qubits = op.spec, op.name, op.qubits
+    qasm = spec.qasm
+    if f"qasm{version}" in spec.unsupported:
+        raise NotImplementedError(f"gate {name!r} cannot be exported to OpenQASM {version}")
+    if qasm is not None and qasm.name is not None and version in qasm.versions:
+        return qasm.name, qubits
+    if qasm is not None and qasm.definition is not None:
+        definitions.setdefault(name, qasm.definition)
+        return name, qubits
+    if spec.parity is not None:
         k = len(qubits)
         # Parity is symmetric in the qubits: sort them so the chain ends on the highest one.
         qubits = tuple(sorted(qubits))
-        if name == "multirz" and k <= 2:
-            return _gate_name(
-                Operation("rz" if k == 1 else "rzz", qubits, op.params), version, definitions
-            )
-        if name == "multiphase" and k == 1:
-            return "p", qubits
-        rotation = "rz" if name == "multirz" else "p"
+        small = dict(spec.parity.small).get(k)
+        if small is not None:
+            return _gate_name(Operation(small, qubits, op.params), version, definitions)
+        rotation, _ = _gate_name(Operation(spec.parity.rotation, (0,), (0.0,)), version, {})
         gate = f"{name}_{k}"
         definitions.setdefault(gate, _parity_definition(gate, rotation, k))
         return gate, qubits
-    definitions.setdefault(name, _FIXED_DEFINITIONS[name])
-    return name, qubits
+    if spec.decomposition:
+        if name not in definitions:
+            definitions[name] = _decomposition_definition(op, version, definitions)
+        return name, qubits
+    raise NotImplementedError(f"gate {name!r} has no OpenQASM {version} form in the gate table")
 
 
 def to_qasm(circuit: Circuit, x=None, weights=None, version: int = 2) -> str:
