@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skqml.backends import ShotsBackend
 from skqml.boltzmann import BornMachine
-from skqml.boltzmann._born import _ADJOINT_BYTES_PER_STATE, _STEP_VECTORS, mmd_kernel_apply
+from skqml.boltzmann._born import mmd_kernel_apply
 from skqml.circuits import HardwareEfficient, StronglyEntanglingLayers
 from skqml.datasets import bars_and_stripes_patterns
 from skqml.simulator import SimulationMemoryError, simulate
@@ -348,7 +348,10 @@ def test_fit_stays_within_the_memory_budget_or_refuses_up_front(factor):
     caches), or a SimulationMemoryError before anything of size 2**n is allocated."""
     n = 16
     X = np.random.RandomState(0).randint(0, 2, size=(20, n))
-    estimate = (_ADJOINT_BYTES_PER_STATE + _STEP_VECTORS * 8) * 2**n / 1024**2
+    # The model's own estimate: what its up-front refusal says one training step needs.
+    with pytest.raises(SimulationMemoryError) as refusal:
+        BornMachine(HardwareEfficient(n_layers=1), max_iter=2, max_memory_mb=1e-3).fit(X)
+    estimate = refusal.value.required_mb
     budget = factor * estimate
     born = BornMachine(HardwareEfficient(n_layers=1), max_iter=2, max_memory_mb=budget)
     tracemalloc.start()

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._params import ParameterObject
 from ..circuits import Circuit
-from ..simulator import expectations, simulate
+from ..simulator import expectations, simulate, simulate_probabilities
 from ..simulator._memory import require_memory, rows_per_chunk
 
 __all__ = ["Backend", "StatevectorBackend"]
@@ -187,8 +187,8 @@ class StatevectorBackend(Backend):
         return simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
 
     def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
-        states = simulate(circuit, X, weights, max_memory_mb=max_memory_mb)
-        return states.real**2 + states.imag**2
+        # Squared moduli chunk by chunk: the states of the whole batch are never held.
+        return simulate_probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
 
     def expectations(self, circuit, paulis, X=None, weights=None, *, max_memory_mb=None):
         return expectations(circuit, paulis, X, weights, max_memory_mb=max_memory_mb)

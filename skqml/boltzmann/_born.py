@@ -19,10 +19,9 @@ from ..backends import Backend, resolve_backend
 from ..circuits import HardwareEfficient
 from ..circuits._ansatzes import build_ansatz
 from ..simulator import simulate
-from ..simulator._adjoint import probability_vjp
-from ..simulator._memory import resolve_max_memory_mb, rows_per_chunk, state_bytes
+from ..simulator._adjoint import adjoint_rows, probability_vjp
+from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._parameter_shift import parameter_shift_vjp
-from ..simulator._statevector import WORKING_COPIES
 from ._gibbs import bits_to_index, index_to_bits
 from ._qbm import check_binary, sample_indices
 
@@ -33,9 +32,6 @@ __all__ = ["BornMachine", "mmd_kernel_apply"]
 # (docs/boltzmann.md compares them).
 _DEFAULT_LAYERS = 8
 _DEFAULT_ENTANGLEMENT = "linear"
-# Bytes per basis state that skqml.simulator.probability_vjp holds for one run, as it counts
-# them: psi and lambda with their working copies, one more state, and the probabilities.
-_ADJOINT_BYTES_PER_STATE = (2 * (1 + WORKING_COPIES) + 1) * state_bytes(0) + 8
 # float64 vectors over the basis states that a training step holds besides the simulator's
 # states: the target q, p - q, K (p - q), the cotangent and the three buffers of
 # mmd_kernel_apply.
@@ -263,20 +259,17 @@ class BornMachine(DensityMixin, BaseEstimator):
         X = validate_data(self, X, reset=reset, dtype=np.float64)
         return check_binary(X, type(self).__name__)
 
-    def _simulation_budget(self, n_qubits: int) -> float:
+    def _simulation_budget(self, circuit) -> float:
         """Refuse up front a training step that cannot fit; the MiB left for the simulator.
 
         The step's own ``2**n`` vectors are counted first; the simulator gets the rest of
-        ``max_memory_mb``, so that both together stay within it.
+        ``max_memory_mb``, so that both together stay within it (the gradient call's own
+        arithmetic decides whether one run fits).
         """
         budget = resolve_max_memory_mb(self.max_memory_mb)
-        own = _STEP_VECTORS * 8.0 * 2**n_qubits
-        rows_per_chunk(
-            _ADJOINT_BYTES_PER_STATE * 2**n_qubits,
-            budget,
-            what=f"a training step of {type(self).__name__}",
-            n_qubits=n_qubits,
-            fixed_bytes=own,
+        own = _STEP_VECTORS * 8.0 * 2**circuit.n_qubits
+        adjoint_rows(
+            circuit, budget, held_bytes=own, what=f"a training step of {type(self).__name__}"
         )
         return budget - own / 1024**2
 
@@ -351,7 +344,6 @@ class BornMachine(DensityMixin, BaseEstimator):
         sigma = self._bandwidths()
         X = self._validate_X(X, reset=True)
         n = X.shape[1]
-        budget = self._simulation_budget(n)
         if self.ansatz is None:
             ansatz = HardwareEfficient(
                 n_layers=_DEFAULT_LAYERS, entanglement=_DEFAULT_ENTANGLEMENT
@@ -361,6 +353,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         backend = resolve_backend(self.backend)
         rng = check_random_state(self.random_state)
         circuit, theta = build_ansatz(ansatz, n, rng, who=type(self).__name__)
+        budget = self._simulation_budget(circuit)
         target = np.bincount(bits_to_index(X), minlength=2**n) / X.shape[0]
         fun = self._objective(circuit, target, sigma, n, backend, budget)
         history = History(self.tol, self.n_iter_no_change, self.verbose)

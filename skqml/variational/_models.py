@@ -33,14 +33,9 @@ from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import AngleEmbedding, Circuit, DataReuploading, RealAmplitudes
 from ..circuits._ansatzes import build_ansatz
 from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
-from ..simulator._memory import rows_per_chunk, state_bytes
+from ..simulator._adjoint import adjoint_rows
 
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
-
-# States alive at once per sample of a chunk in the adjoint pass (the count expectation_vjp
-# sizes its chunks with): the state, lambda, both again while undoing gates, K psi, and the
-# simulator's working copies.
-_ADJOINT_STATES_PER_SAMPLE = 7
 
 # warn_if_not_converged -> _fit -> fit -> scikit-learn's and skqml's fit wrappers -> the user.
 _USER_STACKLEVEL = 6
@@ -92,16 +87,6 @@ def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np
         # The simulator's own values: those the adjoint gradients are the derivatives of.
         return expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
     return backend.expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
-
-
-def _check_training_fits(n_qubits: int, max_memory_mb, who: str) -> None:
-    """Refuse, before simulating anything, a circuit too wide to train one sample at a time."""
-    rows_per_chunk(
-        _ADJOINT_STATES_PER_SAMPLE * state_bytes(n_qubits),
-        max_memory_mb,
-        what=f"training {who} with adjoint gradients",
-        n_qubits=n_qubits,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -351,7 +336,13 @@ class _VariationalModel(BaseEstimator):
             )
             adam, loss_curve, n_iter = Adam(), [], 0
         if backend.exact:
-            _check_training_fits(structure.circuit.n_qubits, self.max_memory_mb, who)
+            # Refuse, before simulating anything, a circuit too wide to train one sample at a
+            # time: the gradient call's own arithmetic.
+            adjoint_rows(
+                structure.circuit,
+                self.max_memory_mb,
+                what=f"training {who} with adjoint gradients",
+            )
         early_stopping = self.early_stopping and not incremental
         validation_fn = None
         if early_stopping:
