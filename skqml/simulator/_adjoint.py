@@ -43,12 +43,17 @@ __all__ = ["adjoint_rows", "expectation_vjp", "expectations", "probability_vjp"]
 
 @dataclass(frozen=True)
 class _Generator:
-    """``K = coeff * mask * P``: a Pauli string ``P`` (Qiskit label) and a 0/1 basis mask."""
+    """``K = coeff * mask * P``: a Pauli string ``P`` (Qiskit label) and a 0/1 basis mask.
+
+    ``single``: ``(qubit, letter)`` of a one-qubit rotation's Pauli, read without building
+    ``P psi``.
+    """
 
     coeff: float
     pauli: str | None
     mask_qubits: tuple[int, ...] = ()
     mask_kind: str = "all"  # "all": product of the bits; "parity": odd parity
+    single: tuple[int, str] | None = None
 
 
 def _label(n: int, paulis: dict[int, str]) -> str:
@@ -56,39 +61,27 @@ def _label(n: int, paulis: dict[int, str]) -> str:
 
 
 def _generator(op: Operation, n: int) -> _Generator:
-    q = op.qubits
-    name = op.name
-    if name in ("rx", "ry", "rz"):
-        return _Generator(0.5, _label(n, {q[0]: name[1].upper()}))
-    if name in ("rxx", "ryy", "rzz"):
-        p = name[1].upper()
-        return _Generator(0.5, _label(n, {q[0]: p, q[1]: p}))
-    if name == "multirz":
-        return _Generator(0.5, _label(n, dict.fromkeys(q, "Z")))
-    if name in ("crx", "cry", "crz"):
-        return _Generator(0.5, _label(n, {q[1]: name[2].upper()}), (q[0],))
-    if name in ("p", "cp"):
-        # P(t) = diag(1, e^{it}): dP/dt = i |1><1| P, so K = -|1><1| (on all controls too).
-        return _Generator(-1.0, None, q)
-    if name == "multiphase":
-        return _Generator(-1.0, None, q, "parity")
-    raise NotImplementedError(f"no generator for gate {name}")  # pragma: no cover
+    """The generator of a one-angle gate on ``n`` qubits, from the gate table."""
+    spec, q = op.spec, op.qubits
+    gen = spec.generator
+    if gen is None or "adjoint" in spec.unsupported:
+        raise NotImplementedError(f"gate {op.name!r} has no generator for adjoint gradients")
+    paulis: dict[int, str] = {}
+    if gen.pauli:
+        # One letter on a gate of any arity: the same Pauli on every qubit.
+        letters = gen.pauli * len(q) if len(gen.pauli) == 1 else gen.pauli
+        paulis = {qubit: p for qubit, p in zip(q, letters, strict=True) if p != "I"}
+    mask = q if gen.mask is None else tuple(q[i] for i in gen.mask)
+    single = None
+    if spec.n_qubits == 1 and len(paulis) == 1 and not mask:
+        single = (q[0], paulis[q[0]].lower())
+    label = _label(n, paulis) if paulis else None
+    return _Generator(gen.coeff, label, mask, gen.mask_kind, single)
 
 
 def _split(op: Operation) -> list[Operation]:
-    """One-angle gates with the same action on expectation values."""
-    if op.name in ("rot", "u3"):
-        if op.name == "rot":
-            a, b, c = op.params
-        else:  # U3(t, p, l) = e^{i(p+l)/2} RZ(p) RY(t) RZ(l)
-            b, c, a = op.params
-        q = op.qubits
-        return [Operation("rz", q, (a,)), Operation("ry", q, (b,)), Operation("rz", q, (c,))]
-    if op.name == "crot":
-        a, b, c = op.params
-        q = op.qubits
-        return [Operation("crz", q, (a,)), Operation("cry", q, (b,)), Operation("crz", q, (c,))]
-    return [op]
+    """One-angle gates with the same action on expectation values (the table's split)."""
+    return [Operation(sub, op.qubits, (op.params[i],)) for sub, i in op.spec.split] or [op]
 
 
 class _Segment:
@@ -428,8 +421,8 @@ def _accumulate(tape: _Tape, i: int, psi, lam, X, weights, grad) -> None:
     """Add one trainable gate's term: d<E>/dt = 2 Re <lam| -i K psi> = 2 Im <lam| K psi>."""
     op = tape.ops[i]
     gen = tape.generators[i]
-    if op.name in ("rx", "ry", "rz"):
-        im = _im_single_pauli(lam, psi, tape.n_qubits, op.qubits[0], op.name[1])
+    if gen.single is not None:
+        im = _im_single_pauli(lam, psi, tape.n_qubits, *gen.single)
     else:
         kpsi = psi if gen.pauli is None else apply_pauli(psi, gen.pauli)
         if gen.mask_qubits:

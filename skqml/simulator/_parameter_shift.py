@@ -1,7 +1,8 @@
 """Parameter-shift gradients: derivatives from shifted circuit runs, for any backend.
 
 Where only expectation values can be had (shots, hardware), the derivative of an expectation
-value with respect to one gate angle ``t`` comes from runs with ``t`` shifted:
+value with respect to one gate angle ``t`` comes from runs with ``t`` shifted, by the rule the
+gate table declares for the gate (``GateSpec.shift_rule``):
 
 - gates whose generator has two eigenvalues ``+-1/2`` (all rotations, Ising gates, MultiRZ,
   U3 and Rot per angle) or ``{0, -1}`` (P, CP, the multi-qubit parity phase):
@@ -17,22 +18,19 @@ Angles are expressions in weights and features, so each gate occurrence is shift
 from __future__ import annotations
 
 from collections.abc import Callable
-from math import pi, sqrt
 
 import numpy as np
 
 from ..circuits._circuit import Circuit, Operation
+from ..circuits._gates import gate_spec
 
 __all__ = ["parameter_shift_vjp", "shift_rule"]
-
-_TWO_TERM = ((0.5, pi / 2),)
-_C1, _C2 = (sqrt(2) + 1) / (4 * sqrt(2)), (sqrt(2) - 1) / (4 * sqrt(2))
-_FOUR_TERM = ((_C1, pi / 2), (-_C2, 3 * pi / 2))
-_CONTROLLED = {"crx", "cry", "crz", "crot"}
 
 
 def shift_rule(gate: str) -> tuple[tuple[float, float], ...]:
     """``((coefficient, shift), ...)`` with ``dE/dt = sum c (E(t + s) - E(t - s))``.
+
+    The rule is the gate's ``shift_rule`` in the gate table (:func:`skqml.circuits.gate_spec`).
 
     Examples
     --------
@@ -42,7 +40,10 @@ def shift_rule(gate: str) -> tuple[tuple[float, float], ...]:
     >>> len(shift_rule("crx"))  # controlled rotations: four terms
     2
     """
-    return _FOUR_TERM if gate in _CONTROLLED else _TWO_TERM
+    spec = gate_spec(gate)
+    if not spec.shift_rule or "parameter_shift" in spec.unsupported:
+        raise NotImplementedError(f"gate {spec.name!r} has no parameter-shift rule")
+    return spec.shift_rule
 
 
 def _shifted(circuit: Circuit, index: int, param: int, shift: float) -> Circuit:
