@@ -279,6 +279,19 @@ def test_bad_memory_environment_variable_names_the_variable(value, monkeypatch):
     assert_unfitted(est)
 
 
+def test_default_budget_respects_the_address_space_limit(monkeypatch):
+    """Under ``ulimit -v`` the default budget is half of it, so the guard refuses what the
+    limit would turn into a raw MemoryError."""
+    import resource
+
+    from skqml.simulator import default_max_memory_mb
+
+    monkeypatch.delenv("SKQML_MAX_MEMORY_MB", raising=False)
+    limit = 1024**3
+    monkeypatch.setattr(resource, "getrlimit", lambda what: (limit, resource.RLIM_INFINITY))
+    assert default_max_memory_mb() == 512
+
+
 # --------------------------------------------------------------------------------------------
 # Interrupted and failing fits: atomic, whatever the point of failure
 # --------------------------------------------------------------------------------------------

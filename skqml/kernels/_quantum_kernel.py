@@ -34,7 +34,6 @@ from .._progress import ProgressReporter, format_seconds
 from .._validation import (
     MAX_MEMORY_MB_CONSTRAINT,
     N_JOBS_CONSTRAINT,
-    check_pauli_label,
     check_real,
 )
 from ..backends import Backend, resolve_backend
@@ -717,11 +716,11 @@ class ProjectedQuantumKernel(QuantumKernel):
         return HeisenbergEmbedding()
 
     def _paulis(self) -> list[int]:
+        # A set of one-qubit Pauli letters measured on every qubit, not a Pauli string.
         m = self.measurement
-        if not isinstance(m, str) or not m:
+        if not isinstance(m, str) or not m or set(m.upper()) - set("XYZ"):
             raise ValueError(f"measurement must be a non-empty subset of 'XYZ', got {m!r}")
-        m = check_pauli_label(m, len(m), "measurement", letters="XYZ")
-        return sorted({_PAULI_INDEX[c] for c in m})
+        return sorted({_PAULI_INDEX[c] for c in m.upper()})
 
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         bloch = single_qubit_expectations(states)[:, :, self._paulis()]

@@ -83,6 +83,9 @@ def _mib(value: float) -> str:
 def default_max_memory_mb() -> float:
     """Half the memory available now (at least 256 MiB), or ``SKQML_MAX_MEMORY_MB``.
 
+    "Available" is the free physical memory, capped by the process's address-space limit
+    (``ulimit -v``) and a container's cgroup memory limit when they are set.
+
     Examples
     --------
     >>> from skqml.simulator import default_max_memory_mb
@@ -101,11 +104,35 @@ def default_max_memory_mb() -> float:
                 f"MiB, got {env!r}; unset it for the default (half the available memory)"
             )
         return value
+    return max(256.0, 0.5 * _available_bytes() / _MIB)
+
+
+def _available_bytes() -> float:
+    """Memory this process can still use: free physical memory, capped by the process's
+    address-space limit (``ulimit -v``) and a container's cgroup memory limit."""
     try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        avail = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        avail = 4096 * _MIB
-    return max(256.0, 0.5 * avail / _MIB)
+        avail = 4096.0 * _MIB
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            avail = min(avail, float(soft))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        pass
+    try:
+        with (
+            open("/sys/fs/cgroup/memory.max") as limit,
+            open("/sys/fs/cgroup/memory.current") as used,
+        ):
+            text = limit.read().strip()
+            if text != "max":
+                avail = min(avail, float(text) - float(used.read()))
+    except (OSError, ValueError):
+        pass
+    return avail
 
 
 def resolve_max_memory_mb(value: float | None) -> float:
