@@ -34,14 +34,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._optional import import_optional
 from .._validation import check_integer, check_real
-from ..circuits import Circuit
+from ..circuits import GATES, Circuit
 from ..simulator._statevector import check_inputs
 from ._base import bound_lru, rows_per_batch
 from ._sampling import SamplingBackend, _check_masks
@@ -697,74 +696,37 @@ class _Template:
 # ------------------------------------------------------------------------------------------------
 # Translation
 # ------------------------------------------------------------------------------------------------
-def _ladder(qc, qubits: tuple[int, ...], rotation: Callable[[int], None]) -> None:
-    """``rotation`` on the parity of ``qubits``, collected on the last one by a CX ladder."""
-    chain = list(itertools.pairwise(qubits))
-    for a, b in chain:
-        qc.cx(a, b)
-    rotation(qubits[-1])
-    for a, b in reversed(chain):
-        qc.cx(a, b)
+def _emit(qc, name: str, qubits: tuple[int, ...], angles) -> None:
+    """Append gate ``name`` to ``qc`` as the gate table declares it for Qiskit.
 
-
-def _multirz(qc, qubits, t) -> None:
-    # exp(-i t Z...Z / 2) = RZ(t) on the parity: the parity bit is the product of the Z's.
-    if len(qubits) == 1:
-        qc.rz(t, qubits[0])
-    elif len(qubits) == 2:
-        qc.rzz(t, *qubits)
+    A ``QuantumCircuit`` method of the declared name (Qiskit's gates have skqml's matrices,
+    global phase included, with the qubits in the operation's order, controls first), else
+    the gate's parity ladder or its exact decomposition into one-angle gates. Checked state
+    by state against skqml's simulator in tests/test_gate_table.py.
+    """
+    spec = GATES[name]
+    if "qiskit" in spec.unsupported:
+        raise NotImplementedError(f"gate {name!r} has no Qiskit translation")
+    if spec.qiskit is not None:
+        getattr(qc, spec.qiskit)(*angles, *qubits)
+    elif spec.parity is not None:
+        small = dict(spec.parity.small).get(len(qubits))
+        if small is not None:
+            _emit(qc, small, qubits, angles)
+        else:
+            # The rotation on the parity of the qubits, collected on the last one by a CX
+            # ladder.
+            chain = list(itertools.pairwise(qubits))
+            for a, b in chain:
+                qc.cx(a, b)
+            _emit(qc, spec.parity.rotation, qubits[-1:], angles)
+            for a, b in reversed(chain):
+                qc.cx(a, b)
+    elif spec.decomposition:
+        for sub, angle in spec.decomposition:
+            _emit(qc, sub, qubits, [angles[angle]])
     else:
-        _ladder(qc, qubits, lambda q: qc.rz(t, q))
-
-
-def _multiphase(qc, qubits, lam) -> None:
-    # e^{i lam} on odd parity = P(lam) on the parity bit.
-    if len(qubits) == 1:
-        qc.p(lam, qubits[0])
-    else:
-        _ladder(qc, qubits, lambda q: qc.p(lam, q))
-
-
-def _rot(qc, q, a, b, c) -> None:
-    # Rot(a, b, c) = RZ(c) RY(b) RZ(a): RZ(a) acts first.
-    qc.rz(a, q)
-    qc.ry(b, q)
-    qc.rz(c, q)
-
-
-def _crot(qc, control, target, a, b, c) -> None:
-    # The controlled product is the product of the controlled factors.
-    qc.crz(a, control, target)
-    qc.cry(b, control, target)
-    qc.crz(c, control, target)
-
-
-# skqml gate -> emitter(qc, qubits, angles). Qiskit's gates of these names have skqml's
-# matrices (skqml/circuits/_gates.py), qubits in the order the operation lists them (controls
-# first); checked state by state against skqml's simulator in tests/test_qiskit_backend.py.
-_SAME_NAME = (
-    *("id", "h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx", "sxdg"),
-    *("rx", "ry", "rz", "p", "cy", "cz", "ch", "swap", "crx", "cry", "crz", "cp", "ccx"),
-    *("rxx", "ryy", "rzz"),
-)
-
-
-def _same_name(name: str) -> Callable:
-    def emit(qc, qubits, angles):
-        getattr(qc, name)(*angles, *qubits)
-
-    return emit
-
-
-_EMIT: dict[str, Callable] = {
-    **{name: _same_name(name) for name in _SAME_NAME},
-    "cnot": _same_name("cx"),
-    "u3": _same_name("u"),  # UGate(theta, phi, lam) has U3's matrix
-    "rot": lambda qc, qs, ps: _rot(qc, *qs, *ps),
-    "crot": lambda qc, qs, ps: _crot(qc, *qs, *ps),
-    "multirz": lambda qc, qs, ps: _multirz(qc, qs, *ps),
-    "multiphase": lambda qc, qs, ps: _multiphase(qc, qs, *ps),
-}
+        raise NotImplementedError(f"gate {name!r} has no Qiskit translation in the gate table")
 
 
 def _to_qiskit(circuit: Circuit, *, measure: bool = True):
@@ -785,7 +747,7 @@ def _to_qiskit(circuit: Circuit, *, measure: bool = True):
     for op in circuit:
         params = [angles[k + i] for i in range(len(op.params))]
         k += len(op.params)
-        _EMIT[op.name](qc, op.qubits, params)
+        _emit(qc, op.name, op.qubits, params)
     if measure:
         creg = qiskit.ClassicalRegister(circuit.n_qubits, "meas")
         qc.add_register(creg)
