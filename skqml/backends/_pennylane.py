@@ -28,7 +28,7 @@ import numpy as np
 
 from .._optional import import_optional
 from .._validation import check_integer
-from ..circuits import Circuit
+from ..circuits import GATES, Circuit
 from ..simulator._memory import state_bytes
 from ..simulator._statevector import check_inputs
 from ._base import bound_lru, rows_per_batch
@@ -36,46 +36,6 @@ from ._sampling import SamplingBackend
 from ._seeding import sample_frequencies
 
 __all__ = ["PennyLaneBackend"]
-
-# skqml gate name -> PennyLane operation class name, for gates whose PennyLane matrix over the
-# listed wires (first wire most significant) is identical to skqml's (skqml/circuits/_gates.py):
-# RZ = diag(e^{-it/2}, e^{it/2}), PhaseShift = diag(1, e^{it}), U3(theta, phi, delta) and
-# Rot(a, b, c) = RZ(c) RY(b) RZ(a) with the same argument order, Ising gates = exp(-it PP/2),
-# MultiRZ = exp(-it Z...Z/2). Checked state by state in tests/test_pennylane_backend.py.
-_DIRECT = {
-    "id": "Identity",
-    "h": "Hadamard",
-    "x": "PauliX",
-    "y": "PauliY",
-    "z": "PauliZ",
-    "s": "S",
-    "t": "T",
-    "sx": "SX",
-    "rx": "RX",
-    "ry": "RY",
-    "rz": "RZ",
-    "p": "PhaseShift",
-    "u3": "U3",
-    "rot": "Rot",
-    "cnot": "CNOT",
-    "cy": "CY",
-    "cz": "CZ",
-    "ch": "CH",
-    "swap": "SWAP",
-    "crx": "CRX",
-    "cry": "CRY",
-    "crz": "CRZ",
-    "cp": "ControlledPhaseShift",
-    "crot": "CRot",
-    "ccx": "Toffoli",
-    "rxx": "IsingXX",
-    "ryy": "IsingYY",
-    "rzz": "IsingZZ",
-    "multirz": "MultiRZ",
-}
-# Inverses of fixed gates: PennyLane's adjoint of the gate (an exact matrix, no rounded angle).
-_ADJOINT = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
-# "multiphase" (phase e^{i l} on odd-parity basis states) has no PennyLane operation of its own.
 
 # QNodes kept per thread, least recently used dropped first: plenty for a model's circuit, its
 # measurement-basis variants and its overlap circuit, bounded for long grid searches. Devices
@@ -297,22 +257,25 @@ class PennyLaneBackend(SamplingBackend):
 
 
 def _queue_operations(qml, structure, angles) -> None:
-    """Queue the PennyLane operations of a circuit structure with its (broadcast) angles."""
+    """Queue the PennyLane operations of a circuit structure with its (broadcast) angles.
+
+    Each gate becomes the operation the gate table declares for it (``GateSpec.pennylane``):
+    PennyLane's matrix over the listed wires (first wire most significant) is skqml's, or its
+    adjoint's, times a declared global phase ``e^{i phase * angle}``. Checked state by state
+    in tests/test_gate_table.py.
+    """
     global_phase = None
     for (name, qubits), args in zip(structure, angles, strict=True):
-        wires = list(qubits)
-        if name in _DIRECT:
-            getattr(qml, _DIRECT[name])(*args, wires=wires)
-        elif name in _ADJOINT:
-            qml.adjoint(getattr(qml, _ADJOINT[name])(wires=wires))
-        elif name == "multiphase":
-            # e^{i l parity} = e^{i l/2} exp(-i l Z...Z / 2): a parity-odd basis state has
-            # Z...Z = -1, so MultiRZ gives it e^{i l/2}, an even one e^{-i l/2}.
-            (lam,) = args
-            qml.MultiRZ(lam, wires=wires)
-            global_phase = lam / 2 if global_phase is None else global_phase + lam / 2
-        else:  # pragma: no cover - every gate of skqml.circuits.GATES is mapped above
+        spec = GATES[name]
+        declared = spec.pennylane
+        if declared is None or "pennylane" in spec.unsupported:
             raise NotImplementedError(f"gate {name!r} has no PennyLane translation")
+        op = getattr(qml, declared.name)(*args, wires=list(qubits))
+        if declared.adjoint:
+            qml.adjoint(op)
+        if declared.phase:
+            phase = declared.phase * args[0]
+            global_phase = phase if global_phase is None else global_phase + phase
     if global_phase is not None:
         # GlobalPhase(phi) is e^{-i phi}: one op for the whole circuit, so that states (not
         # only probabilities) equal skqml's.
