@@ -297,3 +297,28 @@ def test_public_backend_methods_have_numpydoc_parameters_and_returns(cls, attr):
     if len(inspect.signature(method).parameters) > 1:
         assert "Parameters\n----------" in doc, f"{cls.__name__}.{attr}: no Parameters"
     assert "Returns\n-------" in doc, f"{cls.__name__}.{attr}: no Returns"
+
+
+def test_exact_overlaps_keep_their_budget():
+    """Both batches of states and the pair grid count against one budget."""
+    import tracemalloc
+
+    from skqml.circuits import ZZFeatureMap
+    from skqml.simulator import SimulationMemoryError
+
+    rng = np.random.default_rng(0)
+    circuit = ZZFeatureMap(reps=1).build(16)
+    XA, XB = rng.uniform(size=(6, 16)), rng.uniform(size=(5, 16))
+    backend = StatevectorBackend()
+    expected = np.abs(simulate(circuit, XA) @ simulate(circuit, XB).conj().T) ** 2
+    budget = 24.0  # 11 states of 1 MiB and their working copies: it must chunk to fit
+    tracemalloc.start()
+    try:
+        K = backend.overlaps(circuit, XA, XB, max_memory_mb=budget)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1] / 1024**2
+        tracemalloc.stop()
+    np.testing.assert_allclose(K, expected, atol=1e-12)
+    assert peak <= 1.3 * budget + 30
+    with pytest.raises(SimulationMemoryError):
+        backend.overlaps(circuit, XA, XB, max_memory_mb=8)

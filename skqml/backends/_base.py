@@ -9,7 +9,12 @@ import numpy as np
 from .._params import ParameterObject
 from ..circuits import Circuit
 from ..simulator import expectations, simulate, simulate_probabilities
-from ..simulator._memory import require_memory, rows_per_chunk
+from ..simulator._memory import (
+    remaining_budget_mb,
+    require_memory,
+    rows_per_chunk,
+    state_bytes,
+)
 
 __all__ = ["Backend", "StatevectorBackend"]
 
@@ -197,8 +202,29 @@ class StatevectorBackend(Backend):
         # Two simulations and one matrix product: the exact kernel, no overlap circuits.
         if symmetric is None:
             symmetric = XB is None
-        SA = simulate(circuit, XA, weights, max_memory_mb=max_memory_mb)
-        SB = SA if symmetric else simulate(circuit, XB, weights, max_memory_mb=max_memory_mb)
+        XA, XB = check_pair_features(circuit, XA, None if symmetric else XB)
+        # What the call holds at once: the pair grid (amplitudes, kernel, its transpose sum)
+        # and the states; each simulation gets what the grid and earlier states leave.
+        grid = XA.shape[0] * XB.shape[0] * (16 + 8 + 8)
+        one = state_bytes(circuit.n_qubits)
+        held = grid + (0 if symmetric else XB.shape[0] * one)
+        SA = simulate(
+            circuit,
+            XA,
+            weights,
+            max_memory_mb=remaining_budget_mb(max_memory_mb, held, "an overlap grid"),
+        )
+        held += XA.shape[0] * one
+        SB = (
+            SA
+            if symmetric
+            else simulate(
+                circuit,
+                XB,
+                weights,
+                max_memory_mb=remaining_budget_mb(max_memory_mb, held, "an overlap grid"),
+            )
+        )
         amp = SA @ SB.conj().T
         K = np.clip(amp.real**2 + amp.imag**2, 0.0, 1.0)
         if symmetric:  # exactly symmetric with a unit diagonal, as the sampling backends give
