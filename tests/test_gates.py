@@ -1,4 +1,8 @@
-"""Gate matrices: unitarity, inverses, placement on qubits, and analytic values."""
+"""Gate matrices: unitarity, inverses, placement on qubits, and analytic values.
+
+Each gate through each consumer of the gate table (diagonal form, inverse rule, gradients,
+OpenQASM, Qiskit, PennyLane) is walked in test_gate_table.py.
+"""
 
 from itertools import permutations
 
@@ -7,7 +11,7 @@ import pytest
 from _reference import circuit_unitary, embed, kron_single
 from scipy.linalg import expm
 
-from skqml.circuits import GATES, Circuit, Operation, feature, gate_spec, weight
+from skqml.circuits import GATES, Circuit, feature, gate_spec, weight
 from skqml.simulator import simulate
 
 ATOL = 1e-12
@@ -61,19 +65,6 @@ def test_matrix_is_unitary_batched(name, k):
         np.testing.assert_allclose(m[b], single[0], atol=ATOL)
 
 
-@pytest.mark.parametrize(("name", "k"), [c for c in GATE_CASES if GATES[c[0]].diagonal])
-def test_diagonal_phases_match_matrix(name, k):
-    # The simulator fuses diagonal gates from their phase patterns: they must be the matrix.
-    spec = GATES[name]
-    rng = np.random.default_rng(1)
-    angles = [rng.uniform(-5, 5, 1) for _ in range(spec.n_params)]
-    const, patterns = spec.diagonal(k)
-    phase = const + sum((a[0] * p for a, p in zip(angles, patterns, strict=True)), 0.0)
-    np.testing.assert_allclose(
-        spec.matrix(*angles, n_qubits=k)[0], np.diag(np.exp(1j * phase)), atol=ATOL
-    )
-
-
 @pytest.mark.parametrize(("name", "k"), [c for c in GATE_CASES if GATES[c[0]].n_controls])
 def test_controlled_gates_match_their_target(name, k):
     spec = GATES[name]
@@ -96,19 +87,6 @@ def _random_angle(rng, n_features=2, n_weights=2):
     i, j = rng.integers(n_features), rng.integers(n_weights)
     c = rng.uniform(-2, 2, 4)
     return c[0] + c[1] * feature(i) + c[2] * weight(j) + c[3] * feature(i) * weight(j)
-
-
-@pytest.mark.parametrize(("name", "k"), GATE_CASES)
-def test_inverse_gate(name, k):
-    rng = np.random.default_rng(3)
-    n = 4
-    qubits = tuple(rng.permutation(n)[:k])
-    params = [_random_angle(rng) for _ in range(GATES[name].n_params)]
-    c = Circuit(n, [Operation(name, qubits, params)])
-    x, w = rng.uniform(-3, 3, 2), rng.uniform(-3, 3, 2)
-    u, u_inv = circuit_unitary(c, x, w), circuit_unitary(c.inverse(), x, w)
-    np.testing.assert_allclose(u_inv @ u, np.eye(2**n), atol=ATOL)
-    np.testing.assert_allclose(u_inv, u.conj().T, atol=ATOL)
 
 
 def test_inverse_of_a_circuit_with_every_gate():
