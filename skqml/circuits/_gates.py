@@ -10,6 +10,12 @@ simulator takes care of the mapping.
 Each matrix function takes one array of shape ``(B,)`` per angle and returns ``(B, d, d)``
 complex128. Diagonal gates also give their phases as ``const + sum_p angle_p * pattern_p``
 over the local basis, which lets the simulator fuse runs of them into one phase vector.
+
+The table is the one place that says what each layer needs of a gate: besides its matrix, its
+inverse, its generator or decomposition for gradients, its parameter-shift rule, and how
+OpenQASM export, Qiskit and PennyLane write it. The consumers read it when they compile or
+translate a circuit, never per sample; tests/test_gate_table.py walks every gate through every
+consumer. A consumer leaves a gate out only by declaring it (``GateSpec.unsupported``).
 """
 
 from __future__ import annotations
@@ -329,17 +335,31 @@ def _spec_list() -> list[GateSpec]:
         # Most fixed gates have the same name in both OpenQASM libraries and in Qiskit.
         kw.setdefault("qasm", Qasm(name))
         return GateSpec(
-            name, k, 0, matrix, inverse=inverse, qiskit=qiskit or name,
-            pennylane=PennyLaneOp(pennylane), **kw,
-        )  # fmt: skip
+            name,
+            k,
+            0,
+            matrix,
+            inverse=inverse,
+            qiskit=qiskit or name,
+            pennylane=PennyLaneOp(pennylane),
+            **kw,
+        )
 
     def rotation(name, k, matrix, pennylane, generator, *, shift=TWO_TERM, **kw):
         # One-angle gates: the angle negated inverts them.
         kw.setdefault("qasm", Qasm(name))
         return GateSpec(
-            name, k, 1, matrix, inverse=negated, generator=generator, shift_rule=shift,
-            qiskit=name, pennylane=PennyLaneOp(pennylane), **kw,
-        )  # fmt: skip
+            name,
+            k,
+            1,
+            matrix,
+            inverse=negated,
+            generator=generator,
+            shift_rule=shift,
+            qiskit=name,
+            pennylane=PennyLaneOp(pennylane),
+            **kw,
+        )
 
     # Conjugating ZZ by H (X = H Z H) or by H Sdg (Y = S H Z H Sdg) gives the XX and YY
     # rotations exp(-i t P P / 2) from the exact exp(-i t Z Z / 2) = CX RZ(t) CX.
@@ -349,7 +369,6 @@ def _spec_list() -> list[GateSpec]:
         " h a; s a; h b; s b; }"
     )
     rzz_qasm = "gate rzz(theta) a, b { cx a, b; rz(theta) b; cx a, b; }"
-    rz_zz = Generator(0.5, "Z")  # exp(-i t Z...Z / 2), on one qubit or more
     return [
         fixed("id", 1, _const(np.eye(2)), "Identity"),
         fixed("h", 1, _const(_H), "Hadamard"),
@@ -513,7 +532,7 @@ def _spec_list() -> list[GateSpec]:
             lambda t, n_qubits=None: _pauli_rotation(np.kron(_Y, _Y))(t),
             "IsingYY",
             Generator(0.5, "YY"),
-            qasm=Qasm(None, (), ryy_qasm),
+            qasm=Qasm(definition=ryy_qasm),
         ),
         rotation(
             "rzz",
@@ -531,7 +550,7 @@ def _spec_list() -> list[GateSpec]:
             _diag_matrix(_DIAG_MULTIRZ),
             diagonal=_DIAG_MULTIRZ,
             inverse=negated,
-            generator=rz_zz,
+            generator=Generator(0.5, "Z"),  # Z on every qubit
             shift_rule=TWO_TERM,
             # exp(-i t Z...Z / 2) = RZ(t) on the parity: the parity bit is the product of Zs.
             parity=Parity("rz", ((1, "rz"), (2, "rzz"))),
