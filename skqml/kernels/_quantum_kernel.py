@@ -47,6 +47,7 @@ from ..simulator._memory import (
 )
 from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES, chunk_rows
+from ._bandwidth import median_bandwidth
 from ._gram import (
     _REAL_FORM_MAX_DIM,
     GRAM_BYTES_PER_ENTRY,
@@ -163,8 +164,41 @@ class QuantumKernel(Kernel):
     def _check_X(self, X) -> np.ndarray:
         self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
-        bandwidth = check_real(self.bandwidth, "bandwidth", 0, strict=True)
+        bandwidth = self._bandwidth_on(X)
         return X * bandwidth if bandwidth != 1 else X
+
+    def _bandwidth_on(self, X: np.ndarray) -> float:
+        """The bandwidth as a number; ``"scale"`` is computed on the samples ``X``."""
+        if isinstance(self.bandwidth, str) and self.bandwidth == "scale":
+            return median_bandwidth(self.circuit(X.shape[1]), X, self.max_memory_mb)
+        if isinstance(self.bandwidth, str):
+            raise ValueError(
+                f"bandwidth must be a positive number or 'scale', got {self.bandwidth!r}"
+            )
+        return check_real(self.bandwidth, "bandwidth", 0, strict=True)
+
+    def with_fixed_bandwidth(self, X) -> QuantumKernel:
+        """This kernel with ``bandwidth="scale"`` replaced by its value on the samples ``X``.
+
+        Estimators call it with their training data at fit, so that the bandwidth is fixed
+        from then on, as ``SVC(gamma="scale")`` fixes ``gamma``; see
+        :func:`~skqml.kernels._bandwidth.median_bandwidth` for the rule.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+
+        Returns
+        -------
+        kernel : QuantumKernel
+            A copy with a numeric bandwidth, or this kernel when it already has one.
+        """
+        if not isinstance(self.bandwidth, str):
+            return self
+        self._validate_params()
+        X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
+        return clone(self).set_params(bandwidth=self._bandwidth_on(X))
 
     def embed(self, X) -> np.ndarray:
         """The quantum representation of each sample (see the subclass), one row per sample.
@@ -260,6 +294,10 @@ class QuantumKernel(Kernel):
         With ``eval_gradient=True`` also returns an empty gradient (no tunable
         hyperparameters are exposed to Gaussian-process optimisers).
         """
+        if isinstance(self.bandwidth, str):
+            # Fixed on the columns' samples (the training set in K(X_test, X_train)), as the
+            # projected kernel's gamma="scale" is.
+            return self.with_fixed_bandwidth(X if Y is None else Y)(X, Y, eval_gradient)
         A = self.embed(X)
         symmetric = Y is None or Y is X
         if not symmetric and eval_gradient:
@@ -402,8 +440,11 @@ class FidelityQuantumKernel(QuantumKernel):
         Encoding circuit; ``None`` means ``ZZFeatureMap()``.
     backend : str or Backend, default="statevector"
         Where the circuits run.
-    bandwidth : float, default=1.0
-        Features are multiplied by it before encoding (Shaydulin & Wild 2022).
+    bandwidth : float or "scale", default=1.0
+        Features are multiplied by it before encoding (Shaydulin & Wild 2022). ``"scale"``
+        chooses it from the data, like ``SVC(gamma="scale")``: the median heuristic in the
+        kernel's own metric (see ``skqml.kernels._bandwidth``), computed on the training
+        samples (the columns ``Y`` of ``K(X, Y)``) and fixed at fit by the estimators.
     n_jobs : int, default=None
         Parallel jobs (joblib) for simulation blocks and Gram blocks.
     max_memory_mb : float, default=None
@@ -667,8 +708,10 @@ class ProjectedQuantumKernel(QuantumKernel):
         Which one-qubit Paulis to use, any non-empty subset of ``"XYZ"``.
     backend : str or Backend, default="statevector"
         Where the circuits run.
-    bandwidth : float, default=1.0
-        Features are multiplied by it before encoding.
+    bandwidth : float or "scale", default=1.0
+        Features are multiplied by it before encoding. ``"scale"`` chooses it from the
+        training data by the median heuristic in the metric of the embedding's states, as
+        for :class:`FidelityQuantumKernel`.
     n_jobs : int, default=None
         Parallel jobs (joblib).
     max_memory_mb : float, default=None

@@ -41,7 +41,7 @@ class _QuantumSVM(BaseEstimator):
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "kernel": [StrOptions({"fidelity", "projected"}), QuantumKernel],
         "backend": BACKEND_CONSTRAINT,
-        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
         "gamma": [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")],
         "C": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -127,7 +127,7 @@ class _QuantumSVM(BaseEstimator):
                     f"{type(self).__name__}: sample weights must contain at least one "
                     "positive weight"
                 )
-        kernel = self._resolve_kernel()
+        kernel = self._resolve_kernel().with_fixed_bandwidth(X)
         backend = resolve_backend(kernel.backend)
         circuit = kernel.circuit(X.shape[1])
         embedding = kernel.embed(X)
@@ -136,6 +136,7 @@ class _QuantumSVM(BaseEstimator):
         svm = self._make_svm().fit(gram, y, sample_weight=sample_weight)
         fitted = {
             "kernel_": kernel,
+            "bandwidth_": kernel.bandwidth,
             "backend_": backend,
             "circuit_": circuit,
             "n_qubits_": circuit.n_qubits,
@@ -206,8 +207,11 @@ _KERNEL_DOC = """
     backend : str, Backend or None, default="statevector"
         Where the circuits run (a hyperparameter like any other); ``None`` means the default
         exact ``"statevector"`` backend, as everywhere in skqml.
-    bandwidth : float, default=1.0
-        Features are multiplied by it before encoding.
+    bandwidth : float or "scale", default=1.0
+        Features are multiplied by it before encoding. ``"scale"`` chooses it from the
+        training data at fit, like ``SVC(gamma="scale")`` (the median heuristic in the
+        kernel's own metric; see :ref:`the kernels page <bandwidth-scale>`); the value used is
+        ``bandwidth_``.
     gamma : float or "scale", default=1.0
         Width of the projected kernel (unused by ``"fidelity"``); ``"scale"`` is fixed on the
         training set at fit.
@@ -263,6 +267,8 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         Class labels.
     kernel_ : QuantumKernel
         The fitted kernel.
+    bandwidth_ : float
+        The bandwidth used (``bandwidth="scale"`` resolved on the training data).
     backend_ : Backend
         The resolved backend.
     circuit_ : Circuit
@@ -493,6 +499,8 @@ class QSVR(RegressorMixin, _QuantumSVM):
     ----------
     kernel_ : QuantumKernel
         The fitted kernel.
+    bandwidth_ : float
+        The bandwidth used (``bandwidth="scale"`` resolved on the training data).
     backend_ : Backend
         The resolved backend.
     circuit_ : Circuit
