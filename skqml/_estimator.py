@@ -54,9 +54,12 @@ def fit_context(*, prefer_skip_nested_validation: bool = True):
             try:
                 return validated(estimator, *args, **kwargs)
             except BaseException:
+                # Put back what changed and drop what was added, never emptying the state
+                # in between (a second interrupt here leaves the hyperparameters in place).
                 state = vars(estimator)
-                state.clear()
                 state.update(before)
+                for name in [name for name in state if name not in before]:
+                    del state[name]
                 raise
 
         return wrapper

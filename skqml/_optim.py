@@ -47,6 +47,7 @@ BornMachine                   lbfgs (default), adam   stopping rule (``n_iter_no
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -508,9 +509,12 @@ def optimize(
 
 
 def warn_if_not_converged(
-    history: History, who: str, max_iter: int, advice: str = "increase max_iter", stacklevel=3
+    history: History, who: str, max_iter: int, advice: str = "increase max_iter"
 ) -> None:
     """Issue a :class:`~sklearn.exceptions.ConvergenceWarning` if training hit ``max_iter``.
+
+    The warning points at the user's line: the first caller outside skqml and scikit-learn
+    (whatever wrappers and helpers lie between).
 
     Parameters
     ----------
@@ -522,13 +526,27 @@ def warn_if_not_converged(
         The limit that was reached.
     advice : str, default="increase max_iter"
         What the user can do about it.
-    stacklevel : int, default=3
-        Passed to :func:`warnings.warn`; the default points at the caller of the estimator
-        method that calls this function.
     """
     if not history.converged:
         warnings.warn(
             f"{who} did not converge in max_iter={max_iter} iterations; {advice}",
             ConvergenceWarning,
-            stacklevel=stacklevel,
+            stacklevel=_user_stacklevel(),
         )
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` of the first frame outside skqml and scikit-learn, for the caller of
+    :func:`warn_if_not_converged` (so that it names the user's ``fit`` line)."""
+    import os
+
+    import sklearn
+
+    inside = (
+        os.path.dirname(os.path.abspath(__file__)) + os.sep,
+        os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+    )
+    frame, level = sys._getframe(2), 2  # the caller of warn_if_not_converged
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -865,3 +865,22 @@ def test_bad_bandwidth_names_the_choices(bad):
     X = np.zeros((3, 2))
     with pytest.raises(ValueError, match="bandwidth"):
         FidelityQuantumKernel(bandwidth=bad)(X)
+
+
+def test_scale_bandwidth_uses_fewer_pairs_rather_than_refusing():
+    """Under a budget that holds the kernel's work but not 200 probe states, the rule takes
+    fewer rows instead of refusing with advice that fewer samples cannot follow."""
+    X = np.random.default_rng(0).normal(size=(60, 16))
+    budget = 20
+    fixed = ProjectedQuantumKernel(AngleEmbedding(), max_memory_mb=budget)
+    scaled = ProjectedQuantumKernel(AngleEmbedding(), bandwidth="scale", max_memory_mb=budget)
+    fixed(X)
+    K = scaled(X)
+    assert K.shape == (60, 60) and np.all(np.isfinite(K))
+
+
+def test_overflowing_bandwidth_names_the_bandwidth():
+    X = np.array([[0.5, 2.0], [1.0, -1.0]])
+    with pytest.raises(ValueError, match=r"bandwidth=1e\+308 .*overflows") as info:
+        FidelityQuantumKernel(bandwidth=1e308)(X)
+    assert "NaN" not in str(info.value)

@@ -619,8 +619,15 @@ class _Alarm(Exception):
 
 @pytest.mark.parametrize(
     "error",
-    [ValueError("bad pub"), RuntimeError("a bug"), _Alarm("time is up"), KeyboardInterrupt()],
-    ids=["input", "bug", "user", "interrupt"],
+    [
+        ValueError("bad pub"),
+        RuntimeError("a bug"),
+        _Alarm("time is up"),
+        TimeoutError("the user's alarm"),  # an OSError, but not a network error
+        FileNotFoundError("no such file"),
+        KeyboardInterrupt(),
+    ],
+    ids=["input", "bug", "user", "builtin-timeout", "file", "interrupt"],
 )
 def test_input_errors_bugs_and_interrupts_are_not_retried(flaky, error):
     settings, made, clock = flaky
@@ -630,7 +637,9 @@ def test_input_errors_bugs_and_interrupts_are_not_retried(flaky, error):
     assert made[-1].runs == 1 and clock.sleeps == []
 
 
-@pytest.mark.parametrize("error", [_Alarm("time is up"), KeyboardInterrupt()], ids=repr)
+@pytest.mark.parametrize(
+    "error", [_Alarm("time is up"), TimeoutError("alarm"), KeyboardInterrupt()], ids=repr
+)
 @pytest.mark.parametrize("timeout", [None, 5.0])
 def test_exceptions_raised_while_waiting_propagate_at_once(flaky, error, timeout):
     """An interrupt or the user's own exception in the middle of the wait (with or without

@@ -495,7 +495,8 @@ class QiskitBackend(SamplingBackend):
     def _run_job(self, session, pub, seed, settings: _Settings):
         """Submit one PUB and wait for its measured bits, retrying transient failures.
 
-        Transient: a Qiskit or service error, a network error, a job past ``timeout``.
+        Transient: a Qiskit or service error, a network error (``ConnectionError``), a job
+        past ``timeout``.
         Anything else (input errors, interrupts, the caller's own exceptions) propagates
         at once.
         """
@@ -503,7 +504,9 @@ class QiskitBackend(SamplingBackend):
         sampler = _make_sampler(
             session.target, shots=settings.shots, seed=seed, local=session.local
         )
-        transient = (_JobTimedOut, OSError, _qiskit_error())
+        # Network errors only: other OSErrors include the built-in TimeoutError an alarm
+        # handler raises and file-system errors, which a retry cannot fix.
+        transient = (_JobTimedOut, ConnectionError, _qiskit_error())
         for attempt in range(retries + 1):
             try:
                 result = _job_result(sampler.run([pub]), timeout)

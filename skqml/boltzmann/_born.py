@@ -376,8 +376,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         self.loss_curve_ = list(history.loss_curve)
         self.n_iter_ = len(history.loss_curve)
         self.probabilities_ = probabilities
-        # stacklevel 5: the user's call of fit (through fit_context's two wrappers).
-        warn_if_not_converged(history, type(self).__name__, self.max_iter, stacklevel=5)
+        warn_if_not_converged(history, type(self).__name__, self.max_iter)
         return self
 
     # -- inference ----------------------------------------------------------------------------

@@ -354,14 +354,7 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
         self._rng, self._adam, self._fixed_field = rng, adam, field
         self.loss_curve_ = [*loss_curve, *history.loss_curve]
         self.n_iter_ = n_iter + len(history.loss_curve)
-        # stacklevel 5: the user's call of fit (through fit_context's two wrappers).
-        warn_if_not_converged(
-            history,
-            who,
-            self.max_iter,
-            "increase max_iter or learning_rate",
-            stacklevel=5,
-        )
+        warn_if_not_converged(history, who, self.max_iter, "increase max_iter or learning_rate")
         return self
 
     # -- prediction ---------------------------------------------------------------------------

@@ -414,14 +414,8 @@ class QuantumBoltzmannMachine(
         self.loss_curve_ = [*loss_curve, *history.loss_curve]
         self.n_iter_ = n_iter + len(history.loss_curve)
         if warn:
-            # stacklevel 6: the user's call of fit (through fit_context's two wrappers, fit
-            # and _train).
             warn_if_not_converged(
-                history,
-                type(self).__name__,
-                self.max_iter,
-                "increase max_iter or learning_rate",
-                stacklevel=6,
+                history, type(self).__name__, self.max_iter, "increase max_iter or learning_rate"
             )
         return self
 

@@ -170,7 +170,7 @@ def build_ansatz(
         raise TypeError(f"{name}.build must return a skqml Circuit, got {type(circuit).__name__}")
     if circuit.n_qubits != n_qubits:
         raise ValueError(
-            f"{who} runs on {n_qubits} qubits here (one per feature), but the ansatz {name} "
+            f"{who} runs on {n_qubits} qubits here (its encoding's width), but the ansatz {name} "
             f"built a {circuit.n_qubits}-qubit circuit; its build(n_qubits) must return a "
             f"circuit on exactly n_qubits qubits"
         )

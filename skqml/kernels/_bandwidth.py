@@ -31,6 +31,8 @@ import numpy as np
 
 from ..circuits import Circuit
 from ..simulator import simulate
+from ..simulator._memory import rows_per_chunk, state_bytes
+from ..simulator._statevector import WORKING_COPIES
 
 __all__ = ["median_bandwidth"]
 
@@ -50,7 +52,8 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     circuit : Circuit
         The feature map's circuit (reads the features, no weights).
     X : ndarray of shape (n_samples, n_features)
-        Training samples (unscaled). At most ``MAX_ROWS`` evenly spaced rows are used.
+        Training samples (unscaled). At most ``MAX_ROWS`` evenly spaced rows are used (fewer
+        when their states do not fit ``max_memory_mb``).
     max_memory_mb : float, default=None
         Memory budget of the simulation.
 
@@ -70,8 +73,15 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     1.0
     """
     X = np.asarray(X, dtype=np.float64)
-    if X.shape[0] > MAX_ROWS:
-        X = X[np.linspace(0, X.shape[0] - 1, MAX_ROWS).round().astype(int)]
+    # As many rows as fit the budget (states, their working copies, the pair matrices), up
+    # to MAX_ROWS: a smaller sample of pairs, rather than a refusal.
+    per_row = (1 + WORKING_COPIES) * state_bytes(circuit.n_qubits) + 3 * 16 * MAX_ROWS
+    fitting = rows_per_chunk(
+        per_row, max_memory_mb, what="bandwidth='scale'", n_qubits=circuit.n_qubits
+    )
+    n_rows = max(2, min(MAX_ROWS, fitting))
+    if X.shape[0] > n_rows:
+        X = X[np.linspace(0, X.shape[0] - 1, n_rows).round().astype(int)]
     if X.shape[0] < 2:
         return 1.0
     states = simulate(circuit, X * PROBE, max_memory_mb=max_memory_mb)

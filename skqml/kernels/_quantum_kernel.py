@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from functools import partial
+from numbers import Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -26,6 +27,7 @@ from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import (
+    Interval,
     StrOptions,
     validate_parameter_constraints,
 )
@@ -36,7 +38,8 @@ from .._validation import (
     N_JOBS_CONSTRAINT,
     check_real,
 )
-from ..backends import Backend, resolve_backend
+from ..backends import resolve_backend
+from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import (
@@ -84,7 +87,8 @@ class QuantumKernel(Kernel):
 
     # Checked when a kernel is evaluated (never in __init__), like sklearn's estimators.
     _parameter_constraints: dict = {
-        "backend": [None, str, Backend],
+        "backend": BACKEND_CONSTRAINT,
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
         "n_jobs": N_JOBS_CONSTRAINT,
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
         "verbose": ["verbose"],
@@ -165,17 +169,24 @@ class QuantumKernel(Kernel):
         self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
         bandwidth = self._bandwidth_on(X)
-        return X * bandwidth if bandwidth != 1 else X
+        if bandwidth == 1:
+            return X
+        with np.errstate(over="ignore"):
+            scaled = X * bandwidth
+        if not np.all(np.isfinite(scaled)):
+            sample, feature = np.argwhere(~np.isfinite(scaled))[0]
+            raise ValueError(
+                f"bandwidth={bandwidth:g} times feature {feature} of sample {sample} "
+                f"({X[sample, feature]:.3g}) overflows: use a smaller bandwidth or scale the "
+                "data first (for example with sklearn.preprocessing.StandardScaler)"
+            )
+        return scaled
 
     def _bandwidth_on(self, X: np.ndarray) -> float:
         """The bandwidth as a number; ``"scale"`` is computed on the samples ``X``."""
-        if isinstance(self.bandwidth, str) and self.bandwidth == "scale":
+        if isinstance(self.bandwidth, str):  # "scale": the constraint refuses other strings
             return median_bandwidth(self.circuit(X.shape[1]), X, self.max_memory_mb)
-        if isinstance(self.bandwidth, str):
-            raise ValueError(
-                f"bandwidth must be a positive number or 'scale', got {self.bandwidth!r}"
-            )
-        return check_real(self.bandwidth, "bandwidth", 0, strict=True)
+        return check_real(self.bandwidth, "bandwidth", 0, strict=True)  # refuses bools too
 
     def with_fixed_bandwidth(self, X) -> QuantumKernel:
         """This kernel with ``bandwidth="scale"`` replaced by its value on the samples ``X``.

@@ -81,7 +81,8 @@ def _mib(value: float) -> str:
 
 
 def default_max_memory_mb() -> float:
-    """Half the memory available now (at least 256 MiB), or ``SKQML_MAX_MEMORY_MB``.
+    """Half the memory available now (at least 256 MiB if that leaves a margin), or
+    ``SKQML_MAX_MEMORY_MB``.
 
     "Available" is the free physical memory, capped by the process's address-space limit
     (``ulimit -v``) and a container's cgroup memory limit when they are set.
@@ -104,12 +105,14 @@ def default_max_memory_mb() -> float:
                 f"MiB, got {env!r}; unset it for the default (half the available memory)"
             )
         return value
-    return max(256.0, 0.5 * _available_bytes() / _MIB)
+    available = _available_bytes() / _MIB
+    # At least 256 MiB where that leaves a margin; never more than 90% of what is left.
+    return max(0.5 * available, min(256.0, 0.9 * available), 1.0)
 
 
 def _available_bytes() -> float:
-    """Memory this process can still use: free physical memory, capped by the process's
-    address-space limit (``ulimit -v``) and a container's cgroup memory limit."""
+    """Memory this process can still use: free physical memory, capped by what is left of
+    the process's address-space limit (``ulimit -v``) and of a container's cgroup limit."""
     try:
         avail = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
@@ -119,7 +122,7 @@ def _available_bytes() -> float:
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
         if soft != resource.RLIM_INFINITY:
-            avail = min(avail, float(soft))
+            avail = min(avail, float(soft) - _address_space_in_use())
     except (ImportError, OSError, ValueError):  # pragma: no cover - non-POSIX
         pass
     try:
@@ -133,6 +136,15 @@ def _available_bytes() -> float:
     except (OSError, ValueError):
         pass
     return avail
+
+
+def _address_space_in_use() -> float:
+    """Virtual memory the process maps now (what counts against ``RLIMIT_AS``)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return float(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - no procfs
+        return 0.0
 
 
 def resolve_max_memory_mb(value: float | None) -> float:

@@ -37,9 +37,6 @@ from ..simulator._adjoint import adjoint_rows
 
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
 
-# warn_if_not_converged -> _fit -> fit -> scikit-learn's and skqml's fit wrappers -> the user.
-_USER_STACKLEVEL = 6
-
 
 def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str], np.ndarray]:
     """Observables as Pauli sums, the distinct Pauli strings, and the coefficient matrix.
@@ -411,9 +408,7 @@ class _VariationalModel(BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         if not incremental:
-            warn_if_not_converged(
-                history, who, self.max_iter, "raise max_iter or tol", stacklevel=_USER_STACKLEVEL
-            )
+            warn_if_not_converged(history, who, self.max_iter, "raise max_iter or tol")
         return self
 
     def __sklearn_tags__(self):
