@@ -26,6 +26,23 @@ from ..kernels._mitigation import METHODS
 __all__ = ["QSVC", "QSVR"]
 
 
+def _keep_rows(embedding: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows ``rows`` of ``embedding`` (in ascending order), without a second copy.
+
+    The training states can be most of the memory budget: copying the support vectors out
+    would hold them twice. Instead they are moved to the front in place (ascending, so a row
+    is read before it is overwritten) and the array is shrunk, which gives the rest back.
+    """
+    order = np.sort(np.asarray(rows))
+    if not (embedding.flags.owndata and embedding.flags.c_contiguous):
+        return embedding[order]
+    for position, row in enumerate(order):
+        if position != row:
+            embedding[position] = embedding[row]
+    embedding.resize((len(order), *embedding.shape[1:]), refcheck=False)
+    return embedding
+
+
 class _QuantumSVM(BaseEstimator):
     """Shared logic: resolve the kernel, embed the training set, fit a precomputed-kernel SVM.
 
@@ -142,7 +159,7 @@ class _QuantumSVM(BaseEstimator):
             "n_qubits_": circuit.n_qubits,
             "svm_": svm,
             "n_train_samples_": X.shape[0],
-            "support_embedding_": embedding[svm.support_],
+            "support_embedding_": _keep_rows(embedding, svm.support_),
         }
         return fitted, gram
 
@@ -157,7 +174,8 @@ class _QuantumSVM(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         gram = np.zeros((X.shape[0], self.n_train_samples_))
         if X.shape[0] and len(self.svm_.support_):
-            gram[:, self.svm_.support_] = self.kernel_.gram(
+            # support_embedding_ holds the support vectors in ascending training order.
+            gram[:, np.sort(self.svm_.support_)] = self.kernel_.gram(
                 self.kernel_.embed(X), self.support_embedding_
             )
         return gram
@@ -281,7 +299,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         Probability calibration (only with ``probability=True``).
     support_embedding_ : ndarray
         Quantum representation of the support vectors: states or Bloch vectors on exact
-        backends, the (scaled) features on sampling backends.
+        backends, the (scaled) features on sampling backends; in ascending training order.
     n_features_in_ : int
         Number of features seen in fit.
 
