@@ -229,7 +229,7 @@ class QuantumKernel(Kernel):
         backend = resolve_backend(self.backend)
         start = time.perf_counter()
         if not backend.exact:
-            embedding = self._embed_sampled(backend, circuit, X)
+            embedding = self._embed_sampled(backend, circuit, X, max_memory_mb)
         else:
             embedding = self._embed_exact(backend, circuit, X, max_memory_mb)
         self._progress().message(
@@ -243,7 +243,7 @@ class QuantumKernel(Kernel):
         states = _simulate_blocks(backend, circuit, X, max_memory_mb, self.n_jobs)
         return self._embed_states(states, X)
 
-    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
         """The representation on a backend without state vectors (see the subclass)."""
         raise NotImplementedError(  # pragma: no cover - both subclasses override it
             f"{type(self).__name__} cannot run on {backend!r}; use backend='statevector'"
@@ -439,10 +439,18 @@ def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n
 
 
 def _expectation_blocks(backend, circuit, labels, X, max_memory_mb, n_jobs) -> np.ndarray:
-    """Sampled expectation values of all rows, in fixed row blocks (parallel with n_jobs)."""
-    blocks = Parallel(n_jobs=1 if n_jobs is None else n_jobs)(
-        delayed(backend.expectations)(circuit, labels, X[s], max_memory_mb=max_memory_mb)
-        for s in block_slices(X.shape[0], 256)
+    """Sampled expectation values of all rows, in fixed row blocks (parallel with n_jobs).
+
+    The results are held beside the blocks, and blocks running at once share the budget.
+    """
+    slices = block_slices(X.shape[0], _SIMULATION_ROWS)
+    left = remaining_budget_mb(
+        max_memory_mb, 8 * X.shape[0] * len(labels), "the results of the samples"
+    )
+    workers = max(1, min(len(slices), effective_n_jobs(n_jobs)))
+    blocks = Parallel(n_jobs=workers)(
+        delayed(backend.expectations)(circuit, labels, X[s], max_memory_mb=left / workers)
+        for s in slices
     )
     return np.concatenate(blocks) if blocks else np.empty((0, len(labels)))
 
@@ -558,7 +566,7 @@ class FidelityQuantumKernel(QuantumKernel):
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         return states
 
-    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
         # Overlap circuits need both samples' features, so the representation is the
         # features themselves; the circuits run pair by pair in gram().
         return np.array(X, dtype=np.float64, copy=True)
@@ -808,12 +816,12 @@ class ProjectedQuantumKernel(QuantumKernel):
             parts = Parallel(n_jobs=workers)(delayed(run)(X[s]) for s in slices)
         return np.concatenate(parts) if parts else np.empty((0, width))
 
-    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray) -> np.ndarray:
+    def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
         # Bloch vectors from shot-based <X_q>, <Y_q>, <Z_q> (one measurement basis per
         # Pauli), in the exact path's order: qubit-major, Pauli-minor.
         n = circuit.n_qubits
         labels = ["I" * (n - 1 - q) + "XYZ"[p] + "I" * q for q in range(n) for p in self._paulis()]
-        return _expectation_blocks(backend, circuit, labels, X, self.max_memory_mb, self.n_jobs)
+        return _expectation_blocks(backend, circuit, labels, X, max_memory_mb, self.n_jobs)
 
     def _gamma(self, reference: np.ndarray) -> float:
         gamma = self.gamma
