@@ -90,4 +90,4 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     pairs = np.triu_indices(X.shape[0], 1)
     q = np.maximum(1.0 - fidelity[pairs], 0.0) / PROBE**2
     median = float(np.median(q))
-    return 1.0 / np.sqrt(median) if median > 0 else 1.0
+    return float(1.0 / np.sqrt(median)) if median > 0 else 1.0
