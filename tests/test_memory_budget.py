@@ -182,3 +182,20 @@ def test_plan_tables_are_counted_and_freed_with_the_circuit():
     gc.collect()
     assert plan_ref() is None
     assert len(_CACHE) < n_plans and len(_TAPES) < n_tapes
+
+
+def test_chunk_advice_names_the_real_cause():
+    """Rows of states: the width is blamed only when one row alone is too large; when what
+    the call holds beside the rows is the problem, the caller's hint is given."""
+    from skqml.simulator._memory import rows_per_chunk
+
+    mib = 1024**2
+    with pytest.raises(SimulationMemoryError, match="pass fewer samples") as held:
+        rows_per_chunk(
+            mib, 4, what="x", n_qubits=12, fixed_bytes=4 * mib, hint="pass fewer samples"
+        )
+    assert "would not help" not in str(held.value)
+    with pytest.raises(SimulationMemoryError, match="would not help"):
+        rows_per_chunk(8 * mib, 4, what="x", n_qubits=12, hint="pass fewer samples")
+    with pytest.raises(SimulationMemoryError, match="would not help"):
+        rows_per_chunk(mib, 4, what="x", n_qubits=12, fixed_bytes=4 * mib)

@@ -45,7 +45,6 @@ from ..simulator import single_qubit_expectations
 from ..simulator._memory import (
     check_states_fit,
     remaining_budget_mb,
-    resolve_max_memory_mb,
     rows_per_chunk,
     state_bytes,
 )
@@ -420,14 +419,13 @@ def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n
     # The least this needs, refused as a whole: the results beside one sample's simulation
     # (so that a refusal reports the budget that would do, not only the results' share).
     one_row = (1 + WORKING_COPIES) * state_bytes(plan.n_qubits) + plan.table_bytes
-    width_is_the_problem = one_row > resolve_max_memory_mb(max_memory_mb) * 1024**2
     rows_per_chunk(
         one_row,
         max_memory_mb,
         what=f"simulating {n_rows} samples beside their results",
         n_qubits=plan.n_qubits,
         fixed_bytes=held_bytes,
-        hint="" if width_is_the_problem else "pass fewer samples at once or raise the limit",
+        hint="pass fewer samples at once or raise the limit",
     )
     left = remaining_budget_mb(max_memory_mb, held_bytes, "the results of the samples")
     rows = min(_SIMULATION_ROWS, chunk_rows(plan, left, what="simulating a block of samples"))

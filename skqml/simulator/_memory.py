@@ -188,10 +188,11 @@ def rows_per_chunk(
     """How many rows (samples, pairs) of ``bytes_per_row`` fit ``share`` of the budget.
 
     ``fixed_bytes`` is what the call holds whatever the number of rows (tables, caches,
-    outputs), counted within that share. When not
-    even one row fits, :class:`SimulationMemoryError` says so; for rows of states
-    (``n_qubits`` given) it advises fewer features or another backend, since fewer samples
-    at once would not help; otherwise it gives ``hint``.
+    outputs), counted within that share. When not even one row fits,
+    :class:`SimulationMemoryError` says so. For rows of states (``n_qubits`` given) it
+    advises fewer features or another backend, since fewer samples at once would not help,
+    unless one row alone would fit and ``hint`` names the other cause (what is held beside
+    the rows); otherwise it gives ``hint``.
 
     Examples
     --------
@@ -206,7 +207,9 @@ def rows_per_chunk(
     budget = share * resolve_max_memory_mb(max_memory_mb) * _MIB
     room = budget - fixed_bytes
     if not room >= bytes_per_row:
-        if n_qubits is not None:
+        # The width is the problem when one row alone is too large, or when the caller names
+        # no other cause of the shortage (what it holds beside the rows).
+        if n_qubits is not None and (bytes_per_row > budget or not hint):
             what = f"{what} ({n_qubits} qubits, one sample at a time)"
             hint = wide_circuit_hint(n_qubits)
         raise SimulationMemoryError(
