@@ -18,7 +18,7 @@ import functools
 
 from sklearn.base import _fit_context
 
-__all__ = ["fit_context"]
+__all__ = ["fit_context", "set_fitted"]
 
 
 def fit_context(*, prefer_skip_nested_validation: bool = True):
@@ -65,3 +65,22 @@ def fit_context(*, prefer_skip_nested_validation: bool = True):
         return wrapper
 
     return decorator
+
+
+def set_fitted(estimator, fitted: dict, stale=()) -> None:
+    """Assign a fit's attributes together at its end, dropping ``stale`` ones of an earlier
+    fit that would not describe this one.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from skqml._estimator import set_fitted
+    >>> model = SimpleNamespace(calibrated_=object())
+    >>> set_fitted(model, {"coef_": 1.0}, stale=("calibrated_",))
+    >>> vars(model)
+    {'coef_': 1.0}
+    """
+    state = vars(estimator)
+    for name in stale:
+        state.pop(name, None)
+    state.update(fitted)

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import fit_context
+from .._estimator import fit_context, set_fitted
 from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_integer
 from . import _gibbs as g
@@ -408,8 +408,7 @@ class QuantumBoltzmannMachine(
                 gtol=self.tol,
             )
             fitted = self._fitted_state(theta, n_visible, pairs, z_table, perms)
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        set_fitted(self, fitted)
         self._rng, self._adam = rng, adam
         self.loss_curve_ = [*loss_curve, *history.loss_curve]
         self.n_iter_ = n_iter + len(history.loss_curve)

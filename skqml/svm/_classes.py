@@ -15,7 +15,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._estimator import fit_context
+from .._estimator import fit_context, set_fitted
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
@@ -134,7 +134,7 @@ class _QuantumSVM(BaseEstimator):
         """The fitted attributes shared by QSVC and QSVR, and the training Gram matrix.
 
         Nothing is assigned to ``self`` here: the caller sets all fitted attributes at once
-        with :meth:`_set_fitted` when every step has succeeded.
+        with :func:`~skqml._estimator.set_fitted` when every step has succeeded.
         """
         # Cheap checks first: simulation is the expensive part.
         if sample_weight is not None:
@@ -162,13 +162,6 @@ class _QuantumSVM(BaseEstimator):
             "support_embedding_": _keep_rows(embedding, svm.support_),
         }
         return fitted, gram
-
-    def _set_fitted(self, fitted: dict, stale: tuple[str, ...] = ()) -> None:
-        """Assign the fitted attributes together, dropping ``stale`` ones of an earlier fit."""
-        for name in stale:
-            vars(self).pop(name, None)
-        for name, value in fitted.items():
-            setattr(self, name, value)
 
     def _test_gram(self, X) -> np.ndarray:
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -400,7 +393,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
             fitted["calibrated_"] = self._fit_calibration(gram, y, sample_weight)
         # Without probability=True, a calibration from an earlier fit would describe
         # another model.
-        self._set_fitted(fitted, stale=("calibrated_",))
+        set_fitted(self, fitted, stale=("calibrated_",))
         return self
 
     def _fit_calibration(self, gram, y, sample_weight):
@@ -607,7 +600,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         fitted, _ = self._fit_svm(X, y, sample_weight)
-        self._set_fitted(fitted)
+        set_fitted(self, fitted)
         return self
 
     def predict(self, X) -> np.ndarray:

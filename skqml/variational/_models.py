@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import fit_context
+from .._estimator import fit_context, set_fitted
 from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_pauli_label, check_real
 from ..backends import Backend, resolve_backend
@@ -402,11 +402,9 @@ class _VariationalModel(BaseEstimator):
                 validation_scores_=history.validation_scores,
                 best_validation_score_=history.best_score,
             )
-        else:  # scores of an earlier fit would not describe this one
-            for name in ("validation_scores_", "best_validation_score_"):
-                self.__dict__.pop(name, None)
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        # Without early stopping, the scores of an earlier fit would not describe this one.
+        stale = () if early_stopped else ("validation_scores_", "best_validation_score_")
+        set_fitted(self, fitted, stale=stale)
         if not incremental:
             warn_if_not_converged(history, who, self.max_iter, "raise max_iter or tol")
         return self
