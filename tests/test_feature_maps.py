@@ -7,12 +7,16 @@ import pytest
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skqml.circuits
 from skqml.circuits import (
     AngleEmbedding,
+    FeatureMap,
     HeisenbergEmbedding,
+    HubregtsenEmbedding,
     IQPEmbedding,
     PauliFeatureMap,
     ZZFeatureMap,
+    bandwidth_as_weight,
 )
 from skqml.simulator import simulate
 
@@ -232,6 +236,7 @@ ALL_MAPS = [
     IQPEmbedding(n_repeats=2, pattern=[(0, 1)]),
     AngleEmbedding(rotation="X", hadamard=True),
     HeisenbergEmbedding(trotter_steps=2, evolution_time=0.5, random_state=3),
+    HubregtsenEmbedding(n_layers=2, n_wires=3),
 ]
 
 
@@ -294,6 +299,10 @@ def test_set_params_changes_the_circuit():
         (AngleEmbedding(rotation=1), ValueError),
         (HeisenbergEmbedding(trotter_steps=0), ValueError),
         (HeisenbergEmbedding(evolution_time="1"), TypeError),
+        (HubregtsenEmbedding(n_layers=0), ValueError),
+        (HubregtsenEmbedding(n_layers=1.5), ValueError),
+        (HubregtsenEmbedding(n_wires=0), ValueError),
+        (HubregtsenEmbedding(n_wires="5"), ValueError),
     ],
     ids=repr,
 )
@@ -369,3 +378,130 @@ def test_angle_embedding_hadamard_must_be_a_bool(hadamard):
     ):
         AngleEmbedding(hadamard=hadamard).build(2)
     assert AngleEmbedding(hadamard=np.True_).build(2) == AngleEmbedding(hadamard=True).build(2)
+
+
+# -- trainable embeddings ---------------------------------------------------------------------
+def _demo_layer(qml, x, params, wires, i0):
+    """The layer of PennyLane's demo "Training and evaluating quantum kernels" (its current
+    form, without the removed ``qml.broadcast``)."""
+    i = i0
+    for j, wire in enumerate(wires):
+        qml.Hadamard(wires=[wire])
+        qml.RZ(x[i % len(x)], wires=[wire])
+        i += 1
+        qml.RY(params[0, j], wires=[wire])
+    n_wires = len(wires)
+    for p, w in zip(params[1], wires, strict=True):
+        qml.CRZ(p, wires=[w % n_wires, (w + 1) % n_wires])
+
+
+@pytest.mark.parametrize(
+    ("n_features", "n_wires", "n_layers"), [(2, 5, 3), (4, 3, 2), (2, 2, 2), (3, None, 1)]
+)
+def test_hubregtsen_embedding_equals_pennylane_demo(n_features, n_wires, n_layers):
+    fmap = HubregtsenEmbedding(n_layers=n_layers, n_wires=n_wires)
+    n = fmap.n_qubits(n_features)
+    params = np.random.default_rng(n).uniform(0, 2 * np.pi, (n_layers, 2, n))
+
+    def template(qml, x):
+        for layer, layer_params in enumerate(params):
+            _demo_layer(qml, x, layer_params, list(range(n)), i0=layer * n)
+
+    X = _samples(n_features, seed=n_layers)
+    expected = _pennylane_states(n, template, X)
+    got = simulate(fmap.build(n_features), X, params.ravel())
+    np.testing.assert_allclose(got, expected, atol=ATOL)
+
+
+def test_hubregtsen_embedding_gate_sequence():
+    # Three wires, two features, two layers: the features continue cycling in layer 1
+    # (x[(3 l + j) mod 2]); weights layer by layer, RY angles then the CRZ ring.
+    got = [
+        (op.name, op.qubits, str(op.params[0]) if op.params else None)
+        for op in HubregtsenEmbedding(n_layers=2, n_wires=3).build(2)
+    ]
+    expected = []
+    for layer, features in ((0, (0, 1, 0)), (1, (1, 0, 1))):
+        for j, i in enumerate(features):
+            w = 6 * layer + j
+            expected += [("h", (j,), None), ("rz", (j,), f"x[{i}]"), ("ry", (j,), f"θ[{w}]")]
+        expected += [
+            ("crz", (0, 1), f"θ[{6 * layer + 3}]"),
+            ("crz", (1, 2), f"θ[{6 * layer + 4}]"),
+            ("crz", (2, 0), f"θ[{6 * layer + 5}]"),
+        ]
+    assert got == expected
+    # One wire: no ring, one weight per layer.
+    one = HubregtsenEmbedding(n_layers=2, n_wires=1).build(3)
+    assert one.count_ops() == {"h": 2, "rz": 2, "ry": 2} and one.n_weights == 2
+    assert [str(op.params[0]) for op in one if op.name == "rz"] == ["x[0]", "x[1]"]
+
+
+def test_hubregtsen_initial_weights_are_the_demos_draw():
+    fmap = HubregtsenEmbedding(n_layers=6, n_wires=5)
+    # The demo: np.random.seed(1359); np.random.uniform(0, 2 pi, (6, 2, 5)).
+    demo = np.random.RandomState(1359).uniform(0, 2 * np.pi, (6, 2, 5))
+    got = fmap.initial_weights(2, random_state=np.random.RandomState(1359))
+    np.testing.assert_array_equal(got, demo.ravel())
+    assert got.shape == (fmap.build(2).n_weights,) == (60,)
+    again = fmap.initial_weights(2, random_state=0)
+    np.testing.assert_array_equal(again, fmap.initial_weights(2, random_state=0))
+    assert ((again >= 0) & (again < 2 * np.pi)).all()
+
+
+@pytest.mark.parametrize("fmap", ALL_MAPS, ids=lambda f: type(f).__name__)
+def test_initial_weights_fit_the_circuit(fmap):
+    for n_features in (2, 3):
+        weights = fmap.initial_weights(n_features, random_state=0)
+        assert weights.shape == (fmap.build(n_features).n_weights,)
+        simulate(fmap.build(n_features), _samples(n_features), weights)
+
+
+def test_a_map_with_weights_must_define_its_initial_weights():
+    class Weighted(FeatureMap):
+        def build(self, n_features):
+            return AngleEmbedding().build(n_features).ry(skqml.circuits.weight(0), 0)
+
+    with pytest.raises(NotImplementedError, match="Weighted builds a circuit with 1 trainable"):
+        Weighted().initial_weights(2)
+
+
+def test_maps_with_weights_document_their_order():
+    maps = [getattr(skqml.circuits, name) for name in skqml.circuits.__all__]
+    maps = [m for m in maps if isinstance(m, type) and issubclass(m, FeatureMap)]
+    trainable = [m for m in maps if m is not FeatureMap and m().build(3).n_weights]
+    assert trainable == [HubregtsenEmbedding]
+    for cls in trainable:
+        assert "Weights, in order:" in cls.__doc__
+        assert "initial_weights" in vars(cls)
+
+
+@pytest.mark.parametrize(
+    "fmap",
+    [
+        ZZFeatureMap(reps=2),
+        IQPEmbedding(n_repeats=2),
+        HeisenbergEmbedding(trotter_steps=2),
+        AngleEmbedding(rotation="X"),
+        HubregtsenEmbedding(n_layers=2, n_wires=4),
+    ],
+    ids=lambda f: type(f).__name__,
+)
+def test_bandwidth_as_weight_scales_the_features(fmap):
+    circuit = fmap.build(3)
+    scaled = bandwidth_as_weight(circuit)
+    assert scaled.n_weights == circuit.n_weights + 1
+    assert scaled.n_qubits == circuit.n_qubits and scaled.n_features == circuit.n_features
+    X = _samples(3, n_samples=4)
+    weights = fmap.initial_weights(3, random_state=1)
+    for bandwidth in (0.37, 1.0, 2.5):
+        np.testing.assert_allclose(
+            simulate(scaled, X, np.append(weights, bandwidth)),
+            simulate(circuit, X * bandwidth, weights),
+            atol=1e-12,
+        )
+
+
+def test_bandwidth_as_weight_without_features():
+    circuit = skqml.circuits.Circuit(1).ry(skqml.circuits.weight(0), 0)
+    assert bandwidth_as_weight(circuit) == circuit  # nothing to scale: the weight is unread

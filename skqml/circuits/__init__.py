@@ -13,12 +13,14 @@ from ._ansatzes import (
     RealAmplitudes,
     StronglyEntanglingLayers,
 )
+from ._bandwidth import bandwidth_as_weight
 from ._circuit import Circuit, Operation
 from ._entanglement import entangler_map
 from ._feature_maps import (
     AngleEmbedding,
     FeatureMap,
     HeisenbergEmbedding,
+    HubregtsenEmbedding,
     IQPEmbedding,
     PauliFeatureMap,
     ZZFeatureMap,
@@ -36,6 +38,7 @@ __all__ = [
     "FeatureMap",
     "HardwareEfficient",
     "HeisenbergEmbedding",
+    "HubregtsenEmbedding",
     "IQPEmbedding",
     "Operation",
     "PauliFeatureMap",
@@ -43,6 +46,7 @@ __all__ = [
     "StronglyEntanglingLayers",
     "Term",
     "ZZFeatureMap",
+    "bandwidth_as_weight",
     "entangler_map",
     "feature",
     "gate_spec",

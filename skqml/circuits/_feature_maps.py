@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from .._params import ParameterObject
 from .._validation import check_bool, check_integer, check_pauli_label, check_real
-from ._angle import Angle, feature
+from ._angle import Angle, feature, weight
 from ._circuit import Circuit
 from ._entanglement import entangler_map
 
@@ -23,6 +23,7 @@ __all__ = [
     "AngleEmbedding",
     "FeatureMap",
     "HeisenbergEmbedding",
+    "HubregtsenEmbedding",
     "IQPEmbedding",
     "PauliFeatureMap",
     "ZZFeatureMap",
@@ -44,7 +45,10 @@ def _uniform(random_state, low: float, high: float, size) -> np.ndarray:
 class FeatureMap(ParameterObject):
     """Base class: a parameter object that builds a data-encoding circuit.
 
-    Subclasses implement :meth:`n_qubits` and :meth:`build`.
+    Subclasses implement :meth:`build`, and :meth:`n_qubits` when they do not use one qubit
+    per feature. A feature map whose circuit has trainable weights (``build(n).n_weights >
+    0``, a trainable embedding) also implements :meth:`initial_weights` and documents the
+    order of its weights (what ``weight(j)`` is for each ``j``) in its docstring.
 
     Examples
     --------
@@ -81,6 +85,37 @@ class FeatureMap(ParameterObject):
         circuit : Circuit
         """
         raise NotImplementedError
+
+    def initial_weights(self, n_features: int, random_state=None) -> np.ndarray:
+        """Initial values of the circuit's trainable weights (none for a fixed encoding).
+
+        The built-in feature maps without weights return an empty array; trainable
+        embeddings draw their documented initialisation from ``random_state``.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+        random_state : int, Generator, RandomState or None, default=None
+            Seed or generator of the random initialisation.
+
+        Returns
+        -------
+        weights : ndarray of shape (build(n_features).n_weights,)
+
+        Examples
+        --------
+        >>> from skqml.circuits import ZZFeatureMap
+        >>> ZZFeatureMap().initial_weights(3)
+        array([], dtype=float64)
+        """
+        n_weights = self.build(n_features).n_weights
+        if n_weights:
+            raise NotImplementedError(
+                f"{type(self).__name__} builds a circuit with {n_weights} trainable weights: "
+                "it must define initial_weights(n_features, random_state)"
+            )
+        return np.zeros(0)
 
 
 def _pauli_data_map(subset: tuple[int, ...]) -> Angle:
@@ -446,3 +481,119 @@ class HeisenbergEmbedding(FeatureMap):
                 a = scale * feature(j)
                 circuit = circuit.rxx(a, j, j + 1).ryy(a, j, j + 1).rzz(a, j, j + 1)
         return circuit
+
+
+class HubregtsenEmbedding(FeatureMap):
+    """Trainable quantum embedding of Hubregtsen et al. (2022), as PennyLane's kernels demo.
+
+    The embedding kernel trained by kernel-target alignment in "Training quantum embedding
+    kernels on near-term quantum computers" (Phys. Rev. A 106, 042431), defined as the
+    ``ansatz`` of PennyLane's demo "Training and evaluating quantum kernels". On ``n``
+    wires, layer ``l = 0, ..., n_layers - 1`` applies, on every wire ``j = 0, ..., n - 1``
+    in turn, ``H``, ``RZ(x[(l * n + j) mod n_features])`` and ``RY(theta)``, then the ring
+    ``CRZ(theta)`` on ``(j, (j + 1) mod n)`` for ``j = 0, ..., n - 1`` (control first; no
+    ring on a single wire). The features cycle over the wires and continue from layer to
+    layer, so every feature is read even with fewer wires than features.
+
+    Weights, in order: for each layer, the ``RY`` angles of wires ``0, ..., n - 1``, then
+    the ``CRZ`` angles of the ring's gates in the order above: PennyLane's parameter array
+    of shape ``(n_layers, 2, n)`` flattened in C order (``n_layers`` weights on one wire).
+    :meth:`initial_weights` draws them uniformly in ``[0, 2 pi)``, as the demo does.
+
+    Parameters
+    ----------
+    n_layers : int, default=6
+        Number of layers (the demo uses 6).
+    n_wires : int or None, default=None
+        Number of qubits; ``None`` uses one per feature (the demo uses 5 wires for 2
+        features).
+
+    Examples
+    --------
+    >>> from skqml.circuits import HubregtsenEmbedding
+    >>> fm = HubregtsenEmbedding(n_layers=2)
+    >>> circuit = fm.build(3)
+    >>> circuit.n_qubits, circuit.n_features, circuit.n_weights
+    (3, 3, 12)
+    >>> circuit.count_ops()
+    {'h': 6, 'rz': 6, 'ry': 6, 'crz': 6}
+    >>> fm.initial_weights(3, random_state=0).shape
+    (12,)
+    """
+
+    def __init__(self, n_layers: int = 6, n_wires: int | None = None):
+        self.n_layers = n_layers
+        self.n_wires = n_wires
+
+    def n_qubits(self, n_features: int) -> int:
+        """Number of qubits: ``n_wires``, or one per feature when it is None.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        n_qubits : int
+        """
+        n_features = check_integer(n_features, "n_features", low=1)
+        if self.n_wires is None:
+            return n_features
+        return check_integer(self.n_wires, _hyperparameter(self, "n_wires"), low=1)
+
+    def build(self, n_features: int) -> Circuit:
+        """The trainable circuit encoding ``n_features`` features.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+
+        Returns
+        -------
+        circuit : Circuit
+            Reads features ``x[0], ..., x[n_features - 1]`` (all of them when
+            ``n_layers * n_qubits >= n_features``) and ``weight(0), ...`` in the order of
+            the class docstring.
+        """
+        n = self.n_qubits(n_features)
+        layers = check_integer(self.n_layers, _hyperparameter(self, "n_layers"), low=1)
+        ring = [(j, (j + 1) % n) for j in range(n)] if n > 1 else []
+        circuit = Circuit(n)
+        w = 0
+        for layer in range(layers):
+            for j in range(n):
+                x = feature((layer * n + j) % n_features)
+                circuit = circuit.h(j).rz(x, j).ry(weight(w), j)
+                w += 1
+            for control, target in ring:
+                circuit = circuit.crz(weight(w), control, target)
+                w += 1
+        return circuit
+
+    def initial_weights(self, n_features: int, random_state=None) -> np.ndarray:
+        """Random initial weights, uniform in ``[0, 2 pi)`` as in PennyLane's demo.
+
+        With a legacy ``RandomState`` they are the demo's ``np.random.uniform(0, 2 pi,
+        (n_layers, 2, n_wires))`` drawn from the same state, flattened.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of features, at least 1.
+        random_state : int, Generator, RandomState or None, default=None
+            Seed or generator.
+
+        Returns
+        -------
+        weights : ndarray of shape (build(n_features).n_weights,)
+
+        Examples
+        --------
+        >>> from skqml.circuits import HubregtsenEmbedding
+        >>> w = HubregtsenEmbedding(n_layers=1).initial_weights(2, random_state=0)
+        >>> w.shape, bool(((0 <= w) & (w < 6.3)).all())
+        ((4,), True)
+        """
+        return _uniform(random_state, 0.0, 2 * pi, self.build(n_features).n_weights)
