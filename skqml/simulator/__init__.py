@@ -9,6 +9,7 @@ from ._observables import (
     single_qubit_expectations,
 )
 from ._parameter_shift import parameter_shift_vjp, shift_rule
+from ._state_derivatives import state_jacobian, state_vjp
 from ._statevector import simulate, simulate_probabilities
 
 __all__ = [
@@ -25,4 +26,6 @@ __all__ = [
     "simulate",
     "simulate_probabilities",
     "single_qubit_expectations",
+    "state_jacobian",
+    "state_vjp",
 ]

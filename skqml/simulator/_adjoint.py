@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_pauli_label
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._inverse import inverse_operation
-from ._memory import state_bytes
+from ._memory import rows_per_chunk, state_bytes
 from ._observables import (
     apply_pauli,
     im_dot,
@@ -313,19 +313,22 @@ def adjoint_rows(
     return _adjoint_chunk(plan, tape, max_memory_mb, held_bytes, what)
 
 
-def _adjoint_chunk(plan, tape, max_memory_mb, held_bytes: float, what: str) -> int:
+def _adjoint_chunk(plan, tape, max_memory_mb, held_bytes: float, what: str, hint: str = "") -> int:
     """Samples per chunk of a backward sweep within the budget.
 
     Per sample: psi and lambda side by side, and the simulator's working copies of both
     while a plan runs on them. Fixed: the forward and inverse plans' tables, one Pauli
-    string's index and sign vectors, and what the caller holds (``held_bytes``).
+    string's index and sign vectors, and what the caller holds (``held_bytes``). ``hint``:
+    the advice when one sample alone would fit but not beside ``held_bytes``.
     """
-    return chunk_rows(
-        plan,
+    n = plan.n_qubits
+    return rows_per_chunk(
+        2 * (1 + WORKING_COPIES) * state_bytes(n),
         max_memory_mb,
-        copies=2 * (1 + WORKING_COPIES),
-        fixed_bytes=held_bytes + tape.table_bytes + state_bytes(plan.n_qubits),
         what=what,
+        n_qubits=n,
+        fixed_bytes=held_bytes + tape.table_bytes + state_bytes(n) + plan.table_bytes,
+        hint=hint,
     )
 
 
@@ -438,17 +441,35 @@ def _accumulate(tape: _Tape, i: int, psi, lam, X, weights, grad) -> None:
 def _im_masked(lam, kpsi, n: int, qubits: tuple[int, ...], kind: str) -> np.ndarray:
     """``Im <lam| mask kpsi>`` with a 0/1 mask over the bits of ``qubits`` (all ones, or odd
     parity), summed over the slices where it is 1: no ``2**n`` mask is built."""
-    shape, axis = qubit_view_shape(n, qubits)
+    shape, slices = mask_slices(n, qubits, kind, value=1)
     lv, kv = lam.reshape(lam.shape[0], *shape), kpsi.reshape(kpsi.shape[0], *shape)
     total = np.zeros(lam.shape[0])
+    for index in slices:
+        total += im_dot(lv[index], kv[index])
+    return total
+
+
+def mask_slices(
+    n: int, qubits: tuple[int, ...], kind: str, value: int
+) -> tuple[list[int], list[tuple]]:
+    """Where a generator's 0/1 basis mask over the bits of ``qubits`` equals ``value``.
+
+    The mask is 1 where all those bits are 1 (``kind="all"``) or where their parity is odd
+    (``"parity"``). Returns the shape of a state view after its batch axis (one axis per
+    listed qubit, see :func:`qubit_view_shape`) and the index tuples of that view's slices
+    where the mask equals ``value``.
+    """
+    shape, axis = qubit_view_shape(n, qubits)
+    slices = []
     for bits in itertools.product((0, 1), repeat=len(qubits)):
-        if (kind == "parity" and sum(bits) % 2 == 0) or (kind == "all" and not all(bits)):
+        on = sum(bits) % 2 == 1 if kind == "parity" else all(bits)
+        if on != bool(value):
             continue
-        index = [slice(None)] * lv.ndim
+        index: list = [slice(None)] * (len(shape) + 1)
         for q, bit in zip(qubits, bits, strict=True):
             index[axis[q]] = bit
-        total += im_dot(lv[tuple(index)], kv[tuple(index)])
-    return total
+        slices.append(tuple(index))
+    return shape, slices
 
 
 def _im_single_pauli(lam, psi, n: int, q: int, pauli: str) -> np.ndarray:
