@@ -5,7 +5,7 @@ import pickle
 import time
 import tracemalloc
 import warnings
-from itertools import product
+from itertools import combinations, product
 
 import numpy as np
 import pytest
@@ -15,6 +15,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skqml.backends import ShotsBackend
 from skqml.boltzmann import BornMachine
 from skqml.boltzmann._born import mmd_kernel_apply
+from skqml.boltzmann._chow_liu import chow_liu_tree, mutual_information
 from skqml.circuits import HardwareEfficient, StronglyEntanglingLayers
 from skqml.datasets import bars_and_stripes_patterns
 from skqml.simulator import SimulationMemoryError, simulate
@@ -121,10 +122,12 @@ def _valid_mass(born, patterns):
     return born.probabilities_[patterns @ (1 << np.arange(patterns.shape[1]))].sum()
 
 
-def test_learns_2x2_bars_and_stripes():
-    # The CI-sized version of the 3 x 3 experiment (examples/, docs/boltzmann.md).
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_learns_2x2_bars_and_stripes(seed):
+    # The CI-sized version of the 3 x 3 experiment (examples/, docs/boltzmann.md): the
+    # defaults, whatever the initial weights.
     X = bars_and_stripes_patterns(2, 2)
-    born = _fitted(X, ansatz=HardwareEfficient(n_layers=3), max_iter=300)
+    born = _fitted(X, random_state=seed)
     assert born.loss_curve_[-1] < 1e-6
     assert _valid_mass(born, X) >= 0.99
     np.testing.assert_allclose(np.exp(born.score_samples(X)), 1 / 6, atol=0.01)
@@ -159,9 +162,7 @@ def test_default_ansatz_and_fitted_attributes():
     X = bars_and_stripes_patterns(2, 2)
     born = _fitted(X, max_iter=2)
     assert born.n_qubits_ == born.n_features_in_ == 4
-    assert born.weights_.shape == (
-        HardwareEfficient(n_layers=8, entanglement="linear").n_weights(4),
-    )
+    assert born.weights_.shape == (HardwareEfficient(n_layers=10).n_weights(4),)
     assert born.n_iter_ == len(born.loss_curve_) <= 2
     assert born.backend_.exact
 
@@ -333,13 +334,103 @@ def test_convergence_warning_points_at_the_callers_line():
     assert [w.filename for w in record] == [__file__]
 
 
+# The Chow-Liu tree of 3 x 3 bars and stripes (pixel r * 3 + c), by hand: two pixels of one
+# row (or column) have joint counts (00, 01, 10, 11) = (5, 2, 2, 5) over the 14 patterns, any
+# other pair (3, 4, 4, 3); all marginals are 1/2. Kruskal's algorithm takes the 18 row and
+# column bonds in lexicographic order, (0, 1), (0, 2), (0, 3), (0, 6), then (1, 2) closes a
+# cycle, (1, 4), (1, 7), (2, 5), (2, 8): a spanning tree of 8 bonds, all away from pixel 0.
+BAS3_TREE = [(0, 1), (0, 2), (0, 3), (0, 6), (1, 4), (1, 7), (2, 5), (2, 8)]
+BAS3_BOND_MI = 5 / 7 * np.log(10 / 7) + 2 / 7 * np.log(4 / 7)
+BAS3_OTHER_MI = 3 / 7 * np.log(6 / 7) + 4 / 7 * np.log(8 / 7)
+
+
+def _entropy(columns):
+    _, counts = np.unique(columns, axis=0, return_counts=True)
+    q = counts / counts.sum()
+    return -np.sum(q * np.log(q))
+
+
+def test_mutual_information_equals_the_entropy_identity():
+    # I(i, j) = H(i) + H(j) - H(i, j), from the counts of the distinct rows.
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 2, size=(40, 5))
+    X[:, 1] = X[:, 0] ^ (rng.rand(40) < 0.2)  # dependent on column 0
+    X[:, 3] = 1  # constant: no information
+    mi = mutual_information(X)
+    for i, j in product(range(5), repeat=2):
+        expected = (
+            0.0 if i == j else _entropy(X[:, [i]]) + _entropy(X[:, [j]]) - _entropy(X[:, [i, j]])
+        )
+        assert abs(mi[i, j] - expected) < 1e-12
+
+
+def test_chow_liu_tree_of_bars_and_stripes_by_hand():
+    X = bars_and_stripes_patterns(3, 3)
+    mi = mutual_information(X)
+    rows, cols = np.divmod(np.arange(9), 3)
+    bond = (rows[:, None] == rows[None, :]) | (cols[:, None] == cols[None, :])
+    np.fill_diagonal(bond, False)
+    np.testing.assert_allclose(mi[bond], BAS3_BOND_MI, rtol=1e-12)
+    off = ~bond & ~np.eye(9, dtype=bool)
+    np.testing.assert_allclose(mi[off], BAS3_OTHER_MI, rtol=1e-12)
+    assert chow_liu_tree(X) == BAS3_TREE
+    assert chow_liu_tree(X[:, :1]) == []
+
+
+def test_chow_liu_tree_is_a_maximum_spanning_tree_pointing_away_from_qubit_0():
+    rng = np.random.RandomState(2)
+    n = 6
+    X = rng.randint(0, 2, size=(60, n))
+    for a, b in [(4, 2), (2, 5), (1, 3)]:  # a few noisy copies: unequal dependencies
+        X[:, b] = X[:, a] ^ (rng.rand(60) < 0.15)
+    mi = mutual_information(X)
+    tree = chow_liu_tree(X)
+
+    def spans(edges):
+        reached, grown = {0}, True
+        while grown:
+            new = {v for e in edges for u, v in (e, e[::-1]) if u in reached}
+            grown = not new <= reached
+            reached |= new
+        return len(reached) == n
+
+    best = max(
+        sum(mi[e] for e in edges)
+        for edges in combinations(combinations(range(n), 2), n - 1)
+        if spans(edges)
+    )
+    assert len(tree) == n - 1 and spans(tree)
+    assert abs(sum(mi[e] for e in tree) - best) < 1e-12
+    # Breadth first from qubit 0: every control was reached (as 0 or a target) before.
+    reached = [0]
+    for control, target in tree:
+        assert control in reached and target not in reached
+        reached.append(target)
+
+
 def test_default_ansatz_is_the_documented_one():
     doc = BornMachine.__doc__
-    assert 'HardwareEfficient(n_layers=8, entanglement="linear")' in " ".join(doc.split())
-    X = bars_and_stripes_patterns(2, 2)
+    assert 'HardwareEfficient(n_layers=10, entanglement="chow_liu")' in " ".join(doc.split())
+    X = bars_and_stripes_patterns(3, 3)
     born = _fitted(X, max_iter=1)
-    reference = HardwareEfficient(n_layers=8, entanglement="linear").build(4)
-    assert born.circuit_ == reference
+    assert born.circuit_ == HardwareEfficient(n_layers=10, entanglement=BAS3_TREE).build(9)
+
+
+def test_chow_liu_entanglement_of_a_users_ansatz():
+    X = bars_and_stripes_patterns(3, 3)
+    ansatz = HardwareEfficient(n_layers=2, entanglement="chow_liu")
+    born = _fitted(X, ansatz=ansatz, max_iter=1)
+    assert [op.qubits for op in born.circuit_ if op.name == "cnot"] == 2 * BAS3_TREE
+    assert born.ansatz.entanglement == "chow_liu"  # fit changes no hyperparameter
+    # The tree follows the data: the same patterns with the pixels in another order.
+    shuffled = X[:, [4, 0, 8, 2, 6, 1, 3, 7, 5]]
+    tree = chow_liu_tree(shuffled)
+    assert tree != BAS3_TREE
+    born = _fitted(shuffled, ansatz=ansatz, max_iter=1)
+    assert [op.qubits for op in born.circuit_ if op.name == "cnot"] == 2 * tree
+    # Any other entanglement is left as it is.
+    linear = _fitted(X, ansatz=HardwareEfficient(n_layers=1, entanglement="linear"), max_iter=1)
+    assert linear.circuit_ == HardwareEfficient(n_layers=1, entanglement="linear").build(9)
 
 
 @pytest.mark.parametrize("factor", [0.5, 1.05, 2.0])

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import fit_context
+from .._estimator import fit_context, set_fitted
 from .._optim import History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT
 from ..backends import Backend, resolve_backend
@@ -22,16 +22,18 @@ from ..simulator import simulate
 from ..simulator._adjoint import adjoint_rows, probability_vjp
 from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._parameter_shift import parameter_shift_vjp
-from ._gibbs import bits_to_index, index_to_bits
+from ._chow_liu import chow_liu_tree
+from ._gibbs import bits_to_index, blas_threads, index_to_bits
 from ._qbm import check_binary, sample_indices
 
 __all__ = ["BornMachine", "mmd_kernel_apply"]
 
-# Default ansatz: Liu & Wang (2018) entangle along a tree (a Chow-Liu tree of the data); a
-# linear chain is a tree that needs no data, and trains more reliably than a ring
-# (docs/boltzmann.md compares them).
-_DEFAULT_LAYERS = 8
-_DEFAULT_ENTANGLEMENT = "linear"
+# Default ansatz: Liu & Wang (2018), Section II.A and III.A: d = 10 rotation-plus-entangler
+# layers with the CNOTs on the Chow-Liu tree of the training data (docs/boltzmann.md compares
+# it with a chain and with their Rz Rx Rz rotations).
+_DEFAULT_LAYERS = 10
+# The entanglement name that BornMachine resolves to the Chow-Liu tree of the data at fit.
+_CHOW_LIU = "chow_liu"
 # float64 vectors over the basis states that a training step holds besides the simulator's
 # states: the target q, p - q, K (p - q), the cotangent and the three buffers of
 # mmd_kernel_apply.
@@ -117,10 +119,12 @@ class BornMachine(DensityMixin, BaseEstimator):
     ansatz : Ansatz, default=None
         Trainable circuit (any object with ``build``, ``n_weights`` and ``initial_weights``,
         e.g. from :mod:`skqml.circuits`; it must not read data features, and ``build(n)``
-        must return an ``n``-qubit circuit). ``None``:
-        ``HardwareEfficient(n_layers=8, entanglement="linear")`` (RY and RZ on every qubit,
-        then CNOTs along the chain of qubits, 8 times; Liu and Wang entangle along a tree, of
-        which a chain is the simplest).
+        must return an ``n``-qubit circuit). ``None``: the circuit of Liu and Wang, 10 times
+        RY and RZ on every qubit then CNOTs on the Chow-Liu tree of the training data (the
+        maximum spanning tree of the pairwise mutual information of the columns, edges
+        pointing away from qubit 0), i.e. ``HardwareEfficient(n_layers=10,
+        entanglement="chow_liu")``. An ansatz whose ``entanglement`` is ``"chow_liu"`` gets
+        that tree of the data it is fitted on as its list of CNOT pairs.
     kernel_bandwidths : sequence of float, default=(0.5, 1.0, 2.0, 4.0)
         The ``sigma`` of the Gaussian kernel mixture (those of Liu and Wang for bars and
         stripes). Small bandwidths compare bit strings bit by bit, large ones compare their
@@ -137,11 +141,13 @@ class BornMachine(DensityMixin, BaseEstimator):
         ``learning_rate``; use it with shot backends, whose noisy loss defeats line searches.
     learning_rate : float, default=0.05
         Step size of ``"adam"``.
-    max_iter : int, default=200
-        Maximum number of iterations (optimizer steps).
+    max_iter : int, default=500
+        Maximum number of iterations (optimizer steps; Liu and Wang train for 500 L-BFGS
+        steps).
     tol : float, default=1e-8
-        L-BFGS: gradient tolerance. Adam: stop when the loss has not improved by more than
-        ``tol`` for ``n_iter_no_change`` consecutive steps.
+        L-BFGS: gradient tolerance (L-BFGS-B also stops, with scipy's default ``ftol``, once
+        an iteration lowers the loss by less than about ``2.2e-9``). Adam: stop when the loss
+        has not improved by more than ``tol`` for ``n_iter_no_change`` consecutive steps.
     n_iter_no_change : int, default=10
         See ``tol`` (Adam only).
     random_state : int, RandomState instance or None, default=None
@@ -189,13 +195,24 @@ class BornMachine(DensityMixin, BaseEstimator):
     for the kernel, so memory and time are ``O(2**n)``; the dense ``4**n`` kernel matrix is
     never formed. On a shot backend a step costs ``2 * n_weights + 1`` shot runs.
 
+    The default circuit follows Liu and Wang: a tree of CNOTs (8 on 9 qubits) chosen by
+    Chow and Liu's algorithm joins the most dependent bits, and 10 layers give the optimiser
+    enough parameters to avoid poor local minima. On 3 x 3 bars and stripes it puts 99.44
+    to 99.59% of the probability on the 14 valid patterns for seeds 0 to 4 (98.99 to 99.54%
+    for seeds 5 to 9), where 8 layers on a chain of CNOTs ended between 96.5% and 99.8% in
+    400 iterations (``docs/boltzmann.md``). ``fit`` runs BLAS on one thread up to 12 qubits:
+    on states this small, threads only contend.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skqml.boltzmann import BornMachine
     >>> from skqml.circuits import HardwareEfficient
     >>> X = np.array([[0, 0, 0], [1, 1, 1]] * 5)  # a GHZ-like target: 000 and 111
-    >>> born = BornMachine(HardwareEfficient(n_layers=2), random_state=0).fit(X)
+    >>> ansatz = HardwareEfficient(n_layers=2, entanglement="chow_liu")
+    >>> born = BornMachine(ansatz, random_state=0).fit(X)
+    >>> [op.qubits for op in born.circuit_ if op.name == "cnot"]  # the data's tree, twice
+    [(0, 1), (0, 2), (0, 1), (0, 2)]
     >>> born.probabilities_.round(3)[[0, 7]], round(float(born.probabilities_.sum()), 6)
     (array([0.5, 0.5]), 1.0)
     >>> np.exp(born.score_samples([[0, 0, 0], [1, 1, 1]])).round(3)
@@ -226,7 +243,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         backend="statevector",
         optimizer: str = "lbfgs",
         learning_rate: float = 0.05,
-        max_iter: int = 200,
+        max_iter: int = 500,
         tol: float = 1e-8,
         n_iter_no_change: int = 10,
         random_state=None,
@@ -272,6 +289,16 @@ class BornMachine(DensityMixin, BaseEstimator):
             circuit, budget, held_bytes=own, what=f"a training step of {type(self).__name__}"
         )
         return budget - own / 1024**2
+
+    def _resolve_ansatz(self, X: np.ndarray):
+        """The ansatz to build: the default, or a clone of the user's, Chow-Liu tree resolved."""
+        if self.ansatz is None:
+            return HardwareEfficient(n_layers=_DEFAULT_LAYERS, entanglement=chow_liu_tree(X))
+        ansatz = clone(self.ansatz)
+        entanglement = getattr(ansatz, "entanglement", None)
+        if isinstance(entanglement, str) and entanglement == _CHOW_LIU:
+            ansatz.set_params(entanglement=chow_liu_tree(X))
+        return ansatz
 
     # -- loss ---------------------------------------------------------------------------------
     def _objective(self, circuit, target, sigma, n, backend, budget):
@@ -344,12 +371,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         sigma = self._bandwidths()
         X = self._validate_X(X, reset=True)
         n = X.shape[1]
-        if self.ansatz is None:
-            ansatz = HardwareEfficient(
-                n_layers=_DEFAULT_LAYERS, entanglement=_DEFAULT_ENTANGLEMENT
-            )
-        else:
-            ansatz = clone(self.ansatz)
+        ansatz = self._resolve_ansatz(X)
         backend = resolve_backend(self.backend)
         rng = check_random_state(self.random_state)
         circuit, theta = build_ansatz(ansatz, n, rng, who=type(self).__name__)
@@ -357,25 +379,31 @@ class BornMachine(DensityMixin, BaseEstimator):
         target = np.bincount(bits_to_index(X), minlength=2**n) / X.shape[0]
         fun = self._objective(circuit, target, sigma, n, backend, budget)
         history = History(self.tol, self.n_iter_no_change, self.verbose)
-        weights = optimize(
-            self.optimizer,
-            fun,
-            theta,
-            X.shape[0],
-            history,
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            batch_size=None,  # the loss is over the whole distribution: no mini-batches
-            gtol=self.tol,
+        with blas_threads(n):  # small states: BLAS threads only contend (docs/boltzmann.md)
+            weights = optimize(
+                self.optimizer,
+                fun,
+                theta,
+                X.shape[0],
+                history,
+                max_iter=self.max_iter,
+                learning_rate=self.learning_rate,
+                batch_size=None,  # the loss is over the whole distribution: no mini-batches
+                gtol=self.tol,
+            )
+            probabilities = self._distribution(circuit, weights, backend, budget)
+        set_fitted(
+            self,
+            {
+                "backend_": backend,
+                "weights_": weights,
+                "circuit_": circuit,
+                "n_qubits_": n,
+                "loss_curve_": list(history.loss_curve),
+                "n_iter_": len(history.loss_curve),
+                "probabilities_": probabilities,
+            },
         )
-        probabilities = self._distribution(circuit, weights, backend, budget)
-        self.backend_ = backend
-        self.weights_ = weights
-        self.circuit_ = circuit
-        self.n_qubits_ = n
-        self.loss_curve_ = list(history.loss_curve)
-        self.n_iter_ = len(history.loss_curve)
-        self.probabilities_ = probabilities
         warn_if_not_converged(history, type(self).__name__, self.max_iter)
         return self
 
