@@ -5,7 +5,10 @@ A circuit Born machine learns 3 x 3 bars and stripes
 The experiment of Liu & Wang (PRA 2018): a quantum circuit Born machine
 ``p(x) = |<x|U(theta)|0>|^2`` on 9 qubits learns the uniform distribution over the 14 bars
 and stripes patterns of a 3 x 3 grid, by minimising the squared maximum mean discrepancy
-(Gaussian kernel mixture, bandwidths 0.5, 1, 2, 4) with exact gradients and L-BFGS.
+(Gaussian kernel mixture, bandwidths 0.5, 1, 2, 4) with exact gradients and L-BFGS. The
+default circuit is the paper's: 10 layers of rotations, each followed by CNOTs on the
+Chow-Liu tree of the patterns (the maximum spanning tree of the pixels' mutual information,
+which joins pixels of one row or one column).
 
 It is compared with scikit-learn's ``BernoulliRBM`` (16 hidden units, persistent contrastive
 divergence) trained on the same patterns; its settings had the lowest KL in a small grid
@@ -54,7 +57,9 @@ def report(name, p, samples, seconds):
 start = time.perf_counter()
 born = BornMachine(random_state=SEED).fit(patterns)
 born_time = time.perf_counter() - start
+tree = [op.qubits for op in born.circuit_ if op.name == "cnot"][: n_bits - 1]
 print(f"Born machine: {born.weights_.size} weights, {born.n_iter_} L-BFGS iterations")
+print(f"CNOTs of each layer (Chow-Liu tree, pixel 3 * row + column): {tree}")
 born_samples = report(
     "Born machine (MMD, L-BFGS)",
     born.probabilities_,
