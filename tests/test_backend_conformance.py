@@ -164,7 +164,7 @@ def test_kernel_overlaps_agree(case):
     _, X, _ = _problem(2)
     XB = X[:2] + 0.3
     fmap = ZZFeatureMap(reps=1)
-    exact_kernel = FidelityQuantumKernel(fmap)
+    exact_kernel = FidelityQuantumKernel(fmap, bandwidth=1.0)
     backend = case.make()
     K = exact_kernel(X)
     est = backend.overlaps(fmap.build(N_QUBITS), X)
@@ -179,8 +179,8 @@ def test_kernel_overlaps_agree(case):
 def test_kernel_object_on_backend(case):
     """The kernel used by QSVC computes the same Gram matrix through the backend."""
     _, X, _ = _problem(3)
-    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X)
-    noisy = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=case.make())(X)
+    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)(X)
+    noisy = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=case.make(), bandwidth=1.0)(X)
     # The PSD projection moves entries by at most the noise it removes.
     _assert_agrees(case, noisy, exact, 4 * exact * (1 - exact) + 1e-2)
 
@@ -264,7 +264,7 @@ def test_paired_overlaps_agree(case):
     XB = X[::-1] + 0.2
     circuit = ZZFeatureMap(reps=1).build(N_QUBITS)
     backend = case.make()
-    exact = np.diag(FidelityQuantumKernel(ZZFeatureMap(reps=1))(X, XB))
+    exact = np.diag(FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)(X, XB))
     est = backend.paired_overlaps(circuit, X, XB)
     assert est.shape == (X.shape[0],)
     _assert_agrees(case, est, exact, exact * (1 - exact))
@@ -296,7 +296,7 @@ def test_grid_search_over_backends_in_a_pipeline():
 
     X, y = make_ad_hoc(n_samples=16, n_features=2, gap=0.3, random_state=0)
     # The ad hoc features are already the angles its ZZ map is defined on: no scaling step.
-    pipe = Pipeline([("scale", "passthrough"), ("qsvc", QSVC(ZZFeatureMap()))])
+    pipe = Pipeline([("scale", "passthrough"), ("qsvc", QSVC(ZZFeatureMap(), bandwidth=1.0))])
     grid = [
         {
             "qsvc__backend": [
@@ -339,10 +339,12 @@ def test_overlap_tiles_fit_a_small_memory_budget():
             calls.append(len(X))
             return super().probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
 
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=Counting(), max_memory_mb=8)
+    kernel = FidelityQuantumKernel(
+        ZZFeatureMap(reps=1), backend=Counting(), max_memory_mb=8, bandwidth=1.0
+    )
     K = kernel(X, Y)
     assert len(calls) > 1 and sum(calls) == X.shape[0] * Y.shape[0]
-    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X, Y)
+    exact = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)(X, Y)
     np.testing.assert_allclose(K, exact, atol=1e-12)
     with pytest.raises(
         SimulationMemoryError, match=r"a pair's overlap circuit \(10 qubits.*use fewer features"
@@ -372,7 +374,7 @@ def test_measurement_hooks_agree(case):
     np.testing.assert_array_equal(est[:, -1], 1.0)
     # An overlap circuit's all-zeros frequency is the kernel entry.
     fmap = ZZFeatureMap(reps=1).build(N_QUBITS)
-    K = FidelityQuantumKernel(ZZFeatureMap(reps=1))(X[:2], X[2:])
+    K = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)(X[:2], X[2:])
     pair_X = np.hstack([X[:2], X[2:]])
     est_k = backend.zero_frequencies(compute_uncompute(fmap, N_QUBITS), pair_X)
     _assert_agrees(case, est_k, np.diag(K), np.diag(K) * (1 - np.diag(K)))
@@ -427,7 +429,7 @@ def test_overriding_the_hooks_is_enough_for_overlaps_and_expectations():
     fmap = ZZFeatureMap(reps=1)
     np.testing.assert_allclose(
         FromHooks().overlaps(fmap.build(N_QUBITS), X, X[:2]),
-        FidelityQuantumKernel(fmap)(X, X[:2]),
+        FidelityQuantumKernel(fmap, bandwidth=1.0)(X, X[:2]),
         atol=1e-12,
     )
     np.testing.assert_allclose(
@@ -445,9 +447,11 @@ def test_kernel_on_wide_circuits_needs_no_states():
             return np.cos(np.asarray(X).sum(axis=1)) ** 2
 
     X = np.random.default_rng(0).uniform(0, 1, (6, 40))
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=Wide(), enforce_psd=False)
+    kernel = FidelityQuantumKernel(
+        ZZFeatureMap(reps=1), backend=Wide(), enforce_psd=False, bandwidth=1.0
+    )
     K = kernel(X)
     assert K.shape == (6, 6) and np.all(np.diag(K) == 1.0) and np.array_equal(K, K.T)
     assert kernel(X, X[:2]).shape == (6, 2)
     with pytest.raises(SimulationMemoryError):
-        FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ShotsBackend(seed=0))(X)
+        FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ShotsBackend(seed=0), bandwidth=1.0)(X)

@@ -158,8 +158,8 @@ def test_registered_backend_used_by_kernel(clean_registry):
     X = np.random.default_rng(0).uniform(0, np.pi, size=(6, 3))
     fm = ZZFeatureMap(reps=1)
     np.testing.assert_allclose(
-        FidelityQuantumKernel(fm, backend="half")(X),
-        FidelityQuantumKernel(fm)(0.5 * X),
+        FidelityQuantumKernel(fm, backend="half", bandwidth=1.0)(X),
+        FidelityQuantumKernel(fm, bandwidth=1.0)(0.5 * X),
         rtol=0,
         atol=1e-14,
     )
@@ -167,18 +167,22 @@ def test_registered_backend_used_by_kernel(clean_registry):
 
 def test_backend_object_parameters_nest_in_kernel():
     X = np.random.default_rng(1).uniform(0, np.pi, size=(5, 2))
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ScaledBackend(scale=0.3))
+    kernel = FidelityQuantumKernel(
+        ZZFeatureMap(reps=1), backend=ScaledBackend(scale=0.3), bandwidth=1.0
+    )
     assert kernel.get_params(deep=True)["backend__scale"] == 0.3
     K03 = kernel(X)
     kernel.set_params(backend__scale=0.7)
     assert kernel.backend.scale == 0.7
-    np.testing.assert_allclose(kernel(X), FidelityQuantumKernel(ZZFeatureMap(reps=1))(0.7 * X))
+    np.testing.assert_allclose(
+        kernel(X), FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)(0.7 * X)
+    )
     assert np.abs(kernel(X) - K03).max() > 1e-3
 
 
 def test_non_exact_backend_in_fidelity_kernel():
     with pytest.raises(NotImplementedError, match="statevector"):
-        FidelityQuantumKernel(backend=SamplingOnly())(np.ones((2, 2)))
+        FidelityQuantumKernel(backend=SamplingOnly(), bandwidth=1.0)(np.ones((2, 2)))
     with pytest.raises(NotImplementedError, match="SamplingOnly"):
         SamplingOnly().statevectors(Circuit(1).h(0))
     assert Backend.exact is False and not SamplingOnly().exact

@@ -16,12 +16,6 @@ _TOO_MANY_QUBITS = (
     "the check uses 30 features, i.e. 30 qubits (16 GiB per state): refused up front by the "
     "simulator's memory guard, as intended"
 )
-_ZZ_NEEDS_SCALING = (
-    "the default ZZ feature map is 2*pi-periodic and expects features scaled to about "
-    "[0, pi]; on the check's unscaled standardised blobs it reaches 57% training accuracy "
-    "(the scaled configuration below passes this check)"
-)
-
 _NOT_BINARY = (
     "the check fits on real-valued random data, which a model of binary (0/1) data refuses "
     "with a ValueError by design; the check passes on make_pipeline(Binarizer(), "
@@ -75,12 +69,6 @@ def _expected_failed_checks(estimator):
     if isinstance(estimator, Pipeline):
         failures["check_estimators_overwrite_params"] = _PIPELINE_STEPS
         failures["check_dont_overwrite_parameters"] = _PIPELINE_STEPS
-    if (
-        isinstance(estimator, QSVC)
-        and estimator.feature_map is None
-        and estimator.kernel == "fidelity"
-    ):
-        failures["check_classifiers_train"] = _ZZ_NEEDS_SCALING
     return failures
 
 
@@ -88,9 +76,9 @@ def _expected_failed_checks(estimator):
     [
         QSVC(),
         QSVC(ZZFeatureMap(reps=1), bandwidth=0.5),
-        QSVC(kernel="projected", gamma="scale"),
+        QSVC(kernel="projected"),
         QSVR(),
-        QSVR(kernel="projected", gamma="scale"),
+        QSVR(kernel="projected"),
         # One step per fit keeps the checks' 10-feature data (10 visible qubits: one qubit per
         # feature, so no hidden unit) fast.
         QuantumBoltzmannMachine(max_iter=1),

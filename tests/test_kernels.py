@@ -86,11 +86,13 @@ def dense_bloch(state):
 
 
 def dense_projected(feature_map, X, Y, gamma, measurement="XYZ"):
-    """Projected kernel from dense Bloch vectors; ``gamma="scale"`` from Y's entries."""
+    """Projected kernel from dense Bloch vectors; the gamma rules read Y's entries."""
     cols = ["XYZ".index(p) for p in measurement.upper()]
     BX = np.array([dense_bloch(s)[:, cols].ravel() for s in dense_states(feature_map, X)])
     BY = np.array([dense_bloch(s)[:, cols].ravel() for s in dense_states(feature_map, Y)])
-    if gamma == "scale":
+    if gamma == "scale":  # column variances, summed, by explicit loops
+        gamma = 1.0 / sum(np.mean((c - np.mean(c)) ** 2) for c in BY.T)
+    elif gamma == "bowles2024":
         gamma = 1.0 / (X.shape[1] * np.var(BY))
     K = np.array([[np.exp(-gamma * np.sum((bx - by) ** 2)) for by in BY] for bx in BX])
     return K, gamma
@@ -146,7 +148,7 @@ FEATURE_MAPS = [
 def test_fidelity_kernel_equals_dense_reference(feature_map):
     X, Y = _data(7, 4, seed=1), _data(5, 4, seed=2)
     SX, SY = dense_states(feature_map, X), dense_states(feature_map, Y)
-    kernel = FidelityQuantumKernel(feature_map)
+    kernel = FidelityQuantumKernel(feature_map, bandwidth=1.0)
     np.testing.assert_allclose(kernel(X, Y), overlap_gram(SX, SY), rtol=0, atol=1e-12)
     np.testing.assert_allclose(kernel(X), overlap_gram(SX, SX), rtol=0, atol=1e-12)
     np.testing.assert_allclose(kernel(Y, X), overlap_gram(SY, SX), rtol=0, atol=1e-12)
@@ -155,7 +157,7 @@ def test_fidelity_kernel_equals_dense_reference(feature_map):
 def test_fidelity_embed_is_the_state():
     fm = ZZFeatureMap(reps=2)
     X = _data(6, 3, seed=3)
-    states = FidelityQuantumKernel(fm).embed(X)
+    states = FidelityQuantumKernel(fm, bandwidth=1.0).embed(X)
     assert states.shape == (6, 8) and states.dtype == np.complex128
     np.testing.assert_allclose(states, dense_states(fm, X), rtol=0, atol=1e-12)
 
@@ -164,14 +166,16 @@ def test_fidelity_embed_is_the_state():
 def test_angle_embedding_closed_form(rotation):
     X, Y = _data(9, 5, seed=4, low=-3, high=3), _data(6, 5, seed=5, low=-3, high=3)
     expected = np.prod(np.cos((X[:, None, :] - Y[None, :, :]) / 2) ** 2, axis=2)
-    K = FidelityQuantumKernel(AngleEmbedding(rotation))(X, Y)
+    K = FidelityQuantumKernel(AngleEmbedding(rotation), bandwidth=1.0)(X, Y)
     np.testing.assert_allclose(K, expected, rtol=0, atol=1e-12)
 
 
 def test_angle_embedding_z_without_hadamard_is_constant():
     # RZ on |0> only adds a phase: every state is |0...0> up to phase.
     X = _data(6, 3, seed=6)
-    np.testing.assert_allclose(FidelityQuantumKernel(AngleEmbedding("Z"))(X), 1.0, atol=1e-12)
+    np.testing.assert_allclose(
+        FidelityQuantumKernel(AngleEmbedding("Z"), bandwidth=1.0)(X), 1.0, atol=1e-12
+    )
 
 
 def test_product_feature_map_is_product_of_one_qubit_fidelities():
@@ -196,7 +200,7 @@ def test_product_feature_map_is_product_of_one_qubit_fidelities():
         for j in range(4):
             for q in range(3):
                 expected[i, j] *= abs(np.vdot(SX[i][q], SY[j][q])) ** 2
-    K = FidelityQuantumKernel(fm)(X, Y)
+    K = FidelityQuantumKernel(fm, bandwidth=1.0)(X, Y)
     np.testing.assert_allclose(K, expected, rtol=0, atol=1e-12)
     assert expected.std() > 0.05
 
@@ -211,7 +215,7 @@ def test_product_feature_map_is_product_of_one_qubit_fidelities():
 def test_projected_kernel_equals_dense_reference(feature_map, measurement):
     X, Y = _data(6, 3, seed=9), _data(4, 3, seed=10)
     reference_map = HeisenbergEmbedding() if feature_map is None else feature_map
-    kernel = ProjectedQuantumKernel(feature_map, gamma=0.7, measurement=measurement)
+    kernel = ProjectedQuantumKernel(feature_map, gamma=0.7, measurement=measurement, bandwidth=1.0)
     expected, _ = dense_projected(reference_map, X, Y, 0.7, measurement)
     np.testing.assert_allclose(kernel(X, Y), expected, rtol=0, atol=1e-12)
     expected_xx, _ = dense_projected(reference_map, X, X, 0.7, measurement)
@@ -221,44 +225,49 @@ def test_projected_kernel_equals_dense_reference(feature_map, measurement):
 def test_projected_embed_is_bloch_vectors():
     X = _data(5, 3, seed=11)
     fm = HeisenbergEmbedding()
-    B = ProjectedQuantumKernel(fm).embed(X)
+    B = ProjectedQuantumKernel(fm, bandwidth=1.0, gamma=1.0).embed(X)
     expected = np.array([dense_bloch(s).ravel() for s in dense_states(fm, X)])
     assert B.shape == (5, 4 * 3)
     np.testing.assert_allclose(B, expected, rtol=0, atol=1e-12)
-    Bz = ProjectedQuantumKernel(fm, measurement="Z").embed(X)
+    Bz = ProjectedQuantumKernel(fm, measurement="Z", bandwidth=1.0, gamma=1.0).embed(X)
     np.testing.assert_allclose(Bz, expected.reshape(5, 4, 3)[:, :, 2], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("rule", ["scale", "bowles2024"])
 @pytest.mark.parametrize("measurement", ["XYZ", "Z"])
-def test_projected_scale_gamma(measurement):
+def test_projected_scale_gamma(measurement, rule):
     X, Y = _data(8, 3, seed=12), _data(5, 3, seed=13)
     fm = HeisenbergEmbedding()
-    kernel = ProjectedQuantumKernel(fm, gamma="scale", measurement=measurement)
+    kernel = ProjectedQuantumKernel(fm, gamma=rule, measurement=measurement, bandwidth=1.0)
     # Symmetric: gamma from X itself.
-    expected, gamma_x = dense_projected(fm, X, X, "scale", measurement)
+    expected, gamma_x = dense_projected(fm, X, X, rule, measurement)
     np.testing.assert_allclose(kernel(X), expected, rtol=0, atol=1e-12)
     # K(Y, X): gamma from the second argument X (the training set in sklearn's calls).
-    expected, gamma_second = dense_projected(fm, Y, X, "scale", measurement)
+    expected, gamma_second = dense_projected(fm, Y, X, rule, measurement)
     assert gamma_second == pytest.approx(gamma_x)
     np.testing.assert_allclose(kernel(Y, X), expected, rtol=0, atol=1e-12)
     # ...and differs from using Y's own variance.
-    _, gamma_y = dense_projected(fm, Y, Y, "scale", measurement)
+    _, gamma_y = dense_projected(fm, Y, Y, rule, measurement)
     assert abs(gamma_y - gamma_x) > 1e-3 * gamma_x
     # The scale value is not a no-op.
     assert abs(gamma_x - 1.0) > 0.05
     # Fixed on the training representation by bind_training.
     bound = kernel.bind_training(kernel.embed(X))
     assert bound.gamma == pytest.approx(gamma_x, rel=1e-12)
-    assert kernel.gamma == "scale"
+    assert kernel.gamma == rule
 
 
 def test_projected_bloch_vectors_of_known_states():
     # RY(x)|0> has Bloch vector (sin x, 0, cos x); two qubits, independent.
     X = np.array([[0.0, np.pi / 2], [np.pi, 0.3]])
-    B = ProjectedQuantumKernel(AngleEmbedding("Y")).embed(X).reshape(2, 2, 3)
+    B = (
+        ProjectedQuantumKernel(AngleEmbedding("Y"), bandwidth=1.0, gamma=1.0)
+        .embed(X)
+        .reshape(2, 2, 3)
+    )
     expected = np.stack([np.sin(X), np.zeros_like(X), np.cos(X)], axis=2)
     np.testing.assert_allclose(B, expected, rtol=0, atol=1e-12)
-    K = ProjectedQuantumKernel(AngleEmbedding("Y"), gamma=0.5)(X)
+    K = ProjectedQuantumKernel(AngleEmbedding("Y"), gamma=0.5, bandwidth=1.0)(X)
     d2 = np.sum((expected[0] - expected[1]) ** 2)
     assert K[0, 1] == pytest.approx(np.exp(-0.5 * d2), abs=1e-12)
 
@@ -271,7 +280,7 @@ def test_bandwidth_scales_inputs(cls):
     fm = ZZFeatureMap(reps=2)
     X, Y = _data(6, 3, seed=14), _data(4, 3, seed=15)
     scaled = cls(fm, bandwidth=0.3)
-    plain = cls(fm)
+    plain = cls(fm, bandwidth=1.0)
     np.testing.assert_allclose(scaled(X, Y), plain(0.3 * X, 0.3 * Y), rtol=0, atol=1e-13)
     np.testing.assert_allclose(scaled(X), plain(0.3 * X), rtol=0, atol=1e-13)
     assert np.abs(scaled(X, Y) - plain(X, Y)).max() > 1e-2
@@ -293,7 +302,7 @@ def test_agrees_with_qiskit_machine_learning(n_features):
     theirs = qml_kernels.FidelityStatevectorKernel(
         feature_map=zz_feature_map(n_features), enforce_psd=False
     )
-    ours = FidelityQuantumKernel(ZZFeatureMap())
+    ours = FidelityQuantumKernel(ZZFeatureMap(), bandwidth=1.0)
     np.testing.assert_allclose(ours(X, Y), theirs.evaluate(X, Y), rtol=0, atol=1e-10)
     np.testing.assert_allclose(ours(X), theirs.evaluate(X), rtol=0, atol=1e-10)
 
@@ -307,7 +316,7 @@ def test_agrees_with_qiskit_linear_entanglement():
     theirs = qml_kernels.FidelityStatevectorKernel(
         feature_map=zz_feature_map(4, reps=1, entanglement="linear"), enforce_psd=False
     )
-    ours = FidelityQuantumKernel(ZZFeatureMap(reps=1, entanglement="linear"))
+    ours = FidelityQuantumKernel(ZZFeatureMap(reps=1, entanglement="linear"), bandwidth=1.0)
     np.testing.assert_allclose(ours(X, Y), theirs.evaluate(X, Y), rtol=0, atol=1e-10)
 
 
@@ -321,8 +330,8 @@ SMALL_MEMORY_MB = 0.2
 @pytest.mark.parametrize(
     "make_kernel",
     [
-        lambda **kw: FidelityQuantumKernel(ZZFeatureMap(reps=1), **kw),
-        lambda **kw: ProjectedQuantumKernel(ZZFeatureMap(reps=1), gamma="scale", **kw),
+        lambda **kw: FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0, **kw),
+        lambda **kw: ProjectedQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0, **kw),
     ],
     ids=["fidelity", "projected"],
 )
@@ -354,9 +363,9 @@ def test_block_rows_follow_memory_not_n_jobs():
     expected = int((SMALL_MEMORY_MB * 1024**2 - held) / 4 // per_row)
     assert 1 <= expected < 80
     for n_jobs in (None, 1, 2, 4):
-        k = FidelityQuantumKernel(n_jobs=n_jobs, max_memory_mb=SMALL_MEMORY_MB)
+        k = FidelityQuantumKernel(n_jobs=n_jobs, max_memory_mb=SMALL_MEMORY_MB, bandwidth=1.0)
         assert k._block_rows(A, None) == expected
-    assert FidelityQuantumKernel()._block_rows(A, None) == 2048
+    assert FidelityQuantumKernel(bandwidth=1.0)._block_rows(A, None) == 2048
 
 
 def test_parallel_simulation_blocks_identical():
@@ -365,24 +374,26 @@ def test_parallel_simulation_blocks_identical():
     # larger batch; the blocks must therefore not depend on n_jobs.
     X = _data(257, 6, seed=22)
     fm = ZZFeatureMap()
-    serial = FidelityQuantumKernel(fm, n_jobs=1)
+    serial = FidelityQuantumKernel(fm, n_jobs=1, bandwidth=1.0)
     states = serial.embed(X)
     K1 = serial(X)
     with joblib.parallel_config(backend="threading"):
-        parallel = FidelityQuantumKernel(fm, n_jobs=2)
+        parallel = FidelityQuantumKernel(fm, n_jobs=2, bandwidth=1.0)
         np.testing.assert_array_equal(parallel.embed(X), states)
         np.testing.assert_array_equal(parallel(X), K1)
         np.testing.assert_array_equal(parallel(X[:10], X), serial(X[:10], X))
-    np.testing.assert_array_equal(FidelityQuantumKernel(fm).embed(X), states)
+    np.testing.assert_array_equal(FidelityQuantumKernel(fm, bandwidth=1.0).embed(X), states)
     np.testing.assert_allclose(states[-1:], dense_states(fm, X[-1:]), rtol=0, atol=1e-12)
 
 
 def test_parallel_simulation_keeps_memory_guard():
     X = _data(300, 6, seed=23)  # 300 states of 1 KiB: 0.29 MiB
     with pytest.raises(SimulationMemoryError, match="the states of 300 samples"):
-        FidelityQuantumKernel(ZZFeatureMap(reps=1), n_jobs=2, max_memory_mb=0.2).embed(X)
+        FidelityQuantumKernel(
+            ZZFeatureMap(reps=1), n_jobs=2, max_memory_mb=0.2, bandwidth=1.0
+        ).embed(X)
     with pytest.raises(SimulationMemoryError, match="the states of 300 samples"):
-        FidelityQuantumKernel(ZZFeatureMap(reps=1), max_memory_mb=0.2).embed(X)
+        FidelityQuantumKernel(ZZFeatureMap(reps=1), max_memory_mb=0.2, bandwidth=1.0).embed(X)
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,7 +409,7 @@ def test_too_many_qubits_refused_quickly(cls):
 
 
 def test_gram_block_memory_guard():
-    k = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    k = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     A = k.embed(_data(40, 2, seed=24))
     k.set_params(max_memory_mb=1e-4)
     with pytest.raises(SimulationMemoryError, match="Gram matrix block"):
@@ -408,7 +419,7 @@ def test_gram_block_memory_guard():
 @pytest.mark.parametrize("value", [-1.0, 0, "big", True])
 def test_bad_max_memory(value):
     with pytest.raises(ValueError, match="max_memory_mb"):
-        FidelityQuantumKernel(max_memory_mb=value)(_data(3, 2, seed=0))
+        FidelityQuantumKernel(max_memory_mb=value, bandwidth=1.0)(_data(3, 2, seed=0))
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,13 +453,15 @@ def test_mismatched_feature_counts(cls):
 @pytest.mark.parametrize("gamma", ["auto", -1.0, 0.0, True, None, np.nan])
 def test_bad_gamma(gamma):
     with pytest.raises(ValueError, match="gamma"):
-        ProjectedQuantumKernel(gamma=gamma)(_data(3, 2, seed=0))
+        ProjectedQuantumKernel(gamma=gamma, bandwidth=1.0)(_data(3, 2, seed=0))
 
 
 @pytest.mark.parametrize("measurement", ["", "XW", "A", 3, None])
 def test_bad_measurement(measurement):
     with pytest.raises(ValueError, match="measurement"):
-        ProjectedQuantumKernel(measurement=measurement)(_data(3, 2, seed=0))
+        ProjectedQuantumKernel(measurement=measurement, bandwidth=1.0, gamma=1.0)(
+            _data(3, 2, seed=0)
+        )
 
 
 @pytest.mark.parametrize("cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
@@ -467,14 +480,14 @@ def test_feature_map_must_be_a_feature_map(cls, feature_map):
 
 def test_bad_backend():
     with pytest.raises(ValueError, match="statevector"):
-        FidelityQuantumKernel(backend="nope")(_data(3, 2, seed=0))
+        FidelityQuantumKernel(backend="nope", bandwidth=1.0)(_data(3, 2, seed=0))
     with pytest.raises(TypeError, match="backend"):
-        FidelityQuantumKernel(backend=3)(_data(3, 2, seed=0))
+        FidelityQuantumKernel(backend=3, bandwidth=1.0)(_data(3, 2, seed=0))
 
 
 def test_eval_gradient():
     X = _data(5, 2, seed=25)
-    k = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    k = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     K, grad = k(X, eval_gradient=True)
     np.testing.assert_array_equal(K, k(X))
     assert grad.shape == (5, 5, 0)
@@ -503,7 +516,7 @@ def test_get_params_deep_and_nested_set_params():
     np.testing.assert_allclose(after, expected, rtol=0, atol=1e-12)
     assert np.abs(after - before).max() > 1e-2
 
-    p = ProjectedQuantumKernel(HeisenbergEmbedding(trotter_steps=3))
+    p = ProjectedQuantumKernel(HeisenbergEmbedding(trotter_steps=3), bandwidth=1.0, gamma=1.0)
     assert p.get_params()["feature_map__trotter_steps"] == 3
     p.set_params(feature_map__trotter_steps=1, gamma=0.2)
     assert p.feature_map.trotter_steps == 1 and p.gamma == 0.2
@@ -511,7 +524,7 @@ def test_get_params_deep_and_nested_set_params():
 
 def test_set_params_rejects_unknown():
     with pytest.raises(ValueError):
-        FidelityQuantumKernel().set_params(nonsense=1)
+        FidelityQuantumKernel(bandwidth=1.0).set_params(nonsense=1)
 
 
 def test_clone_is_independent():
@@ -529,7 +542,7 @@ def test_clone_is_independent():
     "kernel",
     [
         FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=0.7),
-        ProjectedQuantumKernel(gamma="scale", measurement="XZ"),
+        ProjectedQuantumKernel(gamma="scale", measurement="XZ", bandwidth=1.0),
     ],
     ids=repr,
 )
@@ -547,7 +560,8 @@ def test_repr_is_short():
     assert repr(ProjectedQuantumKernel()) == "ProjectedQuantumKernel()"
     r = repr(FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=0.5))
     assert r == "FidelityQuantumKernel(feature_map=ZZFeatureMap(reps=1), bandwidth=0.5)"
-    assert repr(ProjectedQuantumKernel(gamma="scale")) == "ProjectedQuantumKernel(gamma='scale')"
+    assert repr(ProjectedQuantumKernel(gamma=0.5)) == "ProjectedQuantumKernel(gamma=0.5)"
+    assert repr(FidelityQuantumKernel(bandwidth=1.0)) == "FidelityQuantumKernel(bandwidth=1.0)"
 
 
 def test_kernel_flags():
@@ -604,7 +618,7 @@ def _train_test(seed=30):
 
 @pytest.mark.parametrize("kernel_cls", [FidelityQuantumKernel, ProjectedQuantumKernel])
 def test_svc_and_svr_equal_precomputed(kernel_cls):
-    kernel = kernel_cls(ZZFeatureMap(reps=1))
+    kernel = kernel_cls(ZZFeatureMap(reps=1), bandwidth=1.0)
     X, Xt, y_reg, y_clf = _train_test()
     K, Kt = kernel(X), kernel(Xt, X)
     with _Spy() as spy:
@@ -624,7 +638,7 @@ def test_svc_and_svr_equal_precomputed(kernel_cls):
 
 
 def test_kernel_ridge_equals_precomputed_and_closed_form():
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     X, Xt, y, _ = _train_test()
     K, Kt = kernel(X), kernel(Xt, X)
     with _Spy() as spy:
@@ -636,7 +650,7 @@ def test_kernel_ridge_equals_precomputed_and_closed_form():
 
 
 def test_kernel_pca_equals_precomputed():
-    kernel = ProjectedQuantumKernel(ZZFeatureMap(reps=1), gamma="scale")
+    kernel = ProjectedQuantumKernel(ZZFeatureMap(reps=1), gamma="scale", bandwidth=1.0)
     X, Xt, _, _ = _train_test()
     K, Kt = kernel(X), kernel(Xt, X)
     with _Spy() as spy:
@@ -649,7 +663,7 @@ def test_kernel_pca_equals_precomputed():
 
 
 def test_nystroem_reproduces_gram():
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     X, Xt, _, _ = _train_test()
     with _Spy() as spy:
         ny = Nystroem(kernel=kernel, n_components=24, random_state=0).fit(X)
@@ -662,7 +676,7 @@ def test_nystroem_reproduces_gram():
 
 
 def test_gaussian_process_regressor_mean_formula():
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     X, Xt, y, _ = _train_test()
     with _Spy() as spy:
         gpr = GaussianProcessRegressor(kernel=kernel, alpha=1e-2).fit(X, y)
@@ -711,9 +725,10 @@ def test_gp_kernel_composition():
 def test_projected_scale_gamma_on_a_fresh_clone():
     # "scale" needs only the representation, not a kernel that has embedded data before.
     X = np.random.default_rng(3).uniform(0, np.pi, size=(6, 3))
-    kernel = ProjectedQuantumKernel(gamma="scale")
+    kernel = ProjectedQuantumKernel(gamma="scale", bandwidth=1.0)
     A = kernel.embed(X)
-    expected = np.exp(-((A[:, None, :] - A[None, :, :]) ** 2).sum(-1) / (3 * np.var(A)))
+    gamma = 1 / np.var(A, axis=0).sum()  # "scale": the column variances, summed
+    expected = np.exp(-gamma * ((A[:, None, :] - A[None, :, :]) ** 2).sum(-1))
     np.testing.assert_allclose(clone(kernel).gram(A), expected, atol=1e-12)
 
 
@@ -781,7 +796,7 @@ def test_bad_bandwidth_is_refused(bandwidth):
 @pytest.mark.parametrize("gamma", [0, -1.0, np.inf, "auto", True])
 def test_bad_gamma_is_refused(gamma):
     with pytest.raises(ValueError, match="gamma"):
-        ProjectedQuantumKernel(gamma=gamma)(_data(3, 2, seed=0))
+        ProjectedQuantumKernel(gamma=gamma, bandwidth=1.0)(_data(3, 2, seed=0))
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")
@@ -792,10 +807,10 @@ def test_large_finite_features_raise_a_clear_error(cls):
     X = _data(4, 3, seed=32)
     X[2, 1:] = 1e155
     with pytest.raises(ValueError, match=r"overflows.*x\[1\] = 1e\+155.*MinMaxScaler"):
-        cls(ZZFeatureMap(reps=1))(X)
+        cls(ZZFeatureMap(reps=1), bandwidth=1.0)(X)
     # Large values that do not overflow give a finite kernel with its exact diagonal.
     X[2, 1:] = 1e100
-    K = cls(ZZFeatureMap(reps=1))(X)
+    K = cls(ZZFeatureMap(reps=1), bandwidth=1.0)(X)
     assert np.all(np.isfinite(K))
     np.testing.assert_allclose(np.diag(K), 1.0, atol=1e-12)
 
@@ -825,16 +840,42 @@ def test_wide_kernel_advice_is_fewer_features():
 # --------------------------------------------------------------------------------------------
 # bandwidth="scale": the median heuristic in the kernel's own metric
 # --------------------------------------------------------------------------------------------
-def test_scale_bandwidth_equals_the_median_heuristic_on_a_product_map():
-    """For one-qubit rotations k = prod cos^2(b (x_i - y_i) / 2), so q = ||x - y||^2 / 4 and
-    the rule is b = 2 / sqrt(median ||x - y||^2): the classical median heuristic."""
+@pytest.mark.parametrize("n_features", [3, 8])
+def test_scale_bandwidth_on_a_product_map_by_hand(n_features):
+    """For one-qubit rotations k = prod cos^2(b (x_i - y_i) / 2), so q = ||x - y||^2 / 4: the
+    median rule is b = 2 / sqrt(median ||x - y||^2) (the classical median heuristic), and
+    the fold cap along feature j is b * range_j <= pi. On 3 standardised features the cap
+    binds, on 8 the median rule does."""
     from skqml.kernels._bandwidth import median_bandwidth
 
-    X = np.random.default_rng(3).normal(size=(40, 3))
+    X = np.random.default_rng(3).normal(size=(40, n_features))
     d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)[np.triu_indices(40, 1)]
-    expected = 2 / np.sqrt(np.median(d2))
-    got = median_bandwidth(AngleEmbedding().build(3), X)
+    median_rule = 2 / np.sqrt(np.median(d2))
+    fold_cap = np.pi / np.ptp(X, axis=0).max()
+    expected = min(median_rule, fold_cap)
+    assert (fold_cap < median_rule) == (n_features == 3)
+    got = median_bandwidth(AngleEmbedding().build(n_features), X)
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("feature_map", [ZZFeatureMap(), AngleEmbedding(), IQPEmbedding()])
+def test_scale_bandwidth_folds_no_feature(feature_map):
+    """On one or two features the median pair is a large part of a feature's range: the
+    bandwidth keeps the two ends of every feature's range apart (no wrap-around to k ~ 1)."""
+    X = np.random.default_rng(4).normal(size=(60, 2))
+    kernel = FidelityQuantumKernel(feature_map).with_fixed_bandwidth(X)
+    b_median = 1 / np.sqrt(
+        np.median(
+            1 - FidelityQuantumKernel(feature_map, bandwidth=1e-3)(X)[np.triu_indices(60, 1)]
+        )
+        / 1e-6
+    )
+    assert kernel.bandwidth <= b_median * (1 + 1e-6)
+    for j in range(2):
+        low, high = X.copy(), X.copy()
+        low[:, j], high[:, j] = X[:, j].min(), X[:, j].max()
+        ends = np.diag(kernel(low, high))
+        assert ends.max() < 0.6, (j, ends.max())
 
 
 def test_scale_bandwidth_is_fixed_on_the_columns_samples():
@@ -854,7 +895,7 @@ def test_scale_bandwidth_undoes_concentration_on_standardised_data():
     off-diagonal near 2**-8); "scale" brings the median pair back to a useful similarity."""
     X = np.random.default_rng(0).normal(size=(60, 8))
     off = np.triu_indices(60, 1)
-    K1 = FidelityQuantumKernel()(X)[off]
+    K1 = FidelityQuantumKernel(bandwidth=1.0)(X)[off]
     Ks = FidelityQuantumKernel(bandwidth="scale")(X)[off]
     assert np.median(K1) < 0.02
     assert 0.1 < np.median(Ks) < 0.7

@@ -120,7 +120,7 @@ class _SimulationSpy:
 @pytest.mark.parametrize("n_features", [2, 3])
 def test_qsvc_ad_hoc_high_accuracy(n_features):
     Xtr, Xte, ytr, yte = _ad_hoc_split(n_features=n_features)
-    clf = QSVC().fit(Xtr, ytr)
+    clf = QSVC(bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     assert clf.score(Xtr, ytr) == 1.0
     assert clf.score(Xte, yte) >= 0.9
     assert clf.n_qubits_ == n_features and clf.circuit_.n_qubits == n_features
@@ -131,8 +131,8 @@ def test_qsvc_ad_hoc_high_accuracy(n_features):
 def test_qsvc_ad_hoc_beats_wrong_kernel():
     # The data are labelled through the ZZ feature map: the angle embedding does much worse.
     Xtr, Xte, ytr, yte = _ad_hoc_split()
-    good = QSVC().fit(Xtr, ytr).score(Xte, yte)
-    bad = QSVC(AngleEmbedding()).fit(Xtr, ytr).score(Xte, yte)
+    good = QSVC(bandwidth=1.0, C=1.0).fit(Xtr, ytr).score(Xte, yte)
+    bad = QSVC(AngleEmbedding(), bandwidth=1.0, C=1.0).fit(Xtr, ytr).score(Xte, yte)
     assert good - bad >= 0.2
 
 
@@ -143,7 +143,7 @@ def test_qsvc_ad_hoc_beats_wrong_kernel():
 def test_qsvc_decision_function_equals_precomputed_svc(C):
     fm = ZZFeatureMap(reps=2)
     Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=60)
-    clf = QSVC(fm, C=C, tol=TOL).fit(Xtr, ytr)
+    clf = QSVC(fm, C=C, tol=TOL, bandwidth=1.0).fit(Xtr, ytr)
     ref = SVC(kernel="precomputed", C=C, tol=TOL).fit(dense_fidelity(fm, Xtr, Xtr), ytr)
     expected = ref.decision_function(dense_fidelity(fm, Xte, Xtr))
     np.testing.assert_allclose(clf.decision_function(Xte), expected, rtol=0, atol=1e-8)
@@ -157,9 +157,9 @@ def test_qsvc_projected_scale_uses_training_gamma():
     fm = HeisenbergEmbedding(trotter_steps=2)
     Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=40)
     Xtr, Xte = Xtr / 3, Xte / 3
-    clf = QSVC(fm, kernel="projected", gamma="scale", tol=TOL).fit(Xtr, ytr)
+    clf = QSVC(fm, kernel="projected", gamma="scale", tol=TOL, bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     Btr, Bte = dense_bloch(dense_states(fm, Xtr)), dense_bloch(dense_states(fm, Xte))
-    gamma = 1.0 / (Xtr.shape[1] * np.var(Btr))
+    gamma = 1.0 / np.var(Btr, axis=0).sum()  # the Bloch vectors' column variances, summed
     assert clf.kernel_.gamma == pytest.approx(gamma, rel=1e-10)
     assert clf.gamma == "scale"
 
@@ -175,7 +175,7 @@ def test_qsvc_multiclass_predict_is_argmax_of_decision_function():
     fm = AngleEmbedding()
     Xtr, Xte, ytr, yte = _three_classes()
     labels = np.array(["ant", "bee", "cat"])
-    clf = QSVC(fm, C=5.0, tol=TOL).fit(Xtr, labels[ytr])
+    clf = QSVC(fm, C=5.0, tol=TOL, bandwidth=1.0).fit(Xtr, labels[ytr])
     df = clf.decision_function(Xte)
     assert df.shape == (len(Xte), 3)
     np.testing.assert_array_equal(clf.classes_, labels)
@@ -190,13 +190,13 @@ def test_qsvc_multiclass_predict_is_argmax_of_decision_function():
     Kte = dense_fidelity(fm, Xte, Xtr)
     np.testing.assert_allclose(df, ref.decision_function(Kte), rtol=0, atol=1e-8)
     np.testing.assert_array_equal(clf.predict(Xte), ref.predict(Kte))
-    ovo = QSVC(fm, C=5.0, decision_function_shape="ovo").fit(Xtr, ytr)
+    ovo = QSVC(fm, C=5.0, decision_function_shape="ovo", bandwidth=1.0).fit(Xtr, ytr)
     assert ovo.decision_function(Xte).shape == (len(Xte), 3)
 
 
 def test_qsvc_binary_predict_agrees_with_decision_function():
     Xtr, Xte, ytr, _ = _ad_hoc_split()
-    clf = QSVC(C=0.3).fit(Xtr, ytr)
+    clf = QSVC(C=0.3, bandwidth=1.0).fit(Xtr, ytr)
     X = np.vstack([Xtr, Xte])
     np.testing.assert_array_equal(
         clf.predict(X), clf.classes_[(clf.decision_function(X) > 0).astype(int)]
@@ -207,7 +207,7 @@ def test_qsvc_sample_weight_equals_precomputed():
     fm = ZZFeatureMap(reps=1)
     Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=40)
     w = np.random.default_rng(0).uniform(0.2, 3.0, size=len(ytr))
-    clf = QSVC(fm, tol=TOL).fit(Xtr, ytr, sample_weight=w)
+    clf = QSVC(fm, tol=TOL, bandwidth=1.0, C=1.0).fit(Xtr, ytr, sample_weight=w)
     ref = SVC(kernel="precomputed", tol=TOL).fit(
         dense_fidelity(fm, Xtr, Xtr), ytr, sample_weight=w
     )
@@ -225,7 +225,8 @@ def test_qsvr_equals_precomputed_svr(kernel):
     Xtr, Xte, ytr, yte = _regression()
     # libsvm stops at tol: with the default 1e-3, a 4e-16 change of the Gram matrix moves the
     # predictions by 8e-4. Tight tolerances make both solvers reach the same optimum.
-    reg = QSVR(fm, kernel=kernel, C=3.0, epsilon=0.02, gamma=0.8, tol=TOL).fit(Xtr, ytr)
+    reg = QSVR(fm, kernel=kernel, C=3.0, epsilon=0.02, gamma=0.8, tol=TOL, bandwidth=1.0)
+    reg = reg.fit(Xtr, ytr)
     if kernel == "fidelity":
         K, Kte = dense_fidelity(fm, Xtr, Xtr), dense_fidelity(fm, Xte, Xtr)
     else:
@@ -262,7 +263,7 @@ def test_predict_simulates_only_new_samples(kernel):
 
 def test_qsvr_predict_simulates_only_new_samples():
     Xtr, Xte, ytr, _ = _regression()
-    reg = QSVR(AngleEmbedding()).fit(Xtr, ytr)
+    reg = QSVR(AngleEmbedding(), bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     with _SimulationSpy() as spy:
         reg.predict(Xte[:5])
     assert spy.rows == [5]
@@ -270,7 +271,7 @@ def test_qsvr_predict_simulates_only_new_samples():
 
 def test_predict_embeds_with_the_kernel_once():
     Xtr, Xte, ytr, _ = _ad_hoc_split(n_samples=40)
-    clf = QSVC().fit(Xtr, ytr)
+    clf = QSVC(bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     with mock.patch.object(
         FidelityQuantumKernel, "embed", autospec=True, side_effect=FidelityQuantumKernel.embed
     ) as embed:
@@ -287,7 +288,7 @@ def _user_story_search(n_jobs):
     pipe = Pipeline(
         [
             ("scaler", MinMaxScaler((0, 3.14159))),
-            ("qsvc", QSVC(feature_map=ZZFeatureMap(reps=2))),
+            ("qsvc", QSVC(feature_map=ZZFeatureMap(reps=2), bandwidth=1.0, C=1.0)),
         ]
     )
     grid = {
@@ -324,7 +325,7 @@ def test_user_story_grid_search_identical_for_n_jobs():
 
 def test_cross_val_score_identical_for_n_jobs():
     X, y = make_ad_hoc(n_samples=60, random_state=1)
-    clf = QSVC(ZZFeatureMap(reps=1), C=0.5)
+    clf = QSVC(ZZFeatureMap(reps=1), C=0.5, bandwidth=1.0)
     s1 = cross_val_score(clf, X, y, cv=3, n_jobs=1)
     s2 = cross_val_score(clf, X, y, cv=3, n_jobs=2)
     np.testing.assert_array_equal(s1, s2)
@@ -379,13 +380,17 @@ def test_pickle_and_joblib_round_trip(estimator, tmp_path):
 def test_probability_rows_sum_to_one_and_reproducible():
     fm = AngleEmbedding()
     Xtr, Xte, ytr, _ = _three_classes()
-    clf = QSVC(fm, probability=True, random_state=0, tol=TOL).fit(Xtr, ytr)
+    clf = QSVC(fm, probability=True, random_state=0, tol=TOL, bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     proba = clf.predict_proba(Xte)
     assert proba.shape == (len(Xte), 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     assert (proba >= 0).all() and proba.max() > 0.6
     np.testing.assert_allclose(clf.predict_log_proba(Xte), np.log(proba))
-    again = QSVC(fm, probability=True, random_state=0, tol=TOL).fit(Xtr, ytr).predict_proba(Xte)
+    again = (
+        QSVC(fm, probability=True, random_state=0, tol=TOL, bandwidth=1.0, C=1.0)
+        .fit(Xtr, ytr)
+        .predict_proba(Xte)
+    )
     np.testing.assert_array_equal(proba, again)
     # Reference: the documented calibration on an independent Gram matrix.
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
@@ -757,7 +762,7 @@ def test_backend_none_means_the_default_backend():
     # None is the default, not a setting a kernel object would silently ignore; nor is a
     # NumPy scalar equal to the default.
     kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1))
-    QSVC(kernel=kernel, backend=None, bandwidth=np.float64(1.0)).fit(X, y)
+    QSVC(kernel=kernel, backend=None, bandwidth="scale").fit(X, y)
     with pytest.raises(ValueError, match="bandwidth must be set on the kernel object"):
         QSVC(kernel=kernel, bandwidth=np.float64(0.5)).fit(X, y)
 
@@ -786,7 +791,8 @@ def test_scale_bandwidth_is_fixed_at_fit_and_exposed(Model):
     explicit = Model(bandwidth=expected).fit(X, y)
     X_new = rng.normal(scale=5.0, size=(9, 4))  # predictions never re-scale on new data
     np.testing.assert_array_equal(model.predict(X_new), explicit.predict(X_new))
-    assert Model().fit(X, y).bandwidth_ == 1.0
+    assert Model().fit(X, y).bandwidth_ == expected  # the default
+    assert Model(bandwidth=1.0).fit(X, y).bandwidth_ == 1.0
 
 
 def test_scale_bandwidth_on_standardised_wine():

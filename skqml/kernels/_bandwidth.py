@@ -21,6 +21,21 @@ For an RBF kernel (``q = ||x - y||**2``) this is exactly the classical median he
 how each map's angles grow with the number of features (about ``n**-1/2`` for angle and IQP
 maps, faster for ZZ maps, whose pair terms add up).
 
+Feature maps are periodic, an RBF kernel is not: a bandwidth that puts the median pair at
+``b**2 q = 1`` can wrap a feature with a wide range around the circle, so that samples at
+the two ends of that feature's range look alike (on one or two features the median pair
+distance is a large part of the range, and ``k(x_min, x_max)`` can come back near 1). The
+bandwidth is therefore capped so that no feature folds: along each feature ``j``, the
+samples with ``x_j`` at its training minimum and at its maximum (the other features as in a
+few training rows) are at most orthogonal in the small-bandwidth picture::
+
+    q_j = max over rows of q(x with x_j = min_j, x with x_j = max_j)
+    bandwidth = min(1 / sqrt(median q), min_j (pi / 2) / sqrt(q_j))
+
+For a one-qubit rotation per feature (``k = prod_j cos((b (x_j - y_j)) / 2)**2``) the cap is
+``b * range_j <= pi``: the first zero of the kernel, never its next maximum. On eight or more
+standardised features the median rule is the smaller one; the cap acts on few features.
+
 ``q`` is a property of the data and the feature map, not of a device: it is computed with the
 exact simulator on at most ``MAX_ROWS`` training rows, whatever the kernel's backend.
 """
@@ -32,6 +47,7 @@ import numpy as np
 from ..circuits import Circuit
 from ..simulator import simulate
 from ..simulator._memory import rows_per_chunk, state_bytes
+from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES
 
 __all__ = ["median_bandwidth"]
@@ -42,10 +58,14 @@ PROBE = 1e-3
 # Rows the median is taken over: 200 rows give 19,900 pairs, a stable median at a cost of
 # one 200-state simulation.
 MAX_ROWS = 200
+# Rows whose one-feature ranges are probed for folding (the metric along a feature depends on
+# the other features for entangling maps; a few rows see how much).
+FOLD_ROWS = 8
 
 
 def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None) -> float:
-    """The bandwidth that puts the median training pair at ``b**2 q(x, y) = 1``.
+    """The bandwidth that puts the median training pair at ``b**2 q(x, y) = 1``, unless that
+    would fold a feature over its training range (see the module docstring).
 
     Parameters
     ----------
@@ -60,34 +80,76 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     Returns
     -------
     bandwidth : float
-        ``1 / sqrt(median q)``; 1.0 when fewer than two distinct samples leave no pair.
+        ``min(1 / sqrt(median q), min_j (pi / 2) / sqrt(q_j))``; 1.0 when fewer than two
+        distinct samples leave no pair.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skqml.circuits import AngleEmbedding
     >>> from skqml.kernels._bandwidth import median_bandwidth
-    >>> X = np.array([[0.0], [1.0], [3.0]])
-    >>> # A product of one-qubit rotations: q = ||x - y||**2 / 4, median pair distance 2.
-    >>> round(median_bandwidth(AngleEmbedding().build(1), X), 6)
-    1.0
+    >>> circuit = AngleEmbedding().build(2)  # q = ||x - y||**2 / 4
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 1.0], [0.5, 4.0]])
+    >>> # Median squared pair distance 9.625: the median rule, no feature folds.
+    >>> round(median_bandwidth(circuit, X), 5), round(float(np.sqrt(4 / 9.625)), 5)
+    (0.64466, 0.64466)
+    >>> # One feature spread over 10 with a median squared distance of 34: the median rule
+    >>> # would fold it (b * 10 > pi); the bandwidth puts its range at pi.
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> round(median_bandwidth(AngleEmbedding().build(1), X), 5), round(np.pi / 10, 5)
+    (0.31416, 0.31416)
     """
     X = np.asarray(X, dtype=np.float64)
     # As many rows as fit the budget (states, their working copies, the pair matrices), up
     # to MAX_ROWS: a smaller sample of pairs, rather than a refusal.
+    # At least one pair: the first row is held (with the plan's tables) beside the rest.
     per_row = (1 + WORKING_COPIES) * state_bytes(circuit.n_qubits) + 3 * 16 * MAX_ROWS
-    fitting = rows_per_chunk(
-        per_row, max_memory_mb, what="bandwidth='scale'", n_qubits=circuit.n_qubits
+    fitting = 1 + rows_per_chunk(
+        per_row,
+        max_memory_mb,
+        what="bandwidth='scale' (the states of two samples at least)",
+        n_qubits=circuit.n_qubits,
+        fixed_bytes=per_row + compile_circuit(circuit).table_bytes,
     )
-    n_rows = max(2, min(MAX_ROWS, fitting))
-    if X.shape[0] > n_rows:
-        X = X[np.linspace(0, X.shape[0] - 1, n_rows).round().astype(int)]
-    if X.shape[0] < 2:
+    rows = X
+    if X.shape[0] > min(MAX_ROWS, fitting):
+        rows = X[np.linspace(0, X.shape[0] - 1, min(MAX_ROWS, fitting)).round().astype(int)]
+    if rows.shape[0] < 2:
         return 1.0
-    states = simulate(circuit, X * PROBE, max_memory_mb=max_memory_mb)
+    states = simulate(circuit, rows * PROBE, max_memory_mb=max_memory_mb)
     amplitudes = states @ states.conj().T
+    del states
     fidelity = amplitudes.real**2 + amplitudes.imag**2
-    pairs = np.triu_indices(X.shape[0], 1)
-    q = np.maximum(1.0 - fidelity[pairs], 0.0) / PROBE**2
+    q = _metric(fidelity[np.triu_indices(rows.shape[0], 1)])
     median = float(np.median(q))
-    return float(1.0 / np.sqrt(median)) if median > 0 else 1.0
+    if not median > 0:
+        return 1.0
+    bandwidth = 1.0 / np.sqrt(median)
+    fold_rows = rows[
+        np.linspace(0, rows.shape[0] - 1, min(FOLD_ROWS, fitting // 2, rows.shape[0]))
+        .round()
+        .astype(int)
+    ]
+    for j, q_j in enumerate(_range_metrics(circuit, X, fold_rows, max_memory_mb)):
+        if q_j > 0 and X[:, j].max() > X[:, j].min():
+            bandwidth = min(bandwidth, (np.pi / 2) / np.sqrt(q_j))
+    return float(bandwidth)
+
+
+def _metric(fidelity: np.ndarray) -> np.ndarray:
+    """``q`` from fidelities measured at the probe bandwidth."""
+    return np.maximum(1.0 - fidelity, 0.0) / PROBE**2
+
+
+def _range_metrics(circuit: Circuit, X: np.ndarray, rows: np.ndarray, max_memory_mb):
+    """For each feature ``j``, the largest ``q`` between the rows with ``x_j`` set to its
+    training minimum and to its training maximum (one feature's whole range)."""
+    for j in range(X.shape[1]):
+        low, high = rows.copy(), rows.copy()
+        low[:, j], high[:, j] = X[:, j].min(), X[:, j].max()
+        states = simulate(
+            circuit, np.concatenate([low, high]) * PROBE, max_memory_mb=max_memory_mb
+        )
+        a, b = states[: len(rows)], states[len(rows) :]
+        overlap = np.einsum("ij,ij->i", a.conj(), b)
+        yield float(_metric(overlap.real**2 + overlap.imag**2).max())

@@ -209,10 +209,21 @@ class QuantumKernel(Kernel):
             return self
         self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
+        # What the samples' representation will need is refused before the rule's own
+        # simulation, so that a refusal states the larger need.
+        self._check_embedding_fits(self.circuit(X.shape[1]), X.shape[0])
         return clone(self).set_params(bandwidth=self._bandwidth_on(X))
+
+    def _check_embedding_fits(self, circuit: Circuit, n_rows: int) -> None:
+        """Refuse up front a representation of ``n_rows`` samples that cannot fit (the
+        subclass says what it holds)."""
 
     def embed(self, X) -> np.ndarray:
         """The quantum representation of each sample (see the subclass), one row per sample.
+
+        With ``bandwidth="scale"`` the bandwidth is computed on ``X`` itself: to embed new
+        samples like the training samples, fix it first with :meth:`with_fixed_bandwidth`
+        (what the estimators and :meth:`__call__` do).
 
         Parameters
         ----------
@@ -393,10 +404,7 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     n_rows, n_qubits = X.shape[0], circuit.n_qubits
     if n_rows <= _SIMULATION_ROWS:
         return backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
-    # All the states, and one sample's block beside them.
-    one_row = (1 + WORKING_COPIES) * state_bytes(n_qubits)
-    tables = compile_circuit(circuit).table_bytes
-    check_states_fit(n_rows, n_qubits, max_memory_mb, working_bytes=one_row + tables)
+    _check_states_fit(circuit, n_rows, max_memory_mb)
     held = n_rows * state_bytes(n_qubits)
     slices, workers, block_mb = _simulation_blocks(circuit, n_rows, max_memory_mb, held, n_jobs)
     states = np.empty((n_rows, 2**n_qubits), dtype=complex)
@@ -406,6 +414,14 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     for s, block in zip(slices, blocks, strict=True):
         states[s] = block
     return states
+
+
+def _check_states_fit(circuit, n_rows: int, max_memory_mb) -> None:
+    """Refuse up front the states of ``n_rows`` samples with one sample's block beside them
+    (what :func:`_simulate_blocks` holds; at most one state more than a single batch)."""
+    one_row = (1 + WORKING_COPIES) * state_bytes(circuit.n_qubits)
+    tables = compile_circuit(circuit).table_bytes
+    check_states_fit(n_rows, circuit.n_qubits, max_memory_mb, working_bytes=one_row + tables)
 
 
 def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n_jobs):
@@ -470,11 +486,14 @@ class FidelityQuantumKernel(QuantumKernel):
         Encoding circuit; ``None`` means ``ZZFeatureMap()``.
     backend : str or Backend, default="statevector"
         Where the circuits run.
-    bandwidth : float or "scale", default=1.0
+    bandwidth : float or "scale", default="scale"
         Features are multiplied by it before encoding (Shaydulin & Wild 2022). ``"scale"``
         chooses it from the data, like ``SVC(gamma="scale")``: the median heuristic in the
         kernel's own metric (see ``skqml.kernels._bandwidth``), computed on the training
         samples (the columns ``Y`` of ``K(X, Y)``) and fixed at fit by the estimators.
+        Without it quantum kernels concentrate on standardised data (every off-diagonal
+        value near ``2**-n``). A number keeps the features as the user scaled them
+        (``1.0``: unchanged, the setting of published feature maps).
     n_jobs : int, default=None
         Parallel jobs (joblib) for simulation blocks and Gram blocks.
     max_memory_mb : float, default=None
@@ -536,7 +555,7 @@ class FidelityQuantumKernel(QuantumKernel):
         feature_map: FeatureMap | None = None,
         *,
         backend="statevector",
-        bandwidth: float = 1.0,
+        bandwidth: float | str = "scale",
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
         enforce_psd: bool = True,
@@ -563,6 +582,11 @@ class FidelityQuantumKernel(QuantumKernel):
 
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         return states
+
+    def _check_embedding_fits(self, circuit: Circuit, n_rows: int) -> None:
+        # The exact representation is the states themselves.
+        if resolve_backend(self.backend).exact:
+            _check_states_fit(circuit, n_rows, self.max_memory_mb)
 
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):
         # Overlap circuits need both samples' features, so the representation is the
@@ -711,6 +735,9 @@ def _diagonal_chunk(backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarra
 
 _PAULI_INDEX = {"X": 0, "Y": 1, "Z": 2}
 
+# Data-adaptive rules of the projected kernel's gamma (see ProjectedQuantumKernel).
+GAMMA_RULES = ("scale", "bowles2024")
+
 
 def _bloch_block(kernel, backend, circuit, max_memory_mb, X: np.ndarray) -> np.ndarray:
     states = backend.statevectors(circuit, X, max_memory_mb=max_memory_mb)
@@ -728,20 +755,23 @@ class ProjectedQuantumKernel(QuantumKernel):
     ----------
     feature_map : FeatureMap, default=None
         Encoding circuit; ``None`` means ``HeisenbergEmbedding()``.
-    gamma : float or "scale", default=1.0
-        Width of the RBF kernel on the Bloch vectors. ``"scale"`` uses
-        ``1 / (n_features * Var)``, with ``Var`` the variance of all Bloch-vector entries of
-        the second argument (``Y``, or ``X`` when ``Y`` is None): in sklearn's calls
-        ``K(X_test, X_train)`` that is the training set. This is the scaling of Bowles et al.
-        (2024), fixed on the training data.
+    gamma : float, "scale" or "bowles2024", default="scale"
+        Width of the RBF kernel on the Bloch vectors, or a rule that reads it from the Bloch
+        vectors ``a`` of the second argument (``Y``, or ``X`` when ``Y`` is None; in
+        sklearn's calls ``K(X_test, X_train)`` that is the training set, and the estimators
+        fix it at fit). ``"scale"``: ``1 / sum_j Var(a_j)``, the column variances summed,
+        so that the mean exponent over pairs is 2, as with ``SVC(gamma="scale")`` on
+        standardised features (the Bloch vectors' columns have different means, which must
+        not count as spread). ``"bowles2024"``: ``1 / (n_features * Var)`` with ``Var`` the
+        variance of all entries together, the scaling of Bowles et al. (2024).
     measurement : str, default="XYZ"
         Which one-qubit Paulis to use, any non-empty subset of ``"XYZ"``.
     backend : str or Backend, default="statevector"
         Where the circuits run.
-    bandwidth : float or "scale", default=1.0
+    bandwidth : float or "scale", default="scale"
         Features are multiplied by it before encoding. ``"scale"`` chooses it from the
         training data by the median heuristic in the metric of the embedding's states, as
-        for :class:`FidelityQuantumKernel`.
+        for :class:`FidelityQuantumKernel`; a number keeps the features as they are scaled.
     n_jobs : int, default=None
         Parallel jobs (joblib).
     max_memory_mb : float, default=None
@@ -757,7 +787,9 @@ class ProjectedQuantumKernel(QuantumKernel):
     >>> import numpy as np
     >>> from skqml.circuits import AngleEmbedding
     >>> from skqml.kernels import ProjectedQuantumKernel
-    >>> kernel = ProjectedQuantumKernel(AngleEmbedding(), measurement="Z", gamma=0.5)
+    >>> kernel = ProjectedQuantumKernel(
+    ...     AngleEmbedding(), measurement="Z", gamma=0.5, bandwidth=1.0
+    ... )
     >>> X = np.array([[0.0], [np.pi]])  # Bloch vectors (0, 0, 1) and (0, 0, -1)
     >>> kernel(X).round(4)
     array([[1.    , 0.1353],
@@ -768,10 +800,10 @@ class ProjectedQuantumKernel(QuantumKernel):
         self,
         feature_map: FeatureMap | None = None,
         *,
-        gamma: float = 1.0,
+        gamma: float | str = "scale",
         measurement: str = "XYZ",
         backend="statevector",
-        bandwidth: float = 1.0,
+        bandwidth: float | str = "scale",
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
         verbose: int = 0,
@@ -784,6 +816,11 @@ class ProjectedQuantumKernel(QuantumKernel):
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
         self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        **QuantumKernel._parameter_constraints,
+        "gamma": [Interval(Real, 0, None, closed="neither"), StrOptions(set(GAMMA_RULES))],
+    }
 
     def _default_feature_map(self) -> FeatureMap:
         return HeisenbergEmbedding()
@@ -822,13 +859,16 @@ class ProjectedQuantumKernel(QuantumKernel):
         return _expectation_blocks(backend, circuit, labels, X, max_memory_mb, self.n_jobs)
 
     def _gamma(self, reference: np.ndarray) -> float:
+        """``gamma`` as a number; the data-adaptive rules read the Bloch vectors ``reference``."""
         gamma = self.gamma
-        if isinstance(gamma, str) and gamma == "scale":
-            n_features = self._n_features_of(reference)
-            var = float(np.var(reference))
-            return 1.0 / (n_features * var) if var > 0 else 1.0
-        if isinstance(gamma, str):
-            raise ValueError(f"gamma must be a positive number or 'scale', got {gamma!r}")
+        if isinstance(gamma, str):  # the constraint admits "scale" and "bowles2024" only
+            if gamma == "scale":
+                # E||a_x - a_y||**2 = 2 sum_j Var(a_j) over independent samples: the mean
+                # exponent is 2, as with SVC(gamma="scale") on standardised features.
+                spread = float(np.var(reference, axis=0).sum()) if reference.size else 0.0
+            else:
+                spread = self._n_features_of(reference) * float(np.var(reference))
+            return 1.0 / spread if spread > 0 else 1.0
         return check_real(gamma, "gamma", 0, strict=True)
 
     def bind_training(self, A: np.ndarray) -> ProjectedQuantumKernel:
