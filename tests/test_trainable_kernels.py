@@ -9,10 +9,16 @@ References, independent of the code under test:
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
+from _reference import circuit_unitary
+from sklearn.base import clone
 
-from skqml.kernels import kernel_alignment
+from skqml.backends import ShotsBackend
+from skqml.circuits import HubregtsenEmbedding, ZZFeatureMap
+from skqml.kernels import FidelityQuantumKernel, ProjectedQuantumKernel, kernel_alignment
 from skqml.kernels._alignment import _alignment_and_gradient, target_matrix
 
 
@@ -122,3 +128,100 @@ def test_alignment_errors():
         kernel_alignment(K, [0.5, 0.5, 0.5, 0.5])
     with pytest.raises(ValueError, match="task must be"):
         kernel_alignment(K, [0, 1, 0, 1], task="ranking")
+
+
+# ----------------------------------------------------------------------------------------------
+# Trainable weights in FidelityQuantumKernel
+# ----------------------------------------------------------------------------------------------
+def _dense_states(circuit, X, weights):
+    zero = np.zeros(2**circuit.n_qubits)
+    zero[0] = 1.0
+    return np.array([circuit_unitary(circuit, x, weights) @ zero for x in X])
+
+
+def _dense_gram(circuit, X, weights, Y=None):
+    A = _dense_states(circuit, X, weights)
+    B = A if Y is None else _dense_states(circuit, Y, weights)
+    return np.abs(A.conj() @ B.T) ** 2
+
+
+def _data(n=6, d=2, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+def test_weighted_kernel_matches_dense_reference():
+    fm = HubregtsenEmbedding(n_layers=2)
+    X, Y = _data(), _data(3, seed=1)
+    weights = fm.initial_weights(2, random_state=3)
+    kernel = FidelityQuantumKernel(fm, weights=weights, bandwidth=0.7)
+    circuit = fm.build(2)
+    states = kernel.embed(X)
+    dense = _dense_states(circuit, 0.7 * X, weights)
+    # The same states up to a global phase each.
+    overlaps = np.abs(np.einsum("ij,ij->i", states.conj(), dense))
+    np.testing.assert_allclose(overlaps, 1.0, atol=1e-12)
+    np.testing.assert_allclose(kernel(X), _dense_gram(circuit, 0.7 * X, weights), atol=1e-12)
+    np.testing.assert_allclose(
+        kernel(X, Y), _dense_gram(circuit, 0.7 * X, weights, 0.7 * Y), atol=1e-12
+    )
+    # Other weights, another kernel: the weights are used.
+    other = FidelityQuantumKernel(fm, weights=weights + 0.5, bandwidth=0.7)
+    assert np.abs(other(X) - kernel(X)).max() > 1e-2
+    # random_state: the feature map's initial weights with that seed.
+    seeded = FidelityQuantumKernel(fm, random_state=3, bandwidth=0.7)
+    np.testing.assert_array_equal(seeded(X), kernel(X))
+
+
+def test_weighted_kernel_on_sampling_backend():
+    # Two layers: the weights of the last layer act after all the data, so that one layer's
+    # weights cancel in every fidelity.
+    fm = HubregtsenEmbedding(n_layers=2)
+    X = _data(5)
+    weights = fm.initial_weights(2, random_state=0)
+    exact = _dense_gram(fm.build(2), X, weights)
+    kernel = FidelityQuantumKernel(
+        fm, weights=weights, bandwidth=1.0, backend=ShotsBackend(shots=4000, seed=0)
+    )
+    K = kernel(X)
+    assert np.abs(K - exact).max() < 5 / np.sqrt(4000)
+    # Estimates differ from other weights' exact values by more than the shot noise.
+    other = _dense_gram(fm.build(2), X, fm.initial_weights(2, random_state=1))
+    assert np.abs(K - other).max() > 0.1
+
+
+def test_weighted_kernel_scale_bandwidth_uses_the_weights():
+    fm = HubregtsenEmbedding(n_layers=2)
+    X = _data(8)
+    a = FidelityQuantumKernel(fm, random_state=0).with_fixed_bandwidth(X).bandwidth
+    b = FidelityQuantumKernel(fm, random_state=1).with_fixed_bandwidth(X).bandwidth
+    assert np.isfinite(a) and a > 0 and a != b
+
+
+def test_weighted_kernel_refuses_ambiguous_or_wrong_weights():
+    fm = HubregtsenEmbedding(n_layers=1)
+    X = _data(4)
+    with pytest.raises(ValueError, match=r"same in every call: pass weights=\.\.\. or an integer"):
+        FidelityQuantumKernel(fm, bandwidth=1.0)(X)
+    with pytest.raises(ValueError, match=r"weights has 3 values.*4 trainable weights"):
+        FidelityQuantumKernel(fm, weights=[0.1, 0.2, 0.3], bandwidth=1.0)(X)
+    with pytest.raises(ValueError, match=r"weights has 2 values.*0 trainable weights"):
+        FidelityQuantumKernel(ZZFeatureMap(reps=1), weights=[0.1, 0.2], bandwidth=1.0)(X)
+    with pytest.raises(ValueError, match="NaN"):
+        FidelityQuantumKernel(fm, weights=[0.1, np.nan, 0.3, 0.4], bandwidth=1.0)(X)
+    with pytest.raises(ValueError, match="random_state"):
+        FidelityQuantumKernel(fm, random_state=np.random.RandomState(0), bandwidth=1.0)(X)
+    with pytest.raises(ValueError, match="no trainable weights"):
+        ProjectedQuantumKernel(fm, bandwidth=1.0)(X)
+
+
+def test_weighted_kernel_clone_and_pickle():
+    fm = HubregtsenEmbedding(n_layers=1)
+    X = _data(4)
+    weights = np.array([0.1, 0.2, 0.3, 0.4])
+    kernel = FidelityQuantumKernel(fm, weights=weights, bandwidth=1.0)
+    copy = clone(kernel)
+    assert copy.weights is not weights
+    np.testing.assert_array_equal(copy.weights, weights)
+    restored = pickle.loads(pickle.dumps(kernel))
+    np.testing.assert_array_equal(restored(X), kernel(X))
+    assert "weights=array" in repr(kernel)

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from functools import partial
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -41,6 +41,8 @@ from .._validation import (
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
+from ..circuits._angle import Angle, Term
+from ..circuits._circuit import Operation
 from ..simulator import single_qubit_expectations
 from ..simulator._memory import (
     check_states_fit,
@@ -154,6 +156,35 @@ class QuantumKernel(Kernel):
         """
         return _feature_map_circuit(self.feature_map_(), int(n_features))
 
+    def circuit_weights(self, n_features: int) -> np.ndarray:
+        """Values of the encoding circuit's trainable weights (empty when it has none).
+
+        Parameters
+        ----------
+        n_features : int
+            Number of input features.
+
+        Returns
+        -------
+        weights : ndarray of shape (circuit(n_features).n_weights,)
+        """
+        n_weights = self.circuit(n_features).n_weights
+        if n_weights:
+            raise ValueError(
+                f"{type(self).__name__} has no trainable weights, but {self.feature_map_()!r} "
+                f"builds a circuit with {n_weights}: use FidelityQuantumKernel(feature_map, "
+                "weights=...)"
+            )
+        return np.zeros(0)
+
+    def _evaluation_circuit(self, n_features: int) -> Circuit:
+        """The circuit the kernel runs: :meth:`circuit` with :meth:`circuit_weights` bound
+        into its angles (the circuit itself when it has no weights), from the memo."""
+        weights = self.circuit_weights(n_features)
+        if not weights.size:
+            return self.circuit(n_features)
+        return _feature_map_circuit(self.feature_map_(), int(n_features), weights)
+
     # -- evaluation ---------------------------------------------------------------------------
     def _validate_params(self) -> None:
         validate_parameter_constraints(
@@ -185,7 +216,7 @@ class QuantumKernel(Kernel):
     def _bandwidth_on(self, X: np.ndarray) -> float:
         """The bandwidth as a number; ``"scale"`` is computed on the samples ``X``."""
         if isinstance(self.bandwidth, str):  # "scale": the constraint refuses other strings
-            return median_bandwidth(self.circuit(X.shape[1]), X, self.max_memory_mb)
+            return median_bandwidth(self._evaluation_circuit(X.shape[1]), X, self.max_memory_mb)
         return check_real(self.bandwidth, "bandwidth", 0, strict=True)  # refuses bools too
 
     def with_fixed_bandwidth(self, X) -> QuantumKernel:
@@ -235,7 +266,7 @@ class QuantumKernel(Kernel):
     def _embed(self, X, max_memory_mb) -> np.ndarray:
         """:meth:`embed` within ``max_memory_mb`` (what a call has left of its budget)."""
         X = self._check_X(X)
-        circuit = self.circuit(X.shape[1])
+        circuit = self._evaluation_circuit(X.shape[1])
         backend = resolve_backend(self.backend)
         start = time.perf_counter()
         if not backend.exact:
@@ -375,22 +406,45 @@ _CIRCUITS_LOCK = threading.Lock()
 _MAX_CIRCUITS = 4
 
 
-def _feature_map_circuit(fm: FeatureMap, n_features: int) -> Circuit:
+def _feature_map_circuit(fm: FeatureMap, n_features: int, weights=None) -> Circuit:
     """The circuit of ``fm`` for ``n_features`` features, from a small LRU memo.
 
     Kernels keep no cache on themselves (parameter objects carry no hidden state): equal
     settings give the same circuit object, so its compiled plan (cached per circuit, see
-    ``skqml.simulator._memory``) is reused across calls and kernels.
+    ``skqml.simulator._memory``) is reused across calls and kernels. With ``weights`` the
+    circuit has them bound into its angles (:func:`_bind_weights`): a circuit of features
+    only, which every backend runs as a fixed feature map.
     """
     key = (type(fm), repr(fm), repr(fm.get_params(deep=True)), n_features)
+    if weights is not None:
+        key += (np.asarray(weights, dtype=np.float64).tobytes(),)
     with _CIRCUITS_LOCK:  # kernels may be evaluated from several threads
         circuit = _CIRCUITS.pop(key, None)
         if circuit is None:
             circuit = fm.build(n_features)
+            if weights is not None:
+                circuit = _bind_weights(circuit, weights)
         _CIRCUITS[key] = circuit
         while len(_CIRCUITS) > _MAX_CIRCUITS:
             _CIRCUITS.popitem(last=False)
     return circuit
+
+
+def _bind_weights(circuit: Circuit, weights) -> Circuit:
+    """``circuit`` with every weight ``theta[j]`` replaced by ``weights[j]`` (exactly: each
+    product term's weights multiply into its coefficient)."""
+    weights = np.asarray(weights, dtype=np.float64)
+
+    def bind(angle: Angle) -> Angle:
+        return Angle(
+            Term(t.coeff * float(np.prod(weights[list(t.weights)])), t.factors, ())
+            for t in angle.terms
+        )
+
+    return Circuit(
+        circuit.n_qubits,
+        (Operation(op.name, op.qubits, tuple(map(bind, op.params))) for op in circuit),
+    )
 
 
 def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
@@ -517,6 +571,17 @@ class FidelityQuantumKernel(QuantumKernel):
         matrix, or, on an unbound kernel, from the second argument (the training set in
         sklearn's calls ``K(X_test, X_train)``). Mitigated diagonals are set to 1, their
         exact value. A no-op on exact backends, which have no noise.
+    weights : array-like of shape (n_weights,), default=None
+        Values of the feature map's trainable weights (a trainable embedding such as
+        :class:`~skqml.circuits.HubregtsenEmbedding`), in the feature map's weight order;
+        ignored by feature maps without weights (and then must be None or empty). ``None``:
+        the feature map's ``initial_weights(n_features, random_state)``. A Gram matrix needs
+        the same weights in every call, so with weights and neither ``weights`` nor
+        ``random_state`` set the kernel refuses to run. :class:`~skqml.svm.QSVC` with
+        ``kernel_training="alignment"`` trains them.
+    random_state : int or None, default=None
+        Seed of the initial weights when ``weights`` is None (an integer: the weights must
+        be the same in every call).
     verbose : int, default=0
         Print progress of the Gram-matrix blocks to stdout (``1``: about 10 lines per matrix,
         ``2``: about 20); ``0`` is silent. The results do not depend on it.
@@ -560,6 +625,8 @@ class FidelityQuantumKernel(QuantumKernel):
         max_memory_mb: float | None = None,
         enforce_psd: bool = True,
         mitigation: str | None = None,
+        weights=None,
+        random_state: int | None = None,
         verbose: int = 0,
     ):
         self.feature_map = feature_map
@@ -569,16 +636,68 @@ class FidelityQuantumKernel(QuantumKernel):
         self.max_memory_mb = max_memory_mb
         self.enforce_psd = enforce_psd
         self.mitigation = mitigation
+        self.weights = weights
+        self.random_state = random_state
         self.verbose = verbose
 
     _parameter_constraints: dict = {
         **QuantumKernel._parameter_constraints,
         "enforce_psd": ["boolean"],
         "mitigation": [None, StrOptions(set(METHODS))],
+        "weights": [None, "array-like"],
+        # An integer only: a generator would draw other weights at every call.
+        "random_state": [None, Interval(Integral, 0, 2**32 - 1, closed="both")],
     }
 
     def _default_feature_map(self) -> FeatureMap:
         return ZZFeatureMap()
+
+    def circuit_weights(self, n_features: int) -> np.ndarray:
+        """Values of the encoding circuit's trainable weights: ``weights``, or the feature
+        map's ``initial_weights(n_features, random_state)`` when it is None.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of input features.
+
+        Returns
+        -------
+        weights : ndarray of shape (circuit(n_features).n_weights,)
+            Empty for a feature map without weights.
+
+        Examples
+        --------
+        >>> from skqml.circuits import HubregtsenEmbedding
+        >>> from skqml.kernels import FidelityQuantumKernel
+        >>> kernel = FidelityQuantumKernel(HubregtsenEmbedding(n_layers=1), random_state=0)
+        >>> kernel.circuit_weights(2).round(2)
+        array([4.  , 1.7 , 0.26, 0.1 ])
+        """
+        n_weights = self.circuit(n_features).n_weights
+        name = type(self).__name__
+        if self.weights is None:
+            if not n_weights:
+                return np.zeros(0)
+            if self.random_state is None:
+                raise ValueError(
+                    f"{name}: {self.feature_map_()!r} has {n_weights} trainable weights on "
+                    f"{n_features} features, and they must be the same in every call: pass "
+                    "weights=... or an integer random_state (the seed of the feature map's "
+                    "initial_weights)"
+                )
+            weights = self.feature_map_().initial_weights(n_features, self.random_state)
+        else:
+            weights = np.asarray(self.weights, dtype=np.float64).ravel()
+        if weights.shape[0] != n_weights:
+            raise ValueError(
+                f"{name}: weights has {weights.shape[0]} values, but {self.feature_map_()!r} "
+                f"builds a circuit with {n_weights} trainable weights on {n_features} "
+                "features"
+            )
+        if not np.all(np.isfinite(weights)):
+            raise ValueError(f"{name}: weights contain NaN or infinity")
+        return weights
 
     def _embed_states(self, states: np.ndarray, X: np.ndarray) -> np.ndarray:
         return states
@@ -610,7 +729,7 @@ class FidelityQuantumKernel(QuantumKernel):
         backend = resolve_backend(self.backend)
         if backend.exact:
             return super().gram(A, B)
-        circuit = self.circuit(A.shape[1])
+        circuit = self._evaluation_circuit(A.shape[1])
         K = overlap_gram(
             backend,
             circuit,
@@ -645,7 +764,7 @@ class FidelityQuantumKernel(QuantumKernel):
         if self.mitigation is None or backend.exact:
             return self
         self._validate_params()
-        circuit = self.circuit(A.shape[1])
+        circuit = self._evaluation_circuit(A.shape[1])
         rows = np.array(A[:1] if self.mitigation == "single" else A, dtype=np.float64)
         diagonal = self._measure_diagonal(backend, circuit, rows)
         dim = 2**circuit.n_qubits
