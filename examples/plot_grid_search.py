@@ -4,7 +4,8 @@ Grid search over circuit hyperparameters
 
 The feature map of a ``QSVC`` is a hyperparameter object, so ``GridSearchCV`` tunes its
 circuit like any other parameter. Here a ``Pipeline`` of a ``MinMaxScaler`` (features to
-``[0, pi]``) and a ``QSVC`` with a ``ZZFeatureMap`` is searched over the number of
+``[0, pi]``) and a ``QSVC`` with a ``ZZFeatureMap`` (at its default ``bandwidth="scale"``: each
+fit chooses the bandwidth from its training fold) is searched over the number of
 repetitions (``qsvc__feature_map__reps``, 1 to 4), the entanglement pattern
 (``qsvc__feature_map__entanglement``: ``"linear"``, ``"circular"``, ``"full"``) and the SVM's
 ``C``, by 5-fold cross-validation on the "hyperplanes parity" benchmark of Bowles, Ahmed and
@@ -15,8 +16,9 @@ The script prints the best parameters, the held-out test accuracy of the refitte
 and, for comparison, that of a classical RBF ``SVC`` grid-searched over ``gamma`` and ``C`` on
 the same folds. It then prints, and with matplotlib installed saves to a temporary directory
 a plot of, the mean cross-validated accuracy (± its standard deviation over the folds)
-against ``reps`` for each pattern, at the selected ``C``. On this data more repetitions and
-more entangling pairs do not help: the search selects one repetition of the linear pattern.
+against ``reps`` for each pattern, at the selected ``C``. On this data the search selects
+three repetitions of the full pattern with ``C=10`` (mean CV accuracy 0.960), and the
+grid-searched ``QSVC`` scores 0.980 on the held-out set, as the grid-searched RBF ``SVC`` does.
 """
 
 import tempfile
