@@ -10,16 +10,24 @@ References, independent of the code under test:
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from _reference import circuit_unitary
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import SVC
 
 from skqml.backends import ShotsBackend
-from skqml.circuits import HubregtsenEmbedding, ZZFeatureMap
+from skqml.circuits import AngleEmbedding, HubregtsenEmbedding, ZZFeatureMap, bandwidth_as_weight
 from skqml.kernels import FidelityQuantumKernel, ProjectedQuantumKernel, kernel_alignment
-from skqml.kernels._alignment import _alignment_and_gradient, target_matrix
+from skqml.kernels._alignment import (
+    _alignment_and_gradient,
+    alignment_and_gradient,
+    target_matrix,
+)
+from skqml.svm import QSVC, QSVR
 
 
 # ----------------------------------------------------------------------------------------------
@@ -225,3 +233,125 @@ def test_weighted_kernel_clone_and_pickle():
     restored = pickle.loads(pickle.dumps(kernel))
     np.testing.assert_array_equal(restored(X), kernel(X))
     assert "weights=array" in repr(kernel)
+
+
+# ----------------------------------------------------------------------------------------------
+# Kernel training by alignment (QSVC / QSVR)
+# ----------------------------------------------------------------------------------------------
+def _moons(n=24):
+    from sklearn.datasets import make_moons
+
+    return make_moons(n, noise=0.15, random_state=0)
+
+
+@pytest.mark.parametrize(("centered", "regression"), [(True, False), (False, True)])
+def test_alignment_gradient_through_simulator_matches_finite_differences(centered, regression):
+    fm = HubregtsenEmbedding(n_layers=2)
+    X, y = _moons(10)
+    if regression:
+        y = X[:, 0] + np.sin(X[:, 1])
+    target = target_matrix(y)
+    circuit = bandwidth_as_weight(fm.build(2))
+    weights, bandwidth = fm.initial_weights(2, random_state=1), 0.8
+    alignment, grad = alignment_and_gradient(
+        circuit, X, np.append(weights, bandwidth), target, centered=centered
+    )
+
+    def reference(w, log_b):  # the public pieces only: kernel, then alignment
+        K = FidelityQuantumKernel(fm, weights=w, bandwidth=float(np.exp(log_b)))(X)
+        return kernel_alignment(K, y, centered=centered)
+
+    log_b = np.log(bandwidth)
+    assert alignment == pytest.approx(reference(weights, log_b), abs=1e-12)
+    eps = 1e-5
+    for k in range(weights.size):
+        step = np.zeros_like(weights)
+        step[k] = eps
+        fd = (reference(weights + step, log_b) - reference(weights - step, log_b)) / (2 * eps)
+        assert grad[k] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+    fd = (reference(weights, log_b + eps) - reference(weights, log_b - eps)) / (2 * eps)
+    assert bandwidth * grad[-1] == pytest.approx(fd, rel=1e-5, abs=1e-8)
+    assert np.abs(grad).max() > 1e-3  # a real test: the gradient is not all zeros
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_qsvc_alignment_training_increases_alignment(optimizer):
+    X, y = _moons()
+    fm = HubregtsenEmbedding(n_layers=2)
+    clf = QSVC(
+        fm,
+        kernel_training="alignment",
+        kernel_training_optimizer=optimizer,
+        kernel_training_max_iter=15,
+        kernel_training_learning_rate=0.1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    # The starting point: the same initial weights, the "scale" bandwidth.
+    initial = FidelityQuantumKernel(
+        fm, weights=fm.initial_weights(2, np.random.RandomState(0))
+    ).with_fixed_bandwidth(X)
+    before = kernel_alignment(initial(X), y)
+    assert clf.kernel_alignment_ > before + 0.02
+    assert clf.kernel_alignment_ == pytest.approx(kernel_alignment(clf.kernel_(X), y))
+    if optimizer == "lbfgs":  # the curve holds the iterates' alignments
+        assert clf.kernel_alignment_ == pytest.approx(clf.kernel_training_curve_[-1])
+    assert clf.bandwidth_ == clf.kernel_.bandwidth != initial.bandwidth
+    assert not np.allclose(clf.kernel_.weights, initial.weights)
+    # The SVM uses the trained kernel.
+    reference = SVC(kernel="precomputed", C=clf.C).fit(clf.kernel_(X), y)
+    np.testing.assert_allclose(
+        clf.decision_function(X), reference.decision_function(clf.kernel_(X, X)), atol=1e-6
+    )
+
+
+def test_kernel_training_reproducible_and_independent_of_n_jobs():
+    X, y = _moons()
+    kwargs = dict(kernel_training="alignment", kernel_training_max_iter=5, random_state=3)
+    fm = HubregtsenEmbedding(n_layers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = QSVC(fm, **kwargs).fit(X, y)
+        b = QSVC(fm, **kwargs).fit(X, y)
+        c = QSVC(fm, n_jobs=2, **kwargs).fit(X, y)
+    for other in (b, c):
+        np.testing.assert_array_equal(other.kernel_.weights, a.kernel_.weights)
+        assert other.bandwidth_ == a.bandwidth_
+        np.testing.assert_array_equal(other.decision_function(X), a.decision_function(X))
+    # Another seed, other initial weights.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        d = QSVC(fm, **{**kwargs, "random_state": 4}).fit(X, y)
+    assert not np.allclose(d.kernel_.weights, a.kernel_.weights)
+
+
+def test_qsvr_alignment_training_and_bandwidth_only():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(20, 1))
+    y = np.sin(2 * X[:, 0])
+    reg = QSVR(AngleEmbedding(), kernel_training="alignment", kernel_training_max_iter=20).fit(
+        X, y
+    )
+    start = FidelityQuantumKernel(AngleEmbedding()).with_fixed_bandwidth(X)
+    before = kernel_alignment(start(X), y, task="regression")
+    assert reg.kernel_alignment_ >= before - 1e-12
+    assert reg.kernel_.weights is None  # no weights to train: the bandwidth only
+    assert reg.bandwidth_ != start.bandwidth
+    # A later fit without training drops the training attributes.
+    reg.set_params(kernel_training=None).fit(X, y)
+    assert not hasattr(reg, "kernel_alignment_")
+
+
+def test_kernel_training_refusals():
+    X, y = _moons(8)
+    fm = HubregtsenEmbedding(n_layers=2)
+    with pytest.raises(ValueError, match="needs exact state gradients"):
+        QSVC(fm, backend=ShotsBackend(seed=0), kernel_training="alignment").fit(X, y)
+    with pytest.raises(ValueError, match="use kernel='fidelity'"):
+        QSVC(kernel="projected", kernel_training="alignment").fit(X, y)
+    with pytest.raises(ValueError, match="kernel_training"):
+        QSVC(fm, kernel_training="target").fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        QSVC(fm, kernel_training="alignment", random_state=0).fit(X, np.zeros(8))

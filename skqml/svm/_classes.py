@@ -10,17 +10,25 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC, SVR
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._estimator import fit_context, set_fitted
+from .._optim import warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import FeatureMap
-from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
+from ..kernels import (
+    FidelityQuantumKernel,
+    ProjectedQuantumKernel,
+    QuantumKernel,
+    kernel_alignment,
+)
+from ..kernels._alignment import train_alignment
 from ..kernels._mitigation import METHODS
 from ..kernels._quantum_kernel import GAMMA_RULES
 
@@ -67,8 +75,17 @@ class _QuantumSVM(BaseEstimator):
         "n_jobs": N_JOBS_CONSTRAINT,
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
         "mitigation": [None, StrOptions(set(METHODS))],
+        "kernel_training": [None, StrOptions({"alignment"})],
+        "kernel_training_optimizer": [StrOptions({"lbfgs", "adam"})],
+        "kernel_training_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "kernel_training_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "kernel_training_tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    # How kernel training reads the targets (see kernel_alignment's task).
+    _alignment_task = "classification"
 
     def _make_svm(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -145,14 +162,25 @@ class _QuantumSVM(BaseEstimator):
                     f"{type(self).__name__}: sample weights must contain at least one "
                     "positive weight"
                 )
-        kernel = self._resolve_kernel().with_fixed_bandwidth(X)
+        kernel = self._with_initial_weights(self._resolve_kernel(), X.shape[1])
+        kernel = kernel.with_fixed_bandwidth(X)
         backend = resolve_backend(kernel.backend)
+        history = None
+        if self.kernel_training is not None:
+            kernel, history = self._train_kernel(kernel, backend, X, y)
         circuit = kernel.circuit(X.shape[1])
         embedding = kernel.embed(X)
         kernel = kernel.bind_training(embedding)
         gram = kernel.gram(embedding)
         svm = self._make_svm().fit(gram, y, sample_weight=sample_weight)
+        training = {}
+        if history is not None:
+            training = {
+                "kernel_alignment_": kernel_alignment(gram, y, task=self._alignment_task),
+                "kernel_training_curve_": [-loss for loss in history.loss_curve],
+            }
         fitted = {
+            **training,
             "kernel_": kernel,
             "bandwidth_": kernel.bandwidth,
             "backend_": backend,
@@ -163,6 +191,55 @@ class _QuantumSVM(BaseEstimator):
             "support_embedding_": _keep_rows(embedding, svm.support_),
         }
         return fitted, gram
+
+    def _with_initial_weights(self, kernel: QuantumKernel, n_features: int) -> QuantumKernel:
+        """The kernel with explicit weights when its feature map has trainable weights that
+        it does not fix itself (neither ``weights`` nor ``random_state``): the feature map's
+        ``initial_weights`` drawn from the SVM's ``random_state``."""
+        if (
+            isinstance(kernel, FidelityQuantumKernel)
+            and kernel.weights is None
+            and kernel.random_state is None
+            and kernel.circuit(n_features).n_weights
+        ):
+            rng = check_random_state(self.random_state)
+            kernel.set_params(weights=kernel.feature_map_().initial_weights(n_features, rng))
+        return kernel
+
+    def _train_kernel(self, kernel, backend, X, y):
+        """The kernel trained by ``kernel_training`` on ``(X, y)``, and the run's history."""
+        name = type(self).__name__
+        if not isinstance(kernel, FidelityQuantumKernel):
+            raise ValueError(
+                f"{name}(kernel_training={self.kernel_training!r}) trains the fidelity "
+                f"kernel's feature-map weights and bandwidth, not {type(kernel).__name__}: "
+                "use kernel='fidelity'"
+            )
+        if not backend.exact:
+            raise ValueError(
+                f"{name}(kernel_training={self.kernel_training!r}) needs exact state "
+                f"gradients, which {backend!r} does not give: train on "
+                "backend='statevector', then pass the trained kernel_ (its weights and "
+                "bandwidth) with your backend as kernel= to a model without kernel_training"
+            )
+        trained, history = train_alignment(
+            kernel,
+            X,
+            y,
+            task=self._alignment_task,
+            optimizer=self.kernel_training_optimizer,
+            max_iter=self.kernel_training_max_iter,
+            learning_rate=self.kernel_training_learning_rate,
+            tol=self.kernel_training_tol,
+            verbose=self.verbose,
+        )
+        warn_if_not_converged(
+            history,
+            f"{name} kernel training",
+            self.kernel_training_max_iter,
+            "raise kernel_training_max_iter or kernel_training_tol",
+        )
+        return trained, history
 
     def _test_gram(self, X) -> np.ndarray:
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -235,6 +312,25 @@ _KERNEL_DOC = """
         backend (unused by ``"projected"``, a no-op on exact backends); the noise rate is
         estimated on the training set at fit. See
         :class:`~skqml.kernels.FidelityQuantumKernel`.
+    kernel_training : {"alignment"} or None, default=None
+        Train the fidelity kernel before the SVM: ``"alignment"`` maximises the centered
+        kernel-target alignment (:func:`~skqml.kernels.kernel_alignment`) of the training
+        Gram matrix over the feature map's trainable weights (a trainable embedding such as
+        :class:`~skqml.circuits.HubregtsenEmbedding`; Hubregtsen et al. 2022) and
+        ``log(bandwidth)``, starting from the kernel's weights (or the feature map's
+        ``initial_weights`` drawn from ``random_state``) and from the ``"scale"`` value or
+        the given bandwidth, with exact gradients (exact backends only). The trained
+        weights and bandwidth are in ``kernel_`` and ``bandwidth_``. ``None``: the kernel
+        as it is.
+    kernel_training_optimizer : {"lbfgs", "adam"}, default="lbfgs"
+        Optimiser of the kernel training: L-BFGS-B, or Adam (full batch).
+    kernel_training_max_iter : int, default=50
+        Maximum number of iterations of the kernel training.
+    kernel_training_learning_rate : float, default=0.05
+        Adam's step size (unused by L-BFGS-B).
+    kernel_training_tol : float, default=1e-5
+        L-BFGS-B's projected-gradient tolerance; for Adam, the alignment improvement below
+        which an iteration does not count (10 such iterations in a row stop it).
 """
 
 
@@ -270,7 +366,8 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         decision values, so that ``predict`` always equals the argmax of
         ``decision_function`` (sklearn's ``SVC`` defaults to False).
     random_state : int, RandomState instance or None, default=None
-        Seed of the probability calibration.
+        Seed of the probability calibration, and of the initial weights of a trainable
+        feature map (unless the kernel object sets ``weights`` or ``random_state``).
     n_jobs : int, default=None
         Parallel jobs for the kernel (simulation and Gram blocks): ``None`` or 1 for one,
         ``-1`` for all cores; 0 is refused, as in scikit-learn.
@@ -301,6 +398,13 @@ class QSVC(ClassifierMixin, _QuantumSVM):
     support_embedding_ : ndarray
         Quantum representation of the support vectors: states or Bloch vectors on exact
         backends, the (scaled) features on sampling backends; in ascending training order.
+    kernel_alignment_ : float
+        Centered alignment of the trained kernel's training Gram matrix with the labels
+        (only with ``kernel_training``).
+    kernel_training_curve_ : list of float
+        Alignment of each iteration of the kernel training, as the optimiser reports it
+        (L-BFGS-B: at the iterate; Adam: before the iteration's step); only with
+        ``kernel_training``.
     n_features_in_ : int
         Number of features seen in fit.
 
@@ -327,6 +431,17 @@ class QSVC(ClassifierMixin, _QuantumSVM):
     >>> X, y = make_ad_hoc(n_samples=40, random_state=0)
     >>> QSVC(bandwidth=1.0).fit(X, y).score(X, y)
     1.0
+
+    A trainable embedding, trained by kernel-target alignment before the SVM:
+
+    >>> from skqml.circuits import HubregtsenEmbedding
+    >>> from sklearn.datasets import make_moons
+    >>> X, y = make_moons(30, noise=0.1, random_state=0)
+    >>> clf = QSVC(
+    ...     HubregtsenEmbedding(n_layers=2), kernel_training="alignment", random_state=0
+    ... ).fit(X, y)
+    >>> bool(clf.kernel_alignment_ > clf.kernel_training_curve_[0] - 1e-12)
+    True
     """
 
     _parameter_constraints = {
@@ -335,7 +450,6 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         "probability": ["boolean"],
         "decision_function_shape": [StrOptions({"ovr", "ovo"})],
         "break_ties": ["boolean"],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -347,6 +461,11 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         bandwidth: float | str = "scale",
         gamma: float | str = "scale",
         mitigation: str | None = None,
+        kernel_training: str | None = None,
+        kernel_training_optimizer: str = "lbfgs",
+        kernel_training_max_iter: int = 50,
+        kernel_training_learning_rate: float = 0.05,
+        kernel_training_tol: float = 1e-5,
         C: float = 10.0,
         class_weight=None,
         probability: bool = False,
@@ -365,6 +484,11 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         self.bandwidth = bandwidth
         self.gamma = gamma
         self.mitigation = mitigation
+        self.kernel_training = kernel_training
+        self.kernel_training_optimizer = kernel_training_optimizer
+        self.kernel_training_max_iter = kernel_training_max_iter
+        self.kernel_training_learning_rate = kernel_training_learning_rate
+        self.kernel_training_tol = kernel_training_tol
         self.C = C
         self.class_weight = class_weight
         self.probability = probability
@@ -416,7 +540,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
             fitted["calibrated_"] = self._fit_calibration(gram, y, sample_weight)
         # Without probability=True, a calibration from an earlier fit would describe
         # another model.
-        set_fitted(self, fitted, stale=("calibrated_",))
+        set_fitted(self, fitted, stale=("calibrated_", *_TRAINING_ATTRIBUTES))
         return self
 
     def _fit_calibration(self, gram, y, sample_weight):
@@ -524,6 +648,9 @@ class QSVR(RegressorMixin, _QuantumSVM):
         Stopping tolerance of libsvm.
     max_iter : int, default=-1
         Iteration limit of libsvm (-1: none).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial weights of a trainable feature map (unless the kernel object
+        sets ``weights`` or ``random_state``).
     n_jobs : int, default=None
         Parallel jobs for the kernel: ``None`` or 1 for one, ``-1`` for all cores; 0 is
         refused, as in scikit-learn.
@@ -547,6 +674,13 @@ class QSVR(RegressorMixin, _QuantumSVM):
         Number of qubits of the circuit.
     svm_ : SVR
         The underlying SVR on the precomputed Gram matrix.
+    kernel_alignment_ : float
+        Centered alignment of the trained kernel's training Gram matrix with the
+        standardised targets (only with ``kernel_training``).
+    kernel_training_curve_ : list of float
+        Alignment of each iteration of the kernel training, as the optimiser reports it
+        (L-BFGS-B: at the iterate; Adam: before the iteration's step); only with
+        ``kernel_training``.
     n_features_in_ : int
         Number of features seen in fit.
 
@@ -575,10 +709,16 @@ class QSVR(RegressorMixin, _QuantumSVM):
         bandwidth: float | str = "scale",
         gamma: float | str = "scale",
         mitigation: str | None = None,
+        kernel_training: str | None = None,
+        kernel_training_optimizer: str = "lbfgs",
+        kernel_training_max_iter: int = 50,
+        kernel_training_learning_rate: float = 0.05,
+        kernel_training_tol: float = 1e-5,
         C: float = 10.0,
         epsilon: float = 0.1,
         tol: float = 1e-3,
         max_iter: int = -1,
+        random_state=None,
         n_jobs: int | None = None,
         max_memory_mb: float | None = None,
         verbose: int = 0,
@@ -589,13 +729,21 @@ class QSVR(RegressorMixin, _QuantumSVM):
         self.bandwidth = bandwidth
         self.gamma = gamma
         self.mitigation = mitigation
+        self.kernel_training = kernel_training
+        self.kernel_training_optimizer = kernel_training_optimizer
+        self.kernel_training_max_iter = kernel_training_max_iter
+        self.kernel_training_learning_rate = kernel_training_learning_rate
+        self.kernel_training_tol = kernel_training_tol
         self.C = C
         self.epsilon = epsilon
         self.tol = tol
         self.max_iter = max_iter
+        self.random_state = random_state
         self.n_jobs = n_jobs
         self.max_memory_mb = max_memory_mb
         self.verbose = verbose
+
+    _alignment_task = "regression"
 
     def _make_svm(self) -> SVR:
         return SVR(
@@ -627,7 +775,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         fitted, _ = self._fit_svm(X, y, sample_weight)
-        set_fitted(self, fitted)
+        set_fitted(self, fitted, stale=_TRAINING_ATTRIBUTES)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -649,6 +797,10 @@ class QSVR(RegressorMixin, _QuantumSVM):
 
 QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC}
 QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC}
+
+
+# Fitted attributes of kernel training: dropped by a fit without it.
+_TRAINING_ATTRIBUTES = ("kernel_alignment_", "kernel_training_curve_")
 
 
 def _init_defaults(cls) -> dict:
