@@ -355,3 +355,104 @@ def test_kernel_training_refusals():
         QSVC(fm, kernel_training="target").fit(X, y)
     with pytest.raises(ValueError, match="at least 2 classes"):
         QSVC(fm, kernel_training="alignment", random_state=0).fit(X, np.zeros(8))
+
+
+# ----------------------------------------------------------------------------------------------
+# Gaussian-process hyperparameters: log(bandwidth) and the weights
+# ----------------------------------------------------------------------------------------------
+def _gp_kernel(**kwargs):
+    fm = HubregtsenEmbedding(n_layers=2)
+    params = dict(weights=fm.initial_weights(2, random_state=0), bandwidth=0.7)
+    params.update(bandwidth_bounds=(1e-2, 1e1))
+    params.update(kwargs)
+    return FidelityQuantumKernel(fm, **params)
+
+
+def test_theta_layout_bounds_and_clone_with_theta():
+    kernel = _gp_kernel()
+    weights = kernel.weights
+    assert [h.name for h in kernel.hyperparameters] == ["bandwidth", "weights"]
+    np.testing.assert_array_equal(kernel.theta, np.r_[np.log(0.7), weights])
+    assert kernel.n_dims == 9
+    np.testing.assert_allclose(kernel.bounds[0], np.log([1e-2, 1e1]))
+    np.testing.assert_allclose(kernel.bounds[1:], [[-4 * np.pi, 4 * np.pi]] * 8)
+    theta = kernel.theta + 0.1
+    other = kernel.clone_with_theta(theta)
+    assert other.bandwidth == pytest.approx(0.7 * np.exp(0.1))
+    np.testing.assert_allclose(other.weights, weights + 0.1)
+    np.testing.assert_array_equal(kernel.theta[1:], weights)  # the original is unchanged
+    # Nothing numeric to tune: an empty theta, as before.
+    assert FidelityQuantumKernel().n_dims == 0
+    assert FidelityQuantumKernel(bandwidth=1.0).n_dims == 0  # bandwidth_bounds="fixed"
+    assert _gp_kernel(bandwidth="scale").n_dims == 8
+    assert _gp_kernel(weights_bounds="fixed").n_dims == 1
+    assert _gp_kernel(weights=None, random_state=0).n_dims == 1
+    with pytest.raises(ValueError, match="theta has shape"):
+        kernel.theta = np.zeros(3)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"bandwidth": "scale"}, {"weights_bounds": "fixed"}], ids=["all", "scale", "b"]
+)
+def test_eval_gradient_matches_finite_differences(kwargs):
+    kernel = _gp_kernel(**kwargs)
+    X = _data(6)
+    K, grad = kernel(X, eval_gradient=True)
+    np.testing.assert_allclose(K, kernel(X), atol=1e-12)
+    assert grad.shape == (6, 6, kernel.n_dims)
+    # bandwidth="scale" is fixed on X at each call, its dependence on the weights not
+    # differentiated: the reference holds it fixed too.
+    reference = kernel
+    if kernel.bandwidth == "scale":
+        reference = kernel.with_fixed_bandwidth(X).set_params(bandwidth_bounds="fixed")
+    theta, eps = reference.theta, 1e-6
+    assert theta.shape == (kernel.n_dims,)
+    for k in range(kernel.n_dims):
+        step = np.zeros_like(theta)
+        step[k] = eps
+        plus, minus = (
+            reference.clone_with_theta(theta + step),
+            reference.clone_with_theta(theta - step),
+        )
+        fd = plus(X) - minus(X)
+        np.testing.assert_allclose(grad[:, :, k], fd / (2 * eps), atol=1e-7)
+    assert np.abs(grad).max() > 1e-2
+    with pytest.raises(ValueError, match="gradient"):
+        kernel(X, X[:2], eval_gradient=True)
+
+
+def test_eval_gradient_refused_on_sampling_backend():
+    kernel = _gp_kernel(backend=ShotsBackend(seed=0))
+    with pytest.raises(ValueError, match="eval_gradient needs exact states"):
+        kernel(_data(4), eval_gradient=True)
+
+
+def test_gpr_marginal_likelihood_improves_with_composition():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, WhiteKernel
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(25, 2))
+    y = np.sin(2 * X[:, 0]) * np.cos(X[:, 1]) + 0.05 * rng.normal(size=25)
+    kernel = ConstantKernel(1.0) * _gp_kernel(bandwidth=1.0) + WhiteKernel(0.1)
+    gpr = GaussianProcessRegressor(kernel, random_state=0).fit(X, y)
+    before = gpr.log_marginal_likelihood(kernel.theta)
+    assert gpr.log_marginal_likelihood_value_ > before + 10
+    fitted = gpr.kernel_.k1.k2
+    assert fitted.bandwidth != 1.0
+    assert not np.allclose(fitted.weights, kernel.k1.k2.weights)
+    # The fitted composition is what predict uses.
+    c, noise = gpr.kernel_.k1.k1.constant_value, gpr.kernel_.k2.noise_level
+    np.testing.assert_allclose(gpr.kernel_(X), c * fitted(X) + noise * np.eye(25), atol=1e-10)
+    assert kernel.get_params()["k1__k2__feature_map__n_layers"] == 2
+
+
+def test_gpc_fits_the_bandwidth():
+    from sklearn.gaussian_process import GaussianProcessClassifier
+
+    X, y = _moons(20)
+    kernel = FidelityQuantumKernel(AngleEmbedding(), bandwidth=1.0, bandwidth_bounds=(1e-2, 1e1))
+    gpc = GaussianProcessClassifier(kernel).fit(X, y)
+    assert gpc.kernel_.bandwidth != 1.0
+    assert gpc.log_marginal_likelihood_value_ > gpc.log_marginal_likelihood(kernel.theta)
+    assert gpc.score(X, y) >= 0.75  # noisy moons, 20 samples

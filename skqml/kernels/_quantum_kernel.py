@@ -24,7 +24,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
-from sklearn.gaussian_process.kernels import Kernel
+from sklearn.gaussian_process.kernels import Hyperparameter, Kernel
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import (
     Interval,
@@ -40,10 +40,16 @@ from .._validation import (
 )
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
-from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, ZZFeatureMap
+from ..circuits import (
+    Circuit,
+    FeatureMap,
+    HeisenbergEmbedding,
+    ZZFeatureMap,
+    bandwidth_as_weight,
+)
 from ..circuits._angle import Angle, Term
 from ..circuits._circuit import Operation
-from ..simulator import single_qubit_expectations
+from ..simulator import single_qubit_expectations, state_jacobian
 from ..simulator._memory import (
     check_states_fit,
     remaining_budget_mb,
@@ -385,6 +391,10 @@ class QuantumKernel(Kernel):
         return np.ones(X.shape[0])
 
 
+def _is_fixed(bounds) -> bool:
+    return isinstance(bounds, str) and bounds == "fixed"
+
+
 def _same_param(a, b) -> bool:
     try:
         return bool(a == b) and type(a) is type(b)
@@ -582,6 +592,13 @@ class FidelityQuantumKernel(QuantumKernel):
     random_state : int or None, default=None
         Seed of the initial weights when ``weights`` is None (an integer: the weights must
         be the same in every call).
+    bandwidth_bounds : pair of floats or "fixed", default="fixed"
+        Bounds of a numeric bandwidth as a Gaussian-process hyperparameter (tuned on the
+        log scale, see :attr:`theta`); ``"fixed"`` keeps it out of ``theta``, so that a GP
+        does not change the bandwidth unless asked to (e.g. ``(1e-2, 1e1)``).
+    weights_bounds : pair of floats or "fixed", default=(-4 pi, 4 pi)
+        Bounds of each weight as a Gaussian-process hyperparameter: the weights are in
+        ``theta`` when given explicitly (an array, not None) unless this is ``"fixed"``.
     verbose : int, default=0
         Print progress of the Gram-matrix blocks to stdout (``1``: about 10 lines per matrix,
         ``2``: about 20); ``0`` is silent. The results do not depend on it.
@@ -627,6 +644,8 @@ class FidelityQuantumKernel(QuantumKernel):
         mitigation: str | None = None,
         weights=None,
         random_state: int | None = None,
+        bandwidth_bounds="fixed",
+        weights_bounds=(-4 * np.pi, 4 * np.pi),
         verbose: int = 0,
     ):
         self.feature_map = feature_map
@@ -638,6 +657,8 @@ class FidelityQuantumKernel(QuantumKernel):
         self.mitigation = mitigation
         self.weights = weights
         self.random_state = random_state
+        self.bandwidth_bounds = bandwidth_bounds
+        self.weights_bounds = weights_bounds
         self.verbose = verbose
 
     _parameter_constraints: dict = {
@@ -647,7 +668,131 @@ class FidelityQuantumKernel(QuantumKernel):
         "weights": [None, "array-like"],
         # An integer only: a generator would draw other weights at every call.
         "random_state": [None, Interval(Integral, 0, 2**32 - 1, closed="both")],
+        "bandwidth_bounds": [StrOptions({"fixed"}), "array-like"],
+        "weights_bounds": [StrOptions({"fixed"}), "array-like"],
     }
+
+    # -- Gaussian-process hyperparameters -------------------------------------------------------
+    def _tuned(self) -> tuple[bool, int]:
+        """Whether ``log(bandwidth)`` is in ``theta``, and how many weights are."""
+        bandwidth = not isinstance(self.bandwidth, str) and not _is_fixed(self.bandwidth_bounds)
+        n_weights = 0
+        if self.weights is not None and not _is_fixed(self.weights_bounds):
+            n_weights = int(np.size(self.weights))
+        return bandwidth, n_weights
+
+    @property
+    def hyperparameters(self) -> list[Hyperparameter]:
+        """The tuned hyperparameters: ``bandwidth`` (log scale) and ``weights``.
+
+        ``bandwidth`` when it is a number and ``bandwidth_bounds`` is not ``"fixed"``;
+        ``weights`` when they are given explicitly (an array) and ``weights_bounds`` is not
+        ``"fixed"``. Otherwise nothing (``theta`` is empty, as for a kernel without
+        numeric settings).
+        """
+        bandwidth, n_weights = self._tuned()
+        out = []
+        if bandwidth:
+            out.append(Hyperparameter("bandwidth", "numeric", self.bandwidth_bounds))
+        if n_weights:
+            out.append(Hyperparameter("weights", "numeric", self.weights_bounds, n_weights))
+        return out
+
+    @property
+    def theta(self) -> np.ndarray:
+        """``[log(bandwidth), *weights]``, each part only when tuned (see
+        :attr:`hyperparameters`): the vector Gaussian processes optimise."""
+        bandwidth, n_weights = self._tuned()
+        parts = []
+        if bandwidth:
+            parts.append([np.log(float(self.bandwidth))])
+        if n_weights:
+            parts.append(np.asarray(self.weights, dtype=np.float64).ravel())
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    @theta.setter
+    def theta(self, theta) -> None:
+        theta = np.asarray(theta, dtype=np.float64)
+        bandwidth, n_weights = self._tuned()
+        if theta.shape != (int(bandwidth) + n_weights,):
+            raise ValueError(
+                f"theta has shape {theta.shape}, expected ({int(bandwidth) + n_weights},)"
+            )
+        if bandwidth:
+            self.bandwidth = float(np.exp(theta[0]))
+        if n_weights:
+            self.weights = theta[int(bandwidth) :].copy()
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Bounds of :attr:`theta`, shape ``(n_dims, 2)``: ``log(bandwidth_bounds)`` and
+        ``weights_bounds`` for each weight."""
+        rows = [
+            np.log(h.bounds) if h.name == "bandwidth" else h.bounds for h in self.hyperparameters
+        ]
+        return np.vstack(rows) if rows else np.empty((0, 2))
+
+    def __call__(self, X, Y=None, eval_gradient: bool = False):
+        """Gram matrix ``K(X, Y)``, and with ``eval_gradient`` its exact gradient.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Samples.
+        Y : array-like of shape (n_samples_Y, n_features), default=None
+            Second samples; None for ``K(X, X)``.
+        eval_gradient : bool, default=False
+            Also return ``dK/dtheta`` of shape ``(n_samples_X, n_samples_X, n_dims)``
+            (``Y`` must be None), from the states' derivatives (:func:`state_jacobian`;
+            the bandwidth through :func:`~skqml.circuits.bandwidth_as_weight`); exact
+            backends only. With ``bandwidth="scale"`` the bandwidth is fixed on ``X`` and
+            its dependence on the weights is not differentiated.
+
+        Returns
+        -------
+        K : ndarray of shape (n_samples_X, n_samples_Y)
+        K_gradient : ndarray of shape (n_samples_X, n_samples_X, n_dims)
+            Only with ``eval_gradient``.
+        """
+        bandwidth, n_weights = self._tuned()
+        if not eval_gradient or not (bandwidth or n_weights):
+            return super().__call__(X, Y, eval_gradient)
+        if Y is not None:
+            raise ValueError("gradient can only be evaluated when Y is None")
+        return self.with_fixed_bandwidth(X)._value_and_gradient(X, bandwidth, n_weights > 0)
+
+    def _value_and_gradient(self, X, bandwidth: bool, weights: bool):
+        """``K(X, X)`` and ``dK/dtheta`` for the tuned parts (numeric bandwidth)."""
+        self._validate_params()
+        X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
+        backend = resolve_backend(self.backend)
+        if not backend.exact:
+            raise ValueError(
+                f"{type(self).__name__}: eval_gradient needs exact states, which "
+                f"{backend!r} does not give; fit the hyperparameters on "
+                "backend='statevector'"
+            )
+        values = self.circuit_weights(X.shape[1])
+        scale = float(self.bandwidth)
+        # The bandwidth as the last weight: x * b, differentiated like the others.
+        circuit = bandwidth_as_weight(self.circuit(X.shape[1]))
+        states, jacobian = state_jacobian(
+            circuit, X, np.append(values, scale), max_memory_mb=self.max_memory_mb
+        )
+        amplitudes = states.conj() @ states.T  # a_ij = <psi_i|psi_j>
+        K = amplitudes.real**2 + amplitudes.imag**2
+        K = (K + K.T) / 2
+        np.fill_diagonal(K, 1.0)
+        columns = ([values.size] if bandwidth else []) + (
+            list(range(values.size)) if weights else []
+        )
+        gradient = np.empty((X.shape[0], X.shape[0], len(columns)))
+        for out, k in enumerate(columns):
+            # da_ij = <dpsi_i|psi_j> + <psi_i|dpsi_j> = D_ij + conj(D_ji).
+            D = jacobian[k].conj() @ states.T
+            dK = 2 * np.real(amplitudes.conj() * (D + D.conj().T))
+            gradient[:, :, out] = dK * scale if k == values.size else dK  # d/d log(b)
+        return K, gradient
 
     def _default_feature_map(self) -> FeatureMap:
         return ZZFeatureMap()
