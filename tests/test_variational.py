@@ -92,7 +92,8 @@ def test_vqc_binary_trains_with_string_labels():
     assert clf.decision_function(X).shape == (len(X),)
     assert clf.readout_weights_.shape == (2, 1) and clf.readout_bias_.shape == (1,)
     assert clf.n_qubits_ == 2 and clf.circuit_.n_qubits == 2
-    assert clf.weights_.shape == (RealAmplitudes(reps=1).n_weights(2),)
+    # The ansatz's weights, then one trainable input scale per feature (input_scaling=True).
+    assert clf.weights_.shape == (RealAmplitudes(reps=1).n_weights(2) + 2,)
     assert clf.n_iter_ == len(clf.loss_curve_)
     assert clf.best_loss_ == min(clf.loss_curve_)
 
@@ -161,7 +162,7 @@ def test_early_stopping_records_validation_scores():
 def test_warm_start_continues_where_the_last_fit_stopped():
     """Full-batch Adam: 5 epochs, then 5 more with warm_start, equal 10 epochs in one go."""
     X, y = binary_data()
-    kw = {"learning_rate": 0.1, "max_iter": 5, "n_iter_no_change": 50}
+    kw = {"optimizer": "adam", "learning_rate": 0.1, "max_iter": 5, "n_iter_no_change": 50}
     clf = small_vqc(**kw).fit(X, y)
     first = list(clf.loss_curve_)
     clf.set_params(warm_start=True).fit(X, y)
@@ -233,23 +234,26 @@ def test_memory_budget_predicts_in_chunks():
     np.testing.assert_allclose(chunked.predict_proba(X), full.predict_proba(X), rtol=1e-12)
 
 
+def unit_range_vqr():
+    """A VQR for the features of regression_data, which are angles in [-1, 1] already."""
+    return VQR(angle_scale=None, random_state=0)
+
+
 def test_vqr_single_output_in_original_units():
     X, y, _ = regression_data()
-    reg = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
-    reg.fit(X, y)
+    reg = unit_range_vqr().fit(X, y)
     pred = reg.predict(X)
     assert pred.shape == y.shape
     assert reg.score(X, y) >= 0.95
     assert abs(pred.mean() - y.mean()) < 0.05 * y.std()
     # Targets are standardised: an affine change of units changes the predictions alike.
-    other = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
-    other.fit(X, 10 * y - 7)
+    other = unit_range_vqr().fit(X, 10 * y - 7)
     np.testing.assert_allclose(other.predict(X), 10 * pred - 7, rtol=1e-6)
 
 
 def test_vqr_multi_output():
     X, _, Y = regression_data()
-    reg = VQR(ansatz=RealAmplitudes(reps=2), optimizer="lbfgs", max_iter=100, random_state=0)
+    reg = unit_range_vqr()
     pred = reg.fit(X, Y).predict(X)
     assert pred.shape == Y.shape
     assert reg.readout_weights_.shape == (2, 2)
@@ -377,7 +381,7 @@ def test_set_params_changes_the_circuit():
     clf = small_vqc(max_iter=2).fit(X, y)
     n_before = clf.weights_.shape[0]
     clf.set_params(ansatz__reps=3).fit(X, y)
-    assert clf.weights_.shape[0] == RealAmplitudes(reps=3).n_weights(2) > n_before
+    assert clf.weights_.shape[0] == RealAmplitudes(reps=3).n_weights(2) + 2 > n_before
     clf.set_params(ansatz=HardwareEfficient(n_layers=1)).fit(X, y)
     assert clf.circuit_.count_ops()["rz"] == 2
 
@@ -387,7 +391,8 @@ def test_grid_search_same_for_one_and_two_jobs():
     grid = {"ansatz__reps": [1, 2], "learning_rate": [0.01, 0.1]}
     results = []
     for n_jobs in (1, 2):
-        search = GridSearchCV(small_vqc(max_iter=8), grid, cv=3, n_jobs=n_jobs).fit(X, y)
+        est = small_vqc(optimizer="adam", max_iter=8)
+        search = GridSearchCV(est, grid, cv=3, n_jobs=n_jobs).fit(X, y)
         results.append(search)
     a, b = results
     assert a.best_params_ == b.best_params_
@@ -497,12 +502,18 @@ def test_unfitted_model():
 def test_parameter_shift_path_equals_adjoint_path():
     """Non-exact backends train with parameter shift; with exact values it is the adjoint."""
     X, y = binary_data()
-    kw = {"ansatz": HardwareEfficient(n_layers=1), "max_iter": 4, "learning_rate": 0.1}
+    kw = {
+        "ansatz": HardwareEfficient(n_layers=1),
+        "optimizer": "adam",
+        "max_iter": 4,
+        "learning_rate": 0.1,
+    }
     exact = VQC(**kw, random_state=0).fit(X, y)
     ExpectationsOnly.runs.clear()
     shifted = VQC(**kw, backend=ExpectationsOnly(), random_state=0).fit(X, y)
-    # Per epoch: one run, plus two shifted runs per trainable angle (all two-term rules here).
-    n_angles = HardwareEfficient(n_layers=1).n_weights(2)
+    # Per epoch: one run, plus two shifted runs per trainable angle (all two-term rules here):
+    # the ansatz's angles and the two input scales.
+    n_angles = HardwareEfficient(n_layers=1).n_weights(2) + 2
     assert len(ExpectationsOnly.runs) == 4 * (1 + 2 * n_angles)
     assert len(set(ExpectationsOnly.runs)) == 1 + 2 * n_angles
     np.testing.assert_allclose(shifted.loss_curve_, exact.loss_curve_, rtol=1e-10)
@@ -551,7 +562,7 @@ def test_linearly_separable_benchmark_accuracy():
 
 def test_input_scaling_starts_as_the_plain_model_and_trains_its_factors():
     X, y = binary_data()
-    plain = small_vqc(max_iter=1).fit(X, y)
+    plain = small_vqc(max_iter=1, input_scaling=False).fit(X, y)
     scaled = small_vqc(max_iter=1, input_scaling=True)
     scaled.fit(X, y)
     n_scale = X.shape[1]
@@ -595,8 +606,15 @@ MODELS = ["VQC", "VQR", "DataReuploadingClassifier"]
 
 
 def make_model(name, **kw):
-    """A small model of each class; mini-batches so that an epoch takes several steps."""
-    kw = {"max_iter": 3, "batch_size": 10, "learning_rate": 0.1, "random_state": 0, **kw}
+    """A small model of each class; mini-batch Adam so that an epoch takes several steps."""
+    kw = {
+        "optimizer": "adam",
+        "max_iter": 3,
+        "batch_size": 10,
+        "learning_rate": 0.1,
+        "random_state": 0,
+        **kw,
+    }
     if name == "VQC":
         return VQC(ansatz=RealAmplitudes(reps=1), **kw)
     if name == "VQR":
@@ -755,6 +773,219 @@ def test_convergence_warning_points_at_the_callers_line():
     with pytest.warns(ConvergenceWarning) as record:
         small_vqc(max_iter=1).fit(X, y)
     assert record[0].filename == __file__
+
+
+# -- defaults: standardised angles, input scaling, read-out penalty, optimizer (issue #11) -----
+def default_model(name, **kw):
+    """Each class with its defaults (a small re-uploading model)."""
+    kw = {"random_state": 0, **kw}
+    if name == "VQC":
+        return VQC(**kw)
+    if name == "VQR":
+        return VQR(**kw)
+    return DataReuploadingClassifier(n_layers=1, **kw)
+
+
+def unequal_scales(n=40, seed=0):
+    """Three features far from the unit range, on scales that differ by 10**4."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [20.0, 0.05, 300.0] + [5.0, -2.0, 1000.0]
+    return X, (X[:, 0] / 20 + (X[:, 1] + 2) / 0.05 > 0).astype(int)
+
+
+def targets_of(name, X, y):
+    return X[:, 0] / 20 - X[:, 2] / 300 if name == "VQR" else y
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_angle_scale_auto_standardises_the_features(name):
+    """The fitted circuit on the raw features is the unstandardised circuit on
+    (x - mean) / std * angle, mean and std computed here with NumPy."""
+    X, y = unequal_scales()
+    t = targets_of(name, X, y)
+    est = default_model(name, max_iter=2).fit(X, t)
+    raw = default_model(name, max_iter=2, angle_scale=None).fit(X, t)
+    angle = pi / 2  # VQC and VQR; DataReuploadingClassifier: pi / (n_layers + 1), n_layers=1
+    Z = (X - X.mean(axis=0)) / X.std(axis=0) * angle
+    np.testing.assert_allclose(est.x_mean_, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(est.x_scale_, X.std(axis=0) / angle, rtol=1e-12)
+    np.testing.assert_array_equal(raw.x_mean_, 0.0)
+    np.testing.assert_array_equal(raw.x_scale_, 1.0)
+    theta = np.random.default_rng(1).uniform(-2, 2, est.weights_.shape)
+    np.testing.assert_allclose(
+        simulate(est.circuit_, X, theta), simulate(raw.circuit_, Z, theta), atol=1e-10
+    )
+
+
+def test_angle_scale_of_data_reuploading_follows_its_layers():
+    X, y = unequal_scales()
+    for n_layers in (0, 3):
+        clf = DataReuploadingClassifier(n_layers=n_layers, max_iter=1, random_state=0).fit(X, y)
+        np.testing.assert_allclose(clf.x_scale_, X.std(axis=0) / (pi / (n_layers + 1)))
+
+
+def test_angle_scale_number_and_none():
+    X, y = unequal_scales()
+    clf = small_vqc(angle_scale=2.0, max_iter=1).fit(X, y)
+    np.testing.assert_allclose(clf.x_scale_, X.std(axis=0) / 2.0, rtol=1e-12)
+    plain = small_vqc(angle_scale=None, input_scaling=False, max_iter=1).fit(X, y)
+    # None: the circuit is the feature map followed by the ansatz, reading x as given.
+    assert plain.circuit_ == AngleEmbedding().build(3).compose(RealAmplitudes(reps=1).build(3))
+
+
+def test_constant_feature_is_read_as_zero():
+    X, y = unequal_scales()
+    X = np.column_stack([X, np.full(len(X), 7.0)])
+    clf = small_vqc(max_iter=3).fit(X, y)
+    assert clf.x_mean_[3] == 7.0 and clf.x_scale_[3] == pytest.approx(1 / (pi / 2))
+    # A new value of the constant feature is read as 123 * pi / 2: the model stays finite.
+    new_value = np.column_stack([X[:, :3], np.full(len(X), 7.0 + 123.0)])
+    assert np.all(np.isfinite(clf.predict_proba(new_value)))
+    # On the training data the constant feature is read as 0, as a column of zeros is.
+    theta = clf.weights_
+    Z = np.column_stack([X[:, :3], np.zeros(len(X))])
+    shifted = small_vqc(max_iter=3).fit(Z, y)
+    np.testing.assert_allclose(
+        simulate(clf.circuit_, X, theta), simulate(shifted.circuit_, Z, theta), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_predictions_do_not_depend_on_the_units_of_the_features(name):
+    """Standardised angles: a change of units (and origin) of every feature changes nothing."""
+    X, y = unequal_scales()
+    t = targets_of(name, X, y)
+    a = default_model(name, max_iter=15).fit(X, t)
+    X2 = X * [3.0, 1e3, 0.01] + [1.0, 2.0, -50.0]
+    b = default_model(name, max_iter=15).fit(X2, t)
+    np.testing.assert_allclose(outputs(b, X2), outputs(a, X), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b.weights_, a.weights_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["VQC", "DataReuploadingClassifier"])
+def test_default_angles_train_where_raw_features_do_not(name):
+    X, y = make_blobs(160, n_features=4, centers=2, cluster_std=3.0, random_state=0)
+    X = X * [20.0, 0.05, 1.0, 300.0] + [5.0, -2.0, 0.0, 1000.0]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+    scaled = default_model(name).fit(X_train, y_train).score(X_test, y_test)
+    raw = default_model(name, angle_scale=None).fit(X_train, y_train).score(X_test, y_test)
+    assert scaled >= 0.85 and scaled >= raw + 0.1, (scaled, raw)
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_later_fits_keep_the_first_standardisation(how):
+    X, y = unequal_scales()
+    if how == "warm_start":
+        clf = small_vqc(max_iter=2, warm_start=True).fit(X, y)
+        first = (clf.x_mean_.copy(), clf.x_scale_.copy(), clf.circuit_)
+        clf.fit(3 * X + 1, y)
+    else:
+        clf = small_vqc().partial_fit(X[:20], y[:20], classes=[0, 1])
+        np.testing.assert_allclose(clf.x_mean_, X[:20].mean(axis=0), rtol=1e-12)
+        first = (clf.x_mean_.copy(), clf.x_scale_.copy(), clf.circuit_)
+        clf.partial_fit(X[20:], y[20:])
+    np.testing.assert_array_equal(clf.x_mean_, first[0])
+    np.testing.assert_array_equal(clf.x_scale_, first[1])
+    assert clf.circuit_ == first[2]
+
+
+def model_objective(est, X, t):
+    """The training objective of a fitted model on ``(X, t)``, built as fit builds it."""
+    if isinstance(est, VQR):
+        Y = ((t - est.y_mean_) / est.y_scale_).reshape(-1, 1)
+    else:
+        Y = _one_hot(t, est.classes_)
+    return _Objective(est._fitted_structure(est.backend_), type(est)._output_loss, X, Y, est.alpha)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_gradient_with_defaults_matches_finite_differences(name):
+    """Standardised angles, input scales (or input weights) and the read-out penalty."""
+    X, y = unequal_scales(20)
+    t = targets_of(name, X, y)
+    est = default_model(name, max_iter=1, alpha=5.0).fit(X, t)
+    params = est.params_ + np.random.default_rng(2).normal(scale=0.3, size=est.params_.shape)
+    assert_gradient_matches_finite_differences(model_objective(est, X, t), params)
+
+
+def test_penalty_is_on_the_readout_weights_only():
+    X, y = unequal_scales(20)
+    est = small_vqc(max_iter=1, alpha=3.0).fit(X, y)
+    with_penalty = model_objective(est, X, y)
+    without = _Objective(with_penalty.structure, VQC._output_loss, X, with_penalty.Y, 0.0)
+    params = np.random.default_rng(3).normal(size=est.params_.shape)
+    rows = np.arange(len(X))
+    loss_a, grad_a = with_penalty.loss_grad(params, rows)
+    loss_0, grad_0 = without.loss_grad(params, rows)
+    _, W, _ = with_penalty.structure.split(params)
+    # alpha / (2 n) ||W||^2, LogisticRegression(C=1)'s penalty at alpha=1.
+    assert loss_a - loss_0 == pytest.approx(3.0 / (2 * len(X)) * np.sum(W**2), rel=1e-12)
+    expected = np.zeros_like(params)
+    _, expected_W, _ = with_penalty.structure.split(expected)
+    expected_W[...] = 3.0 / len(X) * W
+    np.testing.assert_allclose(grad_a - grad_0, expected, atol=1e-12)
+    assert with_penalty.loss(params, rows) == pytest.approx(loss_a, rel=1e-12)
+
+
+def test_penalty_equals_logistic_regression_on_a_fixed_circuit():
+    """With the circuit frozen, VQC's read-out is LogisticRegression(C=1) on the <Z_i>."""
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = unequal_scales(40)
+    est = small_vqc(max_iter=1).fit(X, y)
+    objective = model_objective(est, X, y)
+    theta = est.weights_
+    n_w = theta.shape[0]
+    rows = np.arange(len(X))
+
+    def readout_only(wb):
+        loss, grad = objective.loss_grad(np.concatenate([theta, wb]), rows)
+        return loss, grad[n_w:]
+
+    start = np.zeros(est.params_.shape[0] - n_w)
+    options = {"gtol": 1e-12, "ftol": 1e-15}
+    fitted = minimize(readout_only, start, jac=True, method="L-BFGS-B", options=options)
+    E = expectations(est.circuit_, ["IIZ", "IZI", "ZII"], X, theta)
+    lr = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(E, y)
+    np.testing.assert_allclose(fitted.x[:-1], lr.coef_[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fitted.x[-1], lr.intercept_[0], rtol=1e-5, atol=1e-6)
+
+
+def test_optimizer_auto_is_lbfgs_on_exact_backends_and_adam_on_others():
+    X, y = binary_data()
+    kw = {"ansatz": HardwareEfficient(n_layers=1), "max_iter": 3, "random_state": 0}
+    fits = {}
+    for backend, method in ((None, "lbfgs"), (ExpectationsOnly(), "adam")):
+        auto = VQC(backend=backend, **kw).fit(X, y)
+        fits[method] = VQC(backend=backend, optimizer=method, **kw).fit(X, y)
+        np.testing.assert_array_equal(auto.params_, fits[method].params_)
+        assert auto.loss_curve_ == fits[method].loss_curve_
+    # Adam and L-BFGS do take different paths here.
+    assert not np.allclose(fits["adam"].params_, fits["lbfgs"].params_)
+
+
+@pytest.mark.parametrize("angle_scale", [0, -1.0, np.inf, np.nan, "scale", "1"])
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_angle_scale_is_refused(name, angle_scale):
+    X, y = unequal_scales()
+    est = default_model(name, angle_scale=angle_scale)
+    with pytest.raises(ValueError, match="angle_scale"):
+        est.fit(X, targets_of(name, X, y))
+    assert not hasattr(est, "x_mean_")
+
+
+def test_default_hyperparameters():
+    """The defaults of issue #11 (old values: angle_scale did not exist, input_scaling=False,
+    optimizer="adam", alpha=1e-4 on every parameter)."""
+    for cls in (VQC, VQR):
+        params = cls().get_params()
+        assert params["angle_scale"] == "auto" and params["input_scaling"] is True
+        assert params["optimizer"] == "auto" and params["alpha"] == 1.0
+        assert params["learning_rate"] == 0.05 and params["max_iter"] == 200
+    params = DataReuploadingClassifier().get_params()
+    assert params["angle_scale"] == "auto" and "input_scaling" not in params
+    assert params["optimizer"] == "auto" and params["alpha"] == 1.0 and params["n_layers"] == 3
 
 
 # -- ansatzes of another width ----------------------------------------------------------------

@@ -4,7 +4,12 @@ A model is a feature-map circuit followed by a trainable ansatz; its outputs are
 expectation values ``E`` of Pauli observables (default: Z on every qubit), mapped to the
 outputs by a trainable affine read-out ``E @ W + b``: logits for classifiers (sigmoid or
 softmax), predictions for regressors. All parameters (circuit weights, ``W``, ``b``) are
-trained together by minimising cross-entropy or squared error plus an L2 penalty.
+trained together by minimising cross-entropy or squared error plus an L2 penalty on ``W``.
+
+Features are rotation angles: by default the circuit reads them standardised with the
+training mean and standard deviation and scaled to a fixed angle per standard deviation
+(``angle_scale``), the rewrite being part of the fitted circuit's angles. Exact backends train
+with full-batch L-BFGS-B by default, sampling backends with Adam.
 
 Gradients on the exact backend come from the adjoint method (all weights in about three
 forward passes, for the whole batch); on other backends from the parameter-shift rule through
@@ -16,11 +21,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import pi
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -30,7 +37,15 @@ from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, check_pauli_label, check_real
 from ..backends import Backend, resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
-from ..circuits import AngleEmbedding, Circuit, DataReuploading, RealAmplitudes
+from ..circuits import (
+    Angle,
+    AngleEmbedding,
+    Circuit,
+    DataReuploading,
+    Operation,
+    RealAmplitudes,
+    Term,
+)
 from ..circuits._ansatzes import build_ansatz
 from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
 from ..simulator._adjoint import adjoint_rows
@@ -76,6 +91,31 @@ def _training_rng(random_state) -> np.random.Generator:
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(2**31))
     return np.random.default_rng(random_state)
+
+
+def _standardized(circuit: Circuit, mean: np.ndarray, scale: np.ndarray) -> Circuit:
+    """``circuit`` reading ``(x[i] - mean[i]) / scale[i]`` wherever it reads ``x[i]``.
+
+    Every affine feature factor ``o + k * x[i]`` of every angle becomes
+    ``(o - k * mean[i] / scale[i]) + (k / scale[i]) * x[i]``: the same form, so the rewrite is
+    exact and the circuit runs on the raw features on every backend.
+    """
+
+    def angle(a: Angle) -> Angle:
+        return Angle(
+            Term(
+                t.coeff,
+                tuple((i, o - k * mean[i] / scale[i], k / scale[i]) for i, o, k in t.factors),
+                t.weights,
+            )
+            for t in a.terms
+        )
+
+    operations = (
+        Operation(op.name, op.qubits, tuple(angle(p) for p in op.params))
+        for op in circuit.operations
+    )
+    return Circuit(circuit.n_qubits, operations)
 
 
 def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np.ndarray:
@@ -124,6 +164,12 @@ class _Structure:
 class _Objective:
     """Mean loss (and gradient) of a model over rows of its training data, with L2 penalty.
 
+    The penalty is ``alpha / (2 n_train) * ||W||^2`` on the read-out weights ``W`` only, the
+    penalty of scikit-learn's linear models on their coefficients: ``alpha=1`` is that of
+    ``LogisticRegression(C=1)`` for the cross-entropy and of ``Ridge(alpha=1)`` for half the
+    squared error. Circuit weights (periodic rotation angles, input weights) and the
+    read-out bias are not penalised.
+
     ``output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` is the estimator's loss.
     """
 
@@ -133,10 +179,14 @@ class _Objective:
     Y: np.ndarray
     alpha: float
 
-    @property
-    def penalty(self) -> float:
-        # L2 penalty as in sklearn's MLP: alpha / 2 * ||params||^2 / n_train_samples.
-        return self.alpha / self.X.shape[0]
+    def penalty(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The L2 penalty on the read-out weights and its gradient (zero off ``W``)."""
+        strength = self.alpha / self.X.shape[0]
+        _, W, _ = self.structure.split(params)
+        grad = np.zeros_like(params)
+        _, grad_W, _ = self.structure.split(grad)  # a view into grad
+        grad_W[...] = strength * W
+        return 0.5 * strength * float(np.sum(W**2)), grad
 
     def loss_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.structure
@@ -167,11 +217,12 @@ class _Objective:
         n = len(rows)
         grad = np.concatenate([g_theta, np.ravel(totals["gW"]), totals["gb"]]) / n
         loss = totals["loss"] / n
-        return loss + 0.5 * self.penalty * params @ params, grad + self.penalty * params
+        penalty, penalty_grad = self.penalty(params)
+        return loss + penalty, grad + penalty_grad
 
     def loss(self, params: np.ndarray, rows: np.ndarray) -> float:
         loss, _ = self.output_loss(self.structure.outputs(self.X[rows], params), self.Y[rows])
-        return loss / len(rows) + 0.5 * self.penalty * params @ params
+        return loss / len(rows) + self.penalty(params)[0]
 
 
 class _VariationalModel(BaseEstimator):
@@ -186,9 +237,10 @@ class _VariationalModel(BaseEstimator):
         "feature_map": [None, HasMethods(["build", "get_params"])],
         "ansatz": [None, HasMethods(["build", "n_weights", "initial_weights"])],
         "observables": [None, str, list, tuple, dict],
+        "angle_scale": [None, StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "input_scaling": ["boolean"],
         "backend": BACKEND_CONSTRAINT,
-        "optimizer": [StrOptions({"adam", "lbfgs", "spsa"})],
+        "optimizer": [StrOptions({"auto", "adam", "lbfgs", "spsa"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -209,9 +261,10 @@ class _VariationalModel(BaseEstimator):
         ansatz=None,
         *,
         observables=None,
-        input_scaling: bool = False,
+        angle_scale="auto",
+        input_scaling: bool = True,
         backend="statevector",
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         learning_rate: float = 0.05,
         batch_size: int | None = None,
         max_iter: int = 200,
@@ -219,7 +272,7 @@ class _VariationalModel(BaseEstimator):
         n_iter_no_change: int = 10,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        alpha: float = 1e-4,
+        alpha: float = 1.0,
         warm_start: bool = False,
         random_state=None,
         verbose: int = 0,
@@ -228,6 +281,7 @@ class _VariationalModel(BaseEstimator):
         self.feature_map = feature_map
         self.ansatz = ansatz
         self.observables = observables
+        self.angle_scale = angle_scale
         self.input_scaling = input_scaling
         self.backend = backend
         self.optimizer = optimizer
@@ -261,6 +315,23 @@ class _VariationalModel(BaseEstimator):
             encoding = encoding.with_input_scaling(offset=theta0.shape[0])
             theta0 = np.concatenate([theta0, np.ones(n_features)])
         return encoding.compose(trainable), theta0
+
+    def _auto_angle_scale(self) -> float:
+        """``angle_scale="auto"``: pi/2, for circuits that read each feature once."""
+        return pi / 2
+
+    def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``x_mean_, x_scale_`` of a new fit: the circuit reads ``(x - x_mean_) / x_scale_``.
+
+        The training mean and standard deviation (1 for a constant feature, as in
+        scikit-learn's ``StandardScaler``), the standard deviation divided by the angle of one
+        standard deviation; ``angle_scale=None``: the features as given (0 and 1).
+        """
+        if self.angle_scale is None:
+            return np.zeros(X.shape[1]), np.ones(X.shape[1])
+        angle = self._auto_angle_scale() if self.angle_scale == "auto" else self.angle_scale
+        scaler = StandardScaler().fit(X)
+        return scaler.mean_, scaler.scale_ / float(angle)
 
     def _fitted_structure(self, backend: Backend) -> _Structure:
         """The structure of the fitted model, run on ``backend``."""
@@ -308,6 +379,7 @@ class _VariationalModel(BaseEstimator):
         if reuse:
             structure = self._fitted_structure(backend)
             observables, params = self.observables_, self.params_
+            x_mean, x_scale = self.x_mean_, self.x_scale_
             # A copy: the previous fit's state must survive a failure of this one.
             adam, loss_curve, n_iter = (
                 copy.deepcopy(self._adam),
@@ -316,6 +388,9 @@ class _VariationalModel(BaseEstimator):
             )
         else:
             circuit, theta0 = self._build(X.shape[1], rng)
+            x_mean, x_scale = self._input_standardization(X)
+            if self.angle_scale is not None:
+                circuit = _standardized(circuit, x_mean, x_scale)
             observables, paulis, coefficients = _check_observables(
                 self.observables, circuit.n_qubits
             )
@@ -359,8 +434,15 @@ class _VariationalModel(BaseEstimator):
         history = History(self.tol, self.n_iter_no_change, self.verbose, validation_fn)
         # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
         # and SPSA keep no state that could carry over between calls.
+        if incremental:
+            method = "adam"
+        elif self.optimizer == "auto":
+            # L-BFGS needs exact losses and gradients; estimates from samples need Adam.
+            method = "lbfgs" if backend.exact else "adam"
+        else:
+            method = self.optimizer
         params = optimize(
-            "adam" if incremental else self.optimizer,
+            method,
             objective.loss_grad,
             params,
             X.shape[0],
@@ -390,6 +472,8 @@ class _VariationalModel(BaseEstimator):
             weights_=theta.copy(),
             readout_weights_=W.copy(),
             readout_bias_=b.copy(),
+            x_mean_=x_mean,
+            x_scale_=x_scale,
             loss_curve_=loss_curve,
             n_iter_=n_iter + len(history.loss_curve),
             best_loss_=min(loss_curve) if loss_curve else np.inf,
@@ -425,33 +509,52 @@ _COMMON_DOC = """
         Observables whose expectation values feed the read-out: Pauli strings (Qiskit labels,
         rightmost character on qubit 0) or Pauli sums ``{label: coefficient}``; ``None``
         means Z on every qubit.
-    input_scaling : bool, default=False
-        Trainable input scaling: every feature ``x_i`` enters the feature map as
-        ``s_i * x_i`` with a trainable ``s_i`` (initialised to 1, stored at the end of
-        ``weights_``), as in data re-uploading models.
+    angle_scale : "auto", float or None, default="auto"
+        Angle, in radians, of one standard deviation of each feature. Features are rotation
+        angles, so their scale matters: the circuit reads every feature standardised with
+        the mean and standard deviation of the first fit's training data (fixed at fit, see
+        ``x_mean_`` and ``x_scale_``) and multiplied by ``angle_scale``. ``"auto"`` means
+        ``pi / 2``: the central 95% of a feature (two standard deviations either side) spans
+        one period, the full spectrum of a circuit that reads each feature once (Schuld,
+        Sweke and Meyer 2021). ``None``: the features enter the circuit as given (scale them
+        yourself, e.g. ``MinMaxScaler((0, pi))`` for a ``ZZFeatureMap``).
+    input_scaling : bool, default=True
+        Trainable input scaling (Jerbi et al. 2023; the input weights of Perez-Salinas et al.
+        2020): every feature ``x_i`` enters the feature map as ``s_i * x_i`` (after the
+        standardisation of ``angle_scale``) with a trainable ``s_i`` (initialised to 1,
+        stored at the end of ``weights_``), so the frequencies of the model are learnt.
     backend : str, Backend or None, default="statevector"
         Where the circuits run; ``None`` means ``"statevector"``. Exact backends train with
         adjoint gradients, others with parameter shift (or SPSA).
-    optimizer : {"adam", "lbfgs", "spsa"}, default="adam"
+    optimizer : {"auto", "adam", "lbfgs", "spsa"}, default="auto"
         Mini-batch Adam, full-batch L-BFGS-B, or SPSA (two runs per step; for noisy
-        backends).
+        backends). ``"auto"``: L-BFGS-B on exact backends (deterministic, no learning rate;
+        the optimiser of Perez-Salinas et al. 2020 and scikit-learn's choice for small data
+        sets), Adam on backends that estimate from samples, whose noise L-BFGS-B's line
+        search cannot handle.
     learning_rate : float, default=0.05
-        Step size of Adam; initial gain of SPSA.
+        Step size of Adam; initial gain of SPSA (unused by L-BFGS-B).
     batch_size : int, default=None
         Mini-batch size of Adam; ``None`` means the full batch.
     max_iter : int, default=200
         Epochs (Adam), iterations (L-BFGS, SPSA).
     tol : float, default=1e-4
-        Improvement below which an epoch counts as no improvement.
+        Improvement below which an epoch counts as no improvement. L-BFGS-B stops when one
+        iteration decreases the loss by less than ``tol`` (relative; its ``ftol``) or no
+        gradient component exceeds ``tol`` (its ``gtol``).
     n_iter_no_change : int, default=10
-        Epochs without improvement before stopping.
+        Epochs without improvement before stopping (Adam, SPSA).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data and stop (and keep the best parameters)
-        on its score.
+        on its score. Meant for Adam: L-BFGS-B stops on its own criteria.
     validation_fraction : float, default=0.1
         Held-out fraction for early stopping.
-    alpha : float, default=1e-4
-        L2 penalty on all parameters.
+    alpha : float, default=1.0
+        L2 penalty ``alpha / (2 n_samples) * ||W||^2`` on the read-out weights ``W``, the
+        penalty of scikit-learn's linear models: ``alpha=1`` is ``LogisticRegression(C=1)``'s
+        for classifiers and ``Ridge(alpha=1)``'s for ``VQR`` (in standardised target
+        units). Circuit weights (periodic angles, input scales) and the read-out bias are not
+        penalised.
     warm_start : bool, default=False
         Continue from the previous fit's parameters (and Adam's moments).
     random_state : int, RandomState instance or None, default=None
@@ -478,7 +581,13 @@ _FITTED_DOC = """
         All trained parameters in one vector: ``weights_``, ``readout_weights_`` (C order),
         ``readout_bias_``.
     circuit_ : Circuit
-        Feature map followed by the ansatz.
+        Feature map followed by the ansatz, reading the raw features: the standardisation
+        of ``angle_scale`` (and the trainable input scaling) is part of its angles.
+    x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
+        The circuit reads feature ``i`` as ``(x_i - x_mean_[i]) / x_scale_[i]``: the first
+        fit's training mean, and standard deviation (1 for a constant feature) divided by
+        the angle scale (0 and 1 with ``angle_scale=None``). Warm-started fits and
+        ``partial_fit`` keep those of the first call.
     n_qubits_ : int
         Number of qubits.
     observables_ : list of dict
@@ -530,8 +639,8 @@ class VQC(ClassifierMixin, _VariationalModel):
     >>> from sklearn.datasets import make_moons
     >>> from skqml.variational import VQC
     >>> X, y = make_moons(60, noise=0.1, random_state=0)
-    >>> clf = VQC(optimizer="lbfgs", max_iter=100, random_state=0).fit(X, y)
-    >>> clf.score(X, y) > 0.8
+    >>> clf = VQC(random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
     True
     """
 
@@ -726,7 +835,7 @@ class VQR(RegressorMixin, _VariationalModel):
     >>> import numpy as np
     >>> from skqml.variational import VQR
     >>> X = np.linspace(-1, 1, 30).reshape(-1, 1)
-    >>> reg = VQR(optimizer="lbfgs", max_iter=200, random_state=0).fit(X, np.sin(2 * X[:, 0]))
+    >>> reg = VQR(random_state=0).fit(X, np.sin(2 * X[:, 0]))
     >>> reg.score(X, np.sin(2 * X[:, 0])) > 0.95
     True
     """
@@ -840,13 +949,20 @@ class DataReuploadingClassifier(VQC):
 
     The circuit is :class:`~skqml.circuits.DataReuploading`: every layer uploads the
     features again through trainable input weights (``Rot(w * x)`` then ``Rot(theta)``),
-    three features per qubit, with CZ entanglers; the read-out is the VQC read-out. Features
-    are used as given: scale them (e.g. ``MinMaxScaler((-pi/2, pi/2))``, as Bowles et al.).
+    three features per qubit, with CZ entanglers; the read-out is the VQC read-out. The
+    input weights are the model's own trainable input scaling (there is no
+    ``input_scaling`` parameter); they start uniform in ``[0, 1)`` as in the reference code.
 
     Parameters
     ----------
     n_layers : int, default=3
         Number of re-uploading layers.
+    angle_scale : "auto", float or None, default="auto"
+        As in :class:`VQC`, but ``"auto"`` means ``pi / (n_layers + 1)``: each feature is
+        uploaded ``n_layers + 1`` times through input weights of mean 1/2 at
+        initialisation, so the expected total frequency of a feature is ``pi / 2`` per
+        standard deviation, as for :class:`VQC`. (Bowles et al. scale each feature to
+        ``[-pi/2, pi/2]`` with its minimum and maximum instead.)
     observables, backend, optimizer, learning_rate, batch_size, max_iter, tol, \
 n_iter_no_change, early_stopping, validation_fraction, alpha, warm_start, random_state, \
 verbose, max_memory_mb
@@ -855,18 +971,18 @@ verbose, max_memory_mb
     Attributes
     ----------
     classes_, weights_, readout_weights_, readout_bias_, params_, circuit_, n_qubits_, \
-observables_, backend_, loss_curve_, best_loss_, n_iter_, validation_scores_, \
-best_validation_score_, n_features_in_
+observables_, backend_, x_mean_, x_scale_, loss_curve_, best_loss_, n_iter_, \
+validation_scores_, best_validation_score_, n_features_in_
         As in :class:`VQC`.
 
     Examples
     --------
-    >>> from sklearn.datasets import make_moons
+    >>> from sklearn.datasets import load_iris
     >>> from skqml.variational import DataReuploadingClassifier
-    >>> X, y = make_moons(60, noise=0.1, random_state=0)
-    >>> clf = DataReuploadingClassifier(n_layers=2, optimizer="lbfgs", random_state=0)
-    >>> clf.fit(X, y).score(X, y) > 0.8
-    True
+    >>> X, y = load_iris(return_X_y=True)  # raw features: the model standardises them
+    >>> clf = DataReuploadingClassifier(random_state=0).fit(X, y)
+    >>> clf.n_qubits_, clf.score(X, y) > 0.95
+    (2, True)
     """
 
     _parameter_constraints = {
@@ -883,8 +999,9 @@ best_validation_score_, n_features_in_
         n_layers: int = 3,
         *,
         observables=None,
+        angle_scale="auto",
         backend="statevector",
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         learning_rate: float = 0.05,
         batch_size: int | None = None,
         max_iter: int = 200,
@@ -892,7 +1009,7 @@ best_validation_score_, n_features_in_
         n_iter_no_change: int = 10,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        alpha: float = 1e-4,
+        alpha: float = 1.0,
         warm_start: bool = False,
         random_state=None,
         verbose: int = 0,
@@ -900,6 +1017,7 @@ best_validation_score_, n_features_in_
     ):
         self.n_layers = n_layers
         self.observables = observables
+        self.angle_scale = angle_scale
         self.backend = backend
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -914,6 +1032,12 @@ best_validation_score_, n_features_in_
         self.random_state = random_state
         self.verbose = verbose
         self.max_memory_mb = max_memory_mb
+
+    def _auto_angle_scale(self) -> float:
+        # Each feature is uploaded n_layers + 1 times through input weights that start
+        # uniform in [0, 1) (mean 1/2): the same expected total frequency, pi/2 per standard
+        # deviation, as a circuit that reads each feature once at angle_scale=pi/2.
+        return pi / (self.n_layers + 1)
 
     def _build(self, n_features: int, rng: np.random.Generator):
         # The re-uploading circuit reads the features itself, on ceil(n_features / 3) qubits:
