@@ -456,3 +456,22 @@ def test_gpc_fits_the_bandwidth():
     assert gpc.kernel_.bandwidth != 1.0
     assert gpc.log_marginal_likelihood_value_ > gpc.log_marginal_likelihood(kernel.theta)
     assert gpc.score(X, y) >= 0.75  # noisy moons, 20 samples
+
+
+def test_trained_qsvc_pickles_and_untrained_weights_follow_random_state():
+    X, y = _moons(16)
+    fm = HubregtsenEmbedding(n_layers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = QSVC(
+            fm, kernel_training="alignment", kernel_training_max_iter=3, random_state=0
+        ).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.decision_function(X), clf.decision_function(X))
+    np.testing.assert_array_equal(restored.kernel_.weights, clf.kernel_.weights)
+    # Without training, a trainable map keeps the initial weights drawn from random_state.
+    plain = QSVC(fm, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(
+        plain.kernel_.weights, fm.initial_weights(2, np.random.RandomState(0))
+    )
+    assert plain.kernel_.weights.shape == clf.kernel_.weights.shape

@@ -630,6 +630,21 @@ class FidelityQuantumKernel(QuantumKernel):
     >>> noisy = FidelityQuantumKernel(ZZFeatureMap(reps=1), backend=ShotsBackend(seed=0))
     >>> float(np.abs(noisy(X) - K).max()) < 0.05
     True
+
+    A trainable embedding: its weights (and a numeric bandwidth, with bounds) are the
+    kernel's hyperparameters ``theta``, with exact gradients for Gaussian processes.
+
+    >>> from skqml.circuits import HubregtsenEmbedding
+    >>> fm = HubregtsenEmbedding(n_layers=2)
+    >>> trainable = FidelityQuantumKernel(
+    ...     fm, weights=fm.initial_weights(2, random_state=0), bandwidth=0.5,
+    ...     bandwidth_bounds=(1e-2, 1e1),
+    ... )
+    >>> trainable.n_dims  # log(bandwidth) and 8 weights
+    9
+    >>> K, dK = trainable(X, eval_gradient=True)
+    >>> dK.shape
+    (3, 3, 9)
     """
 
     def __init__(
