@@ -733,7 +733,7 @@ def test_vqc_trains_with_parameter_shift_on_aer():
     rng = np.random.default_rng(12)
     X = rng.uniform(0, np.pi, size=(8, 2))
     y = (X[:, 0] > X[:, 1]).astype(int)
-    params = dict(ansatz=RealAmplitudes(reps=1), max_iter=2, random_state=0)
+    params = dict(ansatz=RealAmplitudes(reps=1), optimizer="adam", max_iter=2, random_state=0)
     with pytest.warns(Warning, match="max_iter"):
         exact = VQC(**params).fit(X, y)
     with pytest.warns(Warning, match="max_iter"):
