@@ -451,8 +451,8 @@ def test_kernel_rejects_backends_without_sampling_methods():
 def test_qsvc_on_shots_close_to_exact():
     X, y = make_ad_hoc(n_samples=80, random_state=1)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.5, random_state=0, stratify=y)
-    exact = QSVC().fit(Xtr, ytr).score(Xte, yte)
-    clf = QSVC(backend=ShotsBackend(shots=4096, seed=0)).fit(Xtr, ytr)
+    exact = QSVC(bandwidth=1.0, C=1.0).fit(Xtr, ytr).score(Xte, yte)
+    clf = QSVC(backend=ShotsBackend(shots=4096, seed=0), bandwidth=1.0, C=1.0).fit(Xtr, ytr)
     assert exact >= 0.95
     assert clf.score(Xte, yte) >= exact - 0.05
     assert isinstance(clf.backend_, ShotsBackend) and clf.backend_ is not clf.backend
@@ -461,7 +461,11 @@ def test_qsvc_on_shots_close_to_exact():
     np.testing.assert_array_equal(again.decision_function(Xte), clf.decision_function(Xte))
     # Predictions per sample do not depend on the batch.
     np.testing.assert_array_equal(clf.decision_function(Xte[:7]), clf.decision_function(Xte)[:7])
-    noisy = QSVC(backend=ShotsBackend(shots=4096, seed=0, readout_error=0.01, depolarizing=0.02))
+    noisy = QSVC(
+        backend=ShotsBackend(shots=4096, seed=0, readout_error=0.01, depolarizing=0.02),
+        bandwidth=1.0,
+        C=1.0,
+    )
     assert noisy.fit(Xtr, ytr).score(Xte, yte) >= exact - 0.1
 
 
@@ -489,7 +493,7 @@ def test_grid_search_over_backends_n_jobs_independent():
 def test_nested_backend_shots_grid_and_set_params():
     X, y = make_ad_hoc(n_samples=30, random_state=4)
     backend = ShotsBackend(seed=0)
-    clf = QSVC(ZZFeatureMap(reps=1), backend=backend)
+    clf = QSVC(ZZFeatureMap(reps=1), backend=backend, bandwidth=1.0, C=1.0)
     params = clf.get_params(deep=True)
     assert params["backend__shots"] == 1024 and params["backend__seed"] == 0
     grid = {"backend__shots": [8, 4096]}
