@@ -583,7 +583,7 @@ _FITTED_DOC = """
     circuit_ : Circuit
         Feature map followed by the ansatz, reading the raw features: the standardisation
         of ``angle_scale`` (and the trainable input scaling) is part of its angles.
-    x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
+    x_mean_, x_scale_ : ndarray of shape (n_features,)
         The circuit reads feature ``i`` as ``(x_i - x_mean_[i]) / x_scale_[i]``: the first
         fit's training mean, and standard deviation (1 for a constant feature) divided by
         the angle scale (0 and 1 with ``angle_scale=None``). Warm-started fits and
