@@ -252,25 +252,13 @@ def expectation_vjp(
     """
     X, weights = check_inputs(circuit, X, weights)
     labels = _labels(circuit, paulis)
-    if weights is None:
-        weights = np.zeros(0)
     n_samples = 1 if X is None else X.shape[0]
-    tape = _tape(circuit)
-    plan = compile_circuit(circuit)
-    chunk = _adjoint_chunk(plan, tape, max_memory_mb, 0, "expectation gradients")
-    both = np.empty((2 * min(chunk, n_samples), 2**circuit.n_qubits), dtype=complex)
     values = np.empty((n_samples, len(labels)))
-    grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
-    for start in range(0, n_samples, chunk):
-        stop = min(start + chunk, n_samples)
-        rows = stop - start
-        Xc = None if X is None else X[start:stop]
-        work = both[: 2 * rows]
-        psi, lam = work[:rows], work[rows:]
-        apply_plan(plan, Xc, weights, rows, out=psi)
+
+    def fill_lambda(psi, lam, rows, Xc, weights, grad):
         E = pauli_expectations(psi, labels)
-        values[start:stop] = E
-        G = np.asarray(cotangent_fn(E, slice(start, stop)), dtype=float)
+        values[rows] = E
+        G = np.asarray(cotangent_fn(E, rows), dtype=float)
         if G.shape != E.shape:
             raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {E.shape}")
         lam.fill(0)
@@ -280,8 +268,11 @@ def expectation_vjp(
                 term *= G[:, k, None]
                 lam += term
                 del term
-        _backward(tape, work, rows, Xc, weights, grad)
-    return values, grad[: weights.shape[0]]
+
+    grad = adjoint_sweep(
+        circuit, X, weights, fill_lambda, max_memory_mb=max_memory_mb, what="expectation gradients"
+    )
+    return values, grad
 
 
 def adjoint_rows(
@@ -372,16 +363,65 @@ def probability_vjp(
     True
     """
     X, weights = check_inputs(circuit, X, weights)
+    n_samples = 1 if X is None else X.shape[0]
+    dim = 2**circuit.n_qubits
+    probs_bytes = 8 * dim * n_samples
+    probs = None  # allocated once the sweep has refused what cannot fit
+
+    def fill_lambda(psi, lam, rows, Xc, weights, grad):
+        nonlocal probs
+        if probs is None:
+            probs = np.empty((n_samples, dim))
+        P = probs[rows]
+        np.square(psi.real, out=P)
+        P += np.square(psi.imag)
+        G = np.asarray(cotangent_fn(P, rows), dtype=float)
+        if G.shape != P.shape:
+            raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {P.shape}")
+        np.multiply(psi, G, out=lam)
+
+    grad = adjoint_sweep(
+        circuit,
+        X,
+        weights,
+        fill_lambda,
+        max_memory_mb=max_memory_mb,
+        held_bytes=probs_bytes,
+        what="probability gradients",
+    )
+    if probs is None:  # no samples: the sweep ran no chunk
+        probs = np.empty((n_samples, dim))
+    return probs, grad
+
+
+def adjoint_sweep(
+    circuit: Circuit,
+    X,
+    weights,
+    fill_lambda,
+    *,
+    max_memory_mb: float | None,
+    held_bytes: float = 0,
+    what: str,
+    hint: str = "",
+) -> np.ndarray:
+    """The chunked forward and backward sweep that every adjoint vector-Jacobian product
+    shares: ``sum_i 2 Re <lambda_i| dpsi_i/dtheta>`` over all samples.
+
+    For each chunk of samples (sized within ``max_memory_mb`` beside ``held_bytes`` that the
+    caller holds), the states ``psi`` are simulated, ``fill_lambda(psi, lam, rows, Xc,
+    weights, grad)`` writes the cotangent states into ``lam`` (``rows``: the chunk's slice of
+    the samples; it may also store outputs or add terms to ``grad``), then the backward
+    sweep adds the chunk's gradient. ``X`` and ``weights`` come from ``check_inputs``.
+    Returns the gradient, of length ``len(weights)``.
+    """
     if weights is None:
         weights = np.zeros(0)
     n_samples = 1 if X is None else X.shape[0]
     tape = _tape(circuit)
-    dim = 2**circuit.n_qubits
-    probs_bytes = 8 * dim * n_samples
     plan = compile_circuit(circuit)
-    chunk = _adjoint_chunk(plan, tape, max_memory_mb, probs_bytes, "probability gradients")
-    probs = np.empty((n_samples, dim))
-    both = np.empty((2 * min(chunk, n_samples), dim), dtype=complex)
+    chunk = _adjoint_chunk(plan, tape, max_memory_mb, held_bytes, what, hint=hint)
+    both = np.empty((2 * min(chunk, n_samples), 2**circuit.n_qubits), dtype=complex)
     grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
@@ -390,16 +430,9 @@ def probability_vjp(
         work = both[: 2 * rows]
         psi, lam = work[:rows], work[rows:]
         apply_plan(plan, Xc, weights, rows, out=psi)
-        P = probs[start:stop]
-        np.square(psi.real, out=P)
-        P += np.square(psi.imag)
-        G = np.asarray(cotangent_fn(P, slice(start, stop)), dtype=float)
-        if G.shape != P.shape:
-            raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {P.shape}")
-        np.multiply(psi, G, out=lam)
-        del G
+        fill_lambda(psi, lam, slice(start, stop), Xc, weights, grad)
         _backward(tape, work, rows, Xc, weights, grad)
-    return probs, grad[: weights.shape[0]]
+    return grad[: weights.shape[0]]
 
 
 def _backward(tape: _Tape, both: np.ndarray, batch: int, X, weights, grad) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 from ..circuits._angle import Angle
 from ..circuits._circuit import Circuit
 from ..circuits._gates import gate_spec
-from ._adjoint import _adjoint_chunk, _backward, _Generator, _tape, mask_slices
+from ._adjoint import _Generator, _tape, adjoint_sweep, mask_slices
 from ._memory import rows_per_chunk, state_bytes
 from ._observables import apply_pauli, im_dot
 from ._plan import Plan, compile_circuit
@@ -122,29 +122,19 @@ def state_vjp(
     True
     """
     X, weights = check_inputs(circuit, X, weights)
-    if weights is None:
-        weights = np.zeros(0)
     n_samples = 1 if X is None else X.shape[0]
     n = circuit.n_qubits
-    tape = _tape(circuit)
-    plan = compile_circuit(circuit)
     phase = _forward_tape(circuit).dropped_phase
-    held = n_samples * state_bytes(n)
-    chunk = _adjoint_chunk(plan, tape, max_memory_mb, held, "state gradients", hint=_FEWER_SAMPLES)
-    states = np.empty((n_samples, 2**n), dtype=complex)
-    both = np.empty((2 * min(chunk, n_samples), 2**n), dtype=complex)
-    grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
-    for start in range(0, n_samples, chunk):
-        stop = min(start + chunk, n_samples)
-        rows = stop - start
-        Xc = None if X is None else X[start:stop]
-        work = both[: 2 * rows]
-        psi, lam = work[:rows], work[rows:]
-        apply_plan(plan, Xc, weights, rows, out=psi)
-        given = states[start:stop]
+    states = None  # allocated once the sweep has refused what cannot fit
+
+    def fill_lambda(psi, lam, rows, Xc, weights, grad):
+        nonlocal states
+        if states is None:
+            states = np.empty((n_samples, 2**n), dtype=complex)
+        given = states[rows]
         given[...] = psi
         given.flags.writeable = False  # this view only: the returned array stays writeable
-        cotangent = np.asarray(cotangent_fn(given, slice(start, stop)))
+        cotangent = np.asarray(cotangent_fn(given, rows))
         if cotangent.shape != psi.shape:
             raise ValueError(
                 f"cotangent_fn returned shape {cotangent.shape}, expected {psi.shape}"
@@ -156,8 +146,20 @@ def state_vjp(
             # 2 Re <lam| i dphi psi> = -2 dphi Im <lam|psi>.
             idx, dphi = phase.weight_gradient(Xc, weights, weights.shape[0])
             grad[idx] -= 2 * (dphi * im_dot(lam, psi)[None, :]).sum(axis=1)
-        _backward(tape, work, rows, Xc, weights, grad)
-    return states, grad[: weights.shape[0]]
+
+    grad = adjoint_sweep(
+        circuit,
+        X,
+        weights,
+        fill_lambda,
+        max_memory_mb=max_memory_mb,
+        held_bytes=n_samples * state_bytes(n),
+        what="state gradients",
+        hint=_FEWER_SAMPLES,
+    )
+    if states is None:  # no samples: the sweep ran no chunk
+        states = np.empty((n_samples, 2**n), dtype=complex)
+    return states, grad
 
 
 def state_jacobian(
