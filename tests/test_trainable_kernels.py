@@ -19,14 +19,16 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import SVC
 
-from skqml.backends import ShotsBackend
+from skqml.backends import Backend, SamplingBackend, ShotsBackend, StatevectorBackend
 from skqml.circuits import AngleEmbedding, HubregtsenEmbedding, ZZFeatureMap, bandwidth_as_weight
 from skqml.kernels import FidelityQuantumKernel, ProjectedQuantumKernel, kernel_alignment
 from skqml.kernels._alignment import (
     _alignment_and_gradient,
     alignment_and_gradient,
+    alignment_and_gradient_by_shifts,
     target_matrix,
 )
+from skqml.simulator import simulate_probabilities
 from skqml.svm import QSVC, QSVR
 
 
@@ -344,11 +346,74 @@ def test_qsvr_alignment_training_and_bandwidth_only():
     assert not hasattr(reg, "kernel_alignment_")
 
 
+class _ExactSampling(SamplingBackend):
+    """A measuring backend with exact probabilities: parameter shift is then exact too."""
+
+    def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        return simulate_probabilities(circuit, X, weights, max_memory_mb=max_memory_mb)
+
+
+@pytest.mark.parametrize(
+    ("feature_map", "centered", "regression"),
+    [
+        (HubregtsenEmbedding(n_layers=2), True, False),  # RZ, RY and CRZ (four-term rule)
+        (HubregtsenEmbedding(n_layers=1), False, True),
+        (ZZFeatureMap(reps=1), True, False),  # the bandwidth only, in products of features
+    ],
+)
+def test_alignment_gradient_by_shifts_equals_exact_gradient(feature_map, centered, regression):
+    X, y = _moons(7)
+    if regression:
+        y = X[:, 0] + np.sin(X[:, 1])
+    target = target_matrix(y)
+    circuit = bandwidth_as_weight(feature_map.build(2))
+    weights = feature_map.initial_weights(2, random_state=2)
+    params = np.append(weights, 0.7)
+    exact = alignment_and_gradient(circuit, X, params, target, centered=centered)
+    shifted = alignment_and_gradient_by_shifts(
+        circuit, X, params, target, _ExactSampling(), centered=centered
+    )
+    assert shifted[0] == pytest.approx(exact[0], abs=1e-12)
+    np.testing.assert_allclose(shifted[1], exact[1], atol=1e-10)
+    assert np.abs(exact[1]).max() > 1e-3  # a real test: the gradient is not all zeros
+
+
+def test_qsvc_alignment_training_on_shots():
+    X, y = _moons(12)
+    fm = HubregtsenEmbedding(n_layers=1)
+    kwargs = dict(
+        backend=ShotsBackend(shots=4000, seed=0),
+        kernel_training="alignment",
+        kernel_training_max_iter=8,
+        kernel_training_learning_rate=0.2,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = QSVC(fm, **kwargs).fit(X, y)
+        again = QSVC(fm, **kwargs).fit(X, y)
+    np.testing.assert_array_equal(clf.kernel_.weights, again.kernel_.weights)
+    assert clf.bandwidth_ == again.bandwidth_
+    assert len(clf.kernel_training_curve_) == 8  # Adam, the default on sampling backends
+    # The trained kernel aligns better with the labels than the start, measured exactly.
+    initial = FidelityQuantumKernel(
+        fm, weights=fm.initial_weights(2, np.random.RandomState(0))
+    ).with_fixed_bandwidth(X)
+    trained = clone(clf.kernel_).set_params(backend="statevector")
+    assert kernel_alignment(trained(X), y) > kernel_alignment(initial(X), y) + 0.02
+    assert clf.kernel_.backend == kwargs["backend"]  # the SVM's Gram on the shots backend
+
+
 def test_kernel_training_refusals():
     X, y = _moons(8)
     fm = HubregtsenEmbedding(n_layers=2)
-    with pytest.raises(ValueError, match="needs exact state gradients"):
-        QSVC(fm, backend=ShotsBackend(seed=0), kernel_training="alignment").fit(X, y)
+
+    class OverlapsOnly(Backend):  # neither states nor overlap-circuit estimates
+        def overlaps(self, circuit, XA, XB=None, symmetric=None, weights=None, **kw):
+            return StatevectorBackend().overlaps(circuit, XA, XB, symmetric, weights)
+
+    with pytest.raises(ValueError, match="gives neither"):
+        QSVC(fm, backend=OverlapsOnly(), kernel_training="alignment").fit(X, y)
     with pytest.raises(ValueError, match="use kernel='fidelity'"):
         QSVC(kernel="projected", kernel_training="alignment").fit(X, y)
     with pytest.raises(ValueError, match="kernel_training"):

@@ -315,9 +315,7 @@ class SamplingBackend(Backend):
         cu = compute_uncompute(circuit, XA.shape[1])
         # One row of 2 * n_features numbers per pair: small next to anything a backend
         # computes for it, so all pairs of the call go to the hook at once.
-        a, b = XA[ia], XB[ib]
-        flip = swap[:, None]
-        pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+        pair_X = pair_rows(XA, XB, ia, ib, swap)
         return self.zero_frequencies(cu, pair_X, weights, max_memory_mb=max_memory_mb)
 
 
@@ -360,6 +358,21 @@ def _pairs(XA: np.ndarray, XB: np.ndarray, symmetric: bool, paired: bool = False
     keys_b = keys_a if symmetric else np.array(_row_keys(XB), dtype=np.uint64)
     ka, kb = keys_a[ia], keys_b[ib]
     return ia, ib, ka, kb, ka > kb
+
+
+def pair_rows(XA: np.ndarray, XB: np.ndarray, ia, ib, swap) -> np.ndarray:
+    """The input rows ``[a, b]`` of the overlap circuits (:func:`compute_uncompute`) of the
+    pairs ``(XA[ia], XB[ib])``, each in its canonical orientation (``swap``: ``[b, a]``)."""
+    a, b = XA[ia], XB[ib]
+    flip = np.asarray(swap)[:, None]
+    return np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+
+
+def gram_pair_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs above the diagonal of ``K(X, X)`` (``ia < ib``) and the input rows of their
+    overlap circuits, in the canonical orientation :meth:`SamplingBackend.overlaps` runs."""
+    ia, ib, _, _, swap = _pairs(X, X, symmetric=True)
+    return ia, ib, pair_rows(X, X, ia, ib, swap)
 
 
 def compute_uncompute(circuit: Circuit, n_features: int) -> Circuit:

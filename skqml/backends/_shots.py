@@ -36,6 +36,7 @@ from ._sampling import (
     SamplingBackend,
     _pairs,
     compute_uncompute,
+    pair_rows,
 )
 from ._seeding import (
     _OVERLAP_TAG,
@@ -262,9 +263,7 @@ class ShotsBackend(SamplingBackend):
             step = _pairs_per_chunk(n, max_memory_mb)
             for start in range(0, len(ia), step):
                 s = slice(start, start + step)
-                a, b = XA[ia[s]], XB[ib[s]]
-                flip = swap[s, None]
-                pair_X = np.hstack([np.where(flip, b, a), np.where(flip, a, b)])
+                pair_X = pair_rows(XA, XB, ia[s], ib[s], swap[s])
                 states = simulate(cu, pair_X, weights, max_memory_mb=max_memory_mb)
                 zero[s] = (states.real**2 + states.imag**2) @ readout
         return np.clip((1 - p) * zero + p / 2**n, 0.0, 1.0)

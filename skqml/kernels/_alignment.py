@@ -10,14 +10,18 @@ the criterion Hubregtsen et al. (2022) maximise to train quantum embedding kerne
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import type_of_target
 
 from .._optim import History, optimize
+from ..backends import SamplingBackend, compute_uncompute, resolve_backend
+from ..backends._sampling import gram_pair_rows
 from ..circuits import bandwidth_as_weight
-from ..simulator import simulate, state_vjp
+from ..simulator import parameter_shift_vjp, simulate, state_vjp
 
 __all__ = ["kernel_alignment"]
 
@@ -200,13 +204,72 @@ def alignment_and_gradient(
     return alignment, gradient
 
 
+def alignment_and_gradient_by_shifts(
+    circuit,
+    X: np.ndarray,
+    params: np.ndarray,
+    target: np.ndarray,
+    backend,
+    *,
+    centered=True,
+    max_memory_mb=None,
+) -> tuple[float, np.ndarray]:
+    """:func:`alignment_and_gradient` from measurements, for backends without states.
+
+    Each entry above the diagonal, ``K_ij`` with ``i < j``, is estimated as the sampling
+    backends estimate kernels: the all-zeros frequency of the overlap circuit
+    ``U(x_j)^dagger U(x_i)`` (:func:`~skqml.backends.compute_uncompute`); the diagonal is 1.
+    A weight enters both halves of every overlap circuit, so ``dK_ij/dtheta`` comes from the
+    parameter-shift rule applied to each of its gate occurrences in turn
+    (:func:`~skqml.simulator.parameter_shift_vjp`), and ``dA/dtheta = sum_{i<j} 2 G_ij
+    dK_ij/dtheta`` with ``G = dA/dK`` (symmetric). Every estimate, shifted or not, is one
+    batch of all pairs through ``backend.zero_frequencies``.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Encoding circuit whose weights are ``params``.
+    X : ndarray of shape (n_samples, n_features)
+        Training samples.
+    params : ndarray of shape (circuit.n_weights,)
+        Weights.
+    target : ndarray of shape (n_samples, n_samples)
+        Target matrix (:func:`target_matrix`).
+    backend : SamplingBackend
+        Where the overlap circuits run.
+    centered : bool, default=True
+        Centered alignment.
+    max_memory_mb : float, default=None
+        Memory budget of the backend's local work.
+
+    Returns
+    -------
+    alignment : float
+    gradient : ndarray of shape (circuit.n_weights,)
+    """
+    ia, ib, pair_X = gram_pair_rows(X)
+    overlap_circuit = compute_uncompute(circuit, X.shape[1])
+
+    def estimates(run_circuit):
+        return backend.zero_frequencies(run_circuit, pair_X, params, max_memory_mb=max_memory_mb)[
+            :, None
+        ]
+
+    K = np.eye(X.shape[0])
+    K[ia, ib] = K[ib, ia] = estimates(overlap_circuit)[:, 0]
+    alignment, G = _alignment_and_gradient(K, target, centered)
+    cotangent = 2.0 * G[ia, ib][:, None]
+    gradient = parameter_shift_vjp(estimates, overlap_circuit, pair_X, params, cotangent)
+    return alignment, gradient
+
+
 def train_alignment(
     kernel,
     X: np.ndarray,
     y,
     *,
     task: str,
-    optimizer: str = "lbfgs",
+    optimizer: str = "auto",
     max_iter: int = 50,
     learning_rate: float = 0.05,
     tol: float = 1e-5,
@@ -217,9 +280,11 @@ def train_alignment(
     its training Gram matrix ``K(X, X)`` with ``y`` (Hubregtsen et al. 2022).
 
     The parameters are the feature map's weights and ``log(bandwidth)`` (positive, scale
-    free), starting from the kernel's weights and numeric bandwidth; gradients are exact
-    (:func:`alignment_and_gradient` on ``bandwidth_as_weight`` of the circuit). Exact
-    backends only.
+    free), starting from the kernel's weights and numeric bandwidth. On an exact backend the
+    gradients are exact (:func:`alignment_and_gradient` on ``bandwidth_as_weight`` of the
+    circuit); on a sampling backend the Gram matrix is estimated from overlap circuits on
+    the backend and differentiated by parameter shift
+    (:func:`alignment_and_gradient_by_shifts`).
 
     Parameters
     ----------
@@ -231,8 +296,9 @@ def train_alignment(
         Targets.
     task : {"classification", "regression"}
         How to read ``y`` (see :func:`kernel_alignment`).
-    optimizer : {"lbfgs", "adam"}, default="lbfgs"
-        Optimiser of :mod:`skqml._optim`.
+    optimizer : {"auto", "lbfgs", "adam"}, default="auto"
+        Optimiser of :mod:`skqml._optim`; ``"auto"``: L-BFGS-B on an exact backend, Adam
+        on a sampling one (whose estimates are noisy).
     max_iter : int, default=50
         Maximum number of iterations.
     learning_rate : float, default=0.05
@@ -258,10 +324,22 @@ def train_alignment(
     target = target_matrix(y, task)
     bandwidth = float(kernel.bandwidth)
     budget = kernel.max_memory_mb
+    backend = resolve_backend(kernel.backend)
+    if backend.exact:
+        value_and_gradient = alignment_and_gradient
+    elif isinstance(backend, SamplingBackend):
+        value_and_gradient = partial(alignment_and_gradient_by_shifts, backend=backend)
+    else:
+        raise ValueError(
+            f"kernel training needs state gradients or overlap-circuit estimates, and "
+            f"{backend!r} gives neither: use an exact backend or a SamplingBackend"
+        )
+    if optimizer == "auto":
+        optimizer = "lbfgs" if backend.exact else "adam"
 
     def fun(params, rows=None):
         point = np.append(params[:-1], np.exp(params[-1]))
-        alignment, grad = alignment_and_gradient(circuit, X, point, target, max_memory_mb=budget)
+        alignment, grad = value_and_gradient(circuit, X, point, target, max_memory_mb=budget)
         grad[-1] *= point[-1]  # d/d log(b) = b d/db
         return -alignment, -grad
 

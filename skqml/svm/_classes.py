@@ -76,7 +76,7 @@ class _QuantumSVM(BaseEstimator):
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
         "mitigation": [None, StrOptions(set(METHODS))],
         "kernel_training": [None, StrOptions({"alignment"})],
-        "kernel_training_optimizer": [StrOptions({"lbfgs", "adam"})],
+        "kernel_training_optimizer": [StrOptions({"auto", "lbfgs", "adam"})],
         "kernel_training_max_iter": [Interval(Integral, 1, None, closed="left")],
         "kernel_training_learning_rate": [Interval(Real, 0, None, closed="neither")],
         "kernel_training_tol": [Interval(Real, 0, None, closed="left")],
@@ -167,7 +167,7 @@ class _QuantumSVM(BaseEstimator):
         backend = resolve_backend(kernel.backend)
         history = None
         if self.kernel_training is not None:
-            kernel, history = self._train_kernel(kernel, backend, X, y)
+            kernel, history = self._train_kernel(kernel, X, y)
         circuit = kernel.circuit(X.shape[1])
         embedding = kernel.embed(X)
         kernel = kernel.bind_training(embedding)
@@ -206,7 +206,7 @@ class _QuantumSVM(BaseEstimator):
             kernel.set_params(weights=kernel.feature_map_().initial_weights(n_features, rng))
         return kernel
 
-    def _train_kernel(self, kernel, backend, X, y):
+    def _train_kernel(self, kernel, X, y):
         """The kernel trained by ``kernel_training`` on ``(X, y)``, and the run's history."""
         name = type(self).__name__
         if not isinstance(kernel, FidelityQuantumKernel):
@@ -214,13 +214,6 @@ class _QuantumSVM(BaseEstimator):
                 f"{name}(kernel_training={self.kernel_training!r}) trains the fidelity "
                 f"kernel's feature-map weights and bandwidth, not {type(kernel).__name__}: "
                 "use kernel='fidelity'"
-            )
-        if not backend.exact:
-            raise ValueError(
-                f"{name}(kernel_training={self.kernel_training!r}) needs exact state "
-                f"gradients, which {backend!r} does not give: train on "
-                "backend='statevector', then pass the trained kernel_ (its weights and "
-                "bandwidth) with your backend as kernel= to a model without kernel_training"
             )
         trained, history = train_alignment(
             kernel,
@@ -319,11 +312,16 @@ _KERNEL_DOC = """
         :class:`~skqml.circuits.HubregtsenEmbedding`; Hubregtsen et al. 2022) and
         ``log(bandwidth)``, starting from the kernel's weights (or the feature map's
         ``initial_weights`` drawn from ``random_state``) and from the ``"scale"`` value or
-        the given bandwidth, with exact gradients (exact backends only). The trained
-        weights and bandwidth are in ``kernel_`` and ``bandwidth_``. ``None``: the kernel
-        as it is.
-    kernel_training_optimizer : {"lbfgs", "adam"}, default="lbfgs"
-        Optimiser of the kernel training: L-BFGS-B, or Adam (full batch).
+        the given bandwidth. Gradients are exact on exact backends; on sampling backends
+        (shots, noise, Qiskit, PennyLane) the training Gram matrix is estimated from
+        overlap circuits and differentiated by the parameter-shift rule, which runs each
+        pair's circuit twice (four times for controlled rotations) per gate occurrence of
+        a weight or of the bandwidth. The trained weights and bandwidth are in ``kernel_``
+        and ``bandwidth_``. ``None``: the kernel as it is.
+    kernel_training_optimizer : {"auto", "lbfgs", "adam"}, default="auto"
+        Optimiser of the kernel training: L-BFGS-B, or Adam (full batch). ``"auto"``:
+        L-BFGS-B on an exact backend, Adam on a sampling one (L-BFGS-B's line search
+        needs exact values).
     kernel_training_max_iter : int, default=50
         Maximum number of iterations of the kernel training.
     kernel_training_learning_rate : float, default=0.05
@@ -462,7 +460,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         gamma: float | str = "scale",
         mitigation: str | None = None,
         kernel_training: str | None = None,
-        kernel_training_optimizer: str = "lbfgs",
+        kernel_training_optimizer: str = "auto",
         kernel_training_max_iter: int = 50,
         kernel_training_learning_rate: float = 0.05,
         kernel_training_tol: float = 1e-5,
@@ -710,7 +708,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
         gamma: float | str = "scale",
         mitigation: str | None = None,
         kernel_training: str | None = None,
-        kernel_training_optimizer: str = "lbfgs",
+        kernel_training_optimizer: str = "auto",
         kernel_training_max_iter: int = 50,
         kernel_training_learning_rate: float = 0.05,
         kernel_training_tol: float = 1e-5,
