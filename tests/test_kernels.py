@@ -487,10 +487,17 @@ def test_bad_backend():
 
 def test_eval_gradient():
     X = _data(5, 2, seed=25)
+    fixed = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0, bandwidth_bounds="fixed")
+    K, grad = fixed(X, eval_gradient=True)
+    np.testing.assert_array_equal(K, fixed(X))
+    assert grad.shape == (5, 5, 0)
+    # By default a numeric bandwidth is a hyperparameter: d/d log(bandwidth).
     k = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
     K, grad = k(X, eval_gradient=True)
-    np.testing.assert_array_equal(K, k(X))
-    assert grad.shape == (5, 5, 0)
+    np.testing.assert_allclose(K, k(X), atol=1e-12)
+    eps = 1e-6
+    plus, minus = (k.clone_with_theta(k.theta + s)(X) for s in (eps, -eps))
+    np.testing.assert_allclose(grad[:, :, 0], (plus - minus) / (2 * eps), atol=1e-7)
     with pytest.raises(ValueError, match="gradient"):
         k(X, X[:2], eval_gradient=True)
 
@@ -676,7 +683,8 @@ def test_nystroem_reproduces_gram():
 
 
 def test_gaussian_process_regressor_mean_formula():
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0)
+    # The bandwidth held fixed: the posterior must be that of this very kernel.
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=1.0, bandwidth_bounds="fixed")
     X, Xt, y, _ = _train_test()
     with _Spy() as spy:
         gpr = GaussianProcessRegressor(kernel=kernel, alpha=1e-2).fit(X, y)
@@ -690,7 +698,7 @@ def test_gaussian_process_regressor_mean_formula():
 
 
 def test_gaussian_process_classifier_runs_on_whole_matrices():
-    kernel = FidelityQuantumKernel(AngleEmbedding("Y"), bandwidth=0.5)
+    kernel = FidelityQuantumKernel(AngleEmbedding("Y"), bandwidth=0.5, bandwidth_bounds="fixed")
     X, Xt, _, y = _train_test()
     with _Spy() as spy:
         gpc = GaussianProcessClassifier(kernel=kernel).fit(X, y)
@@ -701,7 +709,7 @@ def test_gaussian_process_classifier_runs_on_whole_matrices():
 
 
 def test_gp_kernel_composition():
-    q = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=0.3)
+    q = FidelityQuantumKernel(ZZFeatureMap(reps=1), bandwidth=0.3, bandwidth_bounds="fixed")
     X, Xt = _data(40, 3, seed=40), _data(7, 3, seed=41)
     y = np.sin(X).sum(axis=1) + 0.3 * np.random.default_rng(0).normal(size=40)
     K, Kt = q(X), q(Xt, X)

@@ -448,7 +448,11 @@ def test_theta_layout_bounds_and_clone_with_theta():
     np.testing.assert_array_equal(kernel.theta[1:], weights)  # the original is unchanged
     # Nothing numeric to tune: an empty theta, as before.
     assert FidelityQuantumKernel().n_dims == 0
-    assert FidelityQuantumKernel(bandwidth=1.0).n_dims == 0  # bandwidth_bounds="fixed"
+    assert FidelityQuantumKernel(bandwidth=1.0, bandwidth_bounds="fixed").n_dims == 0
+    # A numeric bandwidth is tuned by default, as RBF's length scale.
+    default = FidelityQuantumKernel(bandwidth=1.0)
+    assert [h.name for h in default.hyperparameters] == ["bandwidth"]
+    np.testing.assert_allclose(default.bounds, np.log([[1e-3, 1e3]]))
     assert _gp_kernel(bandwidth="scale").n_dims == 8
     assert _gp_kernel(weights_bounds="fixed").n_dims == 1
     assert _gp_kernel(weights=None, random_state=0).n_dims == 1
@@ -516,7 +520,7 @@ def test_gpc_fits_the_bandwidth():
     from sklearn.gaussian_process import GaussianProcessClassifier
 
     X, y = _moons(20)
-    kernel = FidelityQuantumKernel(AngleEmbedding(), bandwidth=1.0, bandwidth_bounds=(1e-2, 1e1))
+    kernel = FidelityQuantumKernel(AngleEmbedding(), bandwidth=1.0)  # default bounds
     gpc = GaussianProcessClassifier(kernel).fit(X, y)
     assert gpc.kernel_.bandwidth != 1.0
     assert gpc.log_marginal_likelihood_value_ > gpc.log_marginal_likelihood(kernel.theta)

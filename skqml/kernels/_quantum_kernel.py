@@ -592,10 +592,13 @@ class FidelityQuantumKernel(QuantumKernel):
     random_state : int or None, default=None
         Seed of the initial weights when ``weights`` is None (an integer: the weights must
         be the same in every call).
-    bandwidth_bounds : pair of floats or "fixed", default="fixed"
+    bandwidth_bounds : pair of floats or "fixed", default=(1e-3, 1e3)
         Bounds of a numeric bandwidth as a Gaussian-process hyperparameter (tuned on the
-        log scale, see :attr:`theta`); ``"fixed"`` keeps it out of ``theta``, so that a GP
-        does not change the bandwidth unless asked to (e.g. ``(1e-2, 1e1)``).
+        log scale, see :attr:`theta`), as ``length_scale_bounds`` of scikit-learn's
+        :class:`~sklearn.gaussian_process.kernels.RBF`: a Gaussian process fits a numeric
+        bandwidth by marginal likelihood unless this is ``"fixed"``. ``bandwidth="scale"``
+        is not in ``theta`` (its value is only known from data): to tune it, start from
+        a number such as ``kernel.with_fixed_bandwidth(X).bandwidth``.
     weights_bounds : pair of floats or "fixed", default=(-4 pi, 4 pi)
         Bounds of each weight as a Gaussian-process hyperparameter: the weights are in
         ``theta`` when given explicitly (an array, not None) unless this is ``"fixed"``.
@@ -637,8 +640,7 @@ class FidelityQuantumKernel(QuantumKernel):
     >>> from skqml.circuits import HubregtsenEmbedding
     >>> fm = HubregtsenEmbedding(n_layers=2)
     >>> trainable = FidelityQuantumKernel(
-    ...     fm, weights=fm.initial_weights(2, random_state=0), bandwidth=0.5,
-    ...     bandwidth_bounds=(1e-2, 1e1),
+    ...     fm, weights=fm.initial_weights(2, random_state=0), bandwidth=0.5
     ... )
     >>> trainable.n_dims  # log(bandwidth) and 8 weights
     9
@@ -659,7 +661,7 @@ class FidelityQuantumKernel(QuantumKernel):
         mitigation: str | None = None,
         weights=None,
         random_state: int | None = None,
-        bandwidth_bounds="fixed",
+        bandwidth_bounds=(1e-3, 1e3),
         weights_bounds=(-4 * np.pi, 4 * np.pi),
         verbose: int = 0,
     ):
