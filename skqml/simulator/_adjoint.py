@@ -36,6 +36,7 @@ from ._observables import (
     re_dot,
 )
 from ._plan import compile_circuit
+from ._small import small_chunk_rows, small_circuit_program, small_expectation_vjp
 from ._statevector import WORKING_COPIES, apply_plan, check_inputs, chunk_rows
 
 __all__ = ["adjoint_rows", "expectation_vjp", "expectations", "probability_vjp"]
@@ -252,6 +253,17 @@ def expectation_vjp(
     """
     X, weights = check_inputs(circuit, X, weights)
     labels = _labels(circuit, paulis)
+    n_samples = 1 if X is None else X.shape[0]
+    program = small_circuit_program(circuit)
+    chunk = 0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples)
+    if chunk:
+        # Few qubits: the compiled small-circuit engine (see _small.py for the rule).
+        return small_expectation_vjp(program, labels, X, weights, cotangent_fn, chunk=chunk)
+    return general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memory_mb)
+
+
+def general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memory_mb):
+    """:func:`expectation_vjp` by the general adjoint sweep (inputs and labels checked)."""
     n_samples = 1 if X is None else X.shape[0]
     values = np.empty((n_samples, len(labels)))
 

@@ -1,0 +1,703 @@
+"""Loss gradients of small circuits (few qubits) with per-step work independent of the gates.
+
+On 1-6 qubits and a batch of tens of samples, the arithmetic of a training step is
+microseconds; what costs is Python's work per gate (angle evaluation, matrix construction,
+adjoint bookkeeping). This engine compiles a circuit once into arrays and runs a step as a
+few dozen vectorised NumPy calls, whatever the number of gates:
+
+- **Angles**: every angle of every gate is a sum of terms ``coeff * prod(o + s x[i]) *
+  prod(theta[j])``; one gather and product per factor slot evaluates all terms of all gates for
+  all samples, and one matrix product sums them into angles. The chain rule back to the weights
+  is one ``bincount`` per weight slot.
+- **Slices**: the circuit becomes a chain of slices, each a layer of single-qubit runs (one
+  run of consecutive one-qubit gates per qubit) followed by at most one entangler: a diagonal
+  block (any diagonal gates: one phase vector), a product of parameter-free gates (one
+  constant matrix) or one parametrised multi-qubit gate (its dense matrix per sample). The
+  2x2 matrices of all gates of all runs of all slices are built by one call per gate type and
+  multiplied into one matrix per run (a product per run position, over all runs at once).
+- **Chain**: a slice's runs act as the Kronecker product of their 2x2 matrices, built for all
+  slices at once and applied as one matrix product per slice (two for more qubits: the low and
+  the high half of the qubits, ``K_high @ psi @ K_low^T``). The forward pass keeps the state at
+  each slice boundary, the backward pass the cotangent ``lambda``.
+- **Gradients** are read for all gates at once from the stored states: a run gate's term is
+  ``2 Im Tr(K Q)`` with ``K`` its generator and ``Q = S^H (psi lambda^H)_q S`` the 2x2 cross
+  density on its qubit, moved back by the run's later gates ``S``; a diagonal gate's is
+  ``-2 Im sum(conj(lambda) psi pattern)``; a multi-qubit rotation's is
+  ``2 Im <lambda| K psi>`` at its slice's end.
+
+Multi-angle gates (``rot``, ``u3``, ``crot``) are split into one-angle gates by the gate
+table (up to a global phase, which expectation values do not see), exactly as the adjoint
+tape does. Results equal the general path's to rounding.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+import numpy as np
+
+from ..circuits._angle import Angle, Term
+from ..circuits._circuit import Circuit, Operation
+from ._memory import _MIB, resolve_max_memory_mb
+from ._observables import apply_pauli, pauli_expectations
+from ._plan import _local_index
+
+__all__ = ["SMALL_MAX_QUBITS", "small_circuit_program", "small_expectation_vjp"]
+
+# Widest circuit the engine takes: stored states per slice and dense slice matrices grow as
+# 2**n and 4**n; beyond this the general path (one pass per fused step) was faster in
+# benchmarks/bench_training.py.
+SMALL_MAX_QUBITS = 6
+# Qubits of one Kronecker group: one dense matrix per slice up to this width, else two
+# groups (low and high qubits) whose matrices act on the two axes of a (2**h, 2**l) view.
+_ONE_GROUP_MAX_QUBITS = 3
+# Samples per chunk at most, so that a chunk's stored states stay in cache.
+_MAX_CHUNK_ROWS = 256
+# Fewest samples per chunk for the engine to run (else the general path runs).
+_MIN_CHUNK_ROWS = 8
+# Largest set of work arrays kept between calls (per program and thread).
+_MAX_CACHED_BYTES = 16 * 1024**2
+
+_PAULI = {
+    "I": np.eye(2, dtype=complex),
+    "X": np.array([[0, 1], [1, 0]], dtype=complex),
+    "Y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "Z": np.array([[1, 0], [0, -1]], dtype=complex),
+}
+
+
+# -- angles ------------------------------------------------------------------------------------
+class _AngleProgram:
+    """All angles of a list of :class:`Angle` as arrays: values and weight gradients.
+
+    Term ``t`` is ``coeff[t] * prod_f (offset[t, f] + scale[t, f] * x[feature[t, f]]) *
+    prod_w theta[weight[t, w]]``; padded slots are the factor 1 (offset 1, scale 0) and the
+    weight index ``n_weights`` (a 1 appended to theta).
+    """
+
+    def __init__(self, angles: Sequence, n_weights: int):
+        # Every angle has at least one term (a zero one when it has none), in angle order.
+        terms = [(a, t) for a, angle in enumerate(angles) for t in (angle.terms or (Term(0.0),))]
+        n_terms = len(terms)
+        n_factors = max((len(t.factors) for _, t in terms), default=0)
+        n_wslots = max((len(t.weights) for _, t in terms), default=0)
+        self.n_weights = n_weights
+        self.n_angles = len(angles)
+        self.coeff = np.array([t.coeff for _, t in terms], dtype=float)
+        self.feature = np.zeros((n_terms, n_factors), dtype=np.intp)
+        self.offset = np.ones((n_terms, n_factors))
+        self.scale = np.zeros((n_terms, n_factors))
+        self.weight = np.full((n_terms, n_wslots), n_weights, dtype=np.intp)
+        self.angle_of_term = np.array([a for a, _ in terms], dtype=np.intp)
+        self.starts = np.searchsorted(self.angle_of_term, np.arange(len(angles)))
+        self.one_term_each = n_terms == len(angles)
+        for row, (_, t) in enumerate(terms):
+            for f, (i, o, sc) in enumerate(t.factors):
+                self.feature[row, f], self.offset[row, f], self.scale[row, f] = i, o, sc
+            self.weight[row, : len(t.weights)] = t.weights
+        # Terms that read features: only their columns need the feature product.
+        self.feature_terms = np.array(
+            [row for row, (_, t) in enumerate(terms) if t.factors], dtype=np.intp
+        )
+        self.reads_features = self.feature_terms.size > 0
+        self.feature_angles = sorted({a for a, t in terms if t.factors})
+
+    def evaluate(self, X, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(angles, feature_part, theta_ext)``: angles of shape (rows or 1, n_angles)."""
+        theta_ext = np.append(theta[: self.n_weights], 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
+            return self._evaluate(X, theta_ext)
+
+    def _evaluate(self, X, theta_ext):
+        weight_part = self.coeff * theta_ext[self.weight].prod(axis=1)
+        if self.reads_features:
+            rows = self.feature_terms
+            factors = X[:, self.feature[rows]]
+            factors *= self.scale[rows]
+            factors += self.offset[rows]
+            feature_part = np.ones((X.shape[0], self.coeff.shape[0]))
+            feature_part[:, rows] = factors.prod(axis=2)
+            values = feature_part * weight_part
+        else:
+            feature_part = np.ones((1, self.coeff.shape[0]))
+            values = weight_part[None, :]
+        if self.one_term_each:
+            return values, feature_part, theta_ext
+        return np.add.reduceat(values, self.starts, axis=1), feature_part, theta_ext
+
+    def weight_gradient(self, angle_grad, feature_part, theta_ext) -> np.ndarray:
+        """``sum_i angle_grad[i, a] * d angle_a(x_i) / d theta``, shape (n_weights,)."""
+        per_term = (angle_grad[:, self.angle_of_term] * feature_part).sum(axis=0)
+        per_term *= self.coeff
+        grad = np.zeros(self.n_weights + 1)
+        slots = self.weight.shape[1]
+        for s in range(slots):
+            others = theta_ext[self.weight[:, [k for k in range(slots) if k != s]]].prod(axis=1)
+            grad += np.bincount(self.weight[:, s], per_term * others, minlength=grad.shape[0])
+        return grad[: self.n_weights]
+
+
+# -- compile -----------------------------------------------------------------------------------
+def _split(op: Operation) -> list[Operation]:
+    return [Operation(sub, op.qubits, (op.params[i],)) for sub, i in op.spec.split] or [op]
+
+
+def _dense_generator(op: Operation, n: int) -> np.ndarray:
+    """The generator ``K`` (``dU/dt = -i K U``) of a one-angle gate over ``n`` qubits."""
+    gen = op.spec.generator
+    q = op.qubits
+    letters: dict[int, str] = {}
+    if gen.pauli:
+        pauli = gen.pauli * len(q) if len(gen.pauli) == 1 else gen.pauli
+        letters = dict(zip(q, pauli, strict=True))
+    P = np.ones((1, 1), dtype=complex)
+    for qubit in range(n - 1, -1, -1):  # little-endian: qubit 0 is the last Kronecker factor
+        P = np.kron(P, _PAULI[letters.get(qubit, "I")])
+    mask_qubits = q if gen.mask is None else tuple(q[i] for i in gen.mask)
+    index = np.arange(2**n)
+    mask = np.ones(2**n)
+    if mask_qubits:
+        bits = np.array([(index >> b) & 1 for b in mask_qubits])
+        mask = bits.prod(axis=0) if gen.mask_kind == "all" else bits.sum(axis=0) % 2
+    return gen.coeff * mask[:, None] * P
+
+
+def _embed_index(qubits: tuple[int, ...], n: int) -> np.ndarray:
+    """Index (d, d) into a gate's flattened local matrix, ``D*D`` where it is zero."""
+    index = np.arange(2**n)
+    local = _local_index(index, qubits)
+    rest_mask = ~sum(1 << q for q in qubits)
+    same_rest = (index[:, None] & rest_mask) == (index[None, :] & rest_mask)
+    dim = 2 ** len(qubits)
+    flat = local[:, None] * dim + local[None, :]
+    return np.where(same_rest, flat, dim * dim)
+
+
+def _dense_constant(op: Operation, n: int) -> np.ndarray:
+    local = op.spec.matrix(n_qubits=len(op.qubits))[0].ravel()
+    return np.append(local, 0)[_embed_index(op.qubits, n)]
+
+
+class _Slice:
+    def __init__(self, n: int):
+        self.runs: list[list[int]] = [[] for _ in range(n)]
+        self.kind: str | None = None  # entangler: None, "diag", "const", "param"
+        self.ent: list[int] = []
+        self.ent_qubits: set[int] = set()
+
+
+def _entangler_kind(op: Operation) -> str:
+    if op.spec.diagonal is not None:
+        return "diag"
+    return "param" if op.params else "const"
+
+
+class SmallProgram:
+    """A circuit compiled for :func:`small_expectation_vjp` (see the module docstring)."""
+
+    def __init__(self, circuit: Circuit):
+        n = self.n_qubits = circuit.n_qubits
+        d = 2**n
+        ops = [s for op in circuit.operations for s in _split(op)]
+        self.ops = ops
+        slices: list[_Slice] = [_Slice(n)]
+        for i, op in enumerate(ops):
+            cur = slices[-1]
+            if len(op.qubits) == 1:
+                if op.qubits[0] in cur.ent_qubits:
+                    cur = _Slice(n)
+                    slices.append(cur)
+                cur.runs[op.qubits[0]].append(i)
+                continue
+            kind = _entangler_kind(op)
+            if cur.kind is None:
+                cur.kind = kind
+            elif (cur.kind == "diag" and kind == "diag") or (
+                cur.kind == "const" and not op.params
+            ):
+                pass
+            elif (
+                cur.kind == "diag" and kind == "const" and not any(ops[j].params for j in cur.ent)
+            ):
+                cur.kind = "const"
+            else:
+                cur = _Slice(n)
+                slices.append(cur)
+                cur.kind = kind
+            cur.ent.append(i)
+            cur.ent_qubits.update(op.qubits)
+        self.n_slices = S = len(slices)
+        self.kinds = [s.kind for s in slices]
+
+        # Angles: one slot per (split) gate with a parameter.
+        angle_of: dict[int, int] = {}
+        angles = []
+        for i, op in enumerate(ops):
+            if op.params:
+                angle_of[i] = len(angles)
+                angles.append(op.params[0])
+        # One more angle without terms: the zero angle of fixed gates and padding.
+        self.angles = _AngleProgram([*angles, Angle()], circuit.n_weights)
+        self.angle_expressions = angles
+        self.trainable = {i for i, op in enumerate(ops) if op.params and op.params[0].weights}
+
+        # Runs: slot (j, s, q) is position j of the run of qubit q in slice s. Every slot's
+        # 2x2 matrix, up to a global phase (which expectation values and their gradients do
+        # not see), is cos(a) I - i sin(a) N with a unit Pauli axis N: a = beta * angle for a
+        # gate with an angle (its generator is alpha I + beta N), a constant for a fixed
+        # gate, 0 for the identity that pads short runs. So all slots of all runs are built
+        # by one cosine, one sine and two products per step, whatever the gate types.
+        m = self.run_length = max(max((len(r) for s in slices for r in s.runs), default=0), 1)
+        n_slots = m * S * n
+        slot_angle = np.full(n_slots, len(angles), dtype=np.intp)  # a zero angle: no terms
+        slot_scale = np.zeros(n_slots)
+        slot_const = np.zeros(n_slots)
+        slot_axis = np.zeros((2, 2, n_slots), dtype=complex)
+        slot_axis[0, 0] = 1.0
+        slot_axis[1, 1] = -1.0
+        gen_rows: list = []  # (position, slice, qubit, angle)
+        generators = []
+        for s, sl in enumerate(slices):
+            for q, run in enumerate(sl.runs):
+                for j, i in enumerate(run):
+                    slot = (j * S + s) * n + q
+                    op = ops[i]
+                    if op.params:
+                        scale, axis = _rotation_axis(op)
+                        slot_angle[slot], slot_scale[slot] = angle_of[i], scale
+                        slot_axis[:, :, slot] = axis
+                        if i in self.trainable:
+                            gen_rows.append((j, s, q, angle_of[i]))
+                            generators.append(scale * axis)
+                    else:
+                        slot_const[slot], slot_axis[:, :, slot] = _fixed_axis(op)
+        self.slot_angle, self.slot_scale, self.slot_const = slot_angle, slot_scale, slot_const
+        # Slots whose matrix differs between samples; the others are computed once.
+        per_sample = np.isin(slot_angle, self.angles.feature_angles)
+        self.sample_slots = np.flatnonzero(per_sample)
+        self.shared_slots = np.flatnonzero(~per_sample)
+        self.slot_minus_i_axis = -1j * slot_axis
+        self.run_grad_index = tuple(
+            np.array(col, dtype=np.intp) for col in zip(*gen_rows, strict=True)
+        ) or tuple(np.zeros(0, dtype=np.intp) for _ in range(4))
+        # K[a, b, gate]: Tr(K Q) = sum_ab K[a, b] Q[b, a].
+        self.run_generators = (
+            np.array(generators).transpose(1, 2, 0)
+            if generators
+            else np.zeros((2, 2, 0), dtype=complex)
+        )
+
+        # Entanglers.
+        index = np.arange(d)
+        self.diag_slices = [s for s in range(S) if self.kinds[s] == "diag"]
+        self.diag_const = np.zeros((len(self.diag_slices), d))
+        diag_rows: list = []  # (row in diag_slices, angle, pattern)
+        for r, s in enumerate(self.diag_slices):
+            for i in slices[s].ent:
+                op = ops[i]
+                const, patterns = op.spec.diagonal(len(op.qubits))
+                local = _local_index(index, op.qubits)
+                self.diag_const[r] += const[local]
+                if op.params:
+                    diag_rows.append((r, angle_of[i], patterns[0][local], i in self.trainable))
+        self.diag_param_row = np.array([r for r, *_ in diag_rows], dtype=np.intp)
+        self.diag_param_angle = np.array([a for _, a, *_ in diag_rows], dtype=np.intp)
+        self.diag_patterns = np.array([p for _, _, p, _ in diag_rows]).reshape(-1, d)
+        trainable_diag = [k for k, row in enumerate(diag_rows) if row[3]]
+        self.diag_grad_rows = np.array(trainable_diag, dtype=np.intp)
+
+        self.const_slices = [s for s in range(S) if self.kinds[s] == "const"]
+        self.const_matrices = []
+        for s in self.const_slices:
+            M = np.eye(d, dtype=complex)
+            for i in slices[s].ent:
+                M = _dense_constant(ops[i], n) @ M
+            self.const_matrices.append(M)
+
+        self.param_slices = [s for s in range(S) if self.kinds[s] == "param"]
+        self.param_ops = [ops[slices[s].ent[0]] for s in self.param_slices]
+        self.param_angle = [angle_of[slices[s].ent[0]] for s in self.param_slices]
+        self.param_index = [_embed_index(op.qubits, n) for op in self.param_ops]
+        self.param_trainable = [slices[s].ent[0] in self.trainable for s in self.param_slices]
+        self.param_generators = [_dense_generator(op, n) for op in self.param_ops]
+
+        self.workspace = _Workspace()
+        # Kronecker groups: qubits [0, low) and [low, n).
+        self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
+
+    def bytes_per_row(self) -> int:
+        """Bytes per sample of one step (stored states, slice matrices, run arrays)."""
+        n, S, d = self.n_qubits, self.n_slices, 2**self.n_qubits
+        dl, dh = 2**self.low, 2 ** (n - self.low)
+        states = (4 * S + 1) * d + 3 * d
+        kron = 2 * S * (dl * dl + (dh * dh if dh > 1 else 0))
+        runs = 4 * 8 * max(self.run_length, 1) * S * n
+        params = 2 * len(self.param_slices) * d * d
+        return 16 * (states + kron + runs + params) + 8 * 3 * self.angles.coeff.shape[0]
+
+    def fixed_bytes(self) -> int:
+        d = 2**self.n_qubits
+        return (
+            8 * self.diag_patterns.size
+            + 16 * (len(self.const_matrices) + len(self.param_ops)) * d * d
+        )
+
+
+_PROGRAMS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def small_circuit_program(circuit: Circuit) -> SmallProgram | None:
+    """The compiled program of a circuit (cached per circuit), or None when the engine does
+    not take it (too wide, or a trainable gate without a generator)."""
+    if circuit.n_qubits > SMALL_MAX_QUBITS:
+        return None
+    program = _PROGRAMS.get(circuit)
+    if program is None:
+        for op in circuit.operations:
+            for sub in _split(op):
+                if sub.params and (
+                    sub.spec.generator is None or "adjoint" in sub.spec.unsupported
+                ):
+                    _PROGRAMS[circuit] = False
+                    return None
+        try:
+            program = SmallProgram(circuit)
+        except NotImplementedError:  # a gate without the form the engine relies on
+            program = False
+        _PROGRAMS[circuit] = program
+    return program or None
+
+
+_EYE = np.eye(2, dtype=complex)
+
+
+def _rotation_axis(op: Operation) -> tuple[float, np.ndarray]:
+    """``(beta, N)`` of a one-qubit one-angle gate: its generator is ``alpha I + beta N``
+    with ``N`` a unit Pauli axis, so the gate is ``e^{-i alpha t} (cos(beta t) I - i
+    sin(beta t) N)`` (checked against the gate table)."""
+    K = _dense_generator(Operation(op.name, (0,), op.params), 1)
+    alpha = np.trace(K).real / 2
+    traceless = K - alpha * _EYE
+    beta = float(np.sqrt(np.sum(np.abs(traceless) ** 2) / 2))
+    axis = traceless / beta
+    t = np.array([0.7])
+    rotation = np.cos(beta * t[0]) * _EYE - 1j * np.sin(beta * t[0]) * axis
+    built = np.exp(-1j * alpha * t[0]) * rotation
+    if not np.allclose(op.spec.matrix(t, n_qubits=1)[0], built, atol=1e-12):
+        raise NotImplementedError(f"gate {op.name!r} is not exp(-i t K)")
+    return beta, axis
+
+
+def _fixed_axis(op: Operation) -> tuple[float, np.ndarray]:
+    """``(a, N)`` with the fixed gate ``= e^{i phi} (cos(a) I - i sin(a) N)``."""
+    V = op.spec.matrix(n_qubits=1)[0]
+    V = V * np.exp(-0.5j * np.angle(np.linalg.det(V)))  # special unitary
+    cos_a = float(np.clip(np.trace(V).real / 2, -1.0, 1.0))
+    a = float(np.arccos(cos_a))
+    if abs(np.sin(a)) < 1e-12:  # +-identity: any axis
+        axis = np.diag([1.0, -1.0]).astype(complex)
+    else:
+        axis = 1j * (V - cos_a * _EYE) / np.sin(a)
+    if not np.allclose(np.cos(a) * _EYE - 1j * np.sin(a) * axis, V, atol=1e-12):
+        raise NotImplementedError(f"gate {op.name!r} has no rotation form")
+    return a, axis
+
+
+# -- 2x2 arithmetic on component-first arrays (2, 2, ...) ----------------------------------------
+def _mul(a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """``a @ b`` for component-first arrays (2, 2, ...) into ``out`` (``tmp``: scratch)."""
+    np.multiply(a[:, 0, None], b[0][None], out=out)
+    np.multiply(a[:, 1, None], b[1][None], out=tmp)
+    out += tmp
+    return out
+
+
+def _mul_dagger(a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """``a^H b`` for component-first arrays: ``sum_c conj(a[c, i]) b[c, k]``."""
+    np.multiply(a[0, :, None].conj(), b[0][None], out=out)
+    np.multiply(a[1, :, None].conj(), b[1][None], out=tmp)
+    out += tmp
+    return out
+
+
+class _Workspace(threading.local):
+    """Arrays of a program reused across steps, one set per thread.
+
+    Allocating the step's large temporaries afresh each time cost more than the arithmetic
+    on them (the allocator hands freed memory back to the system between steps, and the
+    next step pays the page faults again). Only sets up to ``_MAX_CACHED_BYTES`` are kept.
+    """
+
+    def __init__(self):
+        self.arrays: dict = {}
+
+    def get(self, name: str, shape: tuple, dtype=complex) -> np.ndarray:
+        key = (name, shape, dtype)
+        array = self.arrays.get(key)
+        if array is None:
+            array = self.arrays[key] = np.empty(shape, dtype)
+        return array
+
+    def release_if_large(self) -> None:
+        if sum(a.nbytes for a in self.arrays.values()) > _MAX_CACHED_BYTES:
+            self.arrays.clear()
+
+
+def _kron_groups(U: np.ndarray, qubits: range) -> np.ndarray:
+    """``U[q_hi] (x) ... (x) U[q_lo]`` for every slice and sample: (S, rows, D, D).
+
+    ``U`` has shape (2, 2, S, n, rows).
+    """
+    hi = qubits[-1]
+    K = U[:, :, :, hi].transpose(2, 3, 0, 1)  # (S, rows, 2, 2)
+    for q in reversed(qubits[:-1]):
+        u = U[:, :, :, q].transpose(2, 3, 0, 1)
+        D = K.shape[-1]
+        K = (K[:, :, :, None, :, None] * u[:, :, None, :, None, :]).reshape(
+            K.shape[0], K.shape[1], 2 * D, 2 * D
+        )
+    return K
+
+
+@functools.cache
+def _trace_index(g: int) -> np.ndarray:
+    """Index (g, 2, 2, 2**(g-1)) into a flattened (D, D) matrix, D = 2**g: entry
+    ``[k, b, a, r]`` is ``(b on bit k, rest r), (a on bit k, rest r)``."""
+    dim = 2**g
+    out = np.empty((g, 2, 2, dim // 2), dtype=np.intp)
+    rest = np.arange(dim // 2)
+    for k in range(g):
+        low_bits = rest & ((1 << k) - 1)
+        high_bits = (rest >> k) << (k + 1)
+        for b in (0, 1):
+            for a in (0, 1):
+                row = high_bits | (b << k) | low_bits
+                col = high_bits | (a << k) | low_bits
+                out[k, b, a] = row * dim + col
+    return out
+
+
+# -- one step ----------------------------------------------------------------------------------
+def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values):
+    n, S = program.n_qubits, program.n_slices
+    d = 2**n
+    angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights)
+    if not np.isfinite(np.add.reduce(angles, axis=None)):
+        # An angle overflows: the expressions' own evaluation says which, with advice.
+        for angle in program.angle_expressions:
+            angle.evaluate(Xc, weights)
+    rows = rows_slice.stop - rows_slice.start
+    if angles.shape[0] != rows:
+        angles = np.broadcast_to(angles, (rows, angles.shape[1]))
+
+    # Run matrices (2, 2, m, S, n, rows), then suffix products and the fused run matrices.
+    m = program.run_length
+    ws = program.workspace
+    P = m * S * n
+    G = ws.get("G", (2, 2, P, rows))
+    for slots, sample_rows in ((program.sample_slots, slice(None)), (program.shared_slots, [0])):
+        if not slots.size:
+            continue
+        # Slot-major and contiguous, so that the products below run over long rows.
+        a = np.ascontiguousarray(angles[sample_rows][:, program.slot_angle[slots]].T)
+        a *= program.slot_scale[slots, None]
+        a += program.slot_const[slots, None]
+        block = _EYE[:, :, None, None] * np.cos(a)
+        block += program.slot_minus_i_axis[:, :, slots, None] * np.sin(a)
+        G[:, :, slots] = block
+    G = G.reshape(2, 2, m, S * n * rows)
+    suffix = ws.get("suffix", (2, 2, m, S * n * rows))
+    scratch = ws.get("scratch", (2, 2, S * n * rows))
+    suffix[:, :, m - 1] = 0.0
+    suffix[0, 0, m - 1] = suffix[1, 1, m - 1] = 1.0
+    for j in range(m - 1, 0, -1):
+        _mul(suffix[:, :, j], G[:, :, j], suffix[:, :, j - 1], scratch)
+    U = _mul(suffix[:, :, 0], G[:, :, 0], ws.get("U", (2, 2, S * n * rows)), scratch)
+    U = U.reshape(2, 2, S, n, rows)
+
+    low = program.low
+    K_low = _kron_groups(U, range(0, low))  # (S, rows, dl, dl)
+    K_high = _kron_groups(U, range(low, n)) if low < n else None
+    dl = 2**low
+    dh = d // dl
+
+    # Entangler factors.
+    diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
+    if program.diag_slices:
+        n_diag = len(program.diag_slices)
+        phase = np.broadcast_to(program.diag_const[:, None, :], (n_diag, rows, d)).copy()
+        if program.diag_param_row.size:
+            a = angles[:, program.diag_param_angle]  # (rows, P)
+            np.add.at(
+                phase,
+                program.diag_param_row,
+                a.T[:, :, None] * program.diag_patterns[:, None, :],
+            )
+        diag_factor = np.exp(1j * phase)
+    const_pos = {s: r for r, s in enumerate(program.const_slices)}
+    param_pos = {s: r for r, s in enumerate(program.param_slices)}
+    param_mats = []
+    for op, a_idx, index in zip(
+        program.param_ops, program.param_angle, program.param_index, strict=True
+    ):
+        local = op.spec.matrix(angles[:, a_idx], n_qubits=len(op.qubits))
+        flat = np.concatenate([local.reshape(rows, -1), np.zeros((rows, 1))], axis=1)
+        param_mats.append(flat[:, index])  # (rows, d, d)
+
+    # Forward: phi[s] before slice s, psi[s] after its runs (before its entangler).
+    phi = ws.get("phi", (S + 1, rows, d))
+    psi = ws.get("psi", (S, rows, d))
+    phi[0] = 0.0
+    phi[0, :, 0] = 1.0
+    K_low_t = K_low.swapaxes(-1, -2)
+    for s in range(S):
+        if K_high is None:
+            np.matmul(K_low[s], phi[s][:, :, None], out=psi[s][:, :, None])
+        else:
+            view = phi[s].reshape(rows, dh, dl)
+            np.matmul(K_high[s] @ view, K_low_t[s], out=psi[s].reshape(rows, dh, dl))
+        kind = program.kinds[s]
+        if kind is None:
+            phi[s + 1] = psi[s]
+        elif kind == "diag":
+            np.multiply(psi[s], diag_factor[diag_pos[s]], out=phi[s + 1])
+        elif kind == "const":
+            np.matmul(psi[s], program.const_matrices[const_pos[s]].T, out=phi[s + 1])
+        else:
+            np.matmul(param_mats[param_pos[s]], psi[s][:, :, None], out=phi[s + 1][:, :, None])
+
+    final = phi[S]
+    E = pauli_expectations(final, labels)
+    values[...] = E
+    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
+    if Gc.shape != E.shape:
+        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+
+    # Backward: lam[s] at the end of slice s, lam_runs[s] after its runs (before entangler).
+    lam = ws.get("lam", (S, rows, d))
+    lam_runs = ws.get("lam_runs", (S, rows, d))
+    lam[S - 1] = 0.0
+    for k, label in enumerate(labels):
+        if np.any(Gc[:, k]):
+            term = apply_pauli(final, label)
+            term *= Gc[:, k, None]
+            lam[S - 1] += term
+    K_low_c = K_low.conj()
+    K_high_h = None if K_high is None else K_high.conj().swapaxes(-1, -2)
+    for s in range(S - 1, -1, -1):
+        kind = program.kinds[s]
+        if kind is None:
+            lam_runs[s] = lam[s]
+        elif kind == "diag":
+            np.multiply(lam[s], diag_factor[diag_pos[s]].conj(), out=lam_runs[s])
+        elif kind == "const":
+            np.matmul(lam[s], program.const_matrices[const_pos[s]].conj(), out=lam_runs[s])
+        else:
+            mat = param_mats[param_pos[s]]
+            np.matmul(mat.conj().swapaxes(-1, -2), lam[s][:, :, None], out=lam_runs[s][:, :, None])
+        if s == 0:
+            break
+        if K_high is None:
+            np.matmul(
+                K_low_c[s].swapaxes(-1, -2), lam_runs[s][:, :, None], out=lam[s - 1][:, :, None]
+            )
+        else:
+            view = lam_runs[s].reshape(rows, dh, dl)
+            np.matmul(K_high_h[s] @ view, K_low_c[s], out=lam[s - 1].reshape(rows, dh, dl))
+
+    angle_grad = np.zeros((rows, program.angles.n_angles))
+    # Run gates: 2 Im Tr(K Q_j), Q_j = S_j^H Q S_j with Q the cross density on the qubit.
+    pos, sl, qu, ang = program.run_grad_index
+    if ang.size:
+        Q = ws.get("Q", (2, 2, S, n, rows))
+        lam_c = np.conjugate(lam_runs, out=ws.get("lam_c", (S, rows, d)))
+        # Cross densities psi lambda^H of each Kronecker group, then each qubit's 2x2 by a
+        # partial trace (a gather and a sum): Q[b, a] = sum_rest psi_(b, rest) conj(lam_(a, rest)).
+        if K_high is None:
+            crosses = [(psi[..., :, None] * lam_c[..., None, :], range(0, n))]
+        else:
+            psi_v = psi.reshape(S, rows, dh, dl)
+            lam_v = lam_c.reshape(S, rows, dh, dl)
+            crosses = [
+                (psi_v.swapaxes(-1, -2) @ lam_v, range(0, low)),
+                (psi_v @ lam_v.swapaxes(-1, -2), range(low, n)),
+            ]
+        for cross, group in crosses:
+            dim = cross.shape[-1]
+            traced = cross.reshape(S, rows, dim * dim)[..., _trace_index(len(group))].sum(axis=-1)
+            Q[:, :, :, group.start : group.stop] = traced.transpose(3, 4, 0, 2, 1)
+        # np.take on one flattened axis returns contiguous arrays (fancy indexing of middle
+        # axes would give strided ones, several times slower in the products below).
+        slots = (pos * S + sl) * n + qu
+        k = slots.shape[0]
+        Sg = ws.get("Sg", (2, 2, k, rows))
+        np.take(suffix.reshape(2, 2, -1, rows), slots, axis=2, out=Sg)
+        Qg = ws.get("Qg", (2, 2, k, rows))
+        np.take(Q.reshape(2, 2, -1, rows), sl * n + qu, axis=2, out=Qg)
+        scratch = ws.get("scratch_k", (2, 2, k, rows))
+        QS = _mul(Qg, Sg, ws.get("QS", (2, 2, k, rows)), scratch)
+        Qj = _mul_dagger(Sg, QS, Qg, scratch)  # Qg is free again: reuse it
+        # Tr(K Qj) = sum_ab K[a, b] Qj[b, a]
+        np.multiply(program.run_generators.swapaxes(0, 1)[..., None], Qj, out=scratch)
+        tr = scratch.sum(axis=(0, 1))
+        angle_grad[:, ang] = 2.0 * tr.imag.T
+    # Diagonal gates: -2 Im sum(conj(lambda) psi pattern) at the slice's end.
+    if program.diag_grad_rows.size:
+        cross = (lam_runs.conj() * psi)[program.diag_slices]  # (D, rows, d)
+        rows_k = program.diag_grad_rows
+        values_k = np.einsum(
+            "krd,kd->rk", cross[program.diag_param_row[rows_k]], program.diag_patterns[rows_k]
+        )
+        angle_grad[:, program.diag_param_angle[rows_k]] = -2.0 * values_k.imag
+    # Parametrised multi-qubit gates: 2 Im <lambda| K psi> at the slice's end.
+    for r, s in enumerate(program.param_slices):
+        if program.param_trainable[r]:
+            kpsi = phi[s + 1] @ program.param_generators[r].T
+            angle_grad[:, program.param_angle[r]] = (
+                2.0 * np.einsum("rd,rd->r", lam[s].conj(), kpsi).imag
+            )
+    if feature_part.shape[0] == 1 and rows > 1:
+        angle_grad = angle_grad.sum(axis=0, keepdims=True)
+    return program.angles.weight_gradient(angle_grad, feature_part, theta_ext)
+
+
+def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int) -> int:
+    """Samples per chunk of the engine within the budget, or 0 when it should not run.
+
+    The engine stores the state and cotangent at every slice, several times what the
+    general path holds per sample; when fewer than ``min(n_samples, _MIN_CHUNK_ROWS)`` rows
+    fit the budget, the general path (which needs less memory) runs instead.
+    """
+    budget = resolve_max_memory_mb(max_memory_mb) * _MIB
+    room = budget - program.fixed_bytes()
+    rows = int(min(room // program.bytes_per_row(), _MAX_CHUNK_ROWS)) if room > 0 else 0
+    return rows if rows >= min(n_samples, _MIN_CHUNK_ROWS) and rows > 0 else 0
+
+
+def small_expectation_vjp(
+    program: SmallProgram,
+    labels: Sequence[str],
+    X,
+    weights,
+    cotangent_fn,
+    chunk: int,
+):
+    """:func:`~skqml.simulator.expectation_vjp` by the small-circuit engine (inputs checked),
+    ``chunk`` samples at a time (from :func:`small_chunk_rows`)."""
+    if weights is None:
+        weights = np.zeros(0)
+    n_samples = 1 if X is None else X.shape[0]
+    values = np.empty((n_samples, len(labels)))
+    grad = np.zeros(weights.shape[0])
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        Xc = None if X is None else X[start:stop]
+        g = _chunk_step(
+            program, labels, Xc, weights, cotangent_fn, slice(start, stop), values[start:stop]
+        )
+        grad[: g.shape[0]] += g
+    program.workspace.release_if_large()
+    return values, grad

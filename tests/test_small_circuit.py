@@ -1,0 +1,209 @@
+"""The small-circuit engine (skqml.simulator._small) against the dense reference, the general
+adjoint path and finite differences, on random circuits over every gate of the gate table."""
+
+from math import pi
+
+import numpy as np
+import pytest
+from _reference import circuit_unitary
+
+from skqml.circuits import GATES, Circuit, feature, weight
+from skqml.simulator import _small, expectation_vjp, expectations
+from skqml.simulator._adjoint import general_expectation_vjp
+from skqml.simulator._small import (
+    SMALL_MAX_QUBITS,
+    small_chunk_rows,
+    small_circuit_program,
+)
+
+N_FEATURES, N_WEIGHTS = 3, 7
+_PAULI = {
+    "I": np.eye(2),
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.diag([1.0, -1.0]),
+}
+
+
+def _angle(rng):
+    a, b = (int(v) for v in rng.integers(0, N_WEIGHTS, 2))
+    i = int(rng.integers(0, N_FEATURES))
+    kind = int(rng.integers(0, 5))
+    if kind == 0:
+        return weight(a) * feature(i) + weight(b)
+    if kind == 1:
+        return weight(a) * weight(b) - 0.3
+    if kind == 2:
+        return (pi - feature(i)) * weight(a) * feature((i + 1) % N_FEATURES)
+    if kind == 3:
+        return 1.3 * feature(i) + 0.2  # data only
+    return weight(a)
+
+
+def random_circuit(n: int, seed: int, repeats: int = 2) -> Circuit:
+    """Every gate of the table that fits ``n`` qubits, ``repeats`` times in random order."""
+    rng = np.random.default_rng(seed)
+    c = Circuit(n)
+    names = [g for g, spec in GATES.items() if (spec.n_qubits or 1) <= n] * repeats
+    for name in rng.permutation(names):
+        spec = GATES[name]
+        arity = spec.n_qubits or int(rng.integers(1, n + 1))
+        qubits = tuple(int(q) for q in rng.permutation(n)[:arity])
+        c = c.append(name, qubits, *(_angle(rng) for _ in range(spec.n_params)))
+    return c
+
+
+def random_labels(n: int, rng, k: int = 3) -> list[str]:
+    return ["".join(rng.choice(list("IXYZ"), size=n)) for _ in range(k)]
+
+
+def dense_expectations(circuit, labels, X, weights) -> np.ndarray:
+    paulis = []
+    for label in labels:
+        P = np.ones((1, 1))
+        for ch in label:  # leftmost character: the highest qubit, the first Kronecker factor
+            P = np.kron(P, _PAULI[ch])
+        paulis.append(P)
+    out = np.empty((X.shape[0], len(labels)))
+    for i, x in enumerate(X):
+        psi = circuit_unitary(circuit, x, weights)[:, 0]
+        out[i] = [np.vdot(psi, P @ psi).real for P in paulis]
+    return out
+
+
+def inputs(seed: int, n_samples: int, n_labels: int):
+    rng = np.random.default_rng(seed + 100)
+    X = rng.uniform(-1.5, 1.5, (n_samples, N_FEATURES))
+    theta = rng.uniform(-pi, pi, N_WEIGHTS)
+    G = rng.normal(size=(n_samples, n_labels))
+    return X, theta, G
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_engine_equals_dense_reference_general_path_and_finite_differences(n, seed):
+    circuit = random_circuit(n, seed)
+    labels = random_labels(n, np.random.default_rng(seed))
+    X, theta, G = inputs(seed, 9, len(labels))
+    assert small_circuit_program(circuit) is not None
+    assert small_chunk_rows(small_circuit_program(circuit), None, X.shape[0]) > 0
+
+    E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    np.testing.assert_allclose(E, dense_expectations(circuit, labels, X, theta), atol=1e-10)
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-10)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
+    h = 1e-6
+    fd = np.empty_like(theta)
+    for j in range(theta.shape[0]):
+        step = np.zeros_like(theta)
+        step[j] = h
+        plus = dense_expectations(circuit, labels, X, theta + step)
+        minus = dense_expectations(circuit, labels, X, theta - step)
+        fd[j] = np.sum(G * (plus - minus)) / (2 * h)
+    np.testing.assert_allclose(grad, fd, atol=1e-6)
+    assert np.abs(grad).max() > 1e-3  # the test has something to compare
+
+
+def reuploading(n: int, n_layers: int) -> Circuit:
+    c = Circuit(n)
+    for layer in range(n_layers):
+        for q in range(n):
+            base = (layer * n + q) * 3
+            c = c.rot(*(weight(base + k) * feature(3 * q + k) for k in range(3)), q)
+            c = c.rot(*(weight(100 + base + k) for k in range(3)), q)
+        for start in (0, 1):
+            for q in range(start, n - 1, 2):
+                c = c.cz(q, q + 1)
+    return c
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 6])
+def test_reuploading_circuit_equals_general_path(n):
+    """The benchmark's workload at every width the engine takes, with two groups of
+    Kronecker factors from 4 qubits on."""
+    circuit = reuploading(n, 3)
+    rng = np.random.default_rng(n)
+    X = rng.uniform(-pi / 2, pi / 2, (13, 3 * n))
+    theta = rng.uniform(-pi, pi, circuit.n_weights)
+    G = rng.normal(size=(13, 2))
+    labels = ["I" * (n - 1) + "Z", "X" * n]
+    E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-10)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
+
+
+def test_weights_only_circuit_without_features():
+    circuit = (
+        Circuit(3)
+        .h(0)
+        .ry(weight(0), 1)
+        .cnot(0, 2)
+        .rzz(weight(1) * 2, 1, 2)
+        .u3(weight(2), 0.3, weight(0), 2)
+    )
+    theta = np.array([0.3, -0.7, 1.1])
+    E, grad = expectation_vjp(circuit, ["ZZI", "IXY"], None, theta, lambda E, r: np.ones_like(E))
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, ["ZZI", "IXY"], None, theta, lambda E, r: np.ones_like(E), None
+    )
+    assert E.shape == (1, 2)
+    np.testing.assert_allclose(E, E_gen, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-12)
+
+
+def test_chunks_equal_one_pass(monkeypatch):
+    circuit = random_circuit(3, 5)
+    labels = ["ZIZ", "IXI"]
+    X, theta, G = inputs(5, 21, 2)
+    E_one, grad_one = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    monkeypatch.setattr(_small, "_MAX_CHUNK_ROWS", 8)
+    calls = []
+
+    def cotangent(E, rows):
+        calls.append((rows.start, rows.stop))
+        return G[rows]
+
+    E, grad = expectation_vjp(circuit, labels, X, theta, cotangent)
+    assert calls == [(0, 8), (8, 16), (16, 21)]
+    np.testing.assert_allclose(E, E_one, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_one, atol=1e-12)
+
+
+def test_budget_too_small_for_the_engine_runs_the_general_path():
+    """The engine stores every slice's states; a budget that cannot hold them for a few
+    samples leaves the call to the general path, with the same results."""
+    circuit = random_circuit(4, 3)
+    program = small_circuit_program(circuit)
+    labels = ["ZZZZ"]
+    X, theta, G = inputs(3, 20, 1)
+    budget = (program.fixed_bytes() + 2 * program.bytes_per_row()) / 1024**2
+    assert small_chunk_rows(program, budget, 20) == 0
+    assert small_chunk_rows(program, budget, 2) == 2
+    E, grad = expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], max_memory_mb=budget
+    )
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-12)
+
+
+def test_wider_circuits_take_the_general_path():
+    assert small_circuit_program(Circuit(SMALL_MAX_QUBITS).ry(weight(0), 0)) is not None
+    assert small_circuit_program(Circuit(SMALL_MAX_QUBITS + 1).ry(weight(0), 0)) is None
+
+
+def test_overflowing_angle_raises_like_the_general_path():
+    circuit = Circuit(2).ry(weight(0) * feature(0), 0).cz(0, 1)
+    X = np.array([[1.0], [1e300]])
+    with pytest.raises(ValueError, match="overflows"):
+        expectation_vjp(circuit, ["ZI"], X, [1e10], lambda E, r: np.ones_like(E))
+    with pytest.raises(ValueError, match="overflows"):
+        expectations(circuit, ["ZI"], X, [1e10])
