@@ -16,7 +16,7 @@ import pytest
 from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skqml.backends import ShotsBackend, apply_depolarizing
+from skqml.backends import SamplingBackend, ShotsBackend, apply_depolarizing
 from skqml.circuits import ZZFeatureMap
 from skqml.kernels import FidelityQuantumKernel, mitigate_depolarizing_noise
 from skqml.svm import QSVC, QSVR
@@ -253,10 +253,21 @@ def test_bad_mitigation_rejected():
         QSVC(mitigation="twirl").fit(_data(4), [0, 1, 0, 1])
 
 
+class _FullyDepolarized(SamplingBackend):
+    """Every outcome equally likely, exactly: a device that has lost all coherence.
+
+    (Finite shots of such a device put the measured diagonal above or below ``1/2**n`` by
+    chance, and only at or below it is the rate ``p = 1`` certain.)
+    """
+
+    def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
+        n_rows = 1 if X is None else np.asarray(X).shape[0]
+        return np.full((n_rows, 2**circuit.n_qubits), 1.0 / 2**circuit.n_qubits)
+
+
 def test_fully_depolarized_training_set_refused():
-    backend = ShotsBackend(shots=100, depolarizing=1.0, seed=0)
     with pytest.raises(ValueError, match="fully depolarized"):
-        QSVC(FM, backend=backend, mitigation="average").fit(_data(6), [0, 1] * 3)
+        QSVC(FM, backend=_FullyDepolarized(), mitigation="average").fit(_data(6), [0, 1] * 3)
 
 
 # -- estimators ---------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ backend: loky, threads, dask, ray) computes the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.linalg import blas
 
+from .._parallel import map_blocks
 from .._progress import ProgressReporter
 
 __all__ = ["GRAM_BYTES_PER_ENTRY", "block_slices", "fidelity_block", "gram_matrix"]
@@ -89,6 +89,7 @@ def gram_matrix(
     *,
     block_rows: int = 1024,
     n_jobs: int | None = None,
+    threads: bool = True,
     verbose: int = 0,
     name: str = "Gram matrix",
 ) -> np.ndarray:
@@ -98,7 +99,9 @@ def gram_matrix(
     the symmetric block of ``A_block`` against itself. With ``verbose > 0`` a throttled
     progress line (blocks done, rate, elapsed and estimated time left) is printed as blocks
     finish; each block is written to its own place in ``K``, so the result does not depend
-    on ``verbose``, ``n_jobs`` or the order in which blocks finish.
+    on ``verbose``, ``n_jobs`` or the order in which blocks finish. ``threads``: the blocks
+    work on states in memory (see :mod:`skqml._parallel`); False for blocks that run
+    circuits on a backend.
     """
     rows = block_slices(A.shape[0], block_rows)
     symmetric = B is None
@@ -118,7 +121,16 @@ def gram_matrix(
     progress.message(
         f"Gram matrix {K.shape[0]} x {K.shape[1]}: {len(tasks)} blocks, n_jobs={n_jobs}"
     )
-    results = _run(block_fn, A, A if symmetric else B, tasks, n_jobs, symmetric)
+    other = A if symmetric else B
+    # Results arrive in task order while later blocks still run: each is placed (and
+    # freed) at once, and progress is reported as they come.
+    results = map_blocks(
+        _block,
+        [(block_fn, A, other, r, c, symmetric) for r, c in tasks],
+        n_jobs,
+        threads=threads,
+        lazy=True,
+    )
     for (r, c), block in zip(tasks, results, strict=True):
         K[r, c] = block
         if symmetric and r != c:
@@ -136,13 +148,3 @@ def _block(block_fn, A, B, r, c, symmetric):
         return block_fn(A[r], None)
     return block_fn(A[r], B[c])
 
-
-def _run(block_fn, A, B, tasks, n_jobs, symmetric) -> Iterator[np.ndarray]:
-    """The blocks of ``tasks``, in task order, as they are computed (a lazy iterator)."""
-    if len(tasks) == 1 or n_jobs in (None, 1):
-        return (_block(block_fn, A, B, r, c, symmetric) for r, c in tasks)
-    # A generator in submission order: blocks arrive while later ones still run, so progress
-    # can be reported and each block placed (and freed) at once, not after the last one.
-    return Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_block)(block_fn, A, B, r, c, symmetric) for r, c in tasks
-    )

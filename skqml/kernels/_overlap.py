@@ -43,7 +43,9 @@ def overlap_gram(
     """
     block = partial(_overlap_tile, backend, circuit, max_memory_mb)
     rows = _tile_rows(circuit.n_qubits, max_memory_mb)
-    return gram_matrix(block, A, B, block_rows=rows, n_jobs=n_jobs, verbose=verbose, name=name)
+    return gram_matrix(
+        block, A, B, block_rows=rows, n_jobs=n_jobs, threads=False, verbose=verbose, name=name
+    )
 
 
 def _overlap_tile(backend, circuit, max_memory_mb, a, b):

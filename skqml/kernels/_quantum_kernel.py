@@ -22,7 +22,6 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.gaussian_process.kernels import Hyperparameter, Kernel
 from sklearn.utils import check_array
@@ -32,6 +31,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
+from .._parallel import map_blocks, n_workers
 from .._progress import ProgressReporter, format_seconds
 from .._validation import (
     MAX_MEMORY_MB_CONSTRAINT,
@@ -327,9 +327,9 @@ class QuantumKernel(Kernel):
         return self
 
     def _block_rows(self, A, B) -> int:
-        """Rows per Gram block: at most 2048, each block within a quarter of the budget left
-        beside the representations and the Gram matrix (whatever ``n_jobs``: up to four
-        blocks may run at once, and the blocks never depend on ``n_jobs``)."""
+        """Rows per Gram block: at most ``_GRAM_ROWS``, each block within a quarter of the
+        budget left beside the representations and the Gram matrix (whatever ``n_jobs``: up
+        to four blocks may run at once, and the blocks never depend on ``n_jobs``)."""
         cols = A.shape[0] if B is None else B.shape[0]
         held = A.nbytes + (0 if B is None else B.nbytes) + 8 * A.shape[0] * cols
         rows = rows_per_chunk(
@@ -341,7 +341,7 @@ class QuantumKernel(Kernel):
             share=1 / _CONCURRENT_BLOCKS,
             hint="pass fewer samples at once or raise the limit",
         )
-        return min(2048, rows)
+        return min(_GRAM_ROWS, rows)
 
     def _block_row_bytes(self, A) -> int:
         """Per-row working memory of a Gram block besides its entries."""
@@ -409,6 +409,10 @@ _CONCURRENT_BLOCKS = 4
 # Rows per simulation block of a large batch.
 _SIMULATION_ROWS = 256
 
+# Rows per Gram block: small enough that a Gram matrix of 1000 samples makes several blocks
+# for parallel workers, large enough that each block is one efficient BLAS call.
+_GRAM_ROWS = 512
+
 # Feature-map circuits by (feature map type, settings, n_features), least recently used
 # first: at most this many circuits (and their compiled plans) stay alive.
 _CIRCUITS: OrderedDict = OrderedDict()
@@ -472,8 +476,11 @@ def _simulate_blocks(backend, circuit, X, max_memory_mb, n_jobs) -> np.ndarray:
     held = n_rows * state_bytes(n_qubits)
     slices, workers, block_mb = _simulation_blocks(circuit, n_rows, max_memory_mb, held, n_jobs)
     states = np.empty((n_rows, 2**n_qubits), dtype=complex)
-    blocks = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="n_jobs")(
-        delayed(backend.statevectors)(circuit, X[s], max_memory_mb=block_mb) for s in slices
+    blocks = map_blocks(
+        partial(backend.statevectors, max_memory_mb=block_mb),
+        [(circuit, X[s]) for s in slices],
+        workers,
+        lazy=True,
     )
     for s, block in zip(slices, blocks, strict=True):
         states[s] = block
@@ -512,7 +519,7 @@ def _simulation_blocks(circuit, n_rows: int, max_memory_mb, held_bytes: float, n
     slices = block_slices(n_rows, rows)
     block_bytes = rows * (1 + WORKING_COPIES) * state_bytes(plan.n_qubits) + plan.table_bytes
     fit = rows_per_chunk(block_bytes, left, what="a block of samples", n_qubits=plan.n_qubits)
-    workers = max(1, min(len(slices), effective_n_jobs(n_jobs), fit))
+    workers = min(n_workers(n_jobs, len(slices)), fit)
     return slices, workers, left / workers
 
 
@@ -525,10 +532,12 @@ def _expectation_blocks(backend, circuit, labels, X, max_memory_mb, n_jobs) -> n
     left = remaining_budget_mb(
         max_memory_mb, 8 * X.shape[0] * len(labels), "the results of the samples"
     )
-    workers = max(1, min(len(slices), effective_n_jobs(n_jobs)))
-    blocks = Parallel(n_jobs=workers)(
-        delayed(backend.expectations)(circuit, labels, X[s], max_memory_mb=left / workers)
-        for s in slices
+    workers = n_workers(n_jobs, len(slices))
+    blocks = map_blocks(
+        partial(backend.expectations, max_memory_mb=left / workers),
+        [(circuit, labels, X[s]) for s in slices],
+        workers,
+        threads=False,
     )
     return np.concatenate(blocks) if blocks else np.empty((0, len(labels)))
 
@@ -983,10 +992,7 @@ class FidelityQuantumKernel(QuantumKernel):
         start = time.perf_counter()
         chunks = block_slices(X.shape[0], _DIAGONAL_ROWS)
         run = partial(_diagonal_chunk, backend, circuit, self.max_memory_mb)
-        if self.n_jobs in (None, 1) or len(chunks) <= 1:
-            parts = [run(X[s]) for s in chunks]
-        else:
-            parts = Parallel(n_jobs=self.n_jobs)(delayed(run)(X[s]) for s in chunks)
+        parts = map_blocks(run, [(X[s],) for s in chunks], self.n_jobs, threads=False)
         self._progress().message(
             f"measured k(x, x) of {X.shape[0]} samples for mitigation in "
             f"{format_seconds(time.perf_counter() - start)}"
@@ -1126,10 +1132,7 @@ class ProjectedQuantumKernel(QuantumKernel):
             circuit, X.shape[0], max_memory_mb, held, self.n_jobs
         )
         run = partial(_bloch_block, self, backend, circuit, block_mb)
-        if workers == 1:
-            parts = [run(X[s]) for s in slices]
-        else:
-            parts = Parallel(n_jobs=workers)(delayed(run)(X[s]) for s in slices)
+        parts = map_blocks(run, [(X[s],) for s in slices], workers)
         return np.concatenate(parts) if parts else np.empty((0, width))
 
     def _embed_sampled(self, backend, circuit: Circuit, X: np.ndarray, max_memory_mb):

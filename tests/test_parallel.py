@@ -1,0 +1,69 @@
+"""skqml's one parallel policy (skqml._parallel) and results that do not depend on n_jobs."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from threadpoolctl import threadpool_info
+
+from skqml._parallel import map_blocks, n_workers
+from skqml.circuits import AngleEmbedding, ZZFeatureMap
+from skqml.kernels import FidelityQuantumKernel, ProjectedQuantumKernel
+
+
+def _blas_threads() -> list[int]:
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+def _probe(i):
+    return i, threading.get_ident(), _blas_threads()
+
+
+@pytest.mark.parametrize("n_jobs", [None, 1, 2])
+def test_map_blocks_order_threads_and_blas_limit(n_jobs):
+    before = _blas_threads()
+    results = map_blocks(_probe, [(i,) for i in range(6)], n_jobs)
+    assert [r[0] for r in results] == list(range(6))
+    # Blocks on states: BLAS on one thread inside every block, whatever n_jobs ...
+    assert all(threads == [1] * len(before) for _, _, threads in results)
+    # ... and as configured again afterwards.
+    assert _blas_threads() == before
+    if n_jobs in (None, 1):  # one worker: this very thread
+        assert {r[1] for r in results} == {threading.get_ident()}
+
+
+def test_map_blocks_lazy_and_processes():
+    lazy = map_blocks(_probe, [(i,) for i in range(3)], 2, lazy=True)
+    assert not isinstance(lazy, list)
+    assert [r[0] for r in lazy] == [0, 1, 2]
+    # Backend work runs in processes without a limit set here.
+    in_processes = map_blocks(_probe, [(i,) for i in range(3)], 2, threads=False)
+    assert [r[0] for r in in_processes] == [0, 1, 2]
+    assert n_workers(None, 5) == 1 and n_workers(-1, 1) == 1 and n_workers(8, 3) == 3
+
+
+@pytest.mark.parametrize(
+    ("kernel", "n_features"),
+    [
+        (FidelityQuantumKernel(AngleEmbedding(), bandwidth=0.7), 4),  # real-form blocks
+        (FidelityQuantumKernel(ZZFeatureMap(reps=2), bandwidth=0.3), 6),  # zherk / zgemm
+        (ProjectedQuantumKernel(ZZFeatureMap(reps=1), bandwidth=0.3), 5),
+    ],
+    ids=["fidelity-4", "fidelity-6", "projected-5"],
+)
+def test_gram_identical_for_every_n_jobs_and_joblib_backend(kernel, n_features):
+    # 1100 samples: three Gram row blocks and five simulation blocks run in parallel.
+    rng = np.random.default_rng(0)
+    X, Y = rng.uniform(-1, 1, (1100, n_features)), rng.uniform(-1, 1, (300, n_features))
+    reference = kernel.set_params(n_jobs=1)(X)
+    cross = kernel(Y, X)
+    for n_jobs in (None, 2, -1):
+        kernel.set_params(n_jobs=n_jobs)
+        np.testing.assert_array_equal(kernel(X), reference)
+        np.testing.assert_array_equal(kernel(Y, X), cross)
+    with parallel_config(backend="loky"):  # a user's choice of processes is kept
+        np.testing.assert_array_equal(kernel.set_params(n_jobs=2)(X), reference)
+    assert np.allclose(reference, reference.T) and np.allclose(np.diag(reference), 1.0)
