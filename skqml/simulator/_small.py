@@ -58,6 +58,10 @@ _ONE_GROUP_MAX_QUBITS = 3
 _MAX_CHUNK_ROWS = 256
 # Fewest samples per chunk for the engine to run (else the general path runs).
 _MIN_CHUNK_ROWS = 8
+# Runs up to this length are multiplied out one gate at a time; longer ones by a scan.
+_SEQUENTIAL_RUN_MAX = 8
+# Largest dense read-out (labels x d x d entries) built for the expectation values.
+_MAX_DENSE_PAULI_ENTRIES = 2**16
 # Largest set of work arrays kept between calls (per program and thread).
 _MAX_CACHED_BYTES = 16 * 1024**2
 
@@ -306,6 +310,10 @@ class SmallProgram:
         self.diag_param_row = np.array([r for r, *_ in diag_rows], dtype=np.intp)
         self.diag_param_angle = np.array([a for _, a, *_ in diag_rows], dtype=np.intp)
         self.diag_patterns = np.array([p for _, _, p, _ in diag_rows]).reshape(-1, d)
+        self.diag_const_factor = np.exp(1j * self.diag_const)
+        # diag_scatter[r, p] = 1 where diagonal angle p belongs to diagonal slice r.
+        self.diag_scatter = np.zeros((len(self.diag_slices), len(diag_rows)))
+        self.diag_scatter[self.diag_param_row, np.arange(len(diag_rows))] = 1.0
         trainable_diag = [k for k, row in enumerate(diag_rows) if row[3]]
         self.diag_grad_rows = np.array(trainable_diag, dtype=np.intp)
 
@@ -423,6 +431,52 @@ def _mul_dagger(a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray) 
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _dense_paulis(labels: tuple[str, ...]) -> np.ndarray | None:
+    """``(d, k * d)``: column block k is ``P_k^T``, so ``psi @ it`` gives every ``P_k psi``;
+    None when the matrices would exceed ``_MAX_DENSE_PAULI_ENTRIES``."""
+    d = 2 ** len(labels[0])
+    if len(labels) * d * d > _MAX_DENSE_PAULI_ENTRIES:
+        return None
+    out = np.empty((d, len(labels) * d), dtype=complex)
+    for k, label in enumerate(labels):
+        P = np.ones((1, 1), dtype=complex)
+        for ch in label:  # leftmost character: the highest qubit, the first Kronecker factor
+            P = np.kron(P, _PAULI[ch])
+        out[:, k * d : (k + 1) * d] = P.T
+    return out
+
+
+def _suffix_products(G: np.ndarray, P: np.ndarray, ws) -> np.ndarray:
+    """``P[j] = G[m-1] ... G[j]`` for j = 0..m, ``P[m] = I``, for component-first ``G`` of
+    shape (2, 2, m, N), in ``P`` of shape (2, 2, m + 1, N).
+
+    Short runs: one product per position. Long runs (one qubit and many gates): a
+    Hillis-Steele scan, ``ceil(log2(m + 1))`` products over all positions at once, so the
+    number of NumPy calls grows with the logarithm of the run's length.
+    """
+    m = G.shape[2]
+    P[:, :, m] = 0.0
+    P[0, 0, m] = P[1, 1, m] = 1.0
+    if m <= _SEQUENTIAL_RUN_MAX:
+        scratch = ws.get("scratch", (2, 2, G.shape[3]))
+        for j in range(m - 1, -1, -1):
+            _mul(P[:, :, j + 1], G[:, :, j], P[:, :, j], scratch)
+        return P
+    P[:, :, :m] = G
+    other = ws.get("prods_scan", P.shape)
+    scratch = ws.get("scratch_scan", P.shape)
+    shift = 1
+    while shift <= m:
+        # P_j <- P_(j + shift) P_j: each P_j then covers 2 * shift gates (or up to the end).
+        stop = m + 1 - shift
+        _mul(P[:, :, shift:], P[:, :, :stop], other[:, :, :stop], scratch[:, :, :stop])
+        other[:, :, stop:] = P[:, :, stop:]
+        P, other = other, P
+        shift *= 2
+    return P
+
+
 class _Workspace(threading.local):
     """Arrays of a program reused across steps, one set per thread.
 
@@ -509,13 +563,11 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
         block += program.slot_minus_i_axis[:, :, slots, None] * np.sin(a)
         G[:, :, slots] = block
     G = G.reshape(2, 2, m, S * n * rows)
-    suffix = ws.get("suffix", (2, 2, m, S * n * rows))
-    scratch = ws.get("scratch", (2, 2, S * n * rows))
-    suffix[:, :, m - 1] = 0.0
-    suffix[0, 0, m - 1] = suffix[1, 1, m - 1] = 1.0
-    for j in range(m - 1, 0, -1):
-        _mul(suffix[:, :, j], G[:, :, j], suffix[:, :, j - 1], scratch)
-    U = _mul(suffix[:, :, 0], G[:, :, 0], ws.get("U", (2, 2, S * n * rows)), scratch)
+    # P[j] = G[m-1] ... G[j] (P[m] = I): the run matrix is P[0], and the gates after
+    # position j are P[j + 1].
+    N = S * n * rows
+    prods = _suffix_products(G, ws.get("prods", (2, 2, m + 1, N)), ws)
+    U = prods[:, :, 0]
     U = U.reshape(2, 2, S, n, rows)
 
     low = program.low
@@ -527,16 +579,12 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     # Entangler factors.
     diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
     if program.diag_slices:
-        n_diag = len(program.diag_slices)
-        phase = np.broadcast_to(program.diag_const[:, None, :], (n_diag, rows, d)).copy()
+        # Parameter-free phases were exponentiated at compile time.
+        diag_factor = program.diag_const_factor[:, None, :]
         if program.diag_param_row.size:
             a = angles[:, program.diag_param_angle]  # (rows, P)
-            np.add.at(
-                phase,
-                program.diag_param_row,
-                a.T[:, :, None] * program.diag_patterns[:, None, :],
-            )
-        diag_factor = np.exp(1j * phase)
+            phase = (a[:, None, :] * program.diag_scatter) @ program.diag_patterns
+            diag_factor = diag_factor * np.exp(1j * phase.transpose(1, 0, 2))
     const_pos = {s: r for r, s in enumerate(program.const_slices)}
     param_pos = {s: r for r, s in enumerate(program.param_slices)}
     param_mats = []
@@ -570,7 +618,12 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
             np.matmul(param_mats[param_pos[s]], psi[s][:, :, None], out=phi[s + 1][:, :, None])
 
     final = phi[S]
-    E = pauli_expectations(final, labels)
+    paulis = _dense_paulis(tuple(labels))
+    if paulis is not None:  # all P_k psi in one product: (rows, k, d)
+        pauli_states = (final @ paulis).reshape(rows, len(labels), d)
+        E = np.matmul(pauli_states, final.conj()[:, :, None])[:, :, 0].real
+    else:
+        E = pauli_expectations(final, labels)
     values[...] = E
     Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
     if Gc.shape != E.shape:
@@ -579,12 +632,15 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     # Backward: lam[s] at the end of slice s, lam_runs[s] after its runs (before entangler).
     lam = ws.get("lam", (S, rows, d))
     lam_runs = ws.get("lam_runs", (S, rows, d))
-    lam[S - 1] = 0.0
-    for k, label in enumerate(labels):
-        if np.any(Gc[:, k]):
-            term = apply_pauli(final, label)
-            term *= Gc[:, k, None]
-            lam[S - 1] += term
+    if paulis is not None:
+        np.matmul(Gc[:, None, :].astype(complex), pauli_states, out=lam[S - 1][:, None, :])
+    else:
+        lam[S - 1] = 0.0
+        for k, label in enumerate(labels):
+            if np.any(Gc[:, k]):
+                term = apply_pauli(final, label)
+                term *= Gc[:, k, None]
+                lam[S - 1] += term
     K_low_c = K_low.conj()
     K_high_h = None if K_high is None else K_high.conj().swapaxes(-1, -2)
     for s in range(S - 1, -1, -1):
@@ -634,7 +690,7 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
         slots = (pos * S + sl) * n + qu
         k = slots.shape[0]
         Sg = ws.get("Sg", (2, 2, k, rows))
-        np.take(suffix.reshape(2, 2, -1, rows), slots, axis=2, out=Sg)
+        np.take(prods[:, :, 1:].reshape(2, 2, -1, rows), slots, axis=2, out=Sg)
         Qg = ws.get("Qg", (2, 2, k, rows))
         np.take(Q.reshape(2, 2, -1, rows), sl * n + qu, axis=2, out=Qg)
         scratch = ws.get("scratch_k", (2, 2, k, rows))
@@ -646,12 +702,12 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
         angle_grad[:, ang] = 2.0 * tr.imag.T
     # Diagonal gates: -2 Im sum(conj(lambda) psi pattern) at the slice's end.
     if program.diag_grad_rows.size:
-        cross = (lam_runs.conj() * psi)[program.diag_slices]  # (D, rows, d)
         rows_k = program.diag_grad_rows
-        values_k = np.einsum(
-            "krd,kd->rk", cross[program.diag_param_row[rows_k]], program.diag_patterns[rows_k]
-        )
-        angle_grad[:, program.diag_param_angle[rows_k]] = -2.0 * values_k.imag
+        at = np.asarray(program.diag_slices)[program.diag_param_row[rows_k]]
+        cross = lam_runs[at].conj()
+        cross *= psi[at]  # (k, rows, d)
+        values_k = cross @ program.diag_patterns[rows_k][:, :, None].astype(complex)
+        angle_grad[:, program.diag_param_angle[rows_k]] = -2.0 * values_k[:, :, 0].imag.T
     # Parametrised multi-qubit gates: 2 Im <lambda| K psi> at the slice's end.
     for r, s in enumerate(program.param_slices):
         if program.param_trainable[r]:
