@@ -284,15 +284,14 @@ class SmallProgram:
         self.sample_slots = np.flatnonzero(per_sample)
         self.shared_slots = np.flatnonzero(~per_sample)
         self.slot_minus_i_axis = -1j * slot_axis
-        self.run_grad_index = tuple(
-            np.array(col, dtype=np.intp) for col in zip(*gen_rows, strict=True)
-        ) or tuple(np.zeros(0, dtype=np.intp) for _ in range(4))
-        # K[a, b, gate]: Tr(K Q) = sum_ab K[a, b] Q[b, a].
-        self.run_generators = (
-            np.array(generators).transpose(1, 2, 0)
-            if generators
-            else np.zeros((2, 2, 0), dtype=complex)
+        # K^T per slot: [b, a, slot] = K[a, b] of the slot's trainable gate, 0 elsewhere.
+        self.slot_generators_t = np.zeros((2, 2, n_slots), dtype=complex)
+        self.trainable_slots = np.array(
+            [(j * S + s) * n + q for j, s, q, _ in gen_rows], dtype=np.intp
         )
+        for slot, K in zip(self.trainable_slots, generators, strict=True):
+            self.slot_generators_t[:, :, slot] = K.T
+        self.trainable_slot_angles = np.array([a for *_, a in gen_rows], dtype=np.intp)
 
         # Entanglers.
         index = np.arange(d)
@@ -666,7 +665,7 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
 
     angle_grad = np.zeros((rows, program.angles.n_angles))
     # Run gates: 2 Im Tr(K Q_j), Q_j = S_j^H Q S_j with Q the cross density on the qubit.
-    pos, sl, qu, ang = program.run_grad_index
+    ang = program.trainable_slot_angles
     if ang.size:
         Q = ws.get("Q", (2, 2, S, n, rows))
         lam_c = np.conjugate(lam_runs, out=ws.get("lam_c", (S, rows, d)))
@@ -685,21 +684,16 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
             dim = cross.shape[-1]
             traced = cross.reshape(S, rows, dim * dim)[..., _trace_index(len(group))].sum(axis=-1)
             Q[:, :, :, group.start : group.stop] = traced.transpose(3, 4, 0, 2, 1)
-        # np.take on one flattened axis returns contiguous arrays (fancy indexing of middle
-        # axes would give strided ones, several times slower in the products below).
-        slots = (pos * S + sl) * n + qu
-        k = slots.shape[0]
-        Sg = ws.get("Sg", (2, 2, k, rows))
-        np.take(prods[:, :, 1:].reshape(2, 2, -1, rows), slots, axis=2, out=Sg)
-        Qg = ws.get("Qg", (2, 2, k, rows))
-        np.take(Q.reshape(2, 2, -1, rows), sl * n + qu, axis=2, out=Qg)
-        scratch = ws.get("scratch_k", (2, 2, k, rows))
-        QS = _mul(Qg, Sg, ws.get("QS", (2, 2, k, rows)), scratch)
-        Qj = _mul_dagger(Sg, QS, Qg, scratch)  # Qg is free again: reuse it
-        # Tr(K Qj) = sum_ab K[a, b] Qj[b, a]
-        np.multiply(program.run_generators.swapaxes(0, 1)[..., None], Qj, out=scratch)
-        tr = scratch.sum(axis=(0, 1))
-        angle_grad[:, ang] = 2.0 * tr.imag.T
+        # Every slot at once (no gathers): Q_j = S_j^H Q S_j with S_j = prods[j + 1], then
+        # Tr(K Q_j) = sum_ab K[a, b] Q_j[b, a] with K zero on slots without a trainable gate.
+        later = prods[:, :, 1:]  # (2, 2, m, S * n * rows)
+        shape = later.shape
+        QS = _mul(Q.reshape(2, 2, 1, -1), later, ws.get("QS", shape), ws.get("QS_tmp", shape))
+        Qj = _mul_dagger(later, QS, ws.get("Qj", shape), ws.get("QS_tmp", shape))
+        weighted = ws.get("QS_tmp", shape).reshape(2, 2, m * S * n, rows)
+        np.multiply(program.slot_generators_t[..., None], Qj.reshape(weighted.shape), out=weighted)
+        traces = weighted.sum(axis=(0, 1))  # (slots, rows)
+        angle_grad[:, ang] = 2.0 * traces[program.trainable_slots].imag.T
     # Diagonal gates: -2 Im sum(conj(lambda) psi pattern) at the slice's end.
     if program.diag_grad_rows.size:
         rows_k = program.diag_grad_rows
