@@ -283,7 +283,10 @@ class SmallProgram:
         per_sample = np.isin(slot_angle, self.angles.feature_angles)
         self.sample_slots = np.flatnonzero(per_sample)
         self.shared_slots = np.flatnonzero(~per_sample)
-        self.slot_minus_i_axis = -1j * slot_axis
+        # The axis N = nx X + ny Y + nz Z of each slot, as columns (nx, ny, nz).
+        self.slot_pauli_axis = np.stack(
+            [slot_axis[1, 0].real, slot_axis[1, 0].imag, slot_axis[0, 0].real]
+        )[:, :, None]
         # K^T per slot: [b, a, slot] = K[a, b] of the slot's trainable gate, 0 elsewhere.
         self.slot_generators_t = np.zeros((2, 2, n_slots), dtype=complex)
         self.trainable_slots = np.array(
@@ -550,17 +553,31 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     m = program.run_length
     ws = program.workspace
     P = m * S * n
-    G = ws.get("G", (2, 2, P, rows))
-    for slots, sample_rows in ((program.sample_slots, slice(None)), (program.shared_slots, [0])):
-        if not slots.size:
-            continue
+    cos, sin = ws.get("cos", (P, rows), float), ws.get("sin", (P, rows), float)
+    if program.sample_slots.size:
         # Slot-major and contiguous, so that the products below run over long rows.
-        a = np.ascontiguousarray(angles[sample_rows][:, program.slot_angle[slots]].T)
-        a *= program.slot_scale[slots, None]
-        a += program.slot_const[slots, None]
-        block = _EYE[:, :, None, None] * np.cos(a)
-        block += program.slot_minus_i_axis[:, :, slots, None] * np.sin(a)
-        G[:, :, slots] = block
+        a = np.ascontiguousarray(angles[:, program.slot_angle[program.sample_slots]].T)
+        a *= program.slot_scale[program.sample_slots, None]
+        a += program.slot_const[program.sample_slots, None]
+        cos[program.sample_slots] = np.cos(a)
+        sin[program.sample_slots] = np.sin(a)
+    if program.shared_slots.size:  # the same matrix for every sample: computed once
+        a = angles[0, program.slot_angle[program.shared_slots]]
+        a *= program.slot_scale[program.shared_slots]
+        a += program.slot_const[program.shared_slots]
+        cos[program.shared_slots] = np.cos(a)[:, None]
+        sin[program.shared_slots] = np.sin(a)[:, None]
+    # cos(a) I - i sin(a) (nx X + ny Y + nz Z), entry by entry on real and imaginary parts.
+    G = ws.get("G", (2, 2, P, rows))
+    nx, ny, nz = program.slot_pauli_axis
+    G.real[0, 0] = cos
+    G.real[1, 1] = cos
+    np.multiply(sin, -nz, out=G.imag[0, 0])
+    np.negative(G.imag[0, 0], out=G.imag[1, 1])
+    np.multiply(sin, -ny, out=G.real[0, 1])
+    np.negative(G.real[0, 1], out=G.real[1, 0])
+    np.multiply(sin, -nx, out=G.imag[0, 1])
+    G.imag[1, 0] = G.imag[0, 1]
     G = G.reshape(2, 2, m, S * n * rows)
     # P[j] = G[m-1] ... G[j] (P[m] = I): the run matrix is P[0], and the gates after
     # position j are P[j + 1].
