@@ -28,7 +28,12 @@ from contextlib import nullcontext
 from joblib import Parallel, delayed, effective_n_jobs
 from threadpoolctl import threadpool_limits
 
-__all__ = ["map_blocks", "n_workers"]
+__all__ = ["block_slices", "map_blocks", "n_workers"]
+
+
+def block_slices(n: int, block: int) -> list[slice]:
+    """Consecutive slices of ``block`` items (the last may be shorter) covering ``range(n)``."""
+    return [slice(i, min(i + block, n)) for i in range(0, n, block)]
 
 
 def n_workers(n_jobs: int | None, n_blocks: int) -> int:

@@ -67,3 +67,25 @@ def test_gram_identical_for_every_n_jobs_and_joblib_backend(kernel, n_features):
     with parallel_config(backend="loky"):  # a user's choice of processes is kept
         np.testing.assert_array_equal(kernel.set_params(n_jobs=2)(X), reference)
     assert np.allclose(reference, reference.T) and np.allclose(np.diag(reference), 1.0)
+
+
+@pytest.mark.parametrize("model", ["VQC", "VQR", "DataReuploadingClassifier"])
+def test_variational_fit_identical_for_every_n_jobs(model, monkeypatch):
+    import skqml.variational._models as models
+    from skqml import variational
+
+    assert models._gradient_block_rows(14) == 32 and models._gradient_block_rows(4) == 2**15
+    # Blocks of 8 rows on 3 qubits: 40 samples make 5 blocks, cheaply.
+    monkeypatch.setattr(models, "_GRADIENT_BLOCK_AMPLITUDES", 64)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3))
+    y = X[:, 0] * X[:, 1] if model == "VQR" else (X[:, 0] * X[:, 1] > 0).astype(int)
+    Estimator = getattr(variational, model)
+    fits = [Estimator(max_iter=4, random_state=0, n_jobs=n).fit(X, y) for n in (None, 2, -1)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.weights_, fits[0].weights_)
+        assert other.loss_curve_ == fits[0].loss_curve_
+    # The blocks change the order of a sum only: the same model as one block, to rounding.
+    monkeypatch.setattr(models, "_GRADIENT_BLOCK_AMPLITUDES", 2**19)
+    whole = Estimator(max_iter=4, random_state=0).fit(X, y)
+    np.testing.assert_allclose(whole.weights_, fits[0].weights_, rtol=1e-8, atol=1e-10)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.linalg import blas
 
-from .._parallel import map_blocks
+from .._parallel import block_slices, map_blocks
 from .._progress import ProgressReporter
 
 __all__ = ["GRAM_BYTES_PER_ENTRY", "block_slices", "fidelity_block", "gram_matrix"]
@@ -19,10 +19,6 @@ __all__ = ["GRAM_BYTES_PER_ENTRY", "block_slices", "fidelity_block", "gram_matri
 # Bytes per entry of a Gram block while it is computed: the complex overlaps (16), their
 # squared moduli (8) and the block returned (8); an RBF block needs no more.
 GRAM_BYTES_PER_ENTRY = 32
-
-
-def block_slices(n: int, block: int) -> list[slice]:
-    return [slice(i, min(i + block, n)) for i in range(0, n, block)]
 
 
 def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
@@ -147,4 +143,3 @@ def _block(block_fn, A, B, r, c, symmetric):
     if symmetric and r == c:
         return block_fn(A[r], None)
     return block_fn(A[r], B[c])
-
