@@ -120,7 +120,7 @@ def reuploading(n: int, n_layers: int) -> Circuit:
     return c
 
 
-@pytest.mark.parametrize("n", [1, 2, 4, 6])
+@pytest.mark.parametrize("n", [1, 2, 4, 6, SMALL_MAX_QUBITS])
 def test_reuploading_circuit_equals_general_path(n):
     """The benchmark's workload at every width the engine takes, with two groups of
     Kronecker factors from 4 qubits on."""
@@ -130,6 +130,19 @@ def test_reuploading_circuit_equals_general_path(n):
     theta = rng.uniform(-pi, pi, circuit.n_weights)
     G = rng.normal(size=(13, 2))
     labels = ["I" * (n - 1) + "Z", "X" * n]
+    E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-10)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [6, SMALL_MAX_QUBITS])
+def test_wide_random_circuit_equals_general_path(n):
+    circuit = random_circuit(n, 7, repeats=1)
+    labels = random_labels(n, np.random.default_rng(7))
+    X, theta, G = inputs(7, 10, len(labels))
     E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
     E_gen, grad_gen = general_expectation_vjp(
         circuit, labels, X, theta, lambda E, rows: G[rows], None
