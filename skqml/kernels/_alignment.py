@@ -250,10 +250,9 @@ def alignment_and_gradient_by_shifts(
     ia, ib, pair_X = gram_pair_rows(X)
     overlap_circuit = compute_uncompute(circuit, X.shape[1])
 
-    def estimates(run_circuit):
-        return backend.zero_frequencies(run_circuit, pair_X, params, max_memory_mb=max_memory_mb)[
-            :, None
-        ]
+    def estimates(run_circuit):  # one column of all-zeros frequencies, one row per pair
+        run = backend.zero_frequencies(run_circuit, pair_X, params, max_memory_mb=max_memory_mb)
+        return run[:, None]
 
     K = np.eye(X.shape[0])
     K[ia, ib] = K[ib, ia] = estimates(overlap_circuit)[:, 0]
