@@ -78,6 +78,7 @@ class Workload:
     kind: str  # "reupload" (MSE of <Z_0>) or "vqc" (sum G * <Z_q>)
     target: np.ndarray  # y of shape (N,) or G of shape (N, n)
     n_layers: int = 0
+    lightning: bool = False  # also time lightning.qubit (slow: only where it is a peer)
 
 
 def reupload_circuit(n: int, n_layers: int) -> Circuit:
@@ -101,9 +102,8 @@ def make_reupload(n: int, n_layers: int, seed: int = 0) -> Workload:
     X = rng.uniform(-pi / 2, pi / 2, size=(BATCH, 3 * n))
     weights = rng.uniform(-pi, pi, size=circuit.n_weights)
     y = rng.uniform(-1, 1, size=BATCH)
-    return Workload(
-        f"re-uploading {n}q x {n_layers}", circuit, X, weights, "reupload", y, n_layers
-    )
+    name = f"re-uploading {n}q x {n_layers}"
+    return Workload(name, circuit, X, weights, "reupload", y, n_layers, lightning=n == 2)
 
 
 def make_vqc(n: int = 4, seed: int = 0) -> Workload:
@@ -112,7 +112,7 @@ def make_vqc(n: int = 4, seed: int = 0) -> Workload:
     X = rng.uniform(0.0, pi, size=(VQC_SAMPLES, n))
     weights = rng.uniform(-pi, pi, size=circuit.n_weights)
     G = rng.standard_normal(size=(VQC_SAMPLES, n))
-    return Workload(f"VQC n={n}, N={VQC_SAMPLES}", circuit, X, weights, "vqc", G)
+    return Workload(f"VQC n={n}, N={VQC_SAMPLES}", circuit, X, weights, "vqc", G, lightning=True)
 
 
 def z_labels(n: int) -> list[str]:
@@ -120,7 +120,16 @@ def z_labels(n: int) -> list[str]:
 
 
 # -- implementations ---------------------------------------------------------------------------
-def skqml_step(w: Workload) -> LossGrad:
+def skqml_step(w: Workload, general: bool = False) -> LossGrad:
+    """skqml's step; ``general``: the general adjoint path (what ran before the
+    small-circuit engine), called directly."""
+    vjp = expectation_vjp
+    if general:
+        from skqml.simulator._adjoint import general_expectation_vjp
+
+        def vjp(circuit, labels, X, weights, cotangent):
+            return general_expectation_vjp(circuit, labels, X, weights, cotangent, None)
+
     n = w.circuit.n_qubits
     if w.kind == "reupload":
         labels = ["I" * (n - 1) + "Z"]
@@ -135,7 +144,7 @@ def skqml_step(w: Workload) -> LossGrad:
 
         def run_full():
             losses.clear()
-            _, grad = expectation_vjp(w.circuit, labels, w.X, w.weights, cotangent)
+            _, grad = vjp(w.circuit, labels, w.X, w.weights, cotangent)
             return sum(losses) / y.shape[0], grad
 
         return run_full
@@ -143,7 +152,7 @@ def skqml_step(w: Workload) -> LossGrad:
     G = w.target
 
     def run_vqc():
-        E, grad = expectation_vjp(w.circuit, labels, w.X, w.weights, lambda E, rows: G[rows])
+        E, grad = vjp(w.circuit, labels, w.X, w.weights, lambda E, rows: G[rows])
         return float(np.sum(G * E)), grad
 
     return run_vqc
@@ -322,10 +331,11 @@ def main(argv=None) -> int:
     for w in workloads(args.quick):
         impls: dict[str, LossGrad] = {"skqml": skqml_step(w)}
         ref = impls["skqml"]()
+        impls["general"] = skqml_step(w, general=True)
         row: dict = {"name": w.name, "weights": w.circuit.n_weights, "dev": 0.0}
         if use_jax:
             impls["jax"], row["compile"] = jax_step(w)
-        if use_lightning:
+        if use_lightning and w.lightning:
             impls["lightning"] = lightning_step(w)
         for name, fn in impls.items():
             row["dev"] = max(row["dev"], check(name, fn(), ref))
@@ -347,7 +357,7 @@ def main(argv=None) -> int:
 
 
 def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
-    header = ["workload", "weights", "skqml (ms)"]
+    header = ["workload", "weights", "skqml (ms)", "general path (ms)", "general / skqml"]
     if use_jax:
         header += ["JAX warm (ms)", "JAX compile (ms)", "JAX / skqml"]
     if use_lightning:
@@ -355,15 +365,23 @@ def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
     header.append("max deviation")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [row["name"], str(row["weights"]), f"{row['skqml'] * 1e3:.3f}"]
+        cells = [
+            row["name"],
+            str(row["weights"]),
+            f"{row['skqml'] * 1e3:.3f}",
+            f"{row['general'] * 1e3:.3f}",
+            f"{row['general'] / row['skqml']:.1f}",
+        ]
         if use_jax:
             cells += [
                 f"{row['jax'] * 1e3:.3f}",
                 f"{row['compile'] * 1e3:.0f}",
                 f"{row['jax'] / row['skqml']:.2f}",
             ]
-        if use_lightning:
+        if use_lightning and "lightning" in row:
             cells += [f"{row['lightning'] * 1e3:.2f}", f"{row['lightning'] / row['skqml']:.1f}"]
+        elif use_lightning:
+            cells += ["—", "—"]
         cells.append(f"{row['dev']:.0e}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(
@@ -385,12 +403,16 @@ def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
             f"{VQC_SAMPLES}, loss `sum G * <Z_q>` with a fixed random cotangent `G`.",
             "",
             "**skqml** is `skqml.simulator.expectation_vjp` (what VQC, VQR and",
-            "DataReuploadingClassifier call in training). **JAX** is PennyLane `default.qubit`",
+            "DataReuploadingClassifier call in training), which runs these circuits on the",
+            "small-circuit engine (`skqml/simulator/_small.py`); **general path** is the",
+            "general adjoint sweep that ran them before (`general_expectation_vjp`, same",
+            "results), for the before/after comparison. **JAX** is PennyLane `default.qubit`",
             '(`interface="jax"`), the QNode `jax.vmap`-ed over the batch, then',
             "`jax.jit(jax.value_and_grad(loss))` in float64; the compile column is its first",
             "call (tracing and XLA compilation), the timed calls are warm. **lightning** is",
             '`lightning.qubit` with `diff_method="adjoint"`, the batch broadcast (one tape per',
-            "sample), `qml.grad` (autograd), OpenMP pool at one thread. Ratios are peer time /",
+            "sample), `qml.grad` (autograd), OpenMP pool at one thread, timed on the VQC and",
+            "2-qubit rows only (it takes seconds per step on the others). Ratios are time /",
             "skqml time (above 1: skqml is faster; the goal of issue #12 is JAX / skqml >= 2).",
             "",
             "Each implementation's loss and gradient equal skqml's to 1e-9 before timing (max",

@@ -90,6 +90,7 @@ def test_engine_equals_dense_reference_general_path_and_finite_differences(n, se
 
     E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
     np.testing.assert_allclose(E, dense_expectations(circuit, labels, X, theta), atol=1e-10)
+    np.testing.assert_allclose(expectations(circuit, labels, X, theta), E, atol=1e-12)
     E_gen, grad_gen = general_expectation_vjp(
         circuit, labels, X, theta, lambda E, rows: G[rows], None
     )

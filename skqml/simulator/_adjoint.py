@@ -36,7 +36,12 @@ from ._observables import (
     re_dot,
 )
 from ._plan import compile_circuit
-from ._small import small_chunk_rows, small_circuit_program, small_expectation_vjp
+from ._small import (
+    small_chunk_rows,
+    small_circuit_program,
+    small_expectation_vjp,
+    small_expectations,
+)
 from ._statevector import WORKING_COPIES, apply_plan, check_inputs, chunk_rows
 
 __all__ = ["adjoint_rows", "expectation_vjp", "expectations", "probability_vjp"]
@@ -183,6 +188,12 @@ def expectations(
     X, weights = check_inputs(circuit, X, weights)
     labels = _labels(circuit, paulis)
     n_samples = 1 if X is None else X.shape[0]
+    program = small_circuit_program(circuit)
+    small_chunk = 0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples)
+    if small_chunk:
+        # Few qubits: the small-circuit engine's forward pass (the values its gradients
+        # are the derivatives of).
+        return small_expectations(program, labels, X, weights, chunk=small_chunk)
     # Chunks of samples, so that only one chunk's states exist at a time: the states and the
     # simulator's working copies (or one Pauli string applied to them), beside one Pauli's
     # index and sign vectors.

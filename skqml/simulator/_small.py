@@ -45,7 +45,13 @@ from ._memory import _MIB, resolve_max_memory_mb
 from ._observables import apply_pauli, pauli_expectations
 from ._plan import _local_index
 
-__all__ = ["SMALL_MAX_QUBITS", "small_circuit_program", "small_expectation_vjp"]
+__all__ = [
+    "SMALL_MAX_QUBITS",
+    "small_chunk_rows",
+    "small_circuit_program",
+    "small_expectation_vjp",
+    "small_expectations",
+]
 
 # Widest circuit the engine takes. Its work per slice grows as 2**n * 2**(n/2) (Kronecker
 # matrices of half the qubits on each axis) where the general path's grows as 2**n per
@@ -644,6 +650,8 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     else:
         E = pauli_expectations(final, labels)
     values[...] = E
+    if cotangent is None:  # expectation values only
+        return None
     Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
     if Gc.shape != E.shape:
         raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
@@ -750,6 +758,21 @@ def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int) -> in
     # Chunks whose work arrays can stay cached between calls, unless that is too few rows.
     cached = max(_MIN_CHUNK_ROWS, _MAX_CACHED_BYTES // per_row)
     return min(rows, cached, _MAX_CHUNK_ROWS)
+
+
+def small_expectations(program: SmallProgram, labels, X, weights, *, chunk: int):
+    """:func:`~skqml.simulator.expectations` by the small-circuit engine (inputs checked),
+    ``chunk`` samples at a time (from :func:`small_chunk_rows`)."""
+    if weights is None:
+        weights = np.zeros(0)
+    n_samples = 1 if X is None else X.shape[0]
+    values = np.empty((n_samples, len(labels)))
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        Xc = None if X is None else X[start:stop]
+        _chunk_step(program, labels, Xc, weights, None, slice(start, stop), values[start:stop])
+    program.workspace.release_if_large()
+    return values
 
 
 def small_expectation_vjp(
