@@ -648,6 +648,9 @@ def test_failed_refit_keeps_the_previous_model(cls, inject, error):
     after = _fitted_attributes(model)
     assert after.keys() == fitted.keys()
     assert all(after[k] is v for k, v in fitted.items())
+    # Parameters set before the failed fit stay set (as in sklearn); predict uses the
+    # current budget, so the memory case's tiny one goes first.
+    model.set_params(max_memory_mb=None)
     np.testing.assert_array_equal(model.predict(Xte), expected)
 
 
@@ -813,3 +816,16 @@ def test_scale_bandwidth_on_standardised_wine():
 def test_scale_bandwidth_is_refused_as_a_typo():
     with pytest.raises(ValueError, match="bandwidth"):
         QSVC(bandwidth="auto").fit(np.zeros((4, 2)), [0, 1, 0, 1])
+
+
+def test_runtime_settings_set_after_fit_reach_predict():
+    X, y = make_blobs(60, n_features=2, centers=2, random_state=0)
+    clf = QSVC(ZZFeatureMap(reps=1)).fit(X, y)
+    expected = clf.decision_function(X)
+    fitted_kernel = clf.kernel_
+    clf.set_params(n_jobs=2)
+    np.testing.assert_array_equal(clf.decision_function(X), expected)
+    clf.set_params(max_memory_mb=1e-4)  # the new budget is the one predict keeps to
+    with pytest.raises(SimulationMemoryError):
+        clf.predict(X)
+    assert clf.kernel_ is fitted_kernel and clf.kernel_.max_memory_mb is None  # untouched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 from numbers import Integral, Real
 
@@ -239,10 +240,21 @@ class _QuantumSVM(BaseEstimator):
         gram = np.zeros((X.shape[0], self.n_train_samples_))
         if X.shape[0] and len(self.svm_.support_):
             # support_embedding_ holds the support vectors in ascending training order.
-            gram[:, np.sort(self.svm_.support_)] = self.kernel_.gram(
-                self.kernel_.embed(X), self.support_embedding_
+            kernel = self._prediction_kernel()
+            gram[:, np.sort(self.svm_.support_)] = kernel.gram(
+                kernel.embed(X), self.support_embedding_
             )
         return gram
+
+    def _prediction_kernel(self) -> QuantumKernel:
+        """``kernel_`` with the SVM's current ``n_jobs`` and ``max_memory_mb``: they say how
+        to compute, not what, so ``set_params`` after fit reaches predict (as it does for
+        the variational models). A kernel object keeps its own settings."""
+        if isinstance(self.kernel, QuantumKernel):
+            return self.kernel_
+        return copy.copy(self.kernel_).set_params(
+            n_jobs=self.n_jobs, max_memory_mb=self.max_memory_mb
+        )
 
     def _svm_and_gram(self, X):
         check_is_fitted(self)
