@@ -4,8 +4,8 @@ Run ``python benchmarks/bench_variational.py [--quick] [--out docs/benchmarks.md
 
 The circuit is ``AngleEmbedding()`` (``RY(x_i)`` on qubit ``i``) followed by
 ``HardwareEfficient(n_layers=2)`` (per layer: ``RY`` then ``RZ`` on every qubit, then the CNOT
-ring ``(n-1, 0), (0, 1), ..., (n-2, n-1)``), on n qubits with one feature per qubit. For
-N = 200 samples (X uniform in [0, pi], weights uniform in [-pi, pi), seeded) every
+ring ``(n-1, 0), (0, 1), ..., (n-2, n-1)``), on n = 4, 8, 12, 16 qubits (``--quick``: 4, 8)
+with one feature per qubit. For N = 200 samples (X uniform in [0, pi], weights uniform in [-pi, pi), seeded) every
 implementation computes the loss
 
     L(theta) = sum_{i, q} G[i, q] * <Z_q>(x_i, theta)
@@ -257,7 +257,7 @@ def main(argv=None) -> int:
         profile(args.profile)
         return 0
 
-    qubits = (4, 8) if args.quick else (4, 8, 12)
+    qubits = (4, 8) if args.quick else (4, 8, 12, 16)
     lightning_threads = args.lightning_threads or None
     factories = peer_factories(lightning_threads)
     problems = {n: make_problem(n) for n in qubits}
