@@ -1,33 +1,44 @@
-"""Loss gradients of small circuits (few qubits) with per-step work independent of the gates.
+"""Loss gradients of small circuits (up to ``SMALL_MAX_QUBITS`` qubits), compiled once.
 
-On 1-6 qubits and a batch of tens of samples, the arithmetic of a training step is
+On a few qubits and a batch of tens of samples, the arithmetic of a training step is
 microseconds; what costs is Python's work per gate (angle evaluation, matrix construction,
-adjoint bookkeeping). This engine compiles a circuit once into arrays and runs a step as a
-few dozen vectorised NumPy calls, whatever the number of gates:
+adjoint bookkeeping). This engine compiles a circuit once into arrays, so that a step's
+NumPy calls do not grow with the number of gates (only with the number of slices below):
 
 - **Angles**: every angle of every gate is a sum of terms ``coeff * prod(o + s x[i]) *
-  prod(theta[j])``; one gather and product per factor slot evaluates all terms of all gates for
-  all samples, and one matrix product sums them into angles. The chain rule back to the weights
-  is one ``bincount`` per weight slot.
-- **Slices**: the circuit becomes a chain of slices, each a layer of single-qubit runs (one
-  run of consecutive one-qubit gates per qubit) followed by at most one entangler: a diagonal
-  block (any diagonal gates: one phase vector), a product of parameter-free gates (one
-  constant matrix) or one parametrised multi-qubit gate (its dense matrix per sample). The
-  2x2 matrices of all gates of all runs of all slices are built by one call per gate type and
-  multiplied into one matrix per run (a product per run position, over all runs at once).
-- **Chain**: a slice's runs act as the Kronecker product of their 2x2 matrices, built for all
-  slices at once and applied as one matrix product per slice (two for more qubits: the low and
-  the high half of the qubits, ``K_high @ psi @ K_low^T``). The forward pass keeps the state at
-  each slice boundary, the backward pass the cotangent ``lambda``.
+  prod(theta[j])``; one gather and product per factor slot evaluates all terms of all gates
+  for all samples (a ``reduceat`` sums angles of several terms). The chain rule back to the
+  weights is one ``bincount`` per weight slot.
+- **Slices**: the circuit becomes a chain of slices, each a layer of single-qubit runs (the
+  consecutive one-qubit gates of each qubit) followed by at most one entangler: a diagonal
+  block (any diagonal gates: one phase vector; exponentiated once when parameter-free), a
+  product of parameter-free gates (one constant matrix) or one parametrised multi-qubit gate
+  (its dense matrix per sample). Run position ``j`` of qubit ``q`` in slice ``s`` is a
+  "slot"; every one-qubit gate is ``cos(a) I - i sin(a) N`` up to a global phase (``N`` a
+  Pauli axis), so the 2x2 matrices of all slots are written from one cosine and one sine of
+  all slot angles, whatever the gate types. The products of each run's later gates
+  ``P[j] = G[m-1] ... G[j]`` come from one product per run position over all runs at once (a
+  logarithmic scan for long runs).
+- **Chain**: a slice's runs act as the Kronecker product of their 2x2 matrices, built for
+  all slices at once and applied as one matrix product per slice (two from 4 qubits on: the
+  low and the high half of the qubits, ``K_high @ psi @ K_low^T``). The forward pass keeps
+  the state at each slice boundary, the backward pass the cotangent ``lambda``.
 - **Gradients** are read for all gates at once from the stored states: a run gate's term is
-  ``2 Im Tr(K Q)`` with ``K`` its generator and ``Q = S^H (psi lambda^H)_q S`` the 2x2 cross
-  density on its qubit, moved back by the run's later gates ``S``; a diagonal gate's is
+  ``2 Im Tr(K S^H Q S)`` with ``K`` its generator, ``S = P[j + 1]`` and ``Q`` the 2x2 cross
+  density ``psi lambda^H`` reduced to its qubit; a diagonal gate's is
   ``-2 Im sum(conj(lambda) psi pattern)``; a multi-qubit rotation's is
   ``2 Im <lambda| K psi>`` at its slice's end.
 
 Multi-angle gates (``rot``, ``u3``, ``crot``) are split into one-angle gates by the gate
 table (up to a global phase, which expectation values do not see), exactly as the adjoint
-tape does. Results equal the general path's to rounding.
+tape does; each one-qubit gate's ``cos/sin`` form is checked against its table matrix when
+the circuit is compiled. Results equal the general path's to rounding.
+
+Memory: the engine stores the states of every slice, more per sample than the general path;
+:func:`small_chunk_rows` sizes chunks from the budget (``max_memory_mb``) before anything is
+allocated, and leaves the call to the general path when too few samples fit. The work arrays
+of a chunk are kept between calls (per thread, at most ``_MAX_CACHED_BYTES``): allocating
+them afresh every step cost more than the arithmetic on them (page faults).
 """
 
 from __future__ import annotations
@@ -348,20 +359,28 @@ class SmallProgram:
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
 
     def bytes_per_row(self) -> int:
-        """Bytes per sample of one step (stored states, slice matrices, run arrays)."""
+        """Bytes per sample of one step: an upper bound of its work arrays."""
         n, S, d = self.n_qubits, self.n_slices, 2**self.n_qubits
         dl, dh = 2**self.low, 2 ** (n - self.low)
-        states = (4 * S + 1) * d + 3 * d
-        kron = 2 * S * (dl * dl + (dh * dh if dh > 1 else 0))
-        runs = 4 * 8 * max(self.run_length, 1) * S * n
+        slots = self.run_length * S * n
+        # phi, psi, lambda, lambda after the runs, conj(lambda), entangler factors, and the
+        # read-out P_k psi (k * d <= _MAX_DENSE_PAULI_ENTRIES / d, else one Pauli at a time)
+        states = (6 * S + 1) * d + 3 * d + _MAX_DENSE_PAULI_ENTRIES // d
+        # Kronecker matrices with their conjugates, and the cross densities
+        kron = 3 * S * (dl * dl + (dh * dh if dh > 1 else 0))
+        # G, the products P (and the scan's second buffer and scratch), QS, Q_j, scratch
+        runs = 4 * (slots * 7 + 4 * S * n)
         params = 2 * len(self.param_slices) * d * d
-        return 16 * (states + kron + runs + params) + 8 * 3 * self.angles.coeff.shape[0]
+        reals = 2 * slots + 3 * self.angles.coeff.shape[0] + 2 * self.angles.n_angles
+        return 16 * (states + kron + runs + params) + 8 * reals
 
     def fixed_bytes(self) -> int:
+        """Bytes held whatever the number of samples: phase patterns, constant and generator
+        matrices, the dense Pauli read-out."""
         d = 2**self.n_qubits
-        return (
-            8 * self.diag_patterns.size
-            + 16 * (len(self.const_matrices) + len(self.param_ops)) * d * d
+        matrices = len(self.const_matrices) + 2 * len(self.param_ops)
+        return 8 * (self.diag_patterns.size + 2 * self.diag_const.size) + 16 * (
+            matrices * d * d + _MAX_DENSE_PAULI_ENTRIES
         )
 
 
