@@ -159,12 +159,13 @@ def test_many_samples_advice_is_fewer_samples():
 
 def test_plan_tables_are_counted_and_freed_with_the_circuit():
     """A compiled plan's phase tables are part of every call's budget, and the plan (with
-    its tables and adjoint tape) goes away with its circuit."""
+    its tables and adjoint tape, or small-circuit program) goes away with its circuit."""
     import gc
     import weakref
 
     from skqml.simulator._adjoint import _TAPES
     from skqml.simulator._plan import _CACHE, compile_circuit
+    from skqml.simulator._small import _PROGRAMS
 
     circuit = ZZFeatureMap(reps=1).build(16)
     plan = compile_circuit(circuit)
@@ -174,14 +175,18 @@ def test_plan_tables_are_counted_and_freed_with_the_circuit():
     with pytest.raises(SimulationMemoryError):
         simulate(circuit, _data(1, 16), max_memory_mb=(one_sample + plan.table_bytes / 2) / MIB)
     simulate(circuit, _data(1, 16), max_memory_mb=(one_sample + plan.table_bytes) / MIB)
-    model, weights = _model_circuit(6)
-    expectation_vjp(model, ["ZIIIII"], _data(2, 6), weights, lambda E, r: np.ones_like(E))
+    # 10 qubits: wider than the small-circuit engine takes, so the adjoint tape is built.
+    model, weights = _model_circuit(10)
+    expectation_vjp(model, ["Z" + "I" * 9], _data(2, 10), weights, lambda E, r: np.ones_like(E))
+    # 4 qubits: the small-circuit engine's compiled program.
+    small, small_weights = _model_circuit(4)
+    expectation_vjp(small, ["IIIZ"], _data(2, 4), small_weights, lambda E, r: np.ones_like(E))
     plan_ref = weakref.ref(plan)
-    n_plans, n_tapes = len(_CACHE), len(_TAPES)
-    del circuit, plan, model
+    n_plans, n_tapes, n_programs = len(_CACHE), len(_TAPES), len(_PROGRAMS)
+    del circuit, plan, model, small
     gc.collect()
     assert plan_ref() is None
-    assert len(_CACHE) < n_plans and len(_TAPES) < n_tapes
+    assert len(_CACHE) < n_plans and len(_TAPES) < n_tapes and len(_PROGRAMS) < n_programs
 
 
 def test_chunk_advice_names_the_real_cause():
