@@ -365,7 +365,7 @@ def test_block_rows_follow_memory_not_n_jobs():
     for n_jobs in (None, 1, 2, 4):
         k = FidelityQuantumKernel(n_jobs=n_jobs, max_memory_mb=SMALL_MEMORY_MB, bandwidth=1.0)
         assert k._block_rows(A, None) == expected
-    assert FidelityQuantumKernel(bandwidth=1.0)._block_rows(A, None) == 512  # the largest block
+    assert FidelityQuantumKernel(bandwidth=1.0)._block_rows(A, None) == 256  # the largest block
 
 
 def test_parallel_simulation_blocks_identical():

@@ -55,7 +55,7 @@ def test_map_blocks_lazy_and_processes():
     ids=["fidelity-4", "fidelity-6", "projected-5"],
 )
 def test_gram_identical_for_every_n_jobs_and_joblib_backend(kernel, n_features):
-    # 1100 samples: three Gram row blocks and five simulation blocks run in parallel.
+    # 1100 samples: five Gram row blocks and five simulation blocks run in parallel.
     rng = np.random.default_rng(0)
     X, Y = rng.uniform(-1, 1, (1100, n_features)), rng.uniform(-1, 1, (300, n_features))
     reference = kernel.set_params(n_jobs=1)(X)

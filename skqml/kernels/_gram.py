@@ -24,10 +24,14 @@ GRAM_BYTES_PER_ENTRY = 32
 def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
     """``|<a|b>|^2`` for all rows of A against all rows of B (B=None: A against itself).
 
-    One BLAS call: ``zherk`` (half the work) for the symmetric block, ``zgemm`` otherwise;
-    up to 4 qubits one real product of :func:`density_features` instead.
-    States are C-ordered ``(n, dim)``, so ``A.T`` is the Fortran-ordered ``(dim, n)`` matrix
-    that BLAS wants without a copy; ``(A^T)^H B^T = conj(A B^H)`` has the same modulus.
+    One BLAS call: SciPy's ``zherk`` (half the work) for the symmetric block, NumPy's
+    complex product ``conj(A) B^T`` (the conjugate of ``A B^H``, the same modulus)
+    otherwise; up to 4 qubits one real product of :func:`density_features` instead. The
+    off-diagonal blocks, most of a Gram matrix, go through NumPy's BLAS because SciPy's
+    OpenBLAS serialises calls from concurrent threads (two ``zgemm`` of 512 x 4096 states
+    on two threads took as long as on one): ``n_jobs`` threads would wait on each other.
+    States are C-ordered ``(n, dim)``, so ``A.T`` is the Fortran-ordered ``(dim, n)``
+    matrix that ``zherk`` wants without a copy.
     """
     if A.shape[1] <= _REAL_FORM_MAX_DIM:
         # Few qubits: one real product of density-matrix features, no element-wise passes.
@@ -35,15 +39,14 @@ def fidelity_block(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
         # numpy computes X @ X.T with syrk and mirrors it: exactly symmetric.
         return FA @ FA.T if B is None else FA @ density_features(B).T
     if B is None:
-        overlaps = blas.zherk(1.0, A.T, trans=2, lower=0)
-        # zherk leaves the lower triangle zero: |upper|^2 plus its transpose is the whole
-        # symmetric matrix once the doubled diagonal is restored. Few full-size passes:
-        # with few qubits these element-wise passes, not the BLAS call, are the cost.
-        upper = _squared_modulus(overlaps)
+        # zherk: half the work of a product. It leaves the lower triangle zero: |upper|^2
+        # plus its transpose is the whole symmetric matrix once the doubled diagonal is
+        # restored.
+        upper = _squared_modulus(blas.zherk(1.0, A.T, trans=2, lower=0))
         K = upper + upper.T
         np.fill_diagonal(K, np.diagonal(upper))
         return K
-    return _squared_modulus(blas.zgemm(1.0, A.T, B.T, trans_a=2))
+    return _squared_modulus(A.conj() @ B.T)
 
 
 # Up to 4 qubits (dim**2 = 256 real features) the real form was 1.3-3x faster than the
