@@ -5,8 +5,8 @@ Run ``python benchmarks/bench_variational.py [--quick] [--out docs/benchmarks.md
 The circuit is ``AngleEmbedding()`` (``RY(x_i)`` on qubit ``i``) followed by
 ``HardwareEfficient(n_layers=2)`` (per layer: ``RY`` then ``RZ`` on every qubit, then the CNOT
 ring ``(n-1, 0), (0, 1), ..., (n-2, n-1)``), on n = 4, 8, 12, 16 qubits (``--quick``: 4, 8)
-with one feature per qubit. For N = 200 samples (X uniform in [0, pi], weights uniform in [-pi, pi), seeded) every
-implementation computes the loss
+with one feature per qubit. For N = 200 samples (X uniform in [0, pi], weights uniform in
+[-pi, pi), seeded) every implementation computes the loss
 
     L(theta) = sum_{i, q} G[i, q] * <Z_q>(x_i, theta)
 
