@@ -35,13 +35,10 @@ from _common import environment, replace_section
 TITLE = "# Benchmarks: both cores (n_jobs=2 against n_jobs=1)"
 
 
-def _best(fn, repeats: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def _timed_once(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def _gram_case(n_qubits: int, n_samples: int):
@@ -119,8 +116,8 @@ def main(argv=None) -> int:
         run(1)  # warm: compiled plans, tapes
         t1 = t2 = float("inf")
         for _ in range(args.repeats):  # interleaved: both see the same machine
-            s1, r1 = _best(lambda run=run: run(1), 1)
-            s2, r2 = _best(lambda run=run: run(2), 1)
+            s1, r1 = _timed_once(lambda run=run: run(1))
+            s2, r2 = _timed_once(lambda run=run: run(2))
             t1, t2 = min(t1, s1), min(t2, s2)
         same = _equal(r1, r2)
         rows.append((label, t1, t2, same))

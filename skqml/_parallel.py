@@ -28,7 +28,11 @@ from contextlib import nullcontext
 from joblib import Parallel, delayed, effective_n_jobs
 from threadpoolctl import threadpool_limits
 
-__all__ = ["block_slices", "map_blocks", "n_workers"]
+__all__ = ["CONCURRENT_BLOCKS", "block_slices", "map_blocks", "n_workers"]
+
+# Blocks that share one memory budget (each sized for its share), whatever n_jobs: a block's
+# size must not depend on n_jobs, or results would change in the last bits.
+CONCURRENT_BLOCKS = 4
 
 
 def block_slices(n: int, block: int) -> list[slice]:

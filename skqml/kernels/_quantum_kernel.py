@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
-from .._parallel import map_blocks, n_workers
+from .._parallel import CONCURRENT_BLOCKS, map_blocks, n_workers
 from .._progress import ProgressReporter, format_seconds
 from .._validation import (
     MAX_MEMORY_MB_CONSTRAINT,
@@ -337,8 +337,8 @@ class QuantumKernel(Kernel):
             self.max_memory_mb,
             what=f"a Gram matrix block against {cols} samples (beside the "
             f"{A.shape[0]} x {cols} matrix and its inputs)",
-            fixed_bytes=held / _CONCURRENT_BLOCKS,
-            share=1 / _CONCURRENT_BLOCKS,
+            fixed_bytes=held / CONCURRENT_BLOCKS,
+            share=1 / CONCURRENT_BLOCKS,
             hint="pass fewer samples at once or raise the limit",
         )
         return min(_GRAM_ROWS, rows)
@@ -401,10 +401,6 @@ def _same_param(a, b) -> bool:
     except (TypeError, ValueError):
         return False
 
-
-# Concurrent Gram blocks (and simulation blocks) the budget is shared between, whatever
-# n_jobs: blocks must not depend on n_jobs (results would change in the last bits).
-_CONCURRENT_BLOCKS = 4
 
 # Rows per simulation block of a large batch.
 _SIMULATION_ROWS = 256

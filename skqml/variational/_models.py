@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._estimator import fit_context, set_fitted
 from .._optim import Adam, History, optimize, warn_if_not_converged
-from .._parallel import block_slices, map_blocks, n_workers
+from .._parallel import CONCURRENT_BLOCKS, block_slices, map_blocks, n_workers
 from .._validation import (
     MAX_MEMORY_MB_CONSTRAINT,
     N_JOBS_CONSTRAINT,
@@ -90,10 +90,8 @@ def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str
 
 # Rows per block of a batched gradient: 2**19 amplitudes (8 MiB of states), so that a large
 # batch makes several blocks for n_jobs (VQC on 14 qubits and 400 samples: 13 blocks) while
-# a small circuit's batch stays one block. At most this many blocks run at once, each on a
-# fixed share of the memory budget.
+# a small circuit's batch stays one block. At most CONCURRENT_BLOCKS blocks run at once.
 _GRADIENT_BLOCK_AMPLITUDES = 2**19
-_CONCURRENT_GRADIENT_BLOCKS = 4
 
 
 def _gradient_block_rows(n_qubits: int) -> int:
@@ -103,13 +101,13 @@ def _gradient_block_rows(n_qubits: int) -> int:
 def _gradient_block_budget(circuit, max_memory_mb, block_rows: int, n_blocks: int):
     """How many gradient blocks may run at once, and the budget (MiB) of each.
 
-    Up to ``_CONCURRENT_GRADIENT_BLOCKS`` whole blocks that fit the budget together, at
+    Up to ``CONCURRENT_BLOCKS`` whole blocks that fit the budget together, at
     least one: a number fixed by the circuit, the budget and the blocks, never by
     ``n_jobs``, so that the simulator cuts each block the same way for every ``n_jobs``.
     """
     budget = resolve_max_memory_mb(max_memory_mb)
     fit = adjoint_rows(circuit, budget) // block_rows
-    concurrent = max(1, min(_CONCURRENT_GRADIENT_BLOCKS, n_blocks, fit))
+    concurrent = max(1, min(CONCURRENT_BLOCKS, n_blocks, fit))
     return concurrent, budget / concurrent
 
 
