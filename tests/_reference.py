@@ -39,3 +39,14 @@ def circuit_unitary(circuit, x=None, weights=None) -> np.ndarray:
         local = op.spec.matrix(*angles, n_qubits=len(op.qubits))[0]
         u = embed(local, op.qubits, n) @ u
     return u
+
+
+def finite_difference_vjp(values, theta: np.ndarray, cotangent: np.ndarray, h: float = 1e-6):
+    """Central differences of ``sum(cotangent * values(theta))`` with respect to each
+    ``theta[j]``: the reference that gradients are checked against."""
+    grad = np.zeros_like(theta)
+    for j in range(theta.shape[0]):
+        step = np.zeros_like(theta)
+        step[j] = h
+        grad[j] = np.sum(cotangent * (values(theta + step) - values(theta - step))) / (2 * h)
+    return grad

@@ -9,6 +9,7 @@ from math import ceil, pi, sqrt
 
 import numpy as np
 import pytest
+from _reference import finite_difference_vjp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,14 +95,7 @@ def adjoint(circuit, X, theta, G, paulis=OBSERVABLES, **kw):
 
 
 def finite_differences(circuit, X, theta, G, paulis=OBSERVABLES, h=1e-6):
-    grad = np.zeros_like(theta)
-    for j in range(theta.shape[0]):
-        step = np.zeros_like(theta)
-        step[j] = h
-        plus = expectations(circuit, paulis, X, theta + step)
-        minus = expectations(circuit, paulis, X, theta - step)
-        grad[j] = np.sum(G * (plus - minus)) / (2 * h)
-    return grad
+    return finite_difference_vjp(lambda t: expectations(circuit, paulis, X, t), theta, G, h)
 
 
 def exact_shift(circuit, X, theta, G, paulis=OBSERVABLES):

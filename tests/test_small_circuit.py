@@ -5,7 +5,7 @@ from math import pi
 
 import numpy as np
 import pytest
-from _reference import circuit_unitary
+from _reference import circuit_unitary, finite_difference_vjp
 
 from skqml.circuits import GATES, Circuit, feature, weight
 from skqml.simulator import _small, expectation_vjp, expectations
@@ -96,14 +96,7 @@ def test_engine_equals_dense_reference_general_path_and_finite_differences(n, se
     )
     np.testing.assert_allclose(E, E_gen, atol=1e-10)
     np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
-    h = 1e-6
-    fd = np.empty_like(theta)
-    for j in range(theta.shape[0]):
-        step = np.zeros_like(theta)
-        step[j] = h
-        plus = dense_expectations(circuit, labels, X, theta + step)
-        minus = dense_expectations(circuit, labels, X, theta - step)
-        fd[j] = np.sum(G * (plus - minus)) / (2 * h)
+    fd = finite_difference_vjp(lambda t: dense_expectations(circuit, labels, X, t), theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-6)
     assert np.abs(grad).max() > 1e-3  # the test has something to compare
 
