@@ -159,7 +159,8 @@ def skqml_step(w: Workload, general: bool = False) -> LossGrad:
 
 
 def _pennylane_ops(qml, w: Workload, x, weights) -> None:
-    """Queue the workload's gates in PennyLane; ``x`` is one sample's features."""
+    """Queue the workload's gates in PennyLane; ``x`` is one sample's features, or the
+    samples' features (rows) as one broadcast batch."""
     n = w.circuit.n_qubits
     if w.kind == "reupload":
         L = w.n_layers
@@ -167,8 +168,8 @@ def _pennylane_ops(qml, w: Workload, x, weights) -> None:
         theta = weights[L * n * 3 :].reshape(L, n, 3)
         for layer in range(L):
             for q in range(n):
-                a = omega[layer, q] * x[3 * q : 3 * q + 3]
-                qml.Rot(a[0], a[1], a[2], wires=q)
+                a = [omega[layer, q, k] * x[..., 3 * q + k] for k in range(3)]
+                qml.Rot(*a, wires=q)
                 qml.Rot(theta[layer, q, 0], theta[layer, q, 1], theta[layer, q, 2], wires=q)
             for start in (0, 1):
                 for q in range(start, n - 1, 2):
@@ -245,24 +246,12 @@ def lightning_step(w: Workload) -> LossGrad:
 
     n = w.circuit.n_qubits
     dev = qml.device("lightning.qubit", wires=n)
-    Xt = w.X.T  # one broadcast call: features of all samples per wire
 
     @qml.qnode(dev, diff_method="adjoint")
     def qnode(weights):
+        _pennylane_ops(qml, w, w.X, weights)  # one broadcast call: all samples at once
         if w.kind == "reupload":
-            L = w.n_layers
-            omega = weights[: L * n * 3].reshape(L, n, 3)
-            theta = weights[L * n * 3 :].reshape(L, n, 3)
-            for layer in range(L):
-                for q in range(n):
-                    a = [omega[layer, q, k] * Xt[3 * q + k] for k in range(3)]
-                    qml.Rot(*a, wires=q)
-                    qml.Rot(theta[layer, q, 0], theta[layer, q, 1], theta[layer, q, 2], wires=q)
-                for start in (0, 1):
-                    for q in range(start, n - 1, 2):
-                        qml.CZ(wires=[q, q + 1])
             return qml.expval(qml.PauliZ(0))
-        _pennylane_ops(qml, w, w.X, weights)
         return [qml.expval(qml.PauliZ(q)) for q in range(n)]
 
     if w.kind == "reupload":
