@@ -17,7 +17,9 @@ Workloads (issue #12, "small circuits"):
 Implementations, each computing the loss and its gradient with respect to every circuit weight:
 
 - **skqml**: ``skqml.simulator.expectation_vjp`` with the loss's cotangent (what VQC, VQR and
-  DataReuploadingClassifier call in training);
+  DataReuploadingClassifier call in training): the small-circuit engine, with its compiled
+  sweeps when numba is installed; **NumPy sweeps**: the same engine without them (its
+  fallback), and **general path**: the general adjoint sweep;
 - **JAX**: PennyLane ``default.qubit`` with ``interface="jax"``, the QNode ``jax.vmap``-ed
   over the batch, ``jax.jit(jax.value_and_grad(loss))``, float64 (``jax_enable_x64``); the
   first call (tracing and compilation) is reported in its own column, the timed calls are
@@ -57,7 +59,7 @@ except ImportError:  # running from a checkout without installing
 from _common import environment, has, replace_section
 
 from skqml.circuits import AngleEmbedding, Circuit, HardwareEfficient, feature, weight
-from skqml.simulator import expectation_vjp
+from skqml.simulator import _small, expectation_vjp
 
 CHECK_ATOL = 1e-9
 BATCH = 32
@@ -120,10 +122,20 @@ def z_labels(n: int) -> list[str]:
 
 
 # -- implementations ---------------------------------------------------------------------------
-def skqml_step(w: Workload, general: bool = False) -> LossGrad:
+def skqml_step(w: Workload, general: bool = False, numpy_sweeps: bool = False) -> LossGrad:
     """skqml's step; ``general``: the general adjoint path (what ran before the
-    small-circuit engine), called directly."""
+    small-circuit engine), called directly; ``numpy_sweeps``: the engine with its NumPy
+    sweeps (what runs without numba)."""
     vjp = expectation_vjp
+    if numpy_sweeps:
+
+        def vjp(*args):
+            _small.USE_COMPILED = False
+            try:
+                return expectation_vjp(*args)
+            finally:
+                _small.USE_COMPILED = True
+
     if general:
         from skqml.simulator._adjoint import general_expectation_vjp
 
@@ -313,6 +325,9 @@ def main(argv=None) -> int:
     min_time = args.min_time or (0.1 if args.quick else 0.25)
     use_jax = has("jax") and has("pennylane")
     use_lightning = not args.no_lightning and has("pennylane_lightning")
+    compiled = has("numba")
+    if not compiled:
+        print("numba: not installed, skqml runs its NumPy sweeps", flush=True)
     if not use_jax:
         print("jax or pennylane: not installed, JAX column skipped", flush=True)
 
@@ -320,6 +335,8 @@ def main(argv=None) -> int:
     for w in workloads(args.quick):
         impls: dict[str, LossGrad] = {"skqml": skqml_step(w)}
         ref = impls["skqml"]()
+        if compiled:
+            impls["numpy"] = skqml_step(w, numpy_sweeps=True)
         impls["general"] = skqml_step(w, general=True)
         row: dict = {"name": w.name, "weights": w.circuit.n_weights, "dev": 0.0}
         if use_jax:
@@ -337,7 +354,7 @@ def main(argv=None) -> int:
         text = ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in best.items())
         print(f"{w.name}: {text}; max deviation {row['dev']:.1e}", flush=True)
 
-    report = render(rows, use_jax, use_lightning, args.quick, repeats, min_time)
+    report = render(rows, use_jax, use_lightning, compiled, args.quick, repeats, min_time)
     print(report)
     if args.out:
         replace_section(args.out, SECTION_TITLE, report)
@@ -345,8 +362,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
-    header = ["workload", "weights", "skqml (ms)", "general path (ms)", "general / skqml"]
+def render(rows, use_jax, use_lightning, compiled, quick, repeats, min_time) -> str:
+    header = ["workload", "weights", "skqml (ms)"]
+    if compiled:
+        header += ["NumPy sweeps (ms)", "NumPy / skqml"]
+    header += ["general path (ms)", "general / skqml"]
     if use_jax:
         header += ["JAX warm (ms)", "JAX compile (ms)", "JAX / skqml"]
     if use_lightning:
@@ -358,6 +378,10 @@ def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
             row["name"],
             str(row["weights"]),
             f"{row['skqml'] * 1e3:.3f}",
+        ]
+        if compiled:
+            cells += [f"{row['numpy'] * 1e3:.3f}", f"{row['numpy'] / row['skqml']:.1f}"]
+        cells += [
             f"{row['general'] * 1e3:.3f}",
             f"{row['general'] / row['skqml']:.1f}",
         ]
@@ -393,7 +417,14 @@ def render(rows, use_jax, use_lightning, quick, repeats, min_time) -> str:
             "",
             "**skqml** is `skqml.simulator.expectation_vjp` (what VQC, VQR and",
             "DataReuploadingClassifier call in training), which runs these circuits on the",
-            "small-circuit engine (`skqml/simulator/_small.py`); **general path** is the",
+            "small-circuit engine (`skqml/simulator/_small.py`)"
+            + (
+                ", with its compiled sweeps (numba, `skqml[numba]`); **NumPy sweeps** is the "
+                "same engine without numba (its default fallback)"
+                if compiled
+                else " with its NumPy sweeps (numba is not installed here)"
+            )
+            + "; **general path** is the",
             "general adjoint sweep that ran them before (`general_expectation_vjp`, same",
             "results), for the before/after comparison. **JAX** is PennyLane `default.qubit`",
             '(`interface="jax"`), the QNode `jax.vmap`-ed over the batch, then',

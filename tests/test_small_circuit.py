@@ -1,6 +1,7 @@
 """The small-circuit engine (skqml.simulator._small) against the dense reference, the general
 adjoint path and finite differences, on random circuits over every gate of the gate table."""
 
+import functools
 from math import pi
 
 import numpy as np
@@ -23,6 +24,16 @@ _PAULI = {
     "Y": np.array([[0, -1j], [1j, 0]]),
     "Z": np.diag([1.0, -1.0]),
 }
+
+
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def sweeps(request, monkeypatch):
+    """Every test runs on both state sweeps of the engine: NumPy's batched products and the
+    compiled per-sample sweeps (numba, when installed)."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_small, "USE_COMPILED", request.param == "compiled")
+    return request.param
 
 
 def _angle(rng):
@@ -79,24 +90,31 @@ def inputs(seed: int, n_samples: int, n_labels: int):
     return X, theta, G
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_engine_equals_dense_reference_general_path_and_finite_differences(n, seed):
+@functools.cache
+def references(n: int, seed: int):
+    """The random case ``(n, seed)`` and its references (dense expectations, the general
+    path, finite differences of the dense reference), computed once for both sweeps."""
     circuit = random_circuit(n, seed)
     labels = random_labels(n, np.random.default_rng(seed))
     X, theta, G = inputs(seed, 9, len(labels))
+    dense = dense_expectations(circuit, labels, X, theta)
+    general = general_expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows], None)
+    fd = finite_difference_vjp(lambda t: dense_expectations(circuit, labels, X, t), theta, G)
+    return circuit, labels, X, theta, G, dense, general, fd
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_engine_equals_dense_reference_general_path_and_finite_differences(n, seed):
+    circuit, labels, X, theta, G, dense, (E_gen, grad_gen), fd = references(n, seed)
     assert small_circuit_program(circuit) is not None
-    assert small_chunk_rows(small_circuit_program(circuit), None, X.shape[0]) > 0
+    assert small_chunk_rows(small_circuit_program(circuit), None, X.shape[0], len(labels)) > 0
 
     E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
-    np.testing.assert_allclose(E, dense_expectations(circuit, labels, X, theta), atol=1e-10)
+    np.testing.assert_allclose(E, dense, atol=1e-10)
     np.testing.assert_allclose(expectations(circuit, labels, X, theta), E, atol=1e-12)
-    E_gen, grad_gen = general_expectation_vjp(
-        circuit, labels, X, theta, lambda E, rows: G[rows], None
-    )
     np.testing.assert_allclose(E, E_gen, atol=1e-10)
     np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
-    fd = finite_difference_vjp(lambda t: dense_expectations(circuit, labels, X, t), theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-6)
     assert np.abs(grad).max() > 1e-3  # the test has something to compare
 
@@ -189,9 +207,9 @@ def test_budget_too_small_for_the_engine_runs_the_general_path():
     program = small_circuit_program(circuit)
     labels = ["ZZZZ"]
     X, theta, G = inputs(3, 20, 1)
-    budget = (program.fixed_bytes() + 2 * program.bytes_per_row()) / 1024**2
-    assert small_chunk_rows(program, budget, 20) == 0
-    assert small_chunk_rows(program, budget, 2) == 2
+    budget = (program.fixed_bytes() + 2 * program.bytes_per_row(1)) / 1024**2
+    assert small_chunk_rows(program, budget, 20, 1) == 0
+    assert small_chunk_rows(program, budget, 2, 1) == 2
     E, grad = expectation_vjp(
         circuit, labels, X, theta, lambda E, rows: G[rows], max_memory_mb=budget
     )
@@ -214,3 +232,23 @@ def test_overflowing_angle_raises_like_the_general_path():
         expectation_vjp(circuit, ["ZI"], X, [1e10], lambda E, r: np.ones_like(E))
     with pytest.raises(ValueError, match="overflows"):
         expectations(circuit, ["ZI"], X, [1e10])
+
+
+def test_compiled_sweeps_serve_the_engine(sweeps):
+    """The switch is real: the compiled sweeps run exactly when they are on (else this file
+    would test the NumPy sweeps twice)."""
+    circuit = random_circuit(3, 0)
+    program = small_circuit_program(circuit)
+    assert (_small._compiled_sweeps(program) is not None) == (sweeps == "compiled")
+
+
+def test_pauli_masks_equal_dense_paulis():
+    labels = ("XYZ", "IZY", "YYI", "III")
+    flips, phases, signs = _small._pauli_masks(labels)
+    dense = _small._dense_paulis(labels)  # column block k is P_k^T
+    psi = np.random.default_rng(0).normal(size=8) + 1j
+    for k in range(len(labels)):
+        expected = psi @ dense[:, 8 * k : 8 * (k + 1)]
+        got = np.zeros(8, dtype=complex)
+        got[np.arange(8) ^ flips[k]] = phases[k] * signs[k] * psi
+        np.testing.assert_allclose(got, expected, atol=1e-15)

@@ -97,6 +97,7 @@ class Circuit:
             raise ValueError(f"n_qubits must be a positive integer, got {n_qubits!r}")
         self._n_qubits = int(n_qubits)
         self._ops = tuple(operations)
+        self._hash = None
         for op in self._ops:
             if not isinstance(op, Operation):
                 raise TypeError(f"expected Operation, got {type(op).__name__}")
@@ -130,7 +131,11 @@ class Circuit:
         )
 
     def __hash__(self) -> int:
-        return hash((self._n_qubits, self._ops))
+        # Kept: the simulator's caches look a circuit up at every call (a training step),
+        # and hashing every angle of every gate each time cost more than a small step.
+        if self._hash is None:
+            self._hash = hash((self._n_qubits, self._ops))
+        return self._hash
 
     def __getstate__(self):
         return {"n_qubits": self._n_qubits, "ops": self._ops}
@@ -138,6 +143,7 @@ class Circuit:
     def __setstate__(self, state):
         self._n_qubits = state["n_qubits"]
         self._ops = state["ops"]
+        self._hash = None  # string hashes differ between processes
 
     @cached_property
     def n_features(self) -> int:

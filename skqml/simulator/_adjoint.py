@@ -189,7 +189,9 @@ def expectations(
     labels = _labels(circuit, paulis)
     n_samples = 1 if X is None else X.shape[0]
     program = small_circuit_program(circuit)
-    small_chunk = 0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples)
+    small_chunk = (
+        0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
+    )
     if small_chunk:
         # Few qubits: the small-circuit engine's forward pass (the values its gradients
         # are the derivatives of).
@@ -266,7 +268,9 @@ def expectation_vjp(
     labels = _labels(circuit, paulis)
     n_samples = 1 if X is None else X.shape[0]
     program = small_circuit_program(circuit)
-    chunk = 0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples)
+    chunk = (
+        0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
+    )
     if chunk:
         # Few qubits: the compiled small-circuit engine (see _small.py for the rule).
         return small_expectation_vjp(program, labels, X, weights, cotangent_fn, chunk=chunk)

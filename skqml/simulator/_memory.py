@@ -26,6 +26,7 @@ that outlives its owner or escapes the budget:
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
@@ -110,7 +111,25 @@ def default_max_memory_mb() -> float:
     return max(0.5 * available, min(256.0, 0.9 * available), 1.0)
 
 
+# Seconds a reading of the available memory is reused: a training step asks for the default
+# budget every few milliseconds, and reading it (sysconf, /proc, cgroup files) cost more
+# than a small step's arithmetic.
+_AVAILABLE_TTL = 0.1
+_available_reading = (-float("inf"), 0.0)  # (time.monotonic() of the reading, bytes)
+
+
 def _available_bytes() -> float:
+    """Memory this process can still use (read at most every ``_AVAILABLE_TTL`` seconds)."""
+    global _available_reading
+    taken, value = _available_reading
+    now = time.monotonic()
+    if now - taken > _AVAILABLE_TTL:
+        value = _read_available_bytes()
+        _available_reading = (now, value)
+    return value
+
+
+def _read_available_bytes() -> float:
     """Memory this process can still use: free physical memory, capped by what is left of
     the process's address-space limit (``ulimit -v``) and of a container's cgroup limit."""
     try:

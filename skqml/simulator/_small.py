@@ -82,6 +82,13 @@ _MIN_CHUNK_ROWS = 8
 _SEQUENTIAL_RUN_MAX = 8
 # Largest dense read-out (labels x d x d entries) built for the expectation values.
 _MAX_DENSE_PAULI_ENTRIES = 2**16
+# The compiled sweeps (numba, when installed) run circuits up to this width; wider ones run
+# on NumPy's batched Kronecker products, which use BLAS.
+_COMPILED_MAX_QUBITS = 8
+# Off: always the NumPy sweeps (the tests compare the two).
+USE_COMPILED = True
+# Slice kinds as the compiled sweeps read them.
+_KIND_CODES = {None: 0, "diag": 1, "const": 2, "param": 3}
 # Largest set of work arrays kept between calls (per program and thread).
 _MAX_CACHED_BYTES = 16 * 1024**2
 
@@ -129,9 +136,22 @@ class _AngleProgram:
         self.reads_features = self.feature_terms.size > 0
         self.feature_angles = sorted({a for a, t in terms if t.factors})
 
-    def evaluate(self, X, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(angles, feature_part, theta_ext)``: angles of shape (rows or 1, n_angles)."""
+    def evaluate(self, X, theta, compiled=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(angles, feature_part, theta_ext)``: angles of shape (rows or 1, n_angles).
+
+        ``compiled``: the :class:`CompiledKernels` to evaluate them with (one call instead
+        of a dozen NumPy calls; the values are the same up to the order of the products).
+        """
         theta_ext = np.append(theta[: self.n_weights], 1.0)
+        if compiled is not None:
+            X = np.zeros((1, 0)) if X is None else _compiled_array(X)
+            angles = np.empty((X.shape[0], self.n_angles))
+            parts = np.empty((X.shape[0], self.coeff.shape[0]))
+            compiled.angles(
+                X, theta_ext, self.coeff, self.feature, self.offset, self.scale, self.weight,
+                self.angle_of_term, angles, parts,
+            )  # fmt: skip
+            return angles, parts, theta_ext
         with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
             return self._evaluate(X, theta_ext)
 
@@ -152,8 +172,15 @@ class _AngleProgram:
             return values, feature_part, theta_ext
         return np.add.reduceat(values, self.starts, axis=1), feature_part, theta_ext
 
-    def weight_gradient(self, angle_grad, feature_part, theta_ext) -> np.ndarray:
+    def weight_gradient(self, angle_grad, feature_part, theta_ext, compiled=None) -> np.ndarray:
         """``sum_i angle_grad[i, a] * d angle_a(x_i) / d theta``, shape (n_weights,)."""
+        if compiled is not None:
+            grad = np.zeros(self.n_weights + 1)
+            compiled.weight_gradient(
+                angle_grad, feature_part, theta_ext, self.coeff, self.weight,
+                self.angle_of_term, grad,
+            )  # fmt: skip
+            return grad[: self.n_weights]
         per_term = (angle_grad[:, self.angle_of_term] * feature_part).sum(axis=0)
         per_term *= self.coeff
         grad = np.zeros(self.n_weights + 1)
@@ -255,6 +282,7 @@ class SmallProgram:
             cur.ent_qubits.update(op.qubits)
         self.n_slices = S = len(slices)
         self.kinds = [s.kind for s in slices]
+        self.run_lengths = np.array([[len(r) for r in sl.runs] for sl in slices], dtype=np.intp)
 
         # Angles: one slot per (split) gate with a parameter.
         angle_of: dict[int, int] = {}
@@ -353,19 +381,23 @@ class SmallProgram:
         self.param_index = [_embed_index(op.qubits, n) for op in self.param_ops]
         self.param_trainable = [slices[s].ent[0] in self.trainable for s in self.param_slices]
         self.param_generators = [_dense_generator(op, n) for op in self.param_ops]
+        self.jit_tables = _jit_tables(self)
 
         self.workspace = _Workspace()
         # Kronecker groups: qubits [0, low) and [low, n).
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
 
-    def bytes_per_row(self) -> int:
-        """Bytes per sample of one step: an upper bound of its work arrays."""
+    def bytes_per_row(self, n_labels: int) -> int:
+        """Bytes per sample of one step reading ``n_labels`` observables: an upper bound of
+        its work arrays."""
         n, S, d = self.n_qubits, self.n_slices, 2**self.n_qubits
         dl, dh = 2**self.low, 2 ** (n - self.low)
         slots = self.run_length * S * n
-        # phi, psi, lambda, lambda after the runs, conj(lambda), entangler factors, and the
-        # read-out P_k psi (k * d <= _MAX_DENSE_PAULI_ENTRIES / d, else one Pauli at a time)
-        states = (6 * S + 1) * d + 3 * d + _MAX_DENSE_PAULI_ENTRIES // d
+        # The read-out P_k psi: all k at once when their dense matrices fit, else one.
+        dense = n_labels * d * d <= _MAX_DENSE_PAULI_ENTRIES
+        readout = (n_labels if dense else 1) * d
+        # phi, psi, lambda, lambda after the runs, conj(lambda), entangler factors, read-out
+        states = (6 * S + 1) * d + 3 * d + readout
         # Kronecker matrices with their conjugates, and the cross densities
         kron = 3 * S * (dl * dl + (dh * dh if dh > 1 else 0))
         # G, the products P (and the scan's second buffer and scratch), QS, Q_j, scratch
@@ -459,6 +491,27 @@ def _mul_dagger(a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray) 
     np.multiply(a[1, :, None].conj(), b[1][None], out=tmp)
     out += tmp
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _pauli_masks(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each Pauli string as ``P|b> = phase * sign[b] |b ^ flip>``: ``(flips, phases,
+    signs)`` of shapes (k,), (k,) and (k, 2**n), for the compiled sweeps."""
+    n = len(labels[0])
+    index = np.arange(2**n)
+    flips = np.zeros(len(labels), dtype=np.intp)
+    phases = np.ones(len(labels), dtype=complex)
+    signs = np.ones((len(labels), 2**n))
+    for k, label in enumerate(labels):
+        for q, ch in enumerate(reversed(label)):  # the last character acts on qubit 0
+            bit = (index >> q) & 1
+            if ch in "XY":
+                flips[k] |= 1 << q
+            if ch in "YZ":
+                signs[k] *= 1 - 2 * bit
+            if ch == "Y":  # Y|0> = i|1>, Y|1> = -i|0>: i times Z's sign
+                phases[k] *= 1j
+    return flips, phases, signs
 
 
 @functools.lru_cache(maxsize=64)
@@ -564,11 +617,127 @@ def _trace_index(g: int) -> np.ndarray:
     return out
 
 
+# -- compiled sweeps (numba) -------------------------------------------------------------------
+def _jit_tables(program: SmallProgram) -> dict:
+    """The program's slice structure as the arrays the compiled sweeps read."""
+    d = 2**program.n_qubits
+    pos = np.zeros(program.n_slices, dtype=np.intp)
+    for slices in (program.diag_slices, program.const_slices, program.param_slices):
+        pos[slices] = np.arange(len(slices))
+    slot_trainable = np.zeros(program.slot_angle.shape[0], dtype=np.bool_)
+    slot_trainable[program.trainable_slots] = True
+    rows_k = program.diag_grad_rows
+    # Constant entanglers with one entry per row (CNOT, CZ, SWAP and their products) are
+    # applied as a permutation with phases: row i takes entry src[i] (src[0] = -1: dense).
+    const_mats = np.array(program.const_matrices, dtype=complex).reshape(-1, d, d)
+    const_src = np.full((len(const_mats), d), -1, dtype=np.intp)
+    const_phase = np.zeros((len(const_mats), d), dtype=complex)
+    for c, M in enumerate(const_mats):
+        if np.all(np.count_nonzero(M, axis=1) == 1):
+            const_src[c] = np.argmax(M != 0, axis=1)
+            const_phase[c] = M[np.arange(d), const_src[c]]
+    return {
+        "kinds": np.array([_KIND_CODES[k] for k in program.kinds], dtype=np.intp),
+        "const_src": const_src,
+        "const_phase": const_phase,
+        "pos": pos,
+        "axis": np.ascontiguousarray(program.slot_pauli_axis[:, :, 0]),
+        "const_mats": const_mats,
+        "slot_trainable": slot_trainable,
+        "diag_slice": np.asarray(program.diag_slices, dtype=np.intp)[
+            program.diag_param_row[rows_k]
+        ].reshape(-1),
+        "diag_patterns": np.ascontiguousarray(program.diag_patterns[rows_k]).reshape(-1, d),
+        "param_generators": np.array(program.param_generators, dtype=complex).reshape(-1, d, d),
+        "param_trainable": np.array(program.param_trainable, dtype=np.bool_).reshape(-1),
+    }
+
+
+def _compiled_array(a: np.ndarray) -> np.ndarray:
+    """``a`` as a writable C-contiguous array: the compiled functions are specialised on
+    layout and writability, and a read-only view (``broadcast_to``, joblib's memory maps)
+    would compile a second copy of them."""
+    return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
+
+
+def _compiled_sweeps(program: SmallProgram):
+    """The compiled ``(forward, backward)`` sweeps when they serve this program (numba
+    installed, ``USE_COMPILED`` on, at most ``_COMPILED_MAX_QUBITS``), else None."""
+    if not USE_COMPILED or program.n_qubits > _COMPILED_MAX_QUBITS:
+        return None
+    try:
+        from ._small_jit import KERNELS
+    except ImportError:  # numba is not installed: the NumPy sweeps
+        return None
+    return KERNELS
+
+
+def _compiled_chunk(
+    program, kernels, labels, angles, diag_factor, param_mats, cotangent, rows_slice, values
+):
+    """One chunk by the compiled sweeps: the angles' gradients (rows, n_angles), or None
+    when no cotangent asks for them."""
+    t = program.jit_tables
+    n, d = program.n_qubits, 2**program.n_qubits
+    rows = rows_slice.stop - rows_slice.start
+    if diag_factor is None:
+        diag_factor = np.ones((0, 1, d), dtype=complex)
+    else:
+        diag_factor = _compiled_array(diag_factor)
+    param_mats = (
+        np.ascontiguousarray(np.stack(param_mats))
+        if param_mats
+        else np.zeros((0, rows, d, d), dtype=complex)
+    )
+    flips, phases, signs = _pauli_masks(tuple(labels))
+    common = (
+        n, program.run_lengths, t["axis"], t["kinds"], t["pos"], diag_factor,
+        t["const_src"], t["const_phase"], t["const_mats"], param_mats, flips, phases, signs,
+    )  # fmt: skip
+    # Every slot's angle, cosine and sine at once (NumPy's vectorised trigonometry).
+    slot_angles = angles[:, program.slot_angle]
+    slot_angles *= program.slot_scale
+    slot_angles += program.slot_const
+    trig = np.empty((2, *slot_angles.shape))
+    np.cos(slot_angles, out=trig[0])
+    np.sin(slot_angles, out=trig[1])
+    final = np.empty((rows, d), dtype=complex)
+    E = np.empty((rows, len(labels)))
+    kernels.forward(*common, trig, final, E)
+    values[...] = E
+    if cotangent is None:
+        return None
+    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
+    if Gc.shape != E.shape:
+        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+    slot_grad = np.zeros((rows, trig.shape[2]))
+    diag_grad = np.zeros((rows, t["diag_slice"].shape[0]))
+    param_grad = np.zeros((rows, len(program.param_slices)))
+    kernels.backward(
+        *common, trig, final, _compiled_array(Gc), t["slot_trainable"], t["diag_slice"],
+        t["diag_patterns"], t["param_generators"], t["param_trainable"], slot_grad, diag_grad,
+        param_grad,
+    )  # fmt: skip
+    angle_grad = np.zeros((rows, program.angles.n_angles))
+    slots = program.trainable_slots
+    if slots.size:
+        angle_grad[:, program.trainable_slot_angles] = (
+            slot_grad[:, slots] * program.slot_scale[slots]
+        )
+    if program.diag_grad_rows.size:
+        angle_grad[:, program.diag_param_angle[program.diag_grad_rows]] = diag_grad
+    for r, a_idx in enumerate(program.param_angle):
+        if program.param_trainable[r]:
+            angle_grad[:, a_idx] = param_grad[:, r]
+    return angle_grad
+
+
 # -- one step ----------------------------------------------------------------------------------
 def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values):
     n, S = program.n_qubits, program.n_slices
     d = 2**n
-    angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights)
+    kernels = _compiled_sweeps(program)
+    angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights, kernels)
     if not np.isfinite(np.add.reduce(angles, axis=None)):
         # An angle overflows: the expressions' own evaluation says which, with advice.
         for angle in program.angle_expressions:
@@ -576,6 +745,37 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     rows = rows_slice.stop - rows_slice.start
     if angles.shape[0] != rows:
         angles = np.broadcast_to(angles, (rows, angles.shape[1]))
+
+    # Entangler factors.
+    diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
+    diag_factor = None
+    if program.diag_slices:
+        # Parameter-free phases were exponentiated at compile time.
+        diag_factor = program.diag_const_factor[:, None, :]
+        if program.diag_param_row.size:
+            a = angles[:, program.diag_param_angle]  # (rows, P)
+            phase = (a[:, None, :] * program.diag_scatter) @ program.diag_patterns
+            diag_factor = diag_factor * np.exp(1j * phase.transpose(1, 0, 2))
+    const_pos = {s: r for r, s in enumerate(program.const_slices)}
+    param_pos = {s: r for r, s in enumerate(program.param_slices)}
+    param_mats = []
+    for op, a_idx, index in zip(
+        program.param_ops, program.param_angle, program.param_index, strict=True
+    ):
+        local = op.spec.matrix(angles[:, a_idx], n_qubits=len(op.qubits))
+        flat = np.concatenate([local.reshape(rows, -1), np.zeros((rows, 1))], axis=1)
+        param_mats.append(flat[:, index])  # (rows, d, d)
+
+    if kernels is not None:
+        angle_grad = _compiled_chunk(
+            program, kernels, labels, angles, diag_factor, param_mats, cotangent, rows_slice,
+            values,
+        )  # fmt: skip
+        return (
+            None
+            if angle_grad is None
+            else _weight_gradient(program, angle_grad, feature_part, theta_ext, rows, kernels)
+        )
 
     # Run matrices (2, 2, m, S, n, rows), then suffix products and the fused run matrices.
     m = program.run_length
@@ -620,25 +820,6 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     dl = 2**low
     dh = d // dl
 
-    # Entangler factors.
-    diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
-    if program.diag_slices:
-        # Parameter-free phases were exponentiated at compile time.
-        diag_factor = program.diag_const_factor[:, None, :]
-        if program.diag_param_row.size:
-            a = angles[:, program.diag_param_angle]  # (rows, P)
-            phase = (a[:, None, :] * program.diag_scatter) @ program.diag_patterns
-            diag_factor = diag_factor * np.exp(1j * phase.transpose(1, 0, 2))
-    const_pos = {s: r for r, s in enumerate(program.const_slices)}
-    param_pos = {s: r for r, s in enumerate(program.param_slices)}
-    param_mats = []
-    for op, a_idx, index in zip(
-        program.param_ops, program.param_angle, program.param_index, strict=True
-    ):
-        local = op.spec.matrix(angles[:, a_idx], n_qubits=len(op.qubits))
-        flat = np.concatenate([local.reshape(rows, -1), np.zeros((rows, 1))], axis=1)
-        param_mats.append(flat[:, index])  # (rows, d, d)
-
     # Forward: phi[s] before slice s, psi[s] after its runs (before its entangler).
     phi = ws.get("phi", (S + 1, rows, d))
     psi = ws.get("psi", (S, rows, d))
@@ -662,31 +843,12 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
             np.matmul(param_mats[param_pos[s]], psi[s][:, :, None], out=phi[s + 1][:, :, None])
 
     final = phi[S]
-    paulis = _dense_paulis(tuple(labels))
-    if paulis is not None:  # all P_k psi in one product: (rows, k, d)
-        pauli_states = (final @ paulis).reshape(rows, len(labels), d)
-        E = np.matmul(pauli_states, final.conj()[:, :, None])[:, :, 0].real
-    else:
-        E = pauli_expectations(final, labels)
-    values[...] = E
-    if cotangent is None:  # expectation values only
-        return None
-    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
-    if Gc.shape != E.shape:
-        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+    lam = ws.get("lam", (S, rows, d))
+    if not _read_out(labels, final, values, cotangent, rows_slice, out=lam[S - 1]):
+        return None  # expectation values only
 
     # Backward: lam[s] at the end of slice s, lam_runs[s] after its runs (before entangler).
-    lam = ws.get("lam", (S, rows, d))
     lam_runs = ws.get("lam_runs", (S, rows, d))
-    if paulis is not None:
-        np.matmul(Gc[:, None, :].astype(complex), pauli_states, out=lam[S - 1][:, None, :])
-    else:
-        lam[S - 1] = 0.0
-        for k, label in enumerate(labels):
-            if np.any(Gc[:, k]):
-                term = apply_pauli(final, label)
-                term *= Gc[:, k, None]
-                lam[S - 1] += term
     K_low_c = K_low.conj()
     K_high_h = None if K_high is None else K_high.conj().swapaxes(-1, -2)
     for s in range(S - 1, -1, -1):
@@ -756,12 +918,47 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
             angle_grad[:, program.param_angle[r]] = (
                 2.0 * np.einsum("rd,rd->r", lam[s].conj(), kpsi).imag
             )
+    return _weight_gradient(program, angle_grad, feature_part, theta_ext, rows)
+
+
+def _weight_gradient(
+    program, angle_grad, feature_part, theta_ext, rows, compiled=None
+) -> np.ndarray:
+    """The chain rule from the angles' gradients (rows, n_angles) to the weights."""
     if feature_part.shape[0] == 1 and rows > 1:
         angle_grad = angle_grad.sum(axis=0, keepdims=True)
-    return program.angles.weight_gradient(angle_grad, feature_part, theta_ext)
+    return program.angles.weight_gradient(angle_grad, feature_part, theta_ext, compiled)
 
 
-def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int) -> int:
+def _read_out(labels, final, values, cotangent, rows_slice, out) -> bool:
+    """Expectation values of the final states into ``values``; with a cotangent, writes the
+    backward pass's start ``sum_k g_k P_k psi`` into ``out`` and returns True."""
+    rows, d = final.shape
+    paulis = _dense_paulis(tuple(labels))
+    if paulis is not None:  # all P_k psi in one product: (rows, k, d)
+        pauli_states = (final @ paulis).reshape(rows, len(labels), d)
+        E = np.matmul(pauli_states, final.conj()[:, :, None])[:, :, 0].real
+    else:
+        E = pauli_expectations(final, labels)
+    values[...] = E
+    if cotangent is None:
+        return False
+    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
+    if Gc.shape != E.shape:
+        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+    if paulis is not None:
+        np.matmul(Gc[:, None, :].astype(complex), pauli_states, out=out[:, None, :])
+    else:
+        out[...] = 0.0
+        for k, label in enumerate(labels):
+            if np.any(Gc[:, k]):
+                term = apply_pauli(final, label)
+                term *= Gc[:, k, None]
+                out += term
+    return True
+
+
+def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int, n_labels: int) -> int:
     """Samples per chunk of the engine within the budget, or 0 when it should not run.
 
     The engine stores the state and cotangent at every slice, several times what the
@@ -770,7 +967,7 @@ def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int) -> in
     """
     budget = resolve_max_memory_mb(max_memory_mb) * _MIB
     room = budget - program.fixed_bytes()
-    per_row = program.bytes_per_row()
+    per_row = program.bytes_per_row(n_labels)
     rows = int(room // per_row) if room > 0 else 0
     if not rows or rows < min(n_samples, _MIN_CHUNK_ROWS):
         return 0
