@@ -87,6 +87,8 @@ _MAX_DENSE_PAULI_ENTRIES = 2**16
 _COMPILED_MAX_QUBITS = 8
 # Off: always the NumPy sweeps (the tests compare the two).
 USE_COMPILED = True
+# The compiled kernels once imported (False: numba is not installed).
+_KERNELS = None
 # Slice kinds as the compiled sweeps read them.
 _KIND_CODES = {None: 0, "diag": 1, "const": 2, "param": 3}
 # Largest set of work arrays kept between calls (per program and thread).
@@ -116,6 +118,7 @@ class _AngleProgram:
         n_factors = max((len(t.factors) for _, t in terms), default=0)
         n_wslots = max((len(t.weights) for _, t in terms), default=0)
         self.n_weights = n_weights
+        self.expressions = list(angles)
         self.n_angles = len(angles)
         self.coeff = np.array([t.coeff for _, t in terms], dtype=float)
         self.feature = np.zeros((n_terms, n_factors), dtype=np.intp)
@@ -147,13 +150,28 @@ class _AngleProgram:
             X = np.zeros((1, 0)) if X is None else _compiled_array(X)
             angles = np.empty((X.shape[0], self.n_angles))
             parts = np.empty((X.shape[0], self.coeff.shape[0]))
-            compiled.angles(
+            finite = compiled.angles(
                 X, theta_ext, self.coeff, self.feature, self.offset, self.scale, self.weight,
                 self.angle_of_term, angles, parts,
             )  # fmt: skip
+            if not finite:
+                self.raise_overflow(X, theta)
             return angles, parts, theta_ext
-        with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
-            return self._evaluate(X, theta_ext)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            values = self._evaluate(X, theta_ext)
+        if not np.isfinite(np.add.reduce(values[0], axis=None)):
+            self.raise_overflow(X, theta)
+        return values
+
+    def raise_overflow(self, X, theta) -> None:
+        """An angle is not finite: each expression's own evaluation says which, with
+        advice."""
+        for angle in self.expressions:
+            angle.evaluate(X, theta)
+        raise ValueError(
+            "an angle of the circuit is not finite; check the features and weights for "
+            "inf, NaN or values too large for their products"
+        )
 
     def _evaluate(self, X, theta_ext):
         weight_part = self.coeff * theta_ext[self.weight].prod(axis=1)
@@ -293,7 +311,6 @@ class SmallProgram:
                 angles.append(op.params[0])
         # One more angle without terms: the zero angle of fixed gates and padding.
         self.angles = _AngleProgram([*angles, Angle()], circuit.n_weights)
-        self.angle_expressions = angles
         self.trainable = {i for i, op in enumerate(ops) if op.params and op.params[0].weights}
 
         # Runs: slot (j, s, q) is position j of the run of qubit q in slice s. Every slot's
@@ -665,11 +682,13 @@ def _compiled_sweeps(program: SmallProgram):
     installed, ``USE_COMPILED`` on, at most ``_COMPILED_MAX_QUBITS``), else None."""
     if not USE_COMPILED or program.n_qubits > _COMPILED_MAX_QUBITS:
         return None
-    try:
-        from ._small_jit import KERNELS
-    except ImportError:  # numba is not installed: the NumPy sweeps
-        return None
-    return KERNELS
+    global _KERNELS
+    if _KERNELS is None:
+        try:
+            from ._small_jit import KERNELS as _KERNELS
+        except ImportError:  # numba is not installed: the NumPy sweeps
+            _KERNELS = False
+    return _KERNELS or None
 
 
 def _compiled_chunk(
@@ -703,7 +722,8 @@ def _compiled_chunk(
     np.sin(slot_angles, out=trig[1])
     final = np.empty((rows, d), dtype=complex)
     E = np.empty((rows, len(labels)))
-    kernels.forward(*common, trig, final, E)
+    run_store = np.empty((rows, program.n_slices, n, 2, 2), dtype=complex)
+    kernels.forward(*common, trig, final, E, run_store)
     values[...] = E
     if cotangent is None:
         return None
@@ -714,7 +734,7 @@ def _compiled_chunk(
     diag_grad = np.zeros((rows, t["diag_slice"].shape[0]))
     param_grad = np.zeros((rows, len(program.param_slices)))
     kernels.backward(
-        *common, trig, final, _compiled_array(Gc), t["slot_trainable"], t["diag_slice"],
+        *common, trig, run_store, final, _compiled_array(Gc), t["slot_trainable"], t["diag_slice"],
         t["diag_patterns"], t["param_generators"], t["param_trainable"], slot_grad, diag_grad,
         param_grad,
     )  # fmt: skip
@@ -738,10 +758,6 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     d = 2**n
     kernels = _compiled_sweeps(program)
     angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights, kernels)
-    if not np.isfinite(np.add.reduce(angles, axis=None)):
-        # An angle overflows: the expressions' own evaluation says which, with advice.
-        for angle in program.angle_expressions:
-            angle.evaluate(Xc, weights)
     rows = rows_slice.stop - rows_slice.start
     if angles.shape[0] != rows:
         angles = np.broadcast_to(angles, (rows, angles.shape[1]))

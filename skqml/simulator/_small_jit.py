@@ -134,15 +134,14 @@ def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs, G, tmp):
 @jit
 def forward(
     n_qubits, run_lengths, axis, kinds, pos, diag_factor, const_src, const_phase, const_mats,
-    param_mats,
-    flips, phases, signs, trig, out, E,
+    param_mats, flips, phases, signs, trig, out, E, run_store,
 ):  # fmt: skip
     # Final states into out (rows, d) and expectation values of the Paulis into E, from
-    # the cosines and sines of every run slot's angle, trig (2, rows, slots).
+    # the cosines and sines of every run slot's angle, trig (2, rows, slots); each run's
+    # product into run_store (rows, slices, qubits, 2, 2) for the backward pass.
     rows, d = out.shape
     n_slices = kinds.shape[0]
     tmp = np.empty(d, dtype=np.complex128)
-    runs = np.empty((n_qubits, 2, 2), dtype=np.complex128)
     G = np.empty((2, 2), dtype=np.complex128)
     G2 = np.empty((2, 2), dtype=np.complex128)
     for r in range(rows):
@@ -150,6 +149,7 @@ def forward(
         state[:] = 0.0
         state[0] = 1.0
         for s in range(n_slices):
+            runs = run_store[r, s]
             run_matrices(r, s, n_slices, run_lengths, trig, axis, runs, G, G2)
             for q in range(n_qubits):
                 if run_lengths[s, q]:
@@ -170,7 +170,7 @@ def forward(
 def backward(
     n_qubits, run_lengths, axis, kinds, pos, diag_factor, const_src, const_phase, const_mats,
     param_mats,
-    flips, phases, signs, trig, final, cotangent, slot_trainable, diag_slice,
+    flips, phases, signs, trig, run_store, final, cotangent, slot_trainable, diag_slice,
     diag_patterns, param_generators, param_trainable, slot_grad, diag_grad, param_grad,
 ):  # fmt: skip
     rows, d = final.shape
@@ -178,7 +178,6 @@ def backward(
     psi = np.empty(d, dtype=np.complex128)
     lam = np.empty(d, dtype=np.complex128)
     tmp = np.empty(d, dtype=np.complex128)
-    runs = np.empty((n_qubits, 2, 2), dtype=np.complex128)
     G = np.empty((2, 2), dtype=np.complex128)
     G2 = np.empty((2, 2), dtype=np.complex128)
     M = np.empty((2, 2), dtype=np.complex128)
@@ -215,7 +214,7 @@ def backward(
                         for i in range(d):
                             acc += lam[i].conjugate() * psi[i] * diag_patterns[k, i]
                         diag_grad[r, k] = -2.0 * acc.imag
-            run_matrices(r, s, n_slices, run_lengths, trig, axis, runs, G, G2)
+            runs = run_store[r, s]
             for q in range(n_qubits):
                 m_q = run_lengths[s, q]
                 if m_q == 0:
@@ -278,6 +277,12 @@ def angles(X, theta_ext, coeff, feature, offset, scale, weight, angle_of_term, o
                     f *= offset[t, k]
             parts[r, t] = f
             out[r, a] += f * w
+    finite = True
+    for r in range(rows):
+        for a in range(out.shape[1]):
+            if not np.isfinite(out[r, a]):
+                finite = False
+    return finite
 
 
 @jit
