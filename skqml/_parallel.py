@@ -26,13 +26,28 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
 from joblib import Parallel, delayed, effective_n_jobs
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["CONCURRENT_BLOCKS", "block_slices", "map_blocks", "n_workers"]
+__all__ = ["CONCURRENT_BLOCKS", "block_slices", "map_blocks", "n_workers", "single_blas_thread"]
 
 # Blocks that share one memory budget (each sized for its share), whatever n_jobs: a block's
 # size must not depend on n_jobs, or results would change in the last bits.
 CONCURRENT_BLOCKS = 4
+
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def single_blas_thread():
+    """A context in which BLAS runs on one thread (process-wide, lifted on exit).
+
+    The loaded BLAS libraries are found once (``threadpool_limits`` looks them up at every
+    entry, reading the process's memory map: about 7 ms, more than a small Gram matrix).
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 def block_slices(n: int, block: int) -> list[slice]:
@@ -81,7 +96,7 @@ def map_blocks(
 def _run(function, blocks: Iterable[tuple], workers: int, threads: bool) -> Iterator:
     # A generator, so that the BLAS limit lasts exactly as long as the blocks run (it is
     # process-wide, and lifted when the generator finishes or is closed).
-    limits = threadpool_limits(limits=1, user_api="blas") if threads else nullcontext()
+    limits = single_blas_thread() if threads else nullcontext()
     with limits:
         if workers == 1:  # in this thread, without joblib
             for args in blocks:

@@ -356,10 +356,11 @@ def test_n_jobs_gives_identical_gram(make_kernel):
 
 def test_block_rows_follow_memory_not_n_jobs():
     A = np.zeros((80, 8), dtype=complex)
-    # A quarter of the budget left beside the states (80 x 8 complex) and the 80 x 80 Gram
-    # matrix, for rows of 32 bytes per entry plus the density features of 8 amplitudes.
-    held = A.nbytes + 8 * 80 * 80
-    per_row = 32 * 80 + 2 * 8 * 8**2 * 3
+    # A quarter of the budget left beside the states (80 x 8 complex), their density
+    # features (8**2 doubles per row) and the 80 x 80 Gram matrix, for rows of 32 bytes per
+    # entry.
+    held = A.nbytes + 80 * 8 * 8**2 + 8 * 80 * 80
+    per_row = 32 * 80
     expected = int((SMALL_MEMORY_MB * 1024**2 - held) / 4 // per_row)
     assert 1 <= expected < 80
     for n_jobs in (None, 1, 2, 4):

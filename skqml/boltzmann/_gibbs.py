@@ -25,8 +25,8 @@ from contextlib import nullcontext
 from itertools import combinations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from .._parallel import single_blas_thread
 from ..simulator._memory import require_memory
 
 __all__ = [
@@ -60,7 +60,7 @@ _SINGLE_THREAD_MAX_QUBITS = 12
 def blas_threads(n_qubits: int):
     """Context limiting BLAS to one thread for small matrices (see above)."""
     if n_qubits <= _SINGLE_THREAD_MAX_QUBITS:
-        return threadpool_limits(limits=1, user_api="blas")
+        return single_blas_thread()
     return nullcontext()
 
 

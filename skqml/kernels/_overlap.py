@@ -12,8 +12,8 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from .._parallel import single_blas_thread
 from ..simulator._memory import SimulationMemoryError, rows_per_chunk, state_bytes
 from ..simulator._statevector import WORKING_COPIES
 from ._gram import gram_matrix
@@ -93,7 +93,7 @@ def project_psd(K: np.ndarray) -> np.ndarray:
     K = np.asarray(K, dtype=float)
     # Threaded LAPACK eigh is erratic on this kind of machine (a 1000 x 1000 matrix: 7.7 s
     # on 2 OpenBLAS threads, 0.3 s on one), and joblib workers already use the cores.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_blas_thread():
         w, V = np.linalg.eigh(K)
         if w.size == 0 or w[0] >= 0:
             return K

@@ -64,6 +64,7 @@ from ._gram import (
     GRAM_BYTES_PER_ENTRY,
     block_slices,
     fidelity_block,
+    fidelity_inputs,
     gram_matrix,
 )
 from ._mitigation import (
@@ -306,15 +307,27 @@ class QuantumKernel(Kernel):
         B : ndarray of shape (n_samples_B, width), default=None
             Representation of the columns' samples; None for ``K(A, A)``.
         """
+        block_rows = self._block_rows(A, B)  # the memory check comes first
         return gram_matrix(
             self._gram_block,
-            A,
-            B,
-            block_rows=self._block_rows(A, B),
+            self._gram_inputs(A),
+            None if B is None else self._gram_inputs(B),
+            block_rows=block_rows,
             n_jobs=self.n_jobs,
+            panels=True,
             verbose=self.verbose,
             name=type(self).__name__,
         )
+
+    def _gram_inputs(self, A: np.ndarray) -> np.ndarray:
+        """What the Gram blocks multiply, made once from a representation (see the
+        subclass)."""
+        return A
+
+    def _gram_input_row_bytes(self, A: np.ndarray) -> int:
+        """Bytes per row that :meth:`_gram_inputs` adds beside the representation (held for
+        the whole matrix; 0 when the blocks multiply the representation itself)."""
+        return 0
 
     def bind_training(self, A: np.ndarray) -> QuantumKernel:
         """This kernel with its data-dependent settings fixed on the training representation.
@@ -331,7 +344,10 @@ class QuantumKernel(Kernel):
         budget left beside the representations and the Gram matrix (whatever ``n_jobs``: up
         to four blocks may run at once, and the blocks never depend on ``n_jobs``)."""
         cols = A.shape[0] if B is None else B.shape[0]
+        # The representations, what the blocks multiply when it is not them, the matrix.
+        n_rows = A.shape[0] + (0 if B is None else B.shape[0])
         held = A.nbytes + (0 if B is None else B.nbytes) + 8 * A.shape[0] * cols
+        held += n_rows * self._gram_input_row_bytes(A)
         rows = rows_per_chunk(
             GRAM_BYTES_PER_ENTRY * max(cols, 1) + self._block_row_bytes(A),
             self.max_memory_mb,
@@ -1003,11 +1019,12 @@ class FidelityQuantumKernel(QuantumKernel):
         K = fidelity_block(A, B)
         return np.clip(K, 0.0, 1.0, out=K)
 
-    def _block_row_bytes(self, A) -> int:
-        # Up to 16 amplitudes a block is a product of density features (dim**2 doubles per
-        # row), twice for a rectangular block.
-        dim = A.shape[1]
-        return 2 * 8 * dim**2 * 3 if dim <= _REAL_FORM_MAX_DIM else 0
+    def _gram_inputs(self, A: np.ndarray) -> np.ndarray:
+        # Up to 16 amplitudes, the density features of the states (once, not per block).
+        return fidelity_inputs(A)
+
+    def _gram_input_row_bytes(self, A: np.ndarray) -> int:
+        return 8 * A.shape[1] ** 2 if A.shape[1] <= _REAL_FORM_MAX_DIM else 0
 
 
 # Diagonal entries per joblib task (one backend call each).
