@@ -678,8 +678,8 @@ def _compiled_array(a: np.ndarray) -> np.ndarray:
 
 
 def _compiled_sweeps(program: SmallProgram):
-    """The compiled ``(forward, backward)`` sweeps when they serve this program (numba
-    installed, ``USE_COMPILED`` on, at most ``_COMPILED_MAX_QUBITS``), else None."""
+    """The compiled kernels (``_small_jit.CompiledKernels``) when they serve this program
+    (numba installed, ``USE_COMPILED`` on, at most ``_COMPILED_MAX_QUBITS``), else None."""
     if not USE_COMPILED or program.n_qubits > _COMPILED_MAX_QUBITS:
         return None
     global _KERNELS
