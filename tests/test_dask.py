@@ -46,7 +46,7 @@ def _on_cluster(client, fn):
 def test_large_gram_matrix_on_cluster_equals_serial(client):
     X = np.random.default_rng(0).uniform(0, np.pi, size=(400, 4))
     # A small memory budget cuts the matrix into many blocks, as a large one would be.
-    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=2), max_memory_mb=2, n_jobs=1)
+    kernel = FidelityQuantumKernel(ZZFeatureMap(reps=2), max_memory_mb=3, n_jobs=1)
     serial = kernel(X)
     distributed_K, n_tasks = _on_cluster(client, lambda: kernel.set_params(n_jobs=-1)(X))
     assert n_tasks >= 2
