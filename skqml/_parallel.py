@@ -22,6 +22,7 @@ still decides for the user.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 
@@ -35,19 +36,23 @@ __all__ = ["CONCURRENT_BLOCKS", "block_slices", "map_blocks", "n_workers", "sing
 CONCURRENT_BLOCKS = 4
 
 
-_CONTROLLER: ThreadpoolController | None = None
+# The loaded BLAS libraries, found once per set of imported modules (a new import may load
+# another BLAS, e.g. SciPy's after NumPy's).
+_CONTROLLER: tuple[int, ThreadpoolController] | None = None
 
 
 def single_blas_thread():
     """A context in which BLAS runs on one thread (process-wide, lifted on exit).
 
-    The loaded BLAS libraries are found once (``threadpool_limits`` looks them up at every
-    entry, reading the process's memory map: about 7 ms, more than a small Gram matrix).
+    The loaded BLAS libraries are looked up again only after new modules were imported
+    (``threadpool_limits`` looks them up at every entry, reading the process's memory map:
+    about 7 ms, more than a small Gram matrix or a training step).
     """
     global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    n_modules = len(sys.modules)
+    if _CONTROLLER is None or _CONTROLLER[0] != n_modules:
+        _CONTROLLER = (n_modules, ThreadpoolController())
+    return _CONTROLLER[1].limit(limits=1, user_api="blas")
 
 
 def block_slices(n: int, block: int) -> list[slice]:

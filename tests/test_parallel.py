@@ -89,3 +89,25 @@ def test_variational_fit_identical_for_every_n_jobs(model, monkeypatch):
     monkeypatch.setattr(models, "_GRADIENT_BLOCK_AMPLITUDES", 2**19)
     whole = Estimator(max_iter=4, random_state=0).fit(X, y)
     np.testing.assert_allclose(whole.weights_, fits[0].weights_, rtol=1e-8, atol=1e-10)
+
+
+def test_blas_limit_is_looked_up_once_and_again_after_new_imports(monkeypatch):
+    """The BLAS libraries are found once (a lookup reads the memory map, ~7 ms), and again
+    when modules were imported since, which may have loaded another BLAS."""
+    import sys
+    import types
+
+    from threadpoolctl import threadpool_info
+
+    import skqml._parallel as parallel
+
+    with parallel.single_blas_thread():
+        pass
+    first = parallel._CONTROLLER[1]
+    with parallel.single_blas_thread():
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert parallel._CONTROLLER[1] is first
+    monkeypatch.setitem(sys.modules, "_skqml_test_new_import", types.ModuleType("new"))
+    with parallel.single_blas_thread():
+        pass
+    assert parallel._CONTROLLER[1] is not first
