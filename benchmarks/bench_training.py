@@ -130,11 +130,11 @@ def skqml_step(w: Workload, general: bool = False, numpy_sweeps: bool = False) -
     if numpy_sweeps:
 
         def vjp(*args):
-            _small.USE_COMPILED = False
+            previous, _small.USE_COMPILED = _small.USE_COMPILED, False
             try:
                 return expectation_vjp(*args)
             finally:
-                _small.USE_COMPILED = True
+                _small.USE_COMPILED = previous
 
     if general:
         from skqml.simulator._adjoint import general_expectation_vjp

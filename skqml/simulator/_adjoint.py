@@ -30,10 +30,12 @@ from ..circuits._inverse import inverse_operation
 from ._memory import rows_per_chunk, state_bytes
 from ._observables import (
     apply_pauli,
+    checked_cotangent,
     im_dot,
     pauli_expectations,
     qubit_view_shape,
     re_dot,
+    weighted_pauli_sum,
 )
 from ._plan import compile_circuit
 from ._small import (
@@ -285,16 +287,7 @@ def general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memor
     def fill_lambda(psi, lam, rows, Xc, weights, grad):
         E = pauli_expectations(psi, labels)
         values[rows] = E
-        G = np.asarray(cotangent_fn(E, rows), dtype=float)
-        if G.shape != E.shape:
-            raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {E.shape}")
-        lam.fill(0)
-        for k, label in enumerate(labels):
-            if np.any(G[:, k]):
-                term = apply_pauli(psi, label)
-                term *= G[:, k, None]
-                lam += term
-                del term
+        weighted_pauli_sum(psi, labels, checked_cotangent(cotangent_fn, E, rows), lam)
 
     grad = adjoint_sweep(
         circuit, X, weights, fill_lambda, max_memory_mb=max_memory_mb, what="expectation gradients"
@@ -402,10 +395,7 @@ def probability_vjp(
         P = probs[rows]
         np.square(psi.real, out=P)
         P += np.square(psi.imag)
-        G = np.asarray(cotangent_fn(P, rows), dtype=float)
-        if G.shape != P.shape:
-            raise ValueError(f"cotangent_fn returned shape {G.shape}, expected {P.shape}")
-        np.multiply(psi, G, out=lam)
+        np.multiply(psi, checked_cotangent(cotangent_fn, P, rows), out=lam)
 
     grad = adjoint_sweep(
         circuit,

@@ -10,12 +10,15 @@ from .._validation import check_pauli_label
 
 __all__ = [
     "apply_pauli",
+    "checked_cotangent",
     "im_dot",
     "pauli_expectations",
+    "pauli_masks",
     "probabilities",
     "qubit_view_shape",
     "re_dot",
     "single_qubit_expectations",
+    "weighted_pauli_sum",
 ]
 
 
@@ -153,15 +156,7 @@ def apply_pauli(states: np.ndarray, label: str) -> np.ndarray:
     array([[0.+0.j, 0.+1.j]])
     """
     n = _n_qubits(states)
-    label = check_pauli_label(label, n)
-    xmask = zmask = 0
-    n_y = 0
-    for q, ch in enumerate(reversed(label)):
-        if ch in "XY":
-            xmask |= 1 << q
-        if ch in "YZ":
-            zmask |= 1 << q
-        n_y += ch == "Y"
+    xmask, zmask, n_y = pauli_masks(check_pauli_label(label, n))
     # (P psi)[b] = phase(b) psi[b ^ x] with the phase of the row b of P.
     if xmask:
         source = np.arange(2**n)
@@ -176,6 +171,63 @@ def apply_pauli(states: np.ndarray, label: str) -> np.ndarray:
     if n_y % 4:
         out *= (-1j) ** n_y
     return out
+
+
+def pauli_masks(label: str) -> tuple[int, int, int]:
+    """``(xmask, zmask, n_y)`` of a checked Pauli label: the qubits where it has X or Y, where
+    it has Y or Z, and its number of Y (the last character acts on qubit 0).
+
+    Examples
+    --------
+    >>> from skqml.simulator._observables import pauli_masks
+    >>> pauli_masks("XYZ")  # Z on qubit 0, Y on 1, X on 2
+    (6, 3, 1)
+    """
+    xmask = zmask = n_y = 0
+    for q, ch in enumerate(reversed(label)):
+        if ch in "XY":
+            xmask |= 1 << q
+        if ch in "YZ":
+            zmask |= 1 << q
+        n_y += ch == "Y"
+    return xmask, zmask, n_y
+
+
+def weighted_pauli_sum(states, labels, weights, out) -> np.ndarray:
+    """``out = sum_k weights[:, k] P_k |psi>`` for every state (the cotangent state that an
+    adjoint sweep starts from), one Pauli string at a time; labels with zero weight on every
+    row are skipped."""
+    out[...] = 0.0
+    for k, label in enumerate(labels):
+        if np.any(weights[:, k]):
+            term = apply_pauli(states, label)
+            term *= weights[:, k, None]
+            out += term
+            del term
+    return out
+
+
+def checked_cotangent(cotangent_fn, outputs: np.ndarray, rows, dtype=float) -> np.ndarray:
+    """``cotangent_fn(outputs, rows)`` as an array, which must have the shape of ``outputs``
+    (the contract of every ``*_vjp`` function's ``cotangent_fn``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.simulator._observables import checked_cotangent
+    >>> checked_cotangent(lambda E, rows: 2 * E, np.ones((2, 1)), slice(0, 2)).ravel()
+    array([2., 2.])
+    >>> checked_cotangent(lambda E, rows: E[0], np.ones((2, 1)), slice(0, 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: cotangent_fn returned shape (1,), expected (2, 1)
+    """
+    cotangent = np.asarray(cotangent_fn(outputs, rows), dtype=dtype)
+    if cotangent.shape != outputs.shape:
+        raise ValueError(
+            f"cotangent_fn returned shape {cotangent.shape}, expected {outputs.shape}"
+        )
+    return cotangent
 
 
 def _signs(n: int, zmask: int) -> np.ndarray:

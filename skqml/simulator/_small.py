@@ -53,7 +53,13 @@ import numpy as np
 from ..circuits._angle import Angle, Term
 from ..circuits._circuit import Circuit, Operation
 from ._memory import _MIB, resolve_max_memory_mb
-from ._observables import apply_pauli, pauli_expectations
+from ._observables import (
+    _signs,
+    checked_cotangent,
+    pauli_expectations,
+    pauli_masks,
+    weighted_pauli_sum,
+)
 from ._plan import _local_index
 
 __all__ = [
@@ -515,19 +521,11 @@ def _pauli_masks(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.nd
     """Each Pauli string as ``P|b> = phase * sign[b] |b ^ flip>``: ``(flips, phases,
     signs)`` of shapes (k,), (k,) and (k, 2**n), for the compiled sweeps."""
     n = len(labels[0])
-    index = np.arange(2**n)
-    flips = np.zeros(len(labels), dtype=np.intp)
-    phases = np.ones(len(labels), dtype=complex)
-    signs = np.ones((len(labels), 2**n))
-    for k, label in enumerate(labels):
-        for q, ch in enumerate(reversed(label)):  # the last character acts on qubit 0
-            bit = (index >> q) & 1
-            if ch in "XY":
-                flips[k] |= 1 << q
-            if ch in "YZ":
-                signs[k] *= 1 - 2 * bit
-            if ch == "Y":  # Y|0> = i|1>, Y|1> = -i|0>: i times Z's sign
-                phases[k] *= 1j
+    masks = [pauli_masks(label) for label in labels]
+    flips = np.array([xmask for xmask, _, _ in masks], dtype=np.intp)
+    # Y|0> = i|1>, Y|1> = -i|0>: i times Z's sign, read on the input index.
+    phases = np.array([1j**n_y for _, _, n_y in masks], dtype=complex)
+    signs = np.array([_signs(n, zmask) for _, zmask, _ in masks], dtype=float).reshape(-1, 2**n)
     return flips, phases, signs
 
 
@@ -735,9 +733,7 @@ def _compiled_chunk(
     values[...] = E
     if cotangent is None:
         return None
-    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
-    if Gc.shape != E.shape:
-        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+    Gc = checked_cotangent(cotangent, E, rows_slice)
     slot_grad = np.zeros((rows, trig.shape[2]))
     diag_grad = np.zeros((rows, t["diag_slice"].shape[0]))
     param_grad = np.zeros((rows, len(program.param_slices)))
@@ -967,18 +963,11 @@ def _read_out(labels, final, values, cotangent, rows_slice, out) -> bool:
     values[...] = E
     if cotangent is None:
         return False
-    Gc = np.asarray(cotangent(E, rows_slice), dtype=float)
-    if Gc.shape != E.shape:
-        raise ValueError(f"cotangent_fn returned shape {Gc.shape}, expected {E.shape}")
+    Gc = checked_cotangent(cotangent, E, rows_slice)
     if paulis is not None:
         np.matmul(Gc[:, None, :].astype(complex), pauli_states, out=out[:, None, :])
     else:
-        out[...] = 0.0
-        for k, label in enumerate(labels):
-            if np.any(Gc[:, k]):
-                term = apply_pauli(final, label)
-                term *= Gc[:, k, None]
-                out += term
+        weighted_pauli_sum(final, labels, Gc, out)
     return True
 
 

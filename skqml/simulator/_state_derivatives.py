@@ -41,7 +41,7 @@ from ..circuits._circuit import Circuit
 from ..circuits._gates import gate_spec
 from ._adjoint import _Generator, _tape, adjoint_sweep, mask_slices
 from ._memory import rows_per_chunk, state_bytes
-from ._observables import apply_pauli, im_dot
+from ._observables import apply_pauli, checked_cotangent, im_dot
 from ._plan import Plan, compile_circuit
 from ._statevector import WORKING_COPIES, apply_plan, check_inputs
 
@@ -134,11 +134,7 @@ def state_vjp(
         given = states[rows]
         given[...] = psi
         given.flags.writeable = False  # this view only: the returned array stays writeable
-        cotangent = np.asarray(cotangent_fn(given, rows))
-        if cotangent.shape != psi.shape:
-            raise ValueError(
-                f"cotangent_fn returned shape {cotangent.shape}, expected {psi.shape}"
-            )
+        cotangent = checked_cotangent(cotangent_fn, given, rows, dtype=None)
         lam[...] = cotangent
         del cotangent, given
         if phase is not None and phase.weights:
