@@ -18,6 +18,7 @@ __all__ = [
     "GRAM_BYTES_PER_ENTRY",
     "block_slices",
     "fidelity_block",
+    "fidelity_input_row_bytes",
     "fidelity_inputs",
     "gram_matrix",
 ]
@@ -65,6 +66,12 @@ def fidelity_inputs(states: np.ndarray) -> np.ndarray:
     """What :func:`fidelity_block` multiplies: the states, or up to 4 qubits their real
     :func:`density_features` (computed once for the whole matrix, not per block)."""
     return density_features(states) if states.shape[1] <= _REAL_FORM_MAX_DIM else states
+
+
+def fidelity_input_row_bytes(dim: int) -> int:
+    """Bytes per row that :func:`fidelity_inputs` adds beside states of ``dim`` amplitudes
+    (``dim**2`` doubles of density features up to 4 qubits; 0 when it returns the states)."""
+    return 8 * dim**2 if dim <= _REAL_FORM_MAX_DIM else 0
 
 
 def density_features(states: np.ndarray) -> np.ndarray:

@@ -60,10 +60,10 @@ from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES, chunk_rows
 from ._bandwidth import median_bandwidth
 from ._gram import (
-    _REAL_FORM_MAX_DIM,
     GRAM_BYTES_PER_ENTRY,
     block_slices,
     fidelity_block,
+    fidelity_input_row_bytes,
     fidelity_inputs,
     gram_matrix,
 )
@@ -349,7 +349,7 @@ class QuantumKernel(Kernel):
         held = A.nbytes + (0 if B is None else B.nbytes) + 8 * A.shape[0] * cols
         held += n_rows * self._gram_input_row_bytes(A)
         rows = rows_per_chunk(
-            GRAM_BYTES_PER_ENTRY * max(cols, 1) + self._block_row_bytes(A),
+            GRAM_BYTES_PER_ENTRY * max(cols, 1),
             self.max_memory_mb,
             what=f"a Gram matrix block against {cols} samples (beside the "
             f"{A.shape[0]} x {cols} matrix and its inputs)",
@@ -358,10 +358,6 @@ class QuantumKernel(Kernel):
             hint="pass fewer samples at once or raise the limit",
         )
         return min(_GRAM_ROWS, rows)
-
-    def _block_row_bytes(self, A) -> int:
-        """Per-row working memory of a Gram block besides its entries."""
-        return 0
 
     def __call__(self, X, Y=None, eval_gradient: bool = False) -> np.ndarray:
         """Gram matrix ``K(X, Y)`` (``Y=None``: ``K(X, X)``, computed once per pair).
@@ -1024,7 +1020,7 @@ class FidelityQuantumKernel(QuantumKernel):
         return fidelity_inputs(A)
 
     def _gram_input_row_bytes(self, A: np.ndarray) -> int:
-        return 8 * A.shape[1] ** 2 if A.shape[1] <= _REAL_FORM_MAX_DIM else 0
+        return fidelity_input_row_bytes(A.shape[1])
 
 
 # Diagonal entries per joblib task (one backend call each).
