@@ -151,7 +151,10 @@ class _AngleProgram:
         ``compiled``: the :class:`CompiledKernels` to evaluate them with (one call instead
         of a dozen NumPy calls; the values are the same up to the order of the products).
         """
-        theta_ext = np.append(theta[: self.n_weights], 1.0)
+        # The weights and a trailing 1 (the weight slot of terms with fewer weights).
+        theta_ext = np.empty(self.n_weights + 1)
+        theta_ext[:-1] = theta[: self.n_weights]
+        theta_ext[-1] = 1.0
         if compiled is not None:
             X = np.zeros((1, 0)) if X is None else _compiled_array(X)
             angles = np.empty((X.shape[0], self.n_angles))
@@ -196,15 +199,8 @@ class _AngleProgram:
             return values, feature_part, theta_ext
         return np.add.reduceat(values, self.starts, axis=1), feature_part, theta_ext
 
-    def weight_gradient(self, angle_grad, feature_part, theta_ext, compiled=None) -> np.ndarray:
+    def weight_gradient(self, angle_grad, feature_part, theta_ext) -> np.ndarray:
         """``sum_i angle_grad[i, a] * d angle_a(x_i) / d theta``, shape (n_weights,)."""
-        if compiled is not None:
-            grad = np.zeros(self.n_weights + 1)
-            compiled.weight_gradient(
-                angle_grad, feature_part, theta_ext, self.coeff, self.weight,
-                self.angle_of_term, grad,
-            )  # fmt: skip
-            return grad[: self.n_weights]
         per_term = (angle_grad[:, self.angle_of_term] * feature_part).sum(axis=0)
         per_term *= self.coeff
         grad = np.zeros(self.n_weights + 1)
@@ -407,12 +403,18 @@ class SmallProgram:
         self.jit_tables = _jit_tables(self)
 
         self.workspace = _Workspace()
+        self._row_bytes: dict[int, int] = {}  # bytes_per_row by number of labels
         # Kronecker groups: qubits [0, low) and [low, n).
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
 
     def bytes_per_row(self, n_labels: int) -> int:
         """Bytes per sample of one step reading ``n_labels`` observables: an upper bound of
         its work arrays."""
+        if n_labels not in self._row_bytes:
+            self._row_bytes[n_labels] = self._bytes_per_row(n_labels)
+        return self._row_bytes[n_labels]
+
+    def _bytes_per_row(self, n_labels: int) -> int:
         n, S, d = self.n_qubits, self.n_slices, 2**self.n_qubits
         dl, dh = 2**self.low, 2 ** (n - self.low)
         slots = self.run_length * S * n
@@ -665,6 +667,22 @@ def _jit_tables(program: SmallProgram) -> dict:
         "diag_patterns": np.ascontiguousarray(program.diag_patterns[rows_k]).reshape(-1, d),
         "param_generators": np.array(program.param_generators, dtype=complex).reshape(-1, d, d),
         "param_trainable": np.array(program.param_trainable, dtype=np.bool_).reshape(-1),
+        # The chain rule's scatter: each trainable slot's, diagonal angle's and multi-qubit
+        # gate's gradient goes to its angle (-1: a fixed multi-qubit gate).
+        "grad_slots": program.trainable_slots,
+        "grad_slot_angles": program.trainable_slot_angles,
+        "grad_slot_scales": np.ascontiguousarray(program.slot_scale[program.trainable_slots]),
+        "diag_angles": program.diag_param_angle[rows_k],
+        "param_angles": np.array(
+            [
+                a if trainable else -1
+                for a, trainable in zip(program.param_angle, program.param_trainable, strict=True)
+            ],
+            dtype=np.intp,
+        ).reshape(-1),
+        # Stand-ins for circuits without diagonal or multi-qubit entanglers.
+        "no_diag_factor": np.ones((0, 1, d), dtype=complex),
+        "no_param_mats": np.zeros((0, 1, d, d), dtype=complex),
     }
 
 
@@ -690,42 +708,26 @@ def _compiled_sweeps(program: SmallProgram):
 
 
 def _compiled_chunk(
-    program, kernels, labels, angles, diag_factor, param_mats, cotangent, rows_slice, values
-):
-    """One chunk by the compiled sweeps: the angles' gradients (rows, n_angles), or None
-    when no cotangent asks for them."""
+    program, kernels, labels, angles, feature_part, theta_ext, diag_factor, param_mats,
+    cotangent, rows_slice, values,
+):  # fmt: skip
+    """One chunk by the compiled sweeps: the weights' gradient, or None when no cotangent
+    asks for it."""
     t = program.jit_tables
     n, d = program.n_qubits, 2**program.n_qubits
     rows = rows_slice.stop - rows_slice.start
-    if diag_factor is None:
-        diag_factor = np.ones((0, 1, d), dtype=complex)
-    else:
-        diag_factor = _compiled_array(diag_factor)
-    param_mats = (
-        np.ascontiguousarray(np.stack(param_mats))
-        if param_mats
-        else np.zeros((0, rows, d, d), dtype=complex)
-    )
+    diag_factor = t["no_diag_factor"] if diag_factor is None else _compiled_array(diag_factor)
+    param_mats = np.ascontiguousarray(np.stack(param_mats)) if param_mats else t["no_param_mats"]
     flips, phases, signs = _pauli_masks(tuple(labels))
     common = (
         n, program.run_lengths, t["axis"], t["kinds"], t["pos"], diag_factor,
         t["const_src"], t["const_phase"], t["const_mats"], param_mats, flips, phases, signs,
     )  # fmt: skip
-    # Every slot's cosine and sine (rows, slots): per sample for the slots whose angle reads
-    # features, once for the others (weights only, fixed gates, padding). The trigonometry
-    # is most of the NumPy work of a step (about 20 ns per value here).
     trig = np.empty((2, rows, program.slot_angle.shape[0]))
-    for slots, per_sample in ((program.sample_slots, True), (program.shared_slots, False)):
-        if slots.size:
-            a = (
-                angles[:, program.slot_angle[slots]]
-                if per_sample
-                else angles[:1, program.slot_angle[slots]]
-            )
-            a *= program.slot_scale[slots]
-            a += program.slot_const[slots]
-            trig[0][:, slots] = np.cos(a)
-            trig[1][:, slots] = np.sin(a)
+    kernels.slot_trig(
+        angles, program.slot_angle, program.slot_scale, program.slot_const,
+        program.sample_slots, program.shared_slots, trig,
+    )  # fmt: skip
     final = np.empty((rows, d), dtype=complex)
     E = np.empty((rows, len(labels)))
     run_store = np.empty((rows, program.n_slices, n, 2, 2), dtype=complex)
@@ -742,18 +744,14 @@ def _compiled_chunk(
         t["diag_patterns"], t["param_generators"], t["param_trainable"], slot_grad, diag_grad,
         param_grad,
     )  # fmt: skip
-    angle_grad = np.zeros((rows, program.angles.n_angles))
-    slots = program.trainable_slots
-    if slots.size:
-        angle_grad[:, program.trainable_slot_angles] = (
-            slot_grad[:, slots] * program.slot_scale[slots]
-        )
-    if program.diag_grad_rows.size:
-        angle_grad[:, program.diag_param_angle[program.diag_grad_rows]] = diag_grad
-    for r, a_idx in enumerate(program.param_angle):
-        if program.param_trainable[r]:
-            angle_grad[:, a_idx] = param_grad[:, r]
-    return angle_grad
+    a = program.angles
+    grad = np.zeros(a.n_weights + 1)
+    kernels.chain_rule(
+        slot_grad, t["grad_slots"], t["grad_slot_angles"], t["grad_slot_scales"], diag_grad,
+        t["diag_angles"], param_grad, t["param_angles"], feature_part, theta_ext, a.coeff,
+        a.weight, a.angle_of_term, np.empty((rows, a.n_angles)), grad,
+    )  # fmt: skip
+    return grad[: a.n_weights]
 
 
 # -- one step ----------------------------------------------------------------------------------
@@ -767,7 +765,6 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
         angles = np.broadcast_to(angles, (rows, angles.shape[1]))
 
     # Entangler factors.
-    diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
     diag_factor = None
     if program.diag_slices:
         # Parameter-free phases were exponentiated at compile time.
@@ -776,8 +773,6 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
             a = angles[:, program.diag_param_angle]  # (rows, P)
             phase = (a[:, None, :] * program.diag_scatter) @ program.diag_patterns
             diag_factor = diag_factor * np.exp(1j * phase.transpose(1, 0, 2))
-    const_pos = {s: r for r, s in enumerate(program.const_slices)}
-    param_pos = {s: r for r, s in enumerate(program.param_slices)}
     param_mats = []
     for op, a_idx, index in zip(
         program.param_ops, program.param_angle, program.param_index, strict=True
@@ -787,16 +782,14 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
         param_mats.append(flat[:, index])  # (rows, d, d)
 
     if kernels is not None:
-        angle_grad = _compiled_chunk(
-            program, kernels, labels, angles, diag_factor, param_mats, cotangent, rows_slice,
-            values,
+        return _compiled_chunk(
+            program, kernels, labels, _compiled_array(angles), feature_part, theta_ext,
+            diag_factor, param_mats, cotangent, rows_slice, values,
         )  # fmt: skip
-        return (
-            None
-            if angle_grad is None
-            else _weight_gradient(program, angle_grad, feature_part, theta_ext, rows, kernels)
-        )
 
+    diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
+    const_pos = {s: r for r, s in enumerate(program.const_slices)}
+    param_pos = {s: r for r, s in enumerate(program.param_slices)}
     # Run matrices (2, 2, m, S, n, rows), then suffix products and the fused run matrices.
     m = program.run_length
     ws = program.workspace
@@ -941,13 +934,11 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     return _weight_gradient(program, angle_grad, feature_part, theta_ext, rows)
 
 
-def _weight_gradient(
-    program, angle_grad, feature_part, theta_ext, rows, compiled=None
-) -> np.ndarray:
+def _weight_gradient(program, angle_grad, feature_part, theta_ext, rows) -> np.ndarray:
     """The chain rule from the angles' gradients (rows, n_angles) to the weights."""
     if feature_part.shape[0] == 1 and rows > 1:
         angle_grad = angle_grad.sum(axis=0, keepdims=True)
-    return program.angles.weight_gradient(angle_grad, feature_part, theta_ext, compiled)
+    return program.angles.weight_gradient(angle_grad, feature_part, theta_ext)
 
 
 def _read_out(labels, final, values, cotangent, rows_slice, out) -> bool:

@@ -5,8 +5,9 @@ NumPy's cost per call on tiny arrays (stacks of 2x2 matrices), not by arithmetic
 installed, the engine hands its inner work to the functions below, compiled once and cached
 on disk (``_small.py`` imports this module only when numba imports):
 
-- ``angles`` and ``weight_gradient``: every angle of every gate from the angle program's
-  term tables, and the chain rule back to the weights;
+- ``angles``, ``slot_trig`` and ``chain_rule``: every angle of every gate from the angle
+  program's term tables, the cosine and sine of every run slot, and the chain rule from the
+  sweeps' terms back to the weights;
 - ``forward``: for each sample, each slice's one-qubit runs multiplied into one 2x2 per
   qubit and applied in place to the ``2**n`` state, then the slice's entangler; then the
   expectation values of the Pauli strings (``P|b> = phase sign[b] |b ^ flip>``);
@@ -83,23 +84,6 @@ def entangle(state, tmp, s, r, kinds, pos, diag_factor, const_src, const_phase, 
 
 
 @helper
-def slot_matrix(G, c, s, nx, ny, nz):
-    # cos(a) I - i sin(a) (nx X + ny Y + nz Z), written into the 2x2 G.
-    G[0, 0] = complex(c, -s * nz)
-    G[0, 1] = complex(-s * ny, -s * nx)
-    G[1, 0] = complex(s * ny, -s * nx)
-    G[1, 1] = complex(c, s * nz)
-
-
-@helper
-def mul2(A, B, out):
-    # out = A @ B for 2x2 matrices (out may not alias A or B).
-    for i in range(2):
-        for j in range(2):
-            out[i, j] = A[i, 0] * B[0, j] + A[i, 1] * B[1, j]
-
-
-@helper
 def apply_2x2(state, q, U, dagger):
     # U (or U^H) on qubit q, in place.
     if dagger:
@@ -118,17 +102,25 @@ def apply_2x2(state, q, U, dagger):
 
 
 @helper
-def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs, G, tmp):
-    # runs[q] = G[m-1] ... G[0], the product of the run of every qubit q in slice s.
+def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs):
+    # runs[q] = G[m-1] ... G[0], the product of the run of every qubit q in slice s (in
+    # scalars: 2x2 temporaries in arrays cost more than the arithmetic).
     for q in range(runs.shape[0]):
-        U = runs[q]
-        U[0, 0], U[0, 1], U[1, 0], U[1, 1] = 1.0, 0.0, 0.0, 1.0
+        u00, u01, u10, u11 = 1.0 + 0.0j, 0.0j, 0.0j, 1.0 + 0.0j
         for j in range(run_lengths[s, q]):
             slot = (j * n_slices + s) * runs.shape[0] + q
-            slot_matrix(G, trig[0, r, slot], trig[1, r, slot], axis[0, slot],
-                        axis[1, slot], axis[2, slot])  # fmt: skip
-            mul2(G, U, tmp)
-            U[:, :] = tmp
+            c, sn = trig[0, r, slot], trig[1, r, slot]
+            nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
+            g00, g01 = complex(c, -sn * nz), complex(-sn * ny, -sn * nx)
+            g10, g11 = complex(sn * ny, -sn * nx), complex(c, sn * nz)
+            u00, u01, u10, u11 = (
+                g00 * u00 + g01 * u10,
+                g00 * u01 + g01 * u11,
+                g10 * u00 + g11 * u10,
+                g10 * u01 + g11 * u11,
+            )
+        U = runs[q]
+        U[0, 0], U[0, 1], U[1, 0], U[1, 1] = u00, u01, u10, u11
 
 
 @jit
@@ -142,15 +134,13 @@ def forward(
     rows, d = out.shape
     n_slices = kinds.shape[0]
     tmp = np.empty(d, dtype=np.complex128)
-    G = np.empty((2, 2), dtype=np.complex128)
-    G2 = np.empty((2, 2), dtype=np.complex128)
     for r in range(rows):
         state = out[r]
         state[:] = 0.0
         state[0] = 1.0
         for s in range(n_slices):
             runs = run_store[r, s]
-            run_matrices(r, s, n_slices, run_lengths, trig, axis, runs, G, G2)
+            run_matrices(r, s, n_slices, run_lengths, trig, axis, runs)
             for q in range(n_qubits):
                 if run_lengths[s, q]:
                     apply_2x2(state, q, runs[q], False)
@@ -178,9 +168,6 @@ def backward(
     psi = np.empty(d, dtype=np.complex128)
     lam = np.empty(d, dtype=np.complex128)
     tmp = np.empty(d, dtype=np.complex128)
-    G = np.empty((2, 2), dtype=np.complex128)
-    G2 = np.empty((2, 2), dtype=np.complex128)
-    M = np.empty((2, 2), dtype=np.complex128)
     for r in range(rows):
         psi[:] = final[r]
         # lambda = sum_k g_k P_k psi: the cotangent state at the end of the circuit.
@@ -231,27 +218,25 @@ def backward(
                         m01 += p0 * l1
                         m10 += p1 * l0
                         m11 += p1 * l1
-                M[0, 0], M[0, 1], M[1, 0], M[1, 1] = m00, m01, m10, m11
                 for j in range(m_q - 1, -1, -1):
-                    # M is the cross density just after gate j: the term is
+                    # (m00 .. m11) is the cross density just after gate j: the term is
                     # 2 Im Tr(N M); then M <- G_j^H M G_j, the density before it.
                     slot = (j * n_slices + s) * n_qubits + q
                     nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
                     if slot_trainable[slot]:
-                        trace = (
-                            nz * (M[0, 0] - M[1, 1])
-                            + complex(nx, -ny) * M[1, 0]
-                            + complex(nx, ny) * M[0, 1]
-                        )
+                        trace = nz * (m00 - m11) + complex(nx, -ny) * m10 + complex(nx, ny) * m01
                         slot_grad[r, slot] = 2.0 * trace.imag
                     if j:
-                        slot_matrix(G, trig[0, r, slot], trig[1, r, slot], nx, ny, nz)
-                        mul2(M, G, G2)
-                        for a in range(2):
-                            for b in range(2):
-                                M[a, b] = (
-                                    G[0, a].conjugate() * G2[0, b] + G[1, a].conjugate() * G2[1, b]
-                                )
+                        c, sn = trig[0, r, slot], trig[1, r, slot]
+                        g00, g01 = complex(c, -sn * nz), complex(-sn * ny, -sn * nx)
+                        g10, g11 = complex(sn * ny, -sn * nx), complex(c, sn * nz)
+                        # K = M G, then M = G^H K.
+                        k00, k01 = m00 * g00 + m01 * g10, m00 * g01 + m01 * g11
+                        k10, k11 = m10 * g00 + m11 * g10, m10 * g01 + m11 * g11
+                        h00, h01 = g00.conjugate(), g10.conjugate()
+                        h10, h11 = g01.conjugate(), g11.conjugate()
+                        m00, m01 = h00 * k00 + h01 * k10, h00 * k01 + h01 * k11
+                        m10, m11 = h10 * k00 + h11 * k10, h10 * k01 + h11 * k11
                 apply_2x2(psi, q, runs[q], True)
                 apply_2x2(lam, q, runs[q], True)
 
@@ -304,13 +289,57 @@ def weight_gradient(angle_grad, parts, theta_ext, coeff, weight, angle_of_term, 
             grad[weight[t, k]] += others
 
 
+@jit
+def slot_trig(angles, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig):
+    # trig[0|1, r, slot] = cos|sin(scale * angle + const) of every run slot: per sample for
+    # the slots whose angle reads features, once for the others.
+    rows = trig.shape[1]
+    for slot in shared_slots:
+        a = angles[0, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+        c, sn = np.cos(a), np.sin(a)
+        for r in range(rows):
+            trig[0, r, slot] = c
+            trig[1, r, slot] = sn
+    for r in range(rows):
+        for slot in sample_slots:
+            a = angles[r, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+            trig[0, r, slot] = np.cos(a)
+            trig[1, r, slot] = np.sin(a)
+
+
+@jit
+def chain_rule(
+    slot_grad, grad_slots, grad_slot_angles, grad_slot_scales, diag_grad, diag_angles,
+    param_grad, param_angles, parts, theta_ext, coeff, weight, angle_of_term, angle_grad, grad,
+):  # fmt: skip
+    # The angles' gradients from the sweeps' slot, diagonal and multi-qubit terms (into
+    # angle_grad, rows x n_angles), then weight_gradient into grad. param_angles[k] < 0: a
+    # fixed multi-qubit gate. With one row of feature parts (no features), the rows are
+    # summed first.
+    rows = slot_grad.shape[0]
+    angle_grad[:, :] = 0.0
+    for r in range(rows):
+        out = angle_grad[r if parts.shape[0] > 1 else 0]
+        for k in range(grad_slots.shape[0]):
+            out[grad_slot_angles[k]] += slot_grad[r, grad_slots[k]] * grad_slot_scales[k]
+        for k in range(diag_angles.shape[0]):
+            out[diag_angles[k]] += diag_grad[r, k]
+        for k in range(param_angles.shape[0]):
+            if param_angles[k] >= 0:
+                out[param_angles[k]] += param_grad[r, k]
+    used = angle_grad[: rows if parts.shape[0] > 1 else 1]
+    weight_gradient(used, parts, theta_ext, coeff, weight, angle_of_term, grad)
+
+
 class CompiledKernels(NamedTuple):
-    """The compiled functions: the two sweeps, the angles and their chain rule."""
+    """The compiled functions: the angles and their cosines and sines, the two sweeps, and
+    the chain rule back to the weights."""
 
     forward: object
     backward: object
     angles: object
-    weight_gradient: object
+    slot_trig: object
+    chain_rule: object
 
 
-KERNELS = CompiledKernels(forward, backward, angles, weight_gradient)
+KERNELS = CompiledKernels(forward, backward, angles, slot_trig, chain_rule)
