@@ -7,6 +7,8 @@ of the qml-benchmarks repository at tag v0.1; these models score the same for ev
 One data set per script is checked: the others come from the same replayed stream.
 """
 
+import csv
+
 import numpy as np
 import pytest
 from sklearn.preprocessing import MinMaxScaler
@@ -14,7 +16,15 @@ from sklearn.svm import SVC
 
 from skqml.circuits import IQPEmbedding
 from skqml.datasets import make_bars_and_stripes
-from skqml.studies.bowles2024 import DATASETS, load_dataset
+from skqml.studies.bowles2024 import (
+    DATASETS,
+    GRIDS,
+    MODELS,
+    STUDY_DEFAULTS,
+    load_dataset,
+    main,
+    run,
+)
 from skqml.svm import QSVC
 
 # name, the study's best SVC (C, gamma), its published train and test accuracy.
@@ -82,3 +92,76 @@ def test_every_name_loads_with_the_studys_shapes_and_labels():
 def test_unknown_names_are_refused_with_examples_of_known_ones(name):
     with pytest.raises(ValueError, match="hidden_manifold-6manifold-5d"):
         load_dataset(name)
+
+
+# The study's grid search of SVC on linearly_separable_10d: mean 5-fold CV accuracy of every
+# grid point in the published file's order (C outer, gamma inner; SVC_linearly_separable_10d_
+# GridSearchCV.csv, which predates the roc_auc columns).
+PUBLISHED_SVC_SEARCH_10D = [
+    0.5333333333333334, 0.5333333333333334, 0.8, 0.5333333333333334,
+    0.5333333333333334, 0.9166666666666666, 0.9541666666666666, 0.8916666666666666,
+    0.9208333333333332, 0.9708333333333334, 0.9416666666666667, 0.8916666666666666,
+    0.975, 0.975, 0.9416666666666668, 0.8916666666666666,
+]  # fmt: skip
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def test_run_reproduces_the_published_search_and_writes_the_studys_files(tmp_path):
+    result = run("SVC", "linearly_separable_10d", out=tmp_path)
+    stem = "SVC_linearly_separable_10d_GridSearchCV"
+    assert [p.name for p in result.files] == [
+        f"{stem}.csv",
+        f"{stem}-best-hyperparams.csv",
+        f"{stem}-best-hyperparams-results.csv",
+    ]
+    header, rows = read_csv(tmp_path / f"{stem}.csv")
+    assert header[:8] == [
+        "", "mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time", "param_C",
+        "param_gamma", "params",
+    ]  # fmt: skip
+    assert "mean_test_roc_auc" in header and "rank_test_accuracy" in header
+    column = header.index("mean_test_accuracy")
+    np.testing.assert_allclose(
+        [float(row[column]) for row in rows], PUBLISHED_SVC_SEARCH_10D, rtol=0, atol=1e-15
+    )
+    assert rows[0][header.index("params")] == "{'C': 0.1, 'gamma': 0.001}"
+    assert read_csv(tmp_path / f"{stem}-best-hyperparams.csv") == (
+        ["hyperparameter", "best_value"],
+        [["C", "100.0"], ["gamma", "0.001"]],
+    )
+    header, rows = read_csv(tmp_path / f"{stem}-best-hyperparams-results.csv")
+    assert header == ["", "train_acc", "test_acc"]
+    # The published five seeds (SVC is deterministic): 239/240 and 59/60.
+    assert [[float(v) for v in row[1:]] for row in rows] == [[239 / 240, 59 / 60]] * 5
+    assert result.best_params == {"C": 100.0, "gamma": 0.001}
+
+
+def test_run_refuses_unknown_and_unavailable_models():
+    with pytest.raises(ValueError, match=r"unknown model 'SVM'.*SVC"):
+        run("SVM", "linearly_separable_2d")
+    with pytest.raises(ValueError, match="'WeiNet' is not available in skqml yet"):
+        run("WeiNet", "bars_and_stripes_4_x_4_0.5noise")
+    with pytest.raises(ValueError, match="unknown data set"):
+        run("SVC", "linearly_separable_1d")
+
+
+def test_every_grid_uses_the_models_own_parameter_names():
+    for name, cls in MODELS.items():
+        params = cls(**STUDY_DEFAULTS.get(name, {})).get_params()
+        assert set(GRIDS[name]) <= set(params), name
+
+
+def test_command_line_writes_the_files_and_reports(tmp_path, capsys):
+    grid = ["--model", "Perceptron", "--dataset", "linearly_separable_2d"]
+    assert main([*grid, "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Perceptron on linearly_separable_2d: best {'eta0': ")
+    assert len(list(tmp_path.glob("Perceptron_linearly_separable_2d_GridSearchCV*.csv"))) == 3
+    with pytest.raises(SystemExit):
+        main(["--model", "Nope", "--dataset", "linearly_separable_2d"])
+    assert "unknown model 'Nope'" in capsys.readouterr().err

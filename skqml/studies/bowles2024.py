@@ -29,14 +29,26 @@ The families, in the order of the study's scripts (300 samples split 240/60 unle
   study's.
 
 The MNIST data sets of the study are not generated (they come from MNIST itself).
+
+The study's protocol is :func:`run` (and ``python -m skqml.studies.bowles2024``): for one
+model and data set, a grid search over :data:`GRIDS` with 5-fold cross-validation (stratified,
+not shuffled) scored by accuracy and ROC AUC, refitted on accuracy; then the best
+hyperparameters fitted on the whole training set with ``random_state`` 0 to 4 and scored on
+the test set. It writes the study's three CSV files per run. :data:`MODELS` maps the study's
+model names to estimators that accept the study's hyperparameter names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import argparse
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import Perceptron
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
 
 from ..datasets import (
     make_bars_and_stripes,
@@ -45,8 +57,9 @@ from ..datasets import (
     make_linearly_separable,
     make_two_curves,
 )
+from ._protocol import StudyResult, run_protocol
 
-__all__ = ["DATASETS", "load_dataset"]
+__all__ = ["DATASETS", "GRIDS", "MODELS", "STUDY_DEFAULTS", "load_dataset", "main", "run"]
 
 _N_SAMPLES = 300
 _TEST_SIZE = 0.2
@@ -211,3 +224,237 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
             if entry == name:
                 return X_train, y_train, X_test, y_test
     raise AssertionError(f"unreachable: {name!r} is in DATASETS")  # pragma: no cover
+
+
+_LEARNING_RATES = [0.001, 0.01, 0.1]
+_C = [0.1, 1.0, 10.0, 100.0]
+
+#: Each model's hyperparameter grid, from the study's ``hyperparameter_settings.py`` (v0.1),
+#: with the study's names and values. ``max_vmap`` (how the study splits its JAX batches)
+#: is left out: it changes memory, not results.
+GRIDS: dict[str, dict[str, list]] = {
+    "CircuitCentricClassifier": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "n_input_copies": [1, 2, 3],
+        "n_layers": [1, 5, 10],
+    },
+    "DataReuploadingClassifier": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "n_layers": [1, 5, 10, 15],
+        "observable_type": ["single", "half", "full"],
+    },
+    "DataReuploadingClassifierSeparable": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "n_layers": [1, 5, 10, 15],
+        "observable_type": ["single", "half", "full"],
+    },
+    "DressedQuantumCircuitClassifier": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "n_layers": [1, 5, 10, 15],
+    },
+    "DressedQuantumCircuitClassifierSeparable": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "n_layers": [1, 5, 10, 15],
+    },
+    "IQPKernelClassifier": {"repeats": [1, 5, 10], "C": _C},
+    "IQPVariationalClassifier": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "repeats": [1, 5, 10],
+        "n_layers": [1, 5, 10, 15],
+    },
+    "ProjectedQuantumKernel": {
+        "gamma_factor": [0.1, 1.0, 10.0],
+        "C": _C,
+        "trotter_steps": [1, 3, 5],
+        "t": [0.01, 0.1, 1.0],
+    },
+    "QuantumKitchenSinks": {"n_qfeatures": ["full", "half"], "n_episodes": [10, 100, 500, 2000]},
+    "QuantumMetricLearner": {
+        "batch_size": [16],
+        "learning_rate": _LEARNING_RATES,
+        "n_layers": [1, 3, 4],
+    },
+    "QuantumBoltzmannMachine": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "visible_qubits": ["single", "half", "full"],
+        "temperature": [1.0, 10.0, 100.0],
+    },
+    "QuantumBoltzmannMachineSeparable": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "visible_qubits": ["single", "half", "full"],
+        "temperature": [1.0, 10.0, 100.0],
+    },
+    "TreeTensorClassifier": {"batch_size": [32], "learning_rate": _LEARNING_RATES},
+    "WeiNet": {
+        "batch_size": [32],
+        "learning_rate": [0.0001, 0.001, 0.01],
+        "filter_name": ["edge_detect", "smooth", "sharpen"],
+    },
+    "SeparableVariationalClassifier": {
+        "batch_size": [32],
+        "learning_rate": _LEARNING_RATES,
+        "encoding_layers": [1, 3, 5, 10],
+    },
+    "SeparableKernelClassifier": {"C": _C, "encoding_layers": [1, 3, 5, 10]},
+    "SVC": {"gamma": [0.001, 0.01, 0.1, 1.0], "C": _C},
+    "MLPClassifier": {
+        "batch_size": [32],
+        "learning_rate_init": _LEARNING_RATES,
+        "hidden_layer_sizes": [(100,), (10, 10, 10, 10), (50, 10, 5)],
+        "alpha": [0.01, 0.001, 0.0001],
+    },
+    "Perceptron": {"eta0": [0.1, 1.0, 10.0]},
+}
+
+#: The study's model names that skqml has, and the estimator class of each. The classical
+#: baselines are scikit-learn's own (the study wraps them unchanged, see
+#: :data:`STUDY_DEFAULTS`).
+MODELS: dict[str, type] = {
+    "SVC": SVC,
+    "MLPClassifier": MLPClassifier,
+    "Perceptron": Perceptron,
+}
+
+#: Where the study's model differs from the class of :data:`MODELS` only by its defaults:
+#: the settings :func:`run` passes to the class (those the grid does not search).
+STUDY_DEFAULTS: dict[str, dict] = {
+    "MLPClassifier": {"hidden_layer_sizes": (100, 100), "max_iter": 3000},
+}
+
+
+def _check_model(model: str) -> None:
+    if model in MODELS:
+        return
+    if model in GRIDS:
+        raise ValueError(
+            f"the study's model {model!r} is not available in skqml yet; the models "
+            f"available are {sorted(MODELS)}"
+        )
+    raise ValueError(
+        f"unknown model {model!r} of Bowles et al. (2024); the study's models are "
+        f"{sorted(GRIDS)} (skqml.studies.bowles2024.GRIDS)"
+    )
+
+
+def run(
+    model: str,
+    dataset: str,
+    *,
+    n_jobs: int | None = None,
+    out: str | Path | None = None,
+    grid: dict[str, Sequence] | None = None,
+    seeds: Sequence[int] = range(5),
+    random_state: int | None = 42,
+    verbose: int = 0,
+    **params,
+) -> StudyResult:
+    """The study's protocol for one model on one data set.
+
+    A grid search (:class:`~sklearn.model_selection.GridSearchCV` with 5 stratified folds,
+    not shuffled, scoring ``accuracy`` and ``roc_auc``, refitted on ``accuracy``) on the
+    training set, then the best hyperparameters fitted on the whole training set with
+    ``random_state=seed`` for every seed and scored on the test set.
+
+    Parameters
+    ----------
+    model : str
+        The study's model name, a key of :data:`MODELS` (e.g. ``"IQPKernelClassifier"``).
+    dataset : str
+        The study's data-set name, one of :data:`DATASETS`.
+    n_jobs : int, default=None
+        Parallel fits of the grid search (joblib; a ``parallel_config`` context, e.g. a
+        dask cluster, applies).
+    out : str or Path, default=None
+        Directory for the study's three files: ``{model}_{dataset}_GridSearchCV.csv``
+        (``cv_results_``), ``...-best-hyperparams.csv`` and
+        ``...-best-hyperparams-results.csv`` (``train_acc``, ``test_acc`` per seed).
+        ``None``: nothing is written.
+    grid : dict, default=None
+        The grid to search; ``None`` means the study's, ``GRIDS[model]``.
+    seeds : sequence of int, default=range(5)
+        The ``random_state`` of each final fit.
+    random_state : int or None, default=42
+        ``random_state`` of the models in the grid search (the study's models default
+        to 42); unused by models without one.
+    verbose : int, default=0
+        Progress: 1 prints one line per phase and seed, 2 and more also the grid search's
+        own lines.
+    **params
+        Further settings of the model (e.g. ``backend="shots"``), fixed during the search.
+
+    Returns
+    -------
+    StudyResult
+        The fitted search, the best hyperparameters, the accuracies of every seed and the
+        files written.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import run
+    >>> result = run("SVC", "linearly_separable_10d")
+    >>> result.best_params
+    {'C': 100.0, 'gamma': 0.001}
+    >>> [round(acc, 5) for acc in result.test_acc[:2]]
+    [0.98333, 0.98333]
+    """
+    _check_model(model)
+    X_train, y_train, X_test, y_test = load_dataset(dataset)
+    estimator = MODELS[model](**{**STUDY_DEFAULTS.get(model, {}), **params})
+    if "random_state" in estimator.get_params(deep=False) and "random_state" not in params:
+        estimator.set_params(random_state=random_state)
+    return run_protocol(
+        estimator,
+        GRIDS[model] if grid is None else grid,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        stem=f"{model}_{dataset}_GridSearchCV",
+        seeds=seeds,
+        n_jobs=n_jobs,
+        out=out,
+        verbose=verbose,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m skqml.studies.bowles2024 --model M --dataset D [--n-jobs J] [--out DIR]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m skqml.studies.bowles2024",
+        description="The protocol of Bowles, Ahmed and Schuld (2024) for one model and one "
+        "data set: grid search, then the best hyperparameters with five seeds; writes the "
+        "study's three CSV files.",
+    )
+    parser.add_argument("--model", required=True, help=f"one of {', '.join(sorted(MODELS))}")
+    parser.add_argument("--dataset", required=True, help="e.g. linearly_separable_10d")
+    parser.add_argument("--n-jobs", type=int, default=None, help="parallel grid-search fits")
+    parser.add_argument("--out", default=".", help="directory for the CSV files (default: .)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    try:
+        _check_model(args.model)
+        if args.dataset not in DATASETS:
+            load_dataset(args.dataset)  # raises the error naming known data sets
+    except ValueError as error:
+        parser.error(str(error))
+    result = run(
+        args.model, args.dataset, n_jobs=args.n_jobs, out=args.out, verbose=0 if args.quiet else 3
+    )
+    print(
+        f"{args.model} on {args.dataset}: best {result.best_params}; test accuracy "
+        f"{np.mean(result.test_acc):.4f} +- {np.std(result.test_acc):.4f} over "
+        f"{len(result.test_acc)} seeds"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
