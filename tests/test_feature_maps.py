@@ -505,3 +505,15 @@ def test_bandwidth_as_weight_scales_the_features(fmap):
 def test_bandwidth_as_weight_without_features():
     circuit = skqml.circuits.Circuit(1).ry(skqml.circuits.weight(0), 0)
     assert bandwidth_as_weight(circuit) == circuit  # nothing to scale: the weight is unread
+
+
+def test_heisenberg_rotations_given_explicitly():
+    angles = np.random.default_rng(3).uniform(size=(3, 3)) * 2 * np.pi
+    # The same circuit as drawing them: random_state=3 draws exactly these.
+    assert HeisenbergEmbedding(rotations=angles).build(2) == HeisenbergEmbedding(
+        random_state=3
+    ).build(2)
+    with pytest.raises(ValueError, match=r"shape \(4, 3\)"):
+        HeisenbergEmbedding(rotations=angles).build(3)
+    with pytest.raises(ValueError, match="finite"):
+        HeisenbergEmbedding(rotations=np.full((3, 3), np.nan)).build(2)

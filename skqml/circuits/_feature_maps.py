@@ -426,6 +426,9 @@ class HeisenbergEmbedding(FeatureMap):
     random_state : int, Generator or None, default=0
         Seed of the initial random rotations. They are part of the circuit's definition, so
         the default is a fixed seed: every fit, clone and process builds the same circuit.
+    rotations : array-like of shape (n_features + 1, 3), default=None
+        The initial ``Rot`` angles themselves, one row per qubit (``random_state`` is then
+        unused); ``None`` draws them from ``random_state``.
 
     Examples
     --------
@@ -435,10 +438,17 @@ class HeisenbergEmbedding(FeatureMap):
     (4, {'rot': 4, 'rxx': 6, 'ryy': 6, 'rzz': 6})
     """
 
-    def __init__(self, trotter_steps: int = 5, evolution_time: float = 1 / 3, random_state=0):
+    def __init__(
+        self,
+        trotter_steps: int = 5,
+        evolution_time: float = 1 / 3,
+        random_state=0,
+        rotations=None,
+    ):
         self.trotter_steps = trotter_steps
         self.evolution_time = evolution_time
         self.random_state = random_state
+        self.rotations = rotations
 
     def n_qubits(self, n_features: int) -> int:
         """Number of qubits for ``n_features`` features: ``n_features + 1``.
@@ -471,7 +481,16 @@ class HeisenbergEmbedding(FeatureMap):
         n = check_integer(n_features, "n_features", low=1)
         steps = check_integer(self.trotter_steps, _hyperparameter(self, "trotter_steps"), low=1)
         t = check_real(self.evolution_time, _hyperparameter(self, "evolution_time"))
-        angles = _uniform(self.random_state, 0.0, 2 * pi, (n + 1, 3))
+        if self.rotations is None:
+            angles = _uniform(self.random_state, 0.0, 2 * pi, (n + 1, 3))
+        else:
+            angles = np.asarray(self.rotations, dtype=float)
+            if angles.shape != (n + 1, 3) or not np.all(np.isfinite(angles)):
+                raise ValueError(
+                    f"{_hyperparameter(self, 'rotations')} must hold finite angles of shape "
+                    f"({n + 1}, 3) (one Rot per qubit) for {n} features, got shape "
+                    f"{angles.shape}; or pass None to draw them from random_state"
+                )
         circuit = Circuit(n + 1)
         for q in range(n + 1):
             circuit = circuit.rot(*(float(a) for a in angles[q]), q)

@@ -1167,6 +1167,11 @@ class ProjectedQuantumKernel(QuantumKernel):
             return 1.0 / spread if spread > 0 else 1.0
         return check_real(gamma, "gamma", 0, strict=True)
 
+    @staticmethod
+    def _gamma_reference(A: np.ndarray, B: np.ndarray | None) -> np.ndarray:
+        """The Bloch vectors a width rule reads in ``gram(A, B)``: the columns' samples."""
+        return A if B is None else B
+
     def bind_training(self, A: np.ndarray) -> ProjectedQuantumKernel:
         """A copy with ``gamma="scale"`` replaced by its value on the training set ``A``.
 
@@ -1199,7 +1204,7 @@ class ProjectedQuantumKernel(QuantumKernel):
             Bloch vectors of the columns' samples; None for ``K(A, A)``. ``gamma="scale"``
             reads its variance from ``B`` (or ``A`` when None).
         """
-        gamma = self._gamma(A if B is None else B)
+        gamma = self._gamma(self._gamma_reference(A, B))
         return gram_matrix(
             lambda a, b: self._rbf_block(a, b, gamma),
             A,
