@@ -13,6 +13,7 @@ from skqml.svm import (
     QSVR,
     IQPKernelClassifier,
     ProjectedQuantumKernelClassifier,
+    QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
 from skqml.variational import VQC, VQR, DataReuploadingClassifier
@@ -123,6 +124,7 @@ def _expected_failed_checks(estimator):
         SeparableKernelClassifier(),
         ProjectedQuantumKernelClassifier(trotter_steps=1),
         ProjectedQuantumKernelClassifier(trotter_steps=1, as_coded=True),
+        QuantumKitchenSinks(),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -19,6 +19,7 @@ from skqml.svm import (
     QSVC,
     IQPKernelClassifier,
     ProjectedQuantumKernelClassifier,
+    QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
 
@@ -165,3 +166,86 @@ def test_probabilities_and_errors():
         IQPKernelClassifier(repeats=0).fit(X_train, y_train)
     with pytest.raises(ValueError, match="encoding_layers"):
         SeparableKernelClassifier(encoding_layers=0).fit(X_train, y_train)
+
+
+def _dense_kitchen_sink_probabilities(angles):
+    """Outcome probabilities of RX(angles) then the CNOTs (0,1), (2,3), ... and (i, i+2),
+    from Kronecker products and permutation matrices (qubit k is bit k)."""
+    q = len(angles)
+    state = np.ones(1, dtype=complex)
+    for a in reversed(angles):  # qubit q-1 is the most significant Kronecker factor
+        rx = np.array([[np.cos(a / 2), -1j * np.sin(a / 2)], [-1j * np.sin(a / 2), np.cos(a / 2)]])
+        state = np.kron(state, rx @ np.array([1, 0]))
+    pairs = [(i, i + 1) for i in range(0, q - 1, 2)] + [(i, i + 2) for i in range(q - 2)]
+    for c, t in pairs:
+        index = np.arange(2**q)
+        target = np.where((index >> c) & 1, index ^ (1 << t), index)
+        new = np.empty_like(state)
+        new[target] = state
+        state = new
+    return np.abs(state) ** 2
+
+
+def test_kitchen_sink_circuit_matches_a_dense_reference():
+    from skqml.backends import resolve_backend
+    from skqml.svm._bowles2024 import _kitchen_sink_circuit
+
+    angles = np.random.default_rng(1).uniform(-3, 3, size=(4, 5))
+    got = resolve_backend("statevector").probabilities(_kitchen_sink_circuit(5), angles)
+    want = np.array([_dense_kitchen_sink_probabilities(a) for a in angles])
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_kitchen_sink_shots_follow_the_circuits_distribution():
+    from skqml.svm._bowles2024 import _kitchen_sink_bits
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(4000, 1))
+    omegas, betas = np.full((1, 1, 1), 2.0), np.array([[0.3]])
+    bits = _kitchen_sink_bits(resolve("statevector"), X, omegas, betas, 7, None)
+    # One qubit: RX(2 x + 0.3) gives 1 with probability sin^2((2 x + 0.3) / 2).
+    p = np.sin((2 * X[:, 0] + 0.3) / 2) ** 2
+    assert abs(bits.mean() - p.mean()) < 4 * np.sqrt(p.mean() * (1 - p.mean()) / len(p))
+    # Keyed by the seed and the angles: the same rows draw the same bits in any batch.
+    again = _kitchen_sink_bits(resolve("statevector"), X[::-1][:50], omegas, betas, 7, None)
+    np.testing.assert_array_equal(again, bits[::-1][:50])
+    other = _kitchen_sink_bits(resolve("statevector"), X, omegas, betas, 8, None)
+    assert not np.array_equal(other, bits)
+
+
+def resolve(name):
+    from skqml.backends import resolve_backend
+
+    return resolve_backend(name)
+
+
+def test_kitchen_sinks_take_a_sampling_backends_shot():
+    from skqml.backends import ShotsBackend
+    from skqml.svm._bowles2024 import _kitchen_sink_bits, _kitchen_sink_circuit
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(30, 3))
+    omegas, betas = rng.normal(size=(2, 3, 3)), rng.uniform(0, 2 * pi, size=(2, 3))
+    backend = ShotsBackend(shots=1, seed=5)
+    bits = _kitchen_sink_bits(backend, X, omegas, betas, 0, None)
+    # With one shot the backend's frequencies are one-hot: the bits are that shot's.
+    for e in range(2):
+        angles = np.einsum("qf,nf->nq", omegas[e], X) + betas[e]  # as the model computes them
+        shot = backend.probabilities(_kitchen_sink_circuit(3), angles).argmax(axis=1)
+        np.testing.assert_array_equal(
+            bits[:, 3 * e : 3 * e + 3], (shot[:, None] >> np.arange(3)) & 1
+        )
+
+
+def test_kitchen_sinks_model():
+    X_train, y_train, X_test, y_test = load_dataset("linearly_separable_4d")
+    clf = QuantumKitchenSinks(n_episodes=40, n_qfeatures="half", random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.n_qubits_ == 2 and clf.omegas_.shape == (40, 2, 4)
+    assert clf.quantum_features(X_test).shape == (60, 80)
+    assert clf.score(X_test, y_test) > 0.75
+    same = QuantumKitchenSinks(n_episodes=40, n_qfeatures="half", random_state=0)
+    np.testing.assert_array_equal(same.fit(X_train, y_train).predict(X_test), clf.predict(X_test))
+    assert QuantumKitchenSinks(n_qfeatures=3).fit(X_train, y_train).n_qubits_ == 3
+    with pytest.raises(ValueError, match="n_qfeatures"):
+        QuantumKitchenSinks(n_qfeatures="all").fit(X_train, y_train)

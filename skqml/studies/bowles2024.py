@@ -60,6 +60,7 @@ from ..datasets import (
 from ..svm import (
     IQPKernelClassifier,
     ProjectedQuantumKernelClassifier,
+    QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
 from ._protocol import StudyResult, run_protocol
@@ -332,6 +333,7 @@ GRIDS: dict[str, dict[str, list]] = {
 MODELS: dict[str, type] = {
     "IQPKernelClassifier": IQPKernelClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,
+    "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,
     "SVC": SVC,
     "MLPClassifier": MLPClassifier,

@@ -1,9 +1,10 @@
-"""Support vector machines on quantum kernels, and the kernel classifiers of Bowles et al.
-(2024)."""
+"""Support vector machines on quantum kernels, and the kernel classifiers and quantum kitchen
+sinks of Bowles et al. (2024)."""
 
 from ._bowles2024 import (
     IQPKernelClassifier,
     ProjectedQuantumKernelClassifier,
+    QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
 from ._classes import QSVC, QSVR
@@ -13,5 +14,6 @@ __all__ = [
     "QSVR",
     "IQPKernelClassifier",
     "ProjectedQuantumKernelClassifier",
+    "QuantumKitchenSinks",
     "SeparableKernelClassifier",
 ]

@@ -1,9 +1,10 @@
-"""The kernel classifiers of Bowles, Ahmed and Schuld (2024), on skqml's kernels and QSVC.
+"""The kernel classifiers of Bowles, Ahmed and Schuld (2024), on skqml's kernels and QSVC,
+and its quantum kitchen sinks (random quantum features for a linear model).
 
-Each is the study's model with the study's hyperparameter names: the features are scaled to
-``[-pi/2, pi/2]`` by a ``MinMaxScaler`` fitted on the training set (then multiplied by
-``scaling``), and a :class:`~skqml.svm.QSVC` is fitted on the quantum kernel the class
-defines. The kernels run on any backend (``backend``), like every skqml kernel.
+Each kernel classifier is the study's model with the study's hyperparameter names: the
+features are scaled to ``[-pi/2, pi/2]`` by a ``MinMaxScaler`` fitted on the training set
+(then multiplied by ``scaling``), and a :class:`~skqml.svm.QSVC` is fitted on the quantum
+kernel the class defines. The kernels run on any backend (``backend``), like every skqml kernel.
 
 Where the study's code departs from its paper, the class follows the paper and
 ``as_coded=True`` gives the code's behaviour (see each class).
@@ -16,24 +17,29 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._estimator import fit_context, set_fitted
 from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT, check_integer
+from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
+from ..backends._seeding import _row_keys, _uniforms
 from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, IQPEmbedding
 from ..circuits._angle import feature
 from ..circuits._feature_maps import _hyperparameter
 from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
+from ..simulator._memory import rows_per_chunk
 from ._classes import QSVC
 
 __all__ = [
     "IQPKernelClassifier",
     "ProjectedQuantumKernelClassifier",
+    "QuantumKitchenSinks",
     "SeparableKernelClassifier",
 ]
 
@@ -496,3 +502,263 @@ for _cls in (IQPKernelClassifier, SeparableKernelClassifier):
 ProjectedQuantumKernelClassifier.__doc__ = ProjectedQuantumKernelClassifier.__doc__ % {
     "fitted": _FITTED_DOC
 }
+
+
+def _kitchen_sink_circuit(n_qubits: int) -> Circuit:
+    """``RX(x_k)`` on every qubit ``k``, then CNOT on ``(0, 1), (2, 3), ...`` and on every
+    ``(i, i + 2)``: the study's generalisation of Wilson et al.'s Fig. 2(c) circuit."""
+    circuit = Circuit(n_qubits)
+    for k in range(n_qubits):
+        circuit = circuit.rx(feature(k), k)
+    for i in range(0, n_qubits - 1, 2):
+        circuit = circuit.cx(i, i + 1)
+    for i in range(n_qubits - 2):
+        circuit = circuit.cx(i, i + 2)
+    return circuit
+
+
+class QuantumKitchenSinks(ClassifierMixin, BaseEstimator):
+    """Quantum kitchen sinks (Wilson et al. 2018), as in Bowles et al. (2024).
+
+    Random quantum features for a linear model. The features are scaled to ``[-1, 1]``
+    (a ``MinMaxScaler`` fitted on the training set, then ``scaling``). Each of
+    ``n_episodes`` episodes has a fixed random affine map ``x -> omega x + beta``
+    (``omega`` Gaussian of variance ``var``, of shape ``(n_qubits, n_features)``; ``beta``
+    uniform in ``[0, 2 pi)``) whose outputs are the angles of ``RX`` gates on the qubits,
+    followed by CNOTs on ``(0, 1), (2, 3), ...`` and on every ``(i, i + 2)``; one shot of
+    the circuit gives one bit per qubit. The bits of all episodes are the features of an
+    unpenalised logistic regression (the study's ``LogisticRegression(penalty=None,
+    tol=1e-3)``).
+
+    The shot of a sample in an episode is drawn from the circuit's outcome distribution on
+    ``backend`` (exact probabilities, or a sampling backend's measured frequencies, so that
+    on a device with one shot it is that shot) with a random number keyed by the model's
+    seed and the circuit's angles: the same sample gets the same bits in fit and predict,
+    whatever else is predicted with it. (The study's code draws new shots at predict time
+    from a JAX key; its random maps come from JAX, so its seeds are not reproduced here.)
+
+    Parameters
+    ----------
+    n_episodes : int, default=100
+        Number of episodes (random circuits); ``n_episodes * n_qubits_`` binary features.
+    n_qfeatures : {"full", "half"} or int, default="full"
+        Qubits per circuit: one per feature, half as many (rounded up), or a number.
+    var : float, default=1.0
+        Variance of the entries of ``omega``.
+    scaling : float, default=1.0
+        Factor applied to the features after their scaling to ``[-1, 1]``.
+    backend : str, Backend or None, default="statevector"
+        Where the circuits run.
+    random_state : int or None, default=None
+        Seeds the random maps and the shots.
+    max_memory_mb : float, default=None
+        Memory budget of the simulation (MiB); episodes are run in chunks within it.
+
+    Attributes
+    ----------
+    scaler_ : MinMaxScaler
+        The scaling to ``[-1, 1]``, fitted on the training set.
+    omegas_ : ndarray of shape (n_episodes, n_qubits_, n_features_in_)
+    betas_ : ndarray of shape (n_episodes, n_qubits_)
+        The random affine maps of the episodes.
+    linear_model_ : LogisticRegression
+        The fitted linear model on the bits.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_qubits_ : int
+        Qubits per circuit.
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.svm import QuantumKitchenSinks
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
+    >>> clf = QuantumKitchenSinks(n_episodes=50, random_state=0).fit(X_train, y_train)
+    >>> clf.n_qubits_, bool(clf.score(X_test, y_test) > 0.8)
+    (2, True)
+    """
+
+    _parameter_constraints: dict = {
+        "n_episodes": [Interval(Integral, 1, None, closed="left")],
+        "n_qfeatures": [StrOptions({"full", "half"}), Interval(Integral, 1, None, closed="left")],
+        "var": [Interval(Real, 0, None, closed="neither")],
+        "scaling": [Interval(Real, 0, None, closed="neither")],
+        "backend": BACKEND_CONSTRAINT,
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        n_episodes: int = 100,
+        n_qfeatures="full",
+        var: float = 1.0,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state: int | None = None,
+        max_memory_mb: float | None = None,
+    ):
+        self.n_episodes = n_episodes
+        self.n_qfeatures = n_qfeatures
+        self.var = var
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    def _n_qubits(self, n_features: int) -> int:
+        if self.n_qfeatures == "full":
+            return n_features
+        if self.n_qfeatures == "half":
+            return -(-n_features // 2)
+        return int(self.n_qfeatures)
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Draw the random maps, compute the training set's bits and fit the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+            The fitted estimator. If fitting fails, it is left as it was before the call.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        n_qubits = self._n_qubits(X.shape[1])
+        rng = np.random.default_rng(self.random_state)
+        omegas = rng.normal(size=(self.n_episodes, n_qubits, X.shape[1])) * np.sqrt(self.var)
+        betas = 2 * pi * rng.uniform(size=(self.n_episodes, n_qubits))
+        # The root of the shots' random numbers: fixed at fit, so predict draws alike.
+        shot_seed = int(rng.integers(2**63))
+        scaler = MinMaxScaler(feature_range=(-1, 1)).fit(X)
+        backend = resolve_backend(self.backend)
+        bits = _kitchen_sink_bits(
+            backend, scaler.transform(X) * self.scaling, omegas, betas, shot_seed,
+            self.max_memory_mb,
+        )  # fmt: skip
+        # Unpenalised (the study's penalty=None, spelt C=inf since scikit-learn 1.8).
+        linear_model = LogisticRegression(C=np.inf, tol=1e-3).fit(bits, y)
+        set_fitted(
+            self,
+            {
+                "scaler_": scaler,
+                "omegas_": omegas,
+                "betas_": betas,
+                "linear_model_": linear_model,
+                "classes_": linear_model.classes_,
+                "n_qubits_": n_qubits,
+                "backend_": backend,
+                "_shot_seed": shot_seed,
+            },
+        )
+        return self
+
+    def quantum_features(self, X) -> np.ndarray:
+        """The binary quantum features of ``X``: ``n_episodes * n_qubits_`` bits per sample
+        (episode-major, qubit-minor).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, with the features seen in fit.
+
+        Returns
+        -------
+        bits : ndarray of shape (n_samples, n_episodes * n_qubits_)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return _kitchen_sink_bits(
+            self.backend_, self.scaler_.transform(X) * self.scaling, self.omegas_,
+            self.betas_, self._shot_seed, self.max_memory_mb,
+        )  # fmt: skip
+
+    def decision_function(self, X) -> np.ndarray:
+        """The linear model's decision values on the quantum features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        bits = self.quantum_features(X)  # checks that the model is fitted first
+        return self.linear_model_.decision_function(bits)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        bits = self.quantum_features(X)  # checks that the model is fitted first
+        return self.linear_model_.predict(bits)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of the logistic regression.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        bits = self.quantum_features(X)  # checks that the model is fitted first
+        return self.linear_model_.predict_proba(bits)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _kitchen_sink_bits(backend, X, omegas, betas, shot_seed, max_memory_mb) -> np.ndarray:
+    """One shot per sample and episode, as bits (n_samples, n_episodes * n_qubits)."""
+    n_episodes, n_qubits, _ = omegas.shape
+    n = X.shape[0]
+    circuit = _kitchen_sink_circuit(n_qubits)
+    held = 8.0 * n * n_episodes * n_qubits
+    # A row (sample, episode): its outcome probabilities and their cumulative sums, beside
+    # what the backend holds while simulating it (half the budget is left to the backend).
+    per_episode = 2 * 8.0 * 2**n_qubits * max(n, 1)
+    episodes = rows_per_chunk(
+        per_episode, max_memory_mb, what="quantum kitchen sinks", n_qubits=n_qubits,
+        fixed_bytes=held, share=0.5,
+    )  # fmt: skip
+    bits = np.empty((n, n_episodes, n_qubits))
+    outcome_bits = (np.arange(2**n_qubits)[:, None] >> np.arange(n_qubits)) & 1
+    for start in range(0, n_episodes, episodes):
+        stop = min(start + episodes, n_episodes)
+        # Angles (episode, sample, qubit): omega_e x + beta_e.
+        angles = np.einsum("eqf,nf->enq", omegas[start:stop], X) + betas[start:stop, None, :]
+        angles = angles.reshape(-1, n_qubits)
+        probs = backend.probabilities(circuit, angles, max_memory_mb=max_memory_mb)
+        # One uniform per row, keyed by the seed and the row's angles (which identify the
+        # sample and the episode): inverse-CDF sampling of one outcome.
+        keys = np.array(_row_keys(angles), dtype=np.uint64)[:, None]
+        u = _uniforms(shot_seed, keys)
+        cdf = np.cumsum(probs, axis=1)
+        outcome = np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), 2**n_qubits - 1)
+        bits[:, start:stop] = (
+            outcome_bits[outcome].reshape(stop - start, n, n_qubits).swapaxes(0, 1)
+        )
+    return bits.reshape(n, n_episodes * n_qubits)
