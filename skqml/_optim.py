@@ -21,6 +21,11 @@ ignore it). :func:`optimize` dispatches on the estimator's ``optimizer`` name:
     :func:`spsa`: simultaneous perturbation stochastic approximation (two loss evaluations a
     step, for noisy backends).
 
+The models of Bowles et al. (2024) train with the study's own loop instead,
+:func:`interval_descent`: Adam steps on mini-batches drawn with replacement, stopped when the
+mean loss of the last ``convergence_interval`` steps no longer differs from that of the
+interval before by more than its standard error.
+
 Every optimiser reports each iteration (an epoch of :func:`descent`) to a :class:`History`:
 the loss curve, the best parameters, ``verbose`` printing and a stopping rule like
 scikit-learn's MLP: stop once ``n_iter_no_change`` consecutive iterations have not improved
@@ -62,6 +67,7 @@ __all__ = [
     "Adam",
     "History",
     "descent",
+    "interval_descent",
     "lbfgs",
     "optimize",
     "spsa",
@@ -299,6 +305,94 @@ def descent(
         if history.record(params, total / n_samples):
             break
     return params
+
+
+@dataclass
+class IntervalRun:
+    """The outcome of :func:`interval_descent`."""
+
+    params: np.ndarray
+    loss_curve: list[float]
+    converged: bool
+
+
+def interval_descent(
+    fun,
+    params: np.ndarray,
+    n_samples: int,
+    *,
+    rule: Adam,
+    learning_rate: float,
+    batch_size: int,
+    max_steps: int,
+    convergence_interval: int,
+    rng: np.random.Generator,
+) -> IntervalRun:
+    """The training loop of Bowles et al. (2024) (``model_utils.train`` of their code).
+
+    Each step draws ``batch_size`` rows with replacement, evaluates ``fun(params, rows) ->
+    (mean loss, mean gradient)`` and takes a step of ``rule``; the loss curve holds each
+    step's mini-batch loss (at the parameters before the step). After more than
+    ``2 * convergence_interval`` steps, training stops when the means ``m1`` of the last
+    interval's losses and ``m2`` of the interval before satisfy
+    ``|m2 - m1| <= std(last interval) / sqrt(convergence_interval) / 2``. A loss that is not
+    finite stops it unconverged.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(params, rows) -> (mean loss, mean gradient)``.
+    params : ndarray
+        Starting parameters (not modified).
+    n_samples : int
+        Number of training rows.
+    rule : Adam
+        Update rule.
+    learning_rate : float
+        Step size.
+    batch_size : int
+        Rows per step, drawn with replacement.
+    max_steps : int
+        Maximum number of steps.
+    convergence_interval : int
+        Steps per interval of the convergence test.
+    rng : numpy Generator
+        Draws the mini-batches.
+
+    Returns
+    -------
+    IntervalRun
+        ``params``, ``loss_curve`` and whether the test was passed (``converged``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml._optim import Adam, interval_descent
+    >>> y = np.random.default_rng(1).normal(3.0, 1.0, size=200)
+    >>> def fun(p, rows):  # the mean squared distance of p to the rows' targets
+    ...     r = p[0] - y[rows]
+    ...     return float(np.mean(r**2)), np.array([2 * np.mean(r)])
+    >>> run = interval_descent(fun, np.zeros(1), 200, rule=Adam(), learning_rate=0.1,
+    ...                        batch_size=32, max_steps=5000, convergence_interval=50,
+    ...                        rng=np.random.default_rng(0))
+    >>> run.converged, bool(abs(run.params[0] - y.mean()) < 0.2), len(run.loss_curve) < 5000
+    (True, True, True)
+    """
+    params = np.array(params, dtype=np.float64)
+    losses: list[float] = []
+    k = convergence_interval
+    for step in range(max_steps):
+        rows = rng.integers(0, n_samples, size=batch_size)
+        loss, grad = fun(params, rows)
+        losses.append(float(loss))
+        if not np.isfinite(loss):
+            return IntervalRun(params, losses, False)
+        params = params - rule.update(grad, learning_rate)
+        if step > 2 * k:
+            last, before = np.asarray(losses[-k:]), np.asarray(losses[-2 * k : -k])
+            if abs(before.mean() - last.mean()) <= last.std() / np.sqrt(k) / 2:
+                return IntervalRun(params, losses, True)
+    return IntervalRun(params, losses, False)
 
 
 def lbfgs(

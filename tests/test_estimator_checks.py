@@ -16,7 +16,12 @@ from skqml.svm import (
     QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
-from skqml.variational import VQC, VQR, DataReuploadingClassifier
+from skqml.variational import (
+    VQC,
+    VQR,
+    DataReuploadingClassifier,
+    SeparableVariationalClassifier,
+)
 
 # Each expected failure names the reason a reviewer can check.
 _TOO_MANY_QUBITS = (
@@ -125,6 +130,8 @@ def _expected_failed_checks(estimator):
         ProjectedQuantumKernelClassifier(trotter_steps=1),
         ProjectedQuantumKernelClassifier(trotter_steps=1, as_coded=True),
         QuantumKitchenSinks(),
+        # The study's training loop, shortened: 20-step intervals, at most 300 steps.
+        SeparableVariationalClassifier(learning_rate=0.1, max_steps=300, convergence_interval=20),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

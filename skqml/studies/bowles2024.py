@@ -63,6 +63,7 @@ from ..svm import (
     QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
+from ..variational import SeparableVariationalClassifier
 from ._protocol import StudyResult, run_protocol
 
 __all__ = ["DATASETS", "GRIDS", "MODELS", "STUDY_DEFAULTS", "load_dataset", "main", "run"]
@@ -335,6 +336,7 @@ MODELS: dict[str, type] = {
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,
     "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,
+    "SeparableVariationalClassifier": SeparableVariationalClassifier,
     "SVC": SVC,
     "MLPClassifier": MLPClassifier,
     "Perceptron": Perceptron,

@@ -1,5 +1,7 @@
-"""Variational quantum models: trainable circuits used like neural networks."""
+"""Variational quantum models: trainable circuits used like neural networks, and the
+variational classifiers of Bowles et al. (2024)."""
 
+from ._bowles2024 import SeparableVariationalClassifier
 from ._models import VQC, VQR, DataReuploadingClassifier
 
-__all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
+__all__ = ["VQC", "VQR", "DataReuploadingClassifier", "SeparableVariationalClassifier"]

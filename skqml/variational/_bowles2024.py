@@ -1,0 +1,334 @@
+"""The variational classifiers of Bowles, Ahmed and Schuld (2024), on skqml's simulator.
+
+Each takes the study's hyperparameter names and trains with the study's loop
+(:func:`~skqml._optim.interval_descent`: Adam on mini-batches drawn with replacement until the
+loss curve is flat over ``convergence_interval`` steps, at most ``max_steps``). Where the study
+raises when training does not converge (a grid point then scores NaN in its searches), these
+models warn, as scikit-learn's do.
+"""
+
+from __future__ import annotations
+
+import warnings
+from math import pi
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit, log_expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._estimator import fit_context, set_fitted
+from .._optim import Adam, _user_stacklevel, interval_descent
+from .._validation import MAX_MEMORY_MB_CONSTRAINT
+from ..backends import resolve_backend
+from ..backends._registry import BACKEND_CONSTRAINT
+from ..circuits import Circuit, feature, weight
+from ..simulator import expectation_vjp, parameter_shift_vjp
+from ._models import _pauli_expectations
+
+__all__ = ["SeparableVariationalClassifier"]
+
+_FEATURE_RANGE = (-pi / 2, pi / 2)
+
+
+def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
+    """``E`` and ``sum G dE/dtheta`` for ``G = cotangent(E)``: adjoint on exact backends,
+    parameter shift on the others. ``cotangent`` sees all rows at once."""
+    E = _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb)
+    G = cotangent(E)
+    if backend.exact:
+        _, grad = expectation_vjp(
+            circuit, paulis, X, theta, lambda _, rows: G[rows], max_memory_mb=max_memory_mb
+        )
+    else:
+
+        def run(shifted):
+            return _pauli_expectations(backend, shifted, paulis, X, theta, max_memory_mb)
+
+        grad = parameter_shift_vjp(run, circuit, X, theta, G)
+    return E, grad
+
+
+def _separable_circuit(n_qubits: int, encoding_layers: int) -> Circuit:
+    """One qubit of the separable model, for every qubit at once.
+
+    A row reads ``[x_q, e_0, ..., e_{n-1}]`` with ``e`` the one-hot code of its qubit ``q``,
+    so that the angle ``sum_k e_k w[k, l, j]`` is qubit ``q``'s weight ``w[q, l, j]`` (index
+    ``(q * (encoding_layers + 1) + l) * 3 + j``).
+    """
+    per_qubit = (encoding_layers + 1) * 3
+
+    def angle(layer: int, j: int):
+        terms = [feature(1 + q) * weight(q * per_qubit + layer * 3 + j) for q in range(n_qubits)]
+        return sum(terms[1:], terms[0])
+
+    circuit = Circuit(1)
+    for layer in range(encoding_layers):
+        circuit = circuit.rot(angle(layer, 0), angle(layer, 1), angle(layer, 2), 0)
+        circuit = circuit.ry(feature(0), 0)
+    last = encoding_layers
+    return circuit.rot(angle(last, 0), angle(last, 1), angle(last, 2), 0)
+
+
+def _qubit_rows(X: np.ndarray) -> np.ndarray:
+    """``[x_q, one-hot(q)]`` for every sample and qubit, sample-major: (n * d, 1 + d)."""
+    n, d = X.shape
+    rows = np.zeros((n, d, 1 + d))
+    rows[:, :, 0] = X
+    rows[:, np.arange(d), 1 + np.arange(d)] = 1.0
+    return rows.reshape(n * d, 1 + d)
+
+
+class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
+    """The separable variational classifier of Bowles et al. (2024): no entanglement.
+
+    The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
+    set, then ``scaling``), one qubit per feature. Every qubit ``i`` runs, on its own,
+    ``encoding_layers`` times a trainable ``Rot`` then ``RY(x_i)``, and a final trainable
+    ``Rot``; the model's output is ``f = mean_i <Z_i>`` and ``P(classes_[1]) =
+    sigmoid(6 f)``, trained by the cross-entropy with the study's loop. Initial weights are
+    uniform in ``[0, 2 pi)``.
+
+    Since the qubits never interact, skqml simulates one qubit per (sample, qubit) pair
+    rather than a ``2**n_features`` state, as the study does.
+
+    Parameters
+    ----------
+    encoding_layers : int, default=1
+        Encoding layers per qubit.
+    learning_rate : float, default=0.001
+        Adam's step size.
+    batch_size : int, default=32
+        Samples per step, drawn with replacement.
+    max_steps : int, default=10000
+        Maximum number of training steps.
+    convergence_interval : int, default=200
+        Steps per interval of the convergence test (see
+        :func:`~skqml._optim.interval_descent`).
+    scaling : float, default=1.0
+        Factor applied to the features after their scaling.
+    backend : str, Backend or None, default="statevector"
+        Where the circuits run (adjoint gradients on exact backends, parameter shift on the
+        others).
+    random_state : int, Generator or None, default=None
+        Seeds the initial weights and the mini-batches.
+    max_memory_mb : float, default=None
+        Memory budget of the simulation (MiB).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_features_in_, encoding_layers + 1, 3)
+        Trained ``Rot`` angles of every qubit and layer.
+    loss_curve_ : list of float
+        Mini-batch loss of every step.
+    converged_ : bool
+        Whether the convergence test was passed within ``max_steps``.
+    n_iter_ : int
+        Steps taken.
+    scaler_ : MinMaxScaler
+        The scaling to ``[-pi/2, pi/2]``, fitted on the training set.
+    classes_ : ndarray of shape (2,)
+        Class labels.
+    n_qubits_ : int
+        Number of qubits (one per feature).
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.variational import SeparableVariationalClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
+    >>> clf = SeparableVariationalClassifier(learning_rate=0.1, random_state=0)
+    >>> clf.fit(X_train, y_train).converged_, bool(clf.score(X_test, y_test) > 0.9)
+    (True, True)
+    """
+
+    _parameter_constraints: dict = {
+        "encoding_layers": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_steps": [Interval(Integral, 1, None, closed="left")],
+        "convergence_interval": [Interval(Integral, 1, None, closed="left")],
+        "scaling": [Interval(Real, 0, None, closed="neither")],
+        "backend": BACKEND_CONSTRAINT,
+        "random_state": ["random_state"],
+        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        encoding_layers: int = 1,
+        learning_rate: float = 0.001,
+        batch_size: int = 32,
+        max_steps: int = 10000,
+        convergence_interval: int = 200,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state=None,
+        max_memory_mb: float | None = None,
+    ):
+        self.encoding_layers = encoding_layers
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.convergence_interval = convergence_interval
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    def _mean_z(self, backend, circuit, X_scaled, theta, cotangent=None):
+        """``f = mean_i <Z_i>`` per sample; with ``cotangent(f) -> dL/df``, also the
+        gradient with respect to ``theta``."""
+        n, d = X_scaled.shape
+        rows = _qubit_rows(X_scaled)
+        if cotangent is None:
+            E = _pauli_expectations(backend, circuit, ["Z"], rows, theta, self.max_memory_mb)
+            return E.reshape(n, d).mean(axis=1), None
+
+        def row_cotangent(E):
+            G = cotangent(E.reshape(n, d).mean(axis=1))  # dL/df per sample
+            return np.repeat(G / d, d)[:, None]
+
+        E, grad = _expectations_and_gradient(
+            backend, circuit, ["Z"], rows, theta, row_cotangent, self.max_memory_mb
+        )
+        return E.reshape(n, d).mean(axis=1), grad
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the circuit weights with the study's loop.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Two class labels.
+
+        Returns
+        -------
+        self
+            The fitted estimator. If fitting fails, it is left as it was before the call.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.shape[0] != 2:
+            raise ValueError(
+                f"Only binary classification is supported. {type(self).__name__} is binary, "
+                f"as in the study; y has {classes.shape[0]} classes (for more, wrap it in "
+                "sklearn.multiclass.OneVsRestClassifier)"
+            )
+        target = (y == classes[1]).astype(float)
+        rng = np.random.default_rng(self.random_state)
+        d, layers = X.shape[1], self.encoding_layers
+        theta0 = 2 * pi * rng.uniform(size=d * (layers + 1) * 3)
+        scaler = MinMaxScaler(feature_range=_FEATURE_RANGE).fit(X)
+        X_scaled = scaler.transform(X) * self.scaling
+        circuit = _separable_circuit(d, layers)
+        backend = resolve_backend(self.backend)
+
+        def loss_grad(theta, rows):
+            t = target[rows]
+
+            def cotangent(f):
+                # Sigmoid cross-entropy of the logits 6 f, averaged over the batch.
+                return 6 * (expit(6 * f) - t) / len(rows)
+
+            f, grad = self._mean_z(backend, circuit, X_scaled[rows], theta, cotangent)
+            z = 6 * f
+            loss = -np.mean(t * log_expit(z) + (1 - t) * log_expit(-z))
+            return loss, grad
+
+        run = interval_descent(
+            loss_grad,
+            theta0,
+            X.shape[0],
+            rule=Adam(),
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            max_steps=self.max_steps,
+            convergence_interval=self.convergence_interval,
+            rng=rng,
+        )
+        set_fitted(
+            self,
+            {
+                "weights_": run.params.reshape(d, layers + 1, 3),
+                "loss_curve_": run.loss_curve,
+                "converged_": run.converged,
+                "n_iter_": len(run.loss_curve),
+                "scaler_": scaler,
+                "classes_": classes,
+                "n_qubits_": d,
+                "backend_": backend,
+                "_circuit": circuit,
+            },
+        )
+        if not run.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not pass the convergence test within max_steps="
+                f"{self.max_steps} steps; raise max_steps or learning_rate",
+                ConvergenceWarning,
+                stacklevel=_user_stacklevel(),
+            )
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """The logit ``6 f`` of ``classes_[1]``, ``f = mean_i <Z_i>``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X_scaled = self.scaler_.transform(X) * self.scaling
+        f, _ = self._mean_z(self.backend_, self._circuit, X_scaled, self.weights_.ravel())
+        return 6 * f
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``[1 - sigmoid(6 f), sigmoid(6 f)]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+        """
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        positive = self.decision_function(X) > 0  # checks that the model is fitted first
+        return self.classes_[positive.astype(int)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.multi_class = False
+        return tags
