@@ -175,7 +175,17 @@ class _StudyKernelClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-_COMMON_DOC = """
+class IQPKernelClassifier(_StudyKernelClassifier):
+    """The IQP kernel classifier of Bowles et al. (2024) (after Havlicek et al. 2019).
+
+    The fidelity kernel ``k(x, x') = |<0|U(x')^dagger U(x)|0>|^2`` of
+    :class:`~skqml.circuits.IQPEmbedding` with ``n_repeats=repeats``, on one qubit per
+    feature, after the study's scaling; an SVM on it.
+
+    Parameters
+    ----------
+    repeats : int, default=2
+        Repetitions of the IQP layer.
     C : float, default=1.0
         Regularisation of the SVM.
     scaling : float, default=1.0
@@ -191,9 +201,9 @@ _COMMON_DOC = """
         Parallel jobs of the Gram matrices.
     max_memory_mb : float, default=None
         Memory budget of the simulation (MiB).
-"""
 
-_FITTED_DOC = """
+    Attributes
+    ----------
     scaler_ : MinMaxScaler
         The scaling to ``[-pi/2, pi/2]``, fitted on the training set.
     qsvc_ : QSVC
@@ -204,32 +214,15 @@ _FITTED_DOC = """
         Number of qubits of the kernel's circuit.
     n_features_in_ : int
         Number of features seen in fit.
-"""
 
-
-class IQPKernelClassifier(_StudyKernelClassifier):
-    """The IQP kernel classifier of Bowles et al. (2024) (after Havlicek et al. 2019).
-
-        The fidelity kernel ``k(x, x') = |<0|U(x')^dagger U(x)|0>|^2`` of
-        :class:`~skqml.circuits.IQPEmbedding` with ``n_repeats=repeats``, on one qubit per
-        feature, after the study's scaling; an SVM on it.
-
-        Parameters
-        ----------
-        repeats : int, default=2
-            Repetitions of the IQP layer.
-    %(common)s
-        Attributes
-        ----------
-    %(fitted)s
-        Examples
-        --------
-        >>> from skqml.studies.bowles2024 import load_dataset
-        >>> from skqml.svm import IQPKernelClassifier
-        >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_5d")
-        >>> clf = IQPKernelClassifier(repeats=1, C=1.0).fit(X_train, y_train)
-        >>> round(clf.score(X_test, y_test) * 60)  # the study's published 56 of 60
-        56
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.svm import IQPKernelClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_5d")
+    >>> clf = IQPKernelClassifier(repeats=1, C=1.0).fit(X_train, y_train)
+    >>> round(clf.score(X_test, y_test) * 60)  # the study's published 56 of 60
+    56
     """
 
     _parameter_constraints = {
@@ -291,36 +284,39 @@ class _SeparableLayers(FeatureMap):
 class SeparableKernelClassifier(_StudyKernelClassifier):
     """The separable kernel classifier of Bowles et al. (2024).
 
-        Every feature on its own qubit, encoded by ``encoding_layers`` layers of ``RY(x_i)``
-        then ``RX(pi/4)``; the kernel is the fidelity of these product states, the product of
-        one-qubit fidelities, after the study's scaling; an SVM on it.
+    Every feature on its own qubit, encoded by ``encoding_layers`` layers of ``RY(x_i)``
+    then ``RX(pi/4)``; the kernel is the fidelity of these product states, the product of
+    one-qubit fidelities, after the study's scaling; an SVM on it.
 
-        The study's code computes ``|<0|U(x') U(x)^dagger|0>|^2`` per qubit instead of the
-        paper's ``|<0|U(x')^dagger U(x)|0>|^2``: the fidelity of ``U(x)^dagger |0>``, whose
-        layers are ``RX(-pi/4)`` then ``RY(-x_i)``. The kernels differ (with one layer the
-        paper's is ``cos^2((x_i - x'_i)/2)`` per qubit, the code's
-        ``3/4 + cos(x_i - x'_i)/4``), and so do the results: ``as_coded=True`` gives the
-        code's kernel, the one behind the study's published numbers.
+    The study's code computes ``|<0|U(x') U(x)^dagger|0>|^2`` per qubit instead of the
+    paper's ``|<0|U(x')^dagger U(x)|0>|^2``: the fidelity of ``U(x)^dagger |0>``, whose
+    layers are ``RX(-pi/4)`` then ``RY(-x_i)``. The kernels differ (with one layer the
+    paper's is ``cos^2((x_i - x'_i)/2)`` per qubit, the code's
+    ``3/4 + cos(x_i - x'_i)/4``), and so do the results: ``as_coded=True`` gives the
+    code's kernel, the one behind the study's published numbers.
 
-        Parameters
-        ----------
-        encoding_layers : int, default=1
-            Layers of the encoding.
-    %(common)s
-        as_coded : bool, default=False
-            The study's code's kernel instead of the paper's (see above).
+    Parameters
+    ----------
+    encoding_layers : int, default=1
+        Layers of the encoding.
+    C, scaling, probability, backend, random_state, n_jobs, max_memory_mb
+        As in :class:`IQPKernelClassifier`.
+    as_coded : bool, default=False
+        The study's code's kernel instead of the paper's (see above).
 
-        Attributes
-        ----------
-    %(fitted)s
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skqml.svm import SeparableKernelClassifier
-        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [0.9, 0.2]])
-        >>> y = np.array([-1, 1, -1, 1])
-        >>> SeparableKernelClassifier(C=10.0).fit(X, y).predict([[0.05, 0.95]])
-        array([-1])
+    Attributes
+    ----------
+    scaler_, qsvc_, classes_, n_qubits_, n_features_in_
+        As in :class:`IQPKernelClassifier`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.svm import SeparableKernelClassifier
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [0.9, 0.2]])
+    >>> y = np.array([-1, 1, -1, 1])
+    >>> SeparableKernelClassifier(C=10.0).fit(X, y).predict([[0.05, 0.95]])
+    array([-1])
     """
 
     _parameter_constraints = {
@@ -403,50 +399,52 @@ class _StudyProjectedKernel(ProjectedQuantumKernel):
 
 class ProjectedQuantumKernelClassifier(_StudyKernelClassifier):
     """The projected quantum kernel classifier of Bowles et al. (2024) (after Huang et al.
-        2021); the study calls it ``ProjectedQuantumKernel``.
+    2021); the study calls it ``ProjectedQuantumKernel``.
 
-        On ``n_features + 1`` qubits, the study's Hamiltonian embedding
-        (:class:`~skqml.circuits.HeisenbergEmbedding`: random ``Rot`` on every qubit, then
-        ``trotter_steps`` Trotter steps of ``IsingXX``, ``IsingYY``, ``IsingZZ`` with angle
-        ``x_j t n_features / trotter_steps`` on ``(j, j + 1)``), after the study's scaling. The
-        kernel is ``exp(-gamma sum_q sum_P (<P_q>_x - <P_q>_x')^2)`` over the one-qubit ``X``,
-        ``Y``, ``Z`` expectations, with ``gamma = gamma_factor / (n_features * Var)`` and
-        ``Var`` the variance of all those expectations over the training set; an SVM on it.
+    On ``n_features + 1`` qubits, the study's Hamiltonian embedding
+    (:class:`~skqml.circuits.HeisenbergEmbedding`: random ``Rot`` on every qubit, then
+    ``trotter_steps`` Trotter steps of ``IsingXX``, ``IsingYY``, ``IsingZZ`` with angle
+    ``x_j t n_features / trotter_steps`` on ``(j, j + 1)``), after the study's scaling. The
+    kernel is ``exp(-gamma sum_q sum_P (<P_q>_x - <P_q>_x')^2)`` over the one-qubit ``X``,
+    ``Y``, ``Z`` expectations, with ``gamma = gamma_factor / (n_features * Var)`` and
+    ``Var`` the variance of all those expectations over the training set; an SVM on it.
 
-        The study's code computes ``Var`` from the first argument of every kernel matrix, which
-        at predict time is the set of samples being predicted: predictions then depend on which
-        other samples are predicted with them. ``as_coded=True`` reproduces that.
+    The study's code computes ``Var`` from the first argument of every kernel matrix, which
+    at predict time is the set of samples being predicted: predictions then depend on which
+    other samples are predicted with them. ``as_coded=True`` reproduces that.
 
-        Parameters
-        ----------
-        gamma_factor : float, default=1.0
-            Factor of the kernel width.
-        C : float, default=1.0
-            Regularisation of the SVM.
-        t : float, default=1/3
-            Evolution time.
-        trotter_steps : int, default=5
-            Trotter steps.
-        scaling, probability, backend, n_jobs, max_memory_mb
-            As in :class:`IQPKernelClassifier`.
-        random_state : int, Generator or None, default=None
-            Seeds the random rotations of the embedding and the probability calibration, in
-            the study's order: ``numpy.random.default_rng(random_state)`` draws the SVM's seed
-            (``integers(100000)``), then the rotations (``uniform(size=(n_qubits, 3)) * 2 pi``).
-        as_coded : bool, default=False
-            The width from the samples predicted at predict time (see above).
+    Parameters
+    ----------
+    gamma_factor : float, default=1.0
+        Factor of the kernel width.
+    C : float, default=1.0
+        Regularisation of the SVM.
+    t : float, default=1/3
+        Evolution time.
+    trotter_steps : int, default=5
+        Trotter steps.
+    scaling, probability, backend, n_jobs, max_memory_mb
+        As in :class:`IQPKernelClassifier`.
+    random_state : int, Generator or None, default=None
+        Seeds the random rotations of the embedding and the probability calibration, in
+        the study's order: ``numpy.random.default_rng(random_state)`` draws the SVM's seed
+        (``integers(100000)``), then the rotations (``uniform(size=(n_qubits, 3)) * 2 pi``).
+    as_coded : bool, default=False
+        The width from the samples predicted at predict time (see above).
 
-        Attributes
-        ----------
-    %(fitted)s
-        Examples
-        --------
-        >>> from skqml.studies.bowles2024 import load_dataset
-        >>> from skqml.svm import ProjectedQuantumKernelClassifier
-        >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
-        >>> clf = ProjectedQuantumKernelClassifier(C=10.0, random_state=0)
-        >>> clf.fit(X_train, y_train).n_qubits_
-        3
+    Attributes
+    ----------
+    scaler_, qsvc_, classes_, n_qubits_, n_features_in_
+        As in :class:`IQPKernelClassifier`.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.svm import ProjectedQuantumKernelClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
+    >>> clf = ProjectedQuantumKernelClassifier(C=10.0, random_state=0)
+    >>> clf.fit(X_train, y_train).n_qubits_
+    3
     """
 
     _parameter_constraints = {
@@ -495,13 +493,6 @@ class ProjectedQuantumKernelClassifier(_StudyKernelClassifier):
             as_coded=self.as_coded,
             **self._kernel_settings(),
         )
-
-
-for _cls in (IQPKernelClassifier, SeparableKernelClassifier):
-    _cls.__doc__ = _cls.__doc__ % {"common": _COMMON_DOC, "fitted": _FITTED_DOC}
-ProjectedQuantumKernelClassifier.__doc__ = ProjectedQuantumKernelClassifier.__doc__ % {
-    "fitted": _FITTED_DOC
-}
 
 
 def _kitchen_sink_circuit(n_qubits: int) -> Circuit:
