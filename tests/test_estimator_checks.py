@@ -20,6 +20,7 @@ from skqml.variational import (
     VQC,
     VQR,
     DataReuploadingClassifier,
+    IQPVariationalClassifier,
     SeparableVariationalClassifier,
 )
 
@@ -132,6 +133,9 @@ def _expected_failed_checks(estimator):
         QuantumKitchenSinks(),
         # The study's training loop, shortened: 20-step intervals, at most 300 steps.
         SeparableVariationalClassifier(learning_rate=0.1, max_steps=300, convergence_interval=20),
+        IQPVariationalClassifier(
+            n_layers=1, learning_rate=0.1, max_steps=300, convergence_interval=20
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

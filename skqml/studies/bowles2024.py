@@ -63,7 +63,7 @@ from ..svm import (
     QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
-from ..variational import SeparableVariationalClassifier
+from ..variational import IQPVariationalClassifier, SeparableVariationalClassifier
 from ._protocol import StudyResult, run_protocol
 
 __all__ = ["DATASETS", "GRIDS", "MODELS", "STUDY_DEFAULTS", "load_dataset", "main", "run"]
@@ -333,6 +333,7 @@ GRIDS: dict[str, dict[str, list]] = {
 #: their ``as_coded=True`` (e.g. ``run(..., as_coded=True)``) gives the published numbers.
 MODELS: dict[str, type] = {
     "IQPKernelClassifier": IQPKernelClassifier,
+    "IQPVariationalClassifier": IQPVariationalClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,
     "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,

@@ -1,7 +1,13 @@
 """Variational quantum models: trainable circuits used like neural networks, and the
 variational classifiers of Bowles et al. (2024)."""
 
-from ._bowles2024 import SeparableVariationalClassifier
+from ._bowles2024 import IQPVariationalClassifier, SeparableVariationalClassifier
 from ._models import VQC, VQR, DataReuploadingClassifier
 
-__all__ = ["VQC", "VQR", "DataReuploadingClassifier", "SeparableVariationalClassifier"]
+__all__ = [
+    "VQC",
+    "VQR",
+    "DataReuploadingClassifier",
+    "IQPVariationalClassifier",
+    "SeparableVariationalClassifier",
+]

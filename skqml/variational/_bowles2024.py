@@ -27,11 +27,11 @@ from .._optim import Adam, _user_stacklevel, interval_descent
 from .._validation import MAX_MEMORY_MB_CONSTRAINT
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
-from ..circuits import Circuit, feature, weight
+from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
 from ..simulator import expectation_vjp, parameter_shift_vjp
 from ._models import _pauli_expectations
 
-__all__ = ["SeparableVariationalClassifier"]
+__all__ = ["IQPVariationalClassifier", "SeparableVariationalClassifier"]
 
 _FEATURE_RANGE = (-pi / 2, pi / 2)
 
@@ -84,73 +84,18 @@ def _qubit_rows(X: np.ndarray) -> np.ndarray:
     return rows.reshape(n * d, 1 + d)
 
 
-class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
-    """The separable variational classifier of Bowles et al. (2024): no entanglement.
+class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
+    """Shared logic of the study's variational classifiers: the scaling to
+    ``[-pi/2, pi/2]``, binary labels, the study's training loop, and the read-out.
 
-    The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
-    set, then ``scaling``), one qubit per feature. Every qubit ``i`` runs, on its own,
-    ``encoding_layers`` times a trainable ``Rot`` then ``RY(x_i)``, and a final trainable
-    ``Rot``; the model's output is ``f = mean_i <Z_i>`` and ``P(classes_[1]) =
-    sigmoid(6 f)``, trained by the cross-entropy with the study's loop. Initial weights are
-    uniform in ``[0, 2 pi)``.
-
-    Since the qubits never interact, skqml simulates one qubit per (sample, qubit) pair
-    rather than a ``2**n_features`` state, as the study does.
-
-    Parameters
-    ----------
-    encoding_layers : int, default=1
-        Encoding layers per qubit.
-    learning_rate : float, default=0.001
-        Adam's step size.
-    batch_size : int, default=32
-        Samples per step, drawn with replacement.
-    max_steps : int, default=10000
-        Maximum number of training steps.
-    convergence_interval : int, default=200
-        Steps per interval of the convergence test (see
-        :func:`~skqml._optim.interval_descent`).
-    scaling : float, default=1.0
-        Factor applied to the features after their scaling.
-    backend : str, Backend or None, default="statevector"
-        Where the circuits run (adjoint gradients on exact backends, parameter shift on the
-        others).
-    random_state : int, Generator or None, default=None
-        Seeds the initial weights and the mini-batches.
-    max_memory_mb : float, default=None
-        Memory budget of the simulation (MiB).
-
-    Attributes
-    ----------
-    weights_ : ndarray of shape (n_features_in_, encoding_layers + 1, 3)
-        Trained ``Rot`` angles of every qubit and layer.
-    loss_curve_ : list of float
-        Mini-batch loss of every step.
-    converged_ : bool
-        Whether the convergence test was passed within ``max_steps``.
-    n_iter_ : int
-        Steps taken.
-    scaler_ : MinMaxScaler
-        The scaling to ``[-pi/2, pi/2]``, fitted on the training set.
-    classes_ : ndarray of shape (2,)
-        Class labels.
-    n_qubits_ : int
-        Number of qubits (one per feature).
-    n_features_in_ : int
-        Number of features seen in fit.
-
-    Examples
-    --------
-    >>> from skqml.studies.bowles2024 import load_dataset
-    >>> from skqml.variational import SeparableVariationalClassifier
-    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
-    >>> clf = SeparableVariationalClassifier(learning_rate=0.1, random_state=0)
-    >>> clf.fit(X_train, y_train).converged_, bool(clf.score(X_test, y_test) > 0.9)
-    (True, True)
+    A subclass defines the circuit (:meth:`_build`), the rows it runs on for a batch of
+    scaled samples (:meth:`_rows`), the model output ``f`` per sample from the expectation
+    values and its vector-Jacobian product (:meth:`_output`, :meth:`_output_vjp`), the
+    mean loss and ``dL/df`` on targets in ``{0, 1}`` (:meth:`_loss`), and the logit and
+    probability of ``classes_[1]`` (:meth:`_decision`, :meth:`_probability`).
     """
 
     _parameter_constraints: dict = {
-        "encoding_layers": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_steps": [Interval(Integral, 1, None, closed="left")],
@@ -161,46 +106,49 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
-    def __init__(
-        self,
-        encoding_layers: int = 1,
-        learning_rate: float = 0.001,
-        batch_size: int = 32,
-        max_steps: int = 10000,
-        convergence_interval: int = 200,
-        *,
-        scaling: float = 1.0,
-        backend="statevector",
-        random_state=None,
-        max_memory_mb: float | None = None,
-    ):
-        self.encoding_layers = encoding_layers
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_steps = max_steps
-        self.convergence_interval = convergence_interval
-        self.scaling = scaling
-        self.backend = backend
-        self.random_state = random_state
-        self.max_memory_mb = max_memory_mb
+    # -- the model (subclasses) -------------------------------------------------------------
+    def _build(self, n_features: int, rng) -> tuple[Circuit, list[str], np.ndarray]:
+        """The circuit, the Pauli strings read out and the initial weights."""
+        raise NotImplementedError  # pragma: no cover - abstract
 
-    def _mean_z(self, backend, circuit, X_scaled, theta, cotangent=None):
-        """``f = mean_i <Z_i>`` per sample; with ``cotangent(f) -> dL/df``, also the
-        gradient with respect to ``theta``."""
-        n, d = X_scaled.shape
-        rows = _qubit_rows(X_scaled)
+    def _rows(self, X_scaled: np.ndarray) -> np.ndarray:
+        """The circuit's input rows for scaled samples (default: the samples)."""
+        return X_scaled
+
+    def _output(self, E: np.ndarray, n_samples: int) -> np.ndarray:
+        """``f`` per sample from the rows' expectation values ``E``."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _output_vjp(self, G: np.ndarray, n_samples: int, n_rows: int) -> np.ndarray:
+        """``dL/dE`` of the rows from ``dL/df`` of the samples."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _loss(self, f: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss and ``dL/df`` for targets ``t`` in ``{0, 1}`` (1: ``classes_[1]``)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _decision(self, f: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _probability(self, f: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # -- shared -----------------------------------------------------------------------------
+    def _forward(self, backend, circuit, paulis, X_scaled, theta, cotangent=None):
+        """``f`` per sample; with ``cotangent(f) -> dL/df``, also ``dL/dtheta``."""
+        n = X_scaled.shape[0]
+        rows = self._rows(X_scaled)
         if cotangent is None:
-            E = _pauli_expectations(backend, circuit, ["Z"], rows, theta, self.max_memory_mb)
-            return E.reshape(n, d).mean(axis=1), None
+            E = _pauli_expectations(backend, circuit, paulis, rows, theta, self.max_memory_mb)
+            return self._output(E, n), None
 
         def row_cotangent(E):
-            G = cotangent(E.reshape(n, d).mean(axis=1))  # dL/df per sample
-            return np.repeat(G / d, d)[:, None]
+            return self._output_vjp(cotangent(self._output(E, n)), n, rows.shape[0])
 
         E, grad = _expectations_and_gradient(
-            backend, circuit, ["Z"], rows, theta, row_cotangent, self.max_memory_mb
+            backend, circuit, paulis, rows, theta, row_cotangent, self.max_memory_mb
         )
-        return E.reshape(n, d).mean(axis=1), grad
+        return self._output(E, n), grad
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -229,24 +177,17 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
             )
         target = (y == classes[1]).astype(float)
         rng = np.random.default_rng(self.random_state)
-        d, layers = X.shape[1], self.encoding_layers
-        theta0 = 2 * pi * rng.uniform(size=d * (layers + 1) * 3)
+        circuit, paulis, theta0 = self._build(X.shape[1], rng)
         scaler = MinMaxScaler(feature_range=_FEATURE_RANGE).fit(X)
         X_scaled = scaler.transform(X) * self.scaling
-        circuit = _separable_circuit(d, layers)
         backend = resolve_backend(self.backend)
 
         def loss_grad(theta, rows):
             t = target[rows]
-
-            def cotangent(f):
-                # Sigmoid cross-entropy of the logits 6 f, averaged over the batch.
-                return 6 * (expit(6 * f) - t) / len(rows)
-
-            f, grad = self._mean_z(backend, circuit, X_scaled[rows], theta, cotangent)
-            z = 6 * f
-            loss = -np.mean(t * log_expit(z) + (1 - t) * log_expit(-z))
-            return loss, grad
+            f, grad = self._forward(
+                backend, circuit, paulis, X_scaled[rows], theta, lambda f: self._loss(f, t)[1]
+            )
+            return self._loss(f, t)[0], grad
 
         run = interval_descent(
             loss_grad,
@@ -262,15 +203,16 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
         set_fitted(
             self,
             {
-                "weights_": run.params.reshape(d, layers + 1, 3),
+                "weights_": run.params,
                 "loss_curve_": run.loss_curve,
                 "converged_": run.converged,
                 "n_iter_": len(run.loss_curve),
                 "scaler_": scaler,
                 "classes_": classes,
-                "n_qubits_": d,
+                "n_qubits_": circuit.n_qubits if self._qubits is None else self._qubits(X),
                 "backend_": backend,
-                "_circuit": circuit,
+                "circuit_": circuit,
+                "_paulis": paulis,
             },
         )
         if not run.converged:
@@ -282,8 +224,17 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
             )
         return self
 
+    _qubits = None  # the model's qubit count when the circuit runs on fewer (see subclasses)
+
+    def _fitted_output(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X_scaled = self.scaler_.transform(X) * self.scaling
+        f, _ = self._forward(self.backend_, self.circuit_, self._paulis, X_scaled, self.weights_)
+        return f
+
     def decision_function(self, X) -> np.ndarray:
-        """The logit ``6 f`` of ``classes_[1]``, ``f = mean_i <Z_i>``.
+        """Decision values, positive for ``classes_[1]``.
 
         Parameters
         ----------
@@ -293,14 +244,10 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
         -------
         decision : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        X_scaled = self.scaler_.transform(X) * self.scaling
-        f, _ = self._mean_z(self.backend_, self._circuit, X_scaled, self.weights_.ravel())
-        return 6 * f
+        return self._decision(self._fitted_output(X))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``[1 - sigmoid(6 f), sigmoid(6 f)]``.
+        """Class probabilities.
 
         Parameters
         ----------
@@ -310,7 +257,7 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, 2)
         """
-        p = expit(self.decision_function(X))
+        p = self._probability(self._fitted_output(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
@@ -332,3 +279,236 @@ class SeparableVariationalClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.classifier_tags.multi_class = False
         return tags
+
+
+_TRAINING_DOC = """learning_rate : float, default=0.001
+        Adam's step size.
+    batch_size : int, default=32
+        Samples per step, drawn with replacement.
+    max_steps : int, default=10000
+        Maximum number of training steps.
+    convergence_interval : int, default=200
+        Steps per interval of the convergence test (see
+        :func:`~skqml._optim.interval_descent`).
+    scaling : float, default=1.0
+        Factor applied to the features after their scaling to ``[-pi/2, pi/2]``.
+    backend : str, Backend or None, default="statevector"
+        Where the circuits run (adjoint gradients on exact backends, parameter shift on the
+        others).
+    random_state : int, Generator or None, default=None
+        Seeds the initial weights and the mini-batches.
+    max_memory_mb : float, default=None
+        Memory budget of the simulation (MiB)."""
+
+
+class SeparableVariationalClassifier(_StudyVariationalClassifier):
+    """The separable variational classifier of Bowles et al. (2024): no entanglement.
+
+    The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
+    set, then ``scaling``), one qubit per feature. Every qubit ``i`` runs, on its own,
+    ``encoding_layers`` times a trainable ``Rot`` then ``RY(x_i)``, and a final trainable
+    ``Rot``; the model's output is ``f = mean_i <Z_i>`` and ``P(classes_[1]) =
+    sigmoid(6 f)``, trained by the cross-entropy with the study's loop. Initial weights are
+    uniform in ``[0, 2 pi)``.
+
+    Since the qubits never interact, skqml simulates one qubit per (sample, qubit) pair
+    rather than a ``2**n_features`` state, as the study does.
+
+    Parameters
+    ----------
+    encoding_layers : int, default=1
+        Encoding layers per qubit.
+    learning_rate, batch_size, max_steps, convergence_interval, scaling, backend, \
+random_state, max_memory_mb
+        As in :class:`IQPVariationalClassifier`.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_features_in_ * (encoding_layers + 1) * 3,)
+        Trained ``Rot`` angles, qubit-major, then layer, then the three angles.
+    circuit_ : Circuit
+        The one-qubit circuit every (sample, qubit) pair runs: it reads
+        ``[x_i, one-hot(i)]``, so that its angles are qubit ``i``'s weights.
+    loss_curve_, converged_, n_iter_, scaler_, classes_, n_qubits_, n_features_in_
+        As in :class:`IQPVariationalClassifier`.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.variational import SeparableVariationalClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
+    >>> clf = SeparableVariationalClassifier(learning_rate=0.1, random_state=0)
+    >>> clf.fit(X_train, y_train).converged_, bool(clf.score(X_test, y_test) > 0.9)
+    (True, True)
+    """
+
+    _parameter_constraints = {
+        **_StudyVariationalClassifier._parameter_constraints,
+        "encoding_layers": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        encoding_layers: int = 1,
+        learning_rate: float = 0.001,
+        batch_size: int = 32,
+        max_steps: int = 10000,
+        convergence_interval: int = 200,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state=None,
+        max_memory_mb: float | None = None,
+    ):
+        self.encoding_layers = encoding_layers
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.convergence_interval = convergence_interval
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    @staticmethod
+    def _qubits(X):
+        return X.shape[1]
+
+    def _build(self, n_features, rng):
+        theta0 = 2 * pi * rng.uniform(size=n_features * (self.encoding_layers + 1) * 3)
+        return _separable_circuit(n_features, self.encoding_layers), ["Z"], theta0
+
+    def _rows(self, X_scaled):
+        return _qubit_rows(X_scaled)
+
+    def _output(self, E, n_samples):
+        return E.reshape(n_samples, -1).mean(axis=1)
+
+    def _output_vjp(self, G, n_samples, n_rows):
+        d = n_rows // n_samples
+        return np.repeat(G / d, d)[:, None]
+
+    def _loss(self, f, t):
+        # Sigmoid cross-entropy of the logits 6 f, averaged over the batch.
+        z = 6 * f
+        loss = -np.mean(t * log_expit(z) + (1 - t) * log_expit(-z))
+        return loss, 6 * (expit(z) - t) / len(t)
+
+    def _decision(self, f):
+        return 6 * f
+
+    def _probability(self, f):
+        return expit(6 * f)
+
+
+class IQPVariationalClassifier(_StudyVariationalClassifier):
+    """The IQP variational classifier of Bowles et al. (2024) (after Havlicek et al. 2019).
+
+    The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
+    set, then ``scaling``), one qubit per feature (at least two). The circuit is
+    :class:`~skqml.circuits.IQPEmbedding` with ``n_repeats=repeats``, then
+    :class:`~skqml.circuits.StronglyEntanglingLayers` with ``n_layers`` layers and CZ
+    entanglers; the output is ``f = <Z_0 Z_1>`` and ``P(classes_[1]) = (1 + f) / 2``. The
+    loss is the probability of a wrong label, ``mean (1 - y f) / 2`` with ``y = +-1``,
+    minimised with the study's loop. Initial weights are uniform in ``[0, 2 pi)``.
+
+    Parameters
+    ----------
+    repeats : int, default=1
+        Repetitions of the IQP layer.
+    n_layers : int, default=10
+        Layers of the trainable circuit.
+    %(training)s
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_layers * n_qubits_ * 3,)
+        Trained ``Rot`` angles in PennyLane's order (layer, qubit, angle).
+    circuit_ : Circuit
+        The circuit.
+    loss_curve_ : list of float
+        Mini-batch loss of every step.
+    converged_ : bool
+        Whether the convergence test was passed within ``max_steps``.
+    n_iter_ : int
+        Steps taken.
+    scaler_ : MinMaxScaler
+        The scaling to ``[-pi/2, pi/2]``, fitted on the training set.
+    classes_ : ndarray of shape (2,)
+        Class labels.
+    n_qubits_ : int
+        Number of qubits (one per feature).
+    n_features_in_ : int
+        Number of features seen in fit.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.variational import IQPVariationalClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_2d")
+    >>> clf = IQPVariationalClassifier(n_layers=2, learning_rate=0.01, random_state=0)
+    >>> clf.fit(X_train, y_train).n_qubits_, clf.weights_.shape
+    (2, (12,))
+    """
+
+    _parameter_constraints = {
+        **_StudyVariationalClassifier._parameter_constraints,
+        "repeats": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        repeats: int = 1,
+        n_layers: int = 10,
+        learning_rate: float = 0.001,
+        batch_size: int = 32,
+        max_steps: int = 10000,
+        convergence_interval: int = 200,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state=None,
+        max_memory_mb: float | None = None,
+    ):
+        self.repeats = repeats
+        self.n_layers = n_layers
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.convergence_interval = convergence_interval
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    def _build(self, n_features, rng):
+        if n_features < 2:
+            raise ValueError(
+                f"{type(self).__name__} reads <Z_0 Z_1> and needs at least 2 features (one "
+                f"qubit each), got n_features={n_features}"
+            )
+        embedding = IQPEmbedding(n_repeats=self.repeats).build(n_features)
+        layers = StronglyEntanglingLayers(n_layers=self.n_layers, imprimitive="cz")
+        theta0 = 2 * pi * rng.uniform(size=layers.n_weights(n_features))
+        label = "I" * (n_features - 2) + "ZZ"  # Z on qubits 0 and 1
+        return embedding.compose(layers.build(n_features)), [label], theta0
+
+    def _output(self, E, n_samples):
+        return E[:, 0]
+
+    def _output_vjp(self, G, n_samples, n_rows):
+        return G[:, None]
+
+    def _loss(self, f, t):
+        y = 2 * t - 1
+        return float(np.mean((1 - y * f) / 2)), -y / (2 * len(t))
+
+    def _decision(self, f):
+        return f
+
+    def _probability(self, f):
+        return (1 + f) / 2
+
+
+IQPVariationalClassifier.__doc__ = IQPVariationalClassifier.__doc__ % {"training": _TRAINING_DOC}
