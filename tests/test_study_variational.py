@@ -15,7 +15,7 @@ from skqml.circuits import Circuit
 from skqml.simulator import expectations, simulate_probabilities
 from skqml.studies.bowles2024 import load_dataset
 from skqml.variational import IQPVariationalClassifier, SeparableVariationalClassifier
-from skqml.variational._bowles2024 import _qubit_rows, _separable_circuit
+from skqml.variational._bowles2024 import _qubit_rows, _Readout, _separable_circuit
 
 
 class Constant:
@@ -108,11 +108,11 @@ def test_mean_z_gradient_matches_finite_differences(backend):
     model = SeparableVariationalClassifier()
     circuit = _separable_circuit(3, 1)
     G = rng.normal(size=6)
-    b = resolve_backend(backend)
-    f, grad = model._forward(b, circuit, ["Z"], X, theta, lambda f: G)
+    readout = _Readout(resolve_backend(backend), circuit, ["Z"])
+    f, grad = model._output(readout, X, theta, lambda f: G)
 
     def objective(t):
-        return float(G @ model._forward(b, circuit, ["Z"], X, t)[0])
+        return float(G @ model._output(readout, X, t)[0])
 
     eps = 1e-6
     fd = [
@@ -162,13 +162,13 @@ def test_iqp_variational_gradient_and_loss():
     circuit, paulis, theta = model._build(3, rng)
     assert paulis == ["IZZ"] and theta.shape == (2 * 3 * 3,)
     t = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    b = resolve_backend("statevector")
+    readout = _Readout(resolve_backend("statevector"), circuit, paulis)
 
     def loss(th):
-        f, _ = model._forward(b, circuit, paulis, X, th)
+        f, _ = model._output(readout, X, th)
         return model._loss(f, t)[0]
 
-    f, grad = model._forward(b, circuit, paulis, X, theta, lambda f: model._loss(f, t)[1])
+    f, grad = model._output(readout, X, theta, lambda f: model._loss(f, t)[1])
     # The loss is the probability of a wrong label: (1 - y f) / 2 with y = +-1.
     assert loss(theta) == pytest.approx(np.mean((1 - (2 * t - 1) * f) / 2))
     np.testing.assert_allclose(f, expectations(circuit, paulis, X, theta)[:, 0])

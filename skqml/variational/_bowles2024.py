@@ -10,6 +10,7 @@ models warn, as scikit-learn's do.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from math import pi
 from numbers import Integral, Real
 
@@ -84,15 +85,16 @@ def _qubit_rows(X: np.ndarray) -> np.ndarray:
     return rows.reshape(n * d, 1 + d)
 
 
-class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
-    """Shared logic of the study's variational classifiers: the scaling to
-    ``[-pi/2, pi/2]``, binary labels, the study's training loop, and the read-out.
+class _StudyClassifier(ClassifierMixin, BaseEstimator):
+    """The contract of the study's trained classifiers: feature scaling, binary labels, the
+    study's training loop (:func:`~skqml._optim.interval_descent`) and the read-out.
 
-    A subclass defines the circuit (:meth:`_build`), the rows it runs on for a batch of
-    scaled samples (:meth:`_rows`), the model output ``f`` per sample from the expectation
-    values and its vector-Jacobian product (:meth:`_output`, :meth:`_output_vjp`), the
-    mean loss and ``dL/df`` on targets in ``{0, 1}`` (:meth:`_loss`), and the logit and
-    probability of ``classes_[1]`` (:meth:`_decision`, :meth:`_probability`).
+    A subclass defines :meth:`_setup` (the model's fixed parts for ``n_features`` features,
+    kept as ``_model``, and the initial parameters), :meth:`_output` (the output ``f`` of
+    each sample and, given ``dL/df``, the gradient with respect to the parameters),
+    :meth:`_loss` (mean loss and ``dL/df`` on targets in ``{0, 1}``), and :meth:`_decision`
+    and :meth:`_probability` of ``classes_[1]``; :meth:`_scaler` when the features are not
+    min-max scaled to ``[-pi/2, pi/2]``.
     """
 
     _parameter_constraints: dict = {
@@ -101,26 +103,21 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
         "max_steps": [Interval(Integral, 1, None, closed="left")],
         "convergence_interval": [Interval(Integral, 1, None, closed="left")],
         "scaling": [Interval(Real, 0, None, closed="neither")],
-        "backend": BACKEND_CONSTRAINT,
         "random_state": ["random_state"],
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
     }
 
     # -- the model (subclasses) -------------------------------------------------------------
-    def _build(self, n_features: int, rng) -> tuple[Circuit, list[str], np.ndarray]:
-        """The circuit, the Pauli strings read out and the initial weights."""
+    def _scaler(self):
+        return MinMaxScaler(feature_range=_FEATURE_RANGE)
+
+    def _setup(self, n_features: int, rng) -> tuple[object, np.ndarray, int]:
+        """The model's fixed parts, its initial parameters and its number of qubits."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def _rows(self, X_scaled: np.ndarray) -> np.ndarray:
-        """The circuit's input rows for scaled samples (default: the samples)."""
-        return X_scaled
-
-    def _output(self, E: np.ndarray, n_samples: int) -> np.ndarray:
-        """``f`` per sample from the rows' expectation values ``E``."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _output_vjp(self, G: np.ndarray, n_samples: int, n_rows: int) -> np.ndarray:
-        """``dL/dE`` of the rows from ``dL/df`` of the samples."""
+    def _output(self, model, X_scaled: np.ndarray, theta: np.ndarray, cotangent=None):
+        """``(f, grad)``: ``f`` per sample; with ``cotangent(f) -> dL/df``, ``grad`` is
+        ``dL/dtheta`` (else None)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _loss(self, f: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
@@ -134,25 +131,9 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
         raise NotImplementedError  # pragma: no cover - abstract
 
     # -- shared -----------------------------------------------------------------------------
-    def _forward(self, backend, circuit, paulis, X_scaled, theta, cotangent=None):
-        """``f`` per sample; with ``cotangent(f) -> dL/df``, also ``dL/dtheta``."""
-        n = X_scaled.shape[0]
-        rows = self._rows(X_scaled)
-        if cotangent is None:
-            E = _pauli_expectations(backend, circuit, paulis, rows, theta, self.max_memory_mb)
-            return self._output(E, n), None
-
-        def row_cotangent(E):
-            return self._output_vjp(cotangent(self._output(E, n)), n, rows.shape[0])
-
-        E, grad = _expectations_and_gradient(
-            backend, circuit, paulis, rows, theta, row_cotangent, self.max_memory_mb
-        )
-        return self._output(E, n), grad
-
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Train the circuit weights with the study's loop.
+        """Train the model's parameters with the study's loop.
 
         Parameters
         ----------
@@ -177,16 +158,13 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
             )
         target = (y == classes[1]).astype(float)
         rng = np.random.default_rng(self.random_state)
-        circuit, paulis, theta0 = self._build(X.shape[1], rng)
-        scaler = MinMaxScaler(feature_range=_FEATURE_RANGE).fit(X)
+        model, theta0, n_qubits = self._setup(X.shape[1], rng)
+        scaler = self._scaler().fit(X)
         X_scaled = scaler.transform(X) * self.scaling
-        backend = resolve_backend(self.backend)
 
         def loss_grad(theta, rows):
             t = target[rows]
-            f, grad = self._forward(
-                backend, circuit, paulis, X_scaled[rows], theta, lambda f: self._loss(f, t)[1]
-            )
+            f, grad = self._output(model, X_scaled[rows], theta, lambda f: self._loss(f, t)[1])
             return self._loss(f, t)[0], grad
 
         run = interval_descent(
@@ -209,10 +187,9 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
                 "n_iter_": len(run.loss_curve),
                 "scaler_": scaler,
                 "classes_": classes,
-                "n_qubits_": circuit.n_qubits if self._qubits is None else self._qubits(X),
-                "backend_": backend,
-                "circuit_": circuit,
-                "_paulis": paulis,
+                "n_qubits_": n_qubits,
+                "_model": model,
+                **self._model_attributes(model),
             },
         )
         if not run.converged:
@@ -224,14 +201,15 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
             )
         return self
 
-    _qubits = None  # the model's qubit count when the circuit runs on fewer (see subclasses)
+    def _model_attributes(self, model) -> dict:
+        """Public fitted attributes describing the model (e.g. ``circuit_``)."""
+        return {}
 
     def _fitted_output(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         X_scaled = self.scaler_.transform(X) * self.scaling
-        f, _ = self._forward(self.backend_, self.circuit_, self._paulis, X_scaled, self.weights_)
-        return f
+        return self._output(self._model, X_scaled, self.weights_)[0]
 
     def decision_function(self, X) -> np.ndarray:
         """Decision values, positive for ``classes_[1]``.
@@ -281,6 +259,73 @@ class _StudyVariationalClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
+@dataclass(frozen=True)
+class _Readout:
+    """A circuit model's fixed parts: where it runs, the circuit and the Paulis read."""
+
+    backend: object
+    circuit: Circuit
+    paulis: list[str]
+
+
+class _StudyCircuitClassifier(_StudyClassifier):
+    """A study classifier whose output is computed from a circuit's expectation values.
+
+    A subclass defines :meth:`_build` (circuit, Paulis, initial weights), :meth:`_rows` (the
+    circuit's input rows for scaled samples) and :meth:`_reduce` / :meth:`_reduce_vjp`
+    (``f`` per sample from the rows' expectation values, and back).
+    """
+
+    _parameter_constraints = {
+        **_StudyClassifier._parameter_constraints,
+        "backend": BACKEND_CONSTRAINT,
+    }
+
+    def _build(self, n_features: int, rng) -> tuple[Circuit, list[str], np.ndarray]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _rows(self, X_scaled: np.ndarray) -> np.ndarray:
+        return X_scaled
+
+    def _reduce(self, E: np.ndarray, n_samples: int) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _reduce_vjp(self, G: np.ndarray, n_samples: int, n_rows: int) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _setup(self, n_features, rng):
+        circuit, paulis, theta0 = self._build(n_features, rng)
+        return (
+            _Readout(resolve_backend(self.backend), circuit, paulis),
+            theta0,
+            self._qubits(n_features, circuit),
+        )
+
+    def _qubits(self, n_features: int, circuit: Circuit) -> int:
+        return circuit.n_qubits
+
+    def _model_attributes(self, model):
+        return {"circuit_": model.circuit, "backend_": model.backend}
+
+    def _output(self, model, X_scaled, theta, cotangent=None):
+        n = X_scaled.shape[0]
+        rows = self._rows(X_scaled)
+        if cotangent is None:
+            E = _pauli_expectations(
+                model.backend, model.circuit, model.paulis, rows, theta, self.max_memory_mb
+            )
+            return self._reduce(E, n), None
+
+        def row_cotangent(E):
+            return self._reduce_vjp(cotangent(self._reduce(E, n)), n, rows.shape[0])
+
+        E, grad = _expectations_and_gradient(
+            model.backend, model.circuit, model.paulis, rows, theta, row_cotangent,
+            self.max_memory_mb,
+        )  # fmt: skip
+        return self._reduce(E, n), grad
+
+
 _TRAINING_DOC = """learning_rate : float, default=0.001
         Adam's step size.
     batch_size : int, default=32
@@ -301,7 +346,7 @@ _TRAINING_DOC = """learning_rate : float, default=0.001
         Memory budget of the simulation (MiB)."""
 
 
-class SeparableVariationalClassifier(_StudyVariationalClassifier):
+class SeparableVariationalClassifier(_StudyCircuitClassifier):
     """The separable variational classifier of Bowles et al. (2024): no entanglement.
 
     The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
@@ -343,7 +388,7 @@ random_state, max_memory_mb
     """
 
     _parameter_constraints = {
-        **_StudyVariationalClassifier._parameter_constraints,
+        **_StudyCircuitClassifier._parameter_constraints,
         "encoding_layers": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -370,9 +415,8 @@ random_state, max_memory_mb
         self.random_state = random_state
         self.max_memory_mb = max_memory_mb
 
-    @staticmethod
-    def _qubits(X):
-        return X.shape[1]
+    def _qubits(self, n_features, circuit):
+        return n_features  # the circuit is one of them, run for each
 
     def _build(self, n_features, rng):
         theta0 = 2 * pi * rng.uniform(size=n_features * (self.encoding_layers + 1) * 3)
@@ -381,10 +425,10 @@ random_state, max_memory_mb
     def _rows(self, X_scaled):
         return _qubit_rows(X_scaled)
 
-    def _output(self, E, n_samples):
+    def _reduce(self, E, n_samples):
         return E.reshape(n_samples, -1).mean(axis=1)
 
-    def _output_vjp(self, G, n_samples, n_rows):
+    def _reduce_vjp(self, G, n_samples, n_rows):
         d = n_rows // n_samples
         return np.repeat(G / d, d)[:, None]
 
@@ -401,7 +445,7 @@ random_state, max_memory_mb
         return expit(6 * f)
 
 
-class IQPVariationalClassifier(_StudyVariationalClassifier):
+class IQPVariationalClassifier(_StudyCircuitClassifier):
     """The IQP variational classifier of Bowles et al. (2024) (after Havlicek et al. 2019).
 
     The features are scaled to ``[-pi/2, pi/2]`` (a ``MinMaxScaler`` fitted on the training
@@ -452,7 +496,7 @@ class IQPVariationalClassifier(_StudyVariationalClassifier):
     """
 
     _parameter_constraints = {
-        **_StudyVariationalClassifier._parameter_constraints,
+        **_StudyCircuitClassifier._parameter_constraints,
         "repeats": [Interval(Integral, 1, None, closed="left")],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
     }
@@ -494,10 +538,10 @@ class IQPVariationalClassifier(_StudyVariationalClassifier):
         label = "I" * (n_features - 2) + "ZZ"  # Z on qubits 0 and 1
         return embedding.compose(layers.build(n_features)), [label], theta0
 
-    def _output(self, E, n_samples):
+    def _reduce(self, E, n_samples):
         return E[:, 0]
 
-    def _output_vjp(self, G, n_samples, n_rows):
+    def _reduce_vjp(self, G, n_samples, n_rows):
         return G[:, None]
 
     def _loss(self, f, t):
