@@ -9,23 +9,15 @@ models warn, as scikit-learn's do.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from math import pi
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.special import expit, log_expit
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._estimator import fit_context, set_fitted
-from .._optim import Adam, _user_stacklevel, interval_descent
-from .._validation import MAX_MEMORY_MB_CONSTRAINT
+from .._study_classifier import StudyClassifier
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
@@ -33,8 +25,6 @@ from ..simulator import expectation_vjp, parameter_shift_vjp
 from ._models import _pauli_expectations
 
 __all__ = ["IQPVariationalClassifier", "SeparableVariationalClassifier"]
-
-_FEATURE_RANGE = (-pi / 2, pi / 2)
 
 
 def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
@@ -85,180 +75,6 @@ def _qubit_rows(X: np.ndarray) -> np.ndarray:
     return rows.reshape(n * d, 1 + d)
 
 
-class _StudyClassifier(ClassifierMixin, BaseEstimator):
-    """The contract of the study's trained classifiers: feature scaling, binary labels, the
-    study's training loop (:func:`~skqml._optim.interval_descent`) and the read-out.
-
-    A subclass defines :meth:`_setup` (the model's fixed parts for ``n_features`` features,
-    kept as ``_model``, and the initial parameters), :meth:`_output` (the output ``f`` of
-    each sample and, given ``dL/df``, the gradient with respect to the parameters),
-    :meth:`_loss` (mean loss and ``dL/df`` on targets in ``{0, 1}``), and :meth:`_decision`
-    and :meth:`_probability` of ``classes_[1]``; :meth:`_scaler` when the features are not
-    min-max scaled to ``[-pi/2, pi/2]``.
-    """
-
-    _parameter_constraints: dict = {
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_steps": [Interval(Integral, 1, None, closed="left")],
-        "convergence_interval": [Interval(Integral, 1, None, closed="left")],
-        "scaling": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
-    }
-
-    # -- the model (subclasses) -------------------------------------------------------------
-    def _scaler(self):
-        return MinMaxScaler(feature_range=_FEATURE_RANGE)
-
-    def _setup(self, n_features: int, rng) -> tuple[object, np.ndarray, int]:
-        """The model's fixed parts, its initial parameters and its number of qubits."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _output(self, model, X_scaled: np.ndarray, theta: np.ndarray, cotangent=None):
-        """``(f, grad)``: ``f`` per sample; with ``cotangent(f) -> dL/df``, ``grad`` is
-        ``dL/dtheta`` (else None)."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _loss(self, f: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
-        """Mean loss and ``dL/df`` for targets ``t`` in ``{0, 1}`` (1: ``classes_[1]``)."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _decision(self, f: np.ndarray) -> np.ndarray:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _probability(self, f: np.ndarray) -> np.ndarray:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    # -- shared -----------------------------------------------------------------------------
-    @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the model's parameters with the study's loop.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Two class labels.
-
-        Returns
-        -------
-        self
-            The fitted estimator. If fitting fails, it is left as it was before the call.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.shape[0] != 2:
-            raise ValueError(
-                f"Only binary classification is supported. {type(self).__name__} is binary, "
-                f"as in the study; y has {classes.shape[0]} classes (for more, wrap it in "
-                "sklearn.multiclass.OneVsRestClassifier)"
-            )
-        target = (y == classes[1]).astype(float)
-        rng = np.random.default_rng(self.random_state)
-        model, theta0, n_qubits = self._setup(X.shape[1], rng)
-        scaler = self._scaler().fit(X)
-        X_scaled = scaler.transform(X) * self.scaling
-
-        def loss_grad(theta, rows):
-            t = target[rows]
-            f, grad = self._output(model, X_scaled[rows], theta, lambda f: self._loss(f, t)[1])
-            return self._loss(f, t)[0], grad
-
-        run = interval_descent(
-            loss_grad,
-            theta0,
-            X.shape[0],
-            rule=Adam(),
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            max_steps=self.max_steps,
-            convergence_interval=self.convergence_interval,
-            rng=rng,
-        )
-        set_fitted(
-            self,
-            {
-                "weights_": run.params,
-                "loss_curve_": run.loss_curve,
-                "converged_": run.converged,
-                "n_iter_": len(run.loss_curve),
-                "scaler_": scaler,
-                "classes_": classes,
-                "n_qubits_": n_qubits,
-                "_model": model,
-                **self._model_attributes(model),
-            },
-        )
-        if not run.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not pass the convergence test within max_steps="
-                f"{self.max_steps} steps; raise max_steps or learning_rate",
-                ConvergenceWarning,
-                stacklevel=_user_stacklevel(),
-            )
-        return self
-
-    def _model_attributes(self, model) -> dict:
-        """Public fitted attributes describing the model (e.g. ``circuit_``)."""
-        return {}
-
-    def _fitted_output(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        X_scaled = self.scaler_.transform(X) * self.scaling
-        return self._output(self._model, X_scaled, self.weights_)[0]
-
-    def decision_function(self, X) -> np.ndarray:
-        """Decision values, positive for ``classes_[1]``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        decision : ndarray of shape (n_samples,)
-        """
-        return self._decision(self._fitted_output(X))
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-        """
-        p = self._probability(self._fitted_output(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        positive = self.decision_function(X) > 0  # checks that the model is fitted first
-        return self.classes_[positive.astype(int)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.classifier_tags.multi_class = False
-        return tags
-
-
 @dataclass(frozen=True)
 class _Readout:
     """A circuit model's fixed parts: where it runs, the circuit and the Paulis read."""
@@ -268,7 +84,7 @@ class _Readout:
     paulis: list[str]
 
 
-class _StudyCircuitClassifier(_StudyClassifier):
+class _StudyCircuitClassifier(StudyClassifier):
     """A study classifier whose output is computed from a circuit's expectation values.
 
     A subclass defines :meth:`_build` (circuit, Paulis, initial weights), :meth:`_rows` (the
@@ -277,7 +93,7 @@ class _StudyCircuitClassifier(_StudyClassifier):
     """
 
     _parameter_constraints = {
-        **_StudyClassifier._parameter_constraints,
+        **StudyClassifier._parameter_constraints,
         "backend": BACKEND_CONSTRAINT,
     }
 
