@@ -9,7 +9,8 @@
 """
 
 from ._born import BornMachine
+from ._bowles2024 import GibbsStateClassifier
 from ._classifier import QBMClassifier
 from ._qbm import QuantumBoltzmannMachine
 
-__all__ = ["BornMachine", "QBMClassifier", "QuantumBoltzmannMachine"]
+__all__ = ["BornMachine", "GibbsStateClassifier", "QBMClassifier", "QuantumBoltzmannMachine"]

@@ -14,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._estimator import fit_context
 from .._optim import Adam, History, optimize, warn_if_not_converged
 from .._validation import MAX_MEMORY_MB_CONSTRAINT
-from ..simulator._memory import rows_per_chunk
 from . import _gibbs as g
 from ._qbm import continued_training
 
@@ -202,22 +201,12 @@ class QBMClassifier(ClassifierMixin, BaseEstimator):
 
     def _chunk_size(self, n_qubits: int) -> int:
         """Samples per batch of Gibbs states in the memory budget; refused up front if none."""
-        who = type(self).__name__
-        n_z = n_qubits * (n_qubits + 1) // 2
-        tables = g.table_bytes(n_qubits, n_z)
-        g.check_dense_memory(
+        return g.gibbs_chunk_rows(
             n_qubits,
+            n_qubits * (n_qubits + 1) // 2,
             self.max_memory_mb,
-            what=who,
+            what=type(self).__name__,
             max_qubits=MAX_CLASSIFIER_QUBITS,
-            extra_bytes=tables,
-        )
-        return rows_per_chunk(
-            g.dense_bytes(n_qubits),
-            self.max_memory_mb,
-            what=f"the Gibbs states of {who}",
-            n_qubits=n_qubits,
-            fixed_bytes=tables,
         )
 
     @staticmethod

@@ -27,7 +27,7 @@ from itertools import combinations
 import numpy as np
 
 from .._parallel import single_blas_thread
-from ..simulator._memory import require_memory
+from ..simulator._memory import require_memory, rows_per_chunk
 
 __all__ = [
     "MAX_QUBITS",
@@ -37,6 +37,7 @@ __all__ = [
     "dense_bytes",
     "derivative_kernel",
     "flip_permutations",
+    "gibbs_chunk_rows",
     "gibbs_eigh",
     "hamiltonian",
     "spin_table",
@@ -100,6 +101,24 @@ def check_dense_memory(
         f"the exact Gibbs state of {what} ({n_qubits} qubits, dense 2**{n_qubits} x "
         f"2**{n_qubits} eigendecomposition)",
         hint="use fewer visible or hidden units",
+    )
+
+
+def gibbs_chunk_rows(
+    n_qubits: int, n_z_terms: int, max_memory_mb: float | None, *, what: str, max_qubits: int
+) -> int:
+    """Samples per batch of Gibbs states (one dense ``2**n`` eigendecomposition each) within
+    the memory budget, beside the per-basis-state tables; refused up front if none fits."""
+    tables = table_bytes(n_qubits, n_z_terms)
+    check_dense_memory(
+        n_qubits, max_memory_mb, what=what, max_qubits=max_qubits, extra_bytes=tables
+    )
+    return rows_per_chunk(
+        dense_bytes(n_qubits),
+        max_memory_mb,
+        what=f"the Gibbs states of {what}",
+        n_qubits=n_qubits,
+        fixed_bytes=tables,
     )
 
 

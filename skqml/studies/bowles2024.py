@@ -50,6 +50,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
+from ..boltzmann import GibbsStateClassifier
 from ..datasets import (
     make_bars_and_stripes,
     make_hidden_manifold,
@@ -335,6 +336,7 @@ MODELS: dict[str, type] = {
     "IQPKernelClassifier": IQPKernelClassifier,
     "IQPVariationalClassifier": IQPVariationalClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,
+    "QuantumBoltzmannMachine": GibbsStateClassifier,
     "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,
     "SeparableVariationalClassifier": SeparableVariationalClassifier,
