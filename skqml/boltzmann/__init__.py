@@ -9,8 +9,14 @@
 """
 
 from ._born import BornMachine
-from ._bowles2024 import GibbsStateClassifier
+from ._bowles2024 import GibbsStateClassifier, SeparableGibbsStateClassifier
 from ._classifier import QBMClassifier
 from ._qbm import QuantumBoltzmannMachine
 
-__all__ = ["BornMachine", "GibbsStateClassifier", "QBMClassifier", "QuantumBoltzmannMachine"]
+__all__ = [
+    "BornMachine",
+    "GibbsStateClassifier",
+    "QBMClassifier",
+    "QuantumBoltzmannMachine",
+    "SeparableGibbsStateClassifier",
+]

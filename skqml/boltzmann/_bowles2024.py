@@ -14,7 +14,7 @@ from .._study_classifier import StudyClassifier
 from . import _gibbs as g
 from ._classifier import MAX_CLASSIFIER_QUBITS
 
-__all__ = ["GibbsStateClassifier"]
+__all__ = ["GibbsStateClassifier", "SeparableGibbsStateClassifier"]
 
 # Below this probability the log loss is clipped (a Gibbs state gives every outcome some
 # weight, but rounding can reach 0 or 1).
@@ -198,3 +198,78 @@ class GibbsStateClassifier(StudyClassifier):
 
     def _probability(self, f):
         return (1 + f) / 2
+
+
+class SeparableGibbsStateClassifier(GibbsStateClassifier):
+    """The study's ``QuantumBoltzmannMachineSeparable``: no couplings, one Gibbs state per
+    visible qubit.
+
+    Visible qubit ``i`` (one per standardised feature, the first 1, ``n // 2`` or ``n``) has
+    its own Hamiltonian ``H_i(x) = (a_i . x) Z + (b_i . x) X`` and Gibbs state
+    ``exp(-H_i / temperature) / Z_i``, whose ``<Z>`` is ``-(a / r) tanh(r / temperature)``
+    with ``r = sqrt(a**2 + b**2)``; the output ``f`` is their mean (or product), read as in
+    :class:`GibbsStateClassifier`. No dense matrices: any number of features.
+
+    Parameters
+    ----------
+    visible_qubits, temperature, learning_rate, batch_size, max_steps, \
+convergence_interval, observable_type, scaling, random_state, max_memory_mb
+        As in :class:`GibbsStateClassifier` (``as_coded`` is unused: there are no
+        couplings).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (2 * n * n,)
+        Trained vectors ``a_0, b_0, a_1, b_1, ...`` (rows of ``n``, C order; those of qubits
+        that are not visible are unused, as in the study).
+    loss_curve_, converged_, n_iter_, classes_, n_qubits_, n_features_in_, scaler_
+        As in :class:`GibbsStateClassifier`.
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.boltzmann import SeparableGibbsStateClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_3d")
+    >>> clf = SeparableGibbsStateClassifier(visible_qubits="full", learning_rate=0.01,
+    ...                                     random_state=0).fit(X_train, y_train)
+    >>> bool(clf.score(X_test, y_test) > 0.9)
+    True
+    """
+
+    def _setup(self, n_features, rng):
+        n = n_features
+        n_visible = {"single": 1, "half": max(1, n // 2), "full": n, "all": n}[self.visible_qubits]
+        return n_visible, rng.normal(size=2 * n * n), n
+
+    def _output(self, n_visible, X_scaled, theta, cotangent=None):
+        n, T = X_scaled.shape[1], self.temperature
+        A = X_scaled @ theta.reshape(-1, n)[: 2 * n_visible].T
+        a, b = A[:, 0::2], A[:, 1::2]
+        r = np.hypot(a, b)
+        safe = np.where(r > 0, r, 1.0)
+        th = np.tanh(r / T)
+        # <Z> of exp(-(a Z + b X) / T) / Z_i; its limit at r = 0 is -a / T.
+        z = np.where(r > 0, -a / safe * th, -a / T)
+        product = self.observable_type == "product"
+        f = z.prod(axis=1) if product else z.mean(axis=1)
+        if cotangent is None:
+            return f, None
+        # d<Z>/da and d<Z>/db from d(tanh(r/T)/r) = (sech^2(r/T)/(T r) - tanh(r/T)/r^2) dr.
+        g = np.where(r > 0, (1 - th**2) / (T * safe) - th / safe**2, 0.0)  # d(th/r)/dr
+        ratio = np.where(r > 0, th / safe, 1.0 / T)  # tanh(r/T)/r
+        dz_da = -ratio - a * g * a / safe
+        dz_db = -a * g * b / safe
+        if product:
+            others = np.where(z != 0, f[:, None] / np.where(z != 0, z, 1.0), 0.0)
+            for k in range(z.shape[1]):  # the product without factor k, where z_k = 0
+                zero = z[:, k] == 0
+                if zero.any():
+                    others[zero, k] = np.delete(z[zero], k, axis=1).prod(axis=1)
+            df_dz = others
+        else:
+            df_dz = np.full_like(z, 1.0 / z.shape[1])
+        G = cotangent(f)[:, None] * df_dz
+        dA = np.zeros((X_scaled.shape[0], 2 * n))
+        dA[:, 0 : 2 * n_visible : 2] = G * dz_da
+        dA[:, 1 : 2 * n_visible : 2] = G * dz_db
+        return f, (dA.T @ X_scaled).ravel()

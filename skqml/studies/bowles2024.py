@@ -50,7 +50,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.svm import SVC
 
-from ..boltzmann import GibbsStateClassifier
+from ..boltzmann import GibbsStateClassifier, SeparableGibbsStateClassifier
 from ..datasets import (
     make_bars_and_stripes,
     make_hidden_manifold,
@@ -337,6 +337,7 @@ MODELS: dict[str, type] = {
     "IQPVariationalClassifier": IQPVariationalClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,
     "QuantumBoltzmannMachine": GibbsStateClassifier,
+    "QuantumBoltzmannMachineSeparable": SeparableGibbsStateClassifier,
     "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,
     "SeparableVariationalClassifier": SeparableVariationalClassifier,
