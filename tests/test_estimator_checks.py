@@ -28,6 +28,7 @@ from skqml.variational import (
     DataReuploadingClassifier,
     IQPVariationalClassifier,
     SeparableVariationalClassifier,
+    TreeTensorClassifier,
 )
 
 # Each expected failure names the reason a reviewer can check.
@@ -91,8 +92,22 @@ _GIBBS_TEN_QUBITS = (
 )
 
 
+_AMPLITUDE_SIGN = (
+    "the study's tree tensor model amplitude-encodes the normalised features, so x and -x give "
+    "the same state up to sign; the check's two standardised blobs lie on opposite sides of "
+    "the origin (about 0.53 training accuracy at any learning rate)"
+)
+
+
 def _expected_failed_checks(estimator):
     failures = {"check_sample_weight_equivalence_on_dense_data": _TOO_MANY_QUBITS}
+    if isinstance(estimator, TreeTensorClassifier):
+        for name in (
+            "check_classifiers_train",
+            "check_classifiers_train(readonly_memmap=True)",
+            "check_classifiers_train(readonly_memmap=True,X_dtype=float32)",
+        ):
+            failures[name] = _AMPLITUDE_SIGN
     if type(estimator) is GibbsStateClassifier:
         failures["check_dtype_object"] = _GIBBS_TEN_QUBITS
     if isinstance(estimator, ProjectedQuantumKernelClassifier) and estimator.as_coded:
@@ -157,6 +172,7 @@ def _expected_failed_checks(estimator):
             learning_rate=0.1, max_steps=50, convergence_interval=5, max_memory_mb=1
         ),
         SeparableGibbsStateClassifier(learning_rate=0.1, max_steps=50, convergence_interval=5),
+        TreeTensorClassifier(learning_rate=0.1, max_steps=100, convergence_interval=10),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

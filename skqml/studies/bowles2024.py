@@ -64,7 +64,11 @@ from ..svm import (
     QuantumKitchenSinks,
     SeparableKernelClassifier,
 )
-from ..variational import IQPVariationalClassifier, SeparableVariationalClassifier
+from ..variational import (
+    IQPVariationalClassifier,
+    SeparableVariationalClassifier,
+    TreeTensorClassifier,
+)
 from ._protocol import StudyResult, run_protocol
 
 __all__ = ["DATASETS", "GRIDS", "MODELS", "STUDY_DEFAULTS", "load_dataset", "main", "run"]
@@ -341,6 +345,7 @@ MODELS: dict[str, type] = {
     "QuantumKitchenSinks": QuantumKitchenSinks,
     "SeparableKernelClassifier": SeparableKernelClassifier,
     "SeparableVariationalClassifier": SeparableVariationalClassifier,
+    "TreeTensorClassifier": TreeTensorClassifier,
     "SVC": SVC,
     "MLPClassifier": MLPClassifier,
     "Perceptron": Perceptron,

@@ -1,7 +1,11 @@
 """Variational quantum models: trainable circuits used like neural networks, and the
 variational classifiers of Bowles et al. (2024)."""
 
-from ._bowles2024 import IQPVariationalClassifier, SeparableVariationalClassifier
+from ._bowles2024 import (
+    IQPVariationalClassifier,
+    SeparableVariationalClassifier,
+    TreeTensorClassifier,
+)
 from ._models import VQC, VQR, DataReuploadingClassifier
 
 __all__ = [
@@ -10,4 +14,5 @@ __all__ = [
     "DataReuploadingClassifier",
     "IQPVariationalClassifier",
     "SeparableVariationalClassifier",
+    "TreeTensorClassifier",
 ]

@@ -15,16 +15,18 @@ from numbers import Integral
 
 import numpy as np
 from scipy.special import expit, log_expit
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import Interval
 
 from .._study_classifier import StudyClassifier
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
+from ..circuits._amplitude import amplitude_angles, amplitude_circuit
 from ..simulator import expectation_vjp, parameter_shift_vjp
 from ._models import _pauli_expectations
 
-__all__ = ["IQPVariationalClassifier", "SeparableVariationalClassifier"]
+__all__ = ["IQPVariationalClassifier", "SeparableVariationalClassifier", "TreeTensorClassifier"]
 
 
 def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
@@ -372,3 +374,139 @@ class IQPVariationalClassifier(_StudyCircuitClassifier):
 
 
 IQPVariationalClassifier.__doc__ = IQPVariationalClassifier.__doc__ % {"training": _TRAINING_DOC}
+
+
+def _bit_reversal(n_qubits: int) -> np.ndarray:
+    """Index map from PennyLane's wire order (wire 0 the most significant bit) to skqml's
+    (qubit 0 the least significant): ``v_skqml = v_pennylane[_bit_reversal(n)]``."""
+    index = np.arange(2**n_qubits)
+    out = np.zeros_like(index)
+    for b in range(n_qubits):
+        out |= ((index >> b) & 1) << (n_qubits - 1 - b)
+    return out
+
+
+class TreeTensorClassifier(_StudyCircuitClassifier):
+    """The tree tensor network classifier of Bowles et al. (2024) (after Grant et al. 2018).
+
+    The features (times ``scaling``, no other scaling) are padded with the constant
+    ``1 / 2**n_qubits_`` to ``2**n_qubits_`` entries, normalised and amplitude-encoded
+    (:func:`~skqml.circuits._amplitude.amplitude_circuit`, in PennyLane's wire order) on
+    ``n_qubits_`` qubits: ``ceil(log2 n_features)`` rounded up to a power of two (1 for one
+    or two features). A tree of ``log2 n_qubits_`` layers follows: ``RY`` on qubits
+    ``0, 2**l, 2 * 2**l, ...``, then CNOTs from ``i + 2**l`` to ``i`` for
+    ``i = 0, 2**(l+1), ...``; then a final ``RY`` on qubit 0. The output is
+    ``f = <Z_0> + bias`` (``P(classes_[1]) = (1 + f) / 2``, clipped to ``[0, 1]``), trained
+    on the square loss ``(f - y)**2`` with ``y = +-1`` by the study's loop. Initial circuit
+    weights are uniform in ``[0, 2 pi)``, the bias ``0.1`` times a standard normal.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.01
+        Adam's step size.
+    batch_size, max_steps, convergence_interval, scaling, backend, random_state, \
+max_memory_mb
+        As in :class:`IQPVariationalClassifier` (``scaling`` multiplies the raw features).
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (2 * n_qubits_,)
+        Trained ``RY`` angles (``2 * n_qubits_ - 1``), then the bias.
+    circuit_ : Circuit
+        Amplitude encoding then the tree; it reads the encoding's angles.
+    loss_curve_, converged_, n_iter_, classes_, n_qubits_, n_features_in_
+        As in :class:`IQPVariationalClassifier`.
+    scaler_ : FunctionTransformer
+        The identity (the model does not scale its features).
+
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.variational import TreeTensorClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_10d")
+    >>> clf = TreeTensorClassifier(random_state=0).fit(X_train, y_train)
+    >>> clf.n_qubits_, clf.weights_.shape
+    (4, (8,))
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        batch_size: int = 32,
+        max_steps: int = 10000,
+        convergence_interval: int = 200,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state=None,
+        max_memory_mb: float | None = None,
+    ):
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.convergence_interval = convergence_interval
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    def _scaler(self):
+        return FunctionTransformer()
+
+    @staticmethod
+    def _tree_qubits(n_features: int) -> int:
+        if n_features <= 2:
+            return 1
+        return 2 ** int(np.ceil(np.log2(np.ceil(np.log2(n_features)))))
+
+    def _build(self, n_features, rng):
+        n = self._tree_qubits(n_features)
+        tree = Circuit(n)
+        count, layers = 0, n.bit_length() - 1  # n is a power of two
+        for layer in range(layers):
+            for q in range(0, n, 2**layer):
+                tree = tree.ry(weight(count), q)
+                count += 1
+            for i in range(0, n, 2 ** (layer + 1)):
+                tree = tree.cnot(i + 2**layer, i)
+        tree = tree.ry(weight(count), 0)
+        theta0 = np.concatenate([2 * pi * rng.uniform(size=count + 1), 0.1 * rng.normal(size=1)])
+        label = "I" * (n - 1) + "Z"
+        return amplitude_circuit(n).compose(tree), [label], theta0
+
+    def _rows(self, X_scaled):
+        n = self._tree_qubits(X_scaled.shape[1])
+        size = 2**n
+        padded = np.full((X_scaled.shape[0], size), 1.0 / size)
+        padded[:, : X_scaled.shape[1]] = X_scaled
+        return amplitude_angles(padded[:, _bit_reversal(n)])
+
+    def _output(self, model, X_scaled, theta, cotangent=None):
+        # The bias is the last parameter; the circuit's weights come before it.
+        bias = theta[-1]
+        if cotangent is None:
+            return super()._output(model, X_scaled, theta[:-1])[0] + bias, None
+        seen = {}
+
+        def circuit_cotangent(e):  # dL/d<Z_0> = dL/df at f = <Z_0> + bias
+            seen["G"] = cotangent(e + bias)
+            return seen["G"]
+
+        e, grad = super()._output(model, X_scaled, theta[:-1], circuit_cotangent)
+        return e + bias, np.append(grad, seen["G"].sum())
+
+    def _reduce(self, E, n_samples):
+        return E[:, 0]
+
+    def _reduce_vjp(self, G, n_samples, n_rows):
+        return G[:, None]
+
+    def _loss(self, f, t):
+        r = f - (2 * t - 1)
+        return float(np.mean(r**2)), 2 * r / len(t)
+
+    def _decision(self, f):
+        return f
+
+    def _probability(self, f):
+        return np.clip((1 + f) / 2, 0.0, 1.0)
