@@ -65,6 +65,7 @@ from ..svm import (
     SeparableKernelClassifier,
 )
 from ..variational import (
+    CircuitCentricClassifier,
     IQPVariationalClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
@@ -337,6 +338,7 @@ GRIDS: dict[str, dict[str, list]] = {
 #: :data:`STUDY_DEFAULTS`). Models whose code departs from the paper follow the paper;
 #: their ``as_coded=True`` (e.g. ``run(..., as_coded=True)``) gives the published numbers.
 MODELS: dict[str, type] = {
+    "CircuitCentricClassifier": CircuitCentricClassifier,
     "IQPKernelClassifier": IQPKernelClassifier,
     "IQPVariationalClassifier": IQPVariationalClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,

@@ -2,6 +2,7 @@
 variational classifiers of Bowles et al. (2024)."""
 
 from ._bowles2024 import (
+    CircuitCentricClassifier,
     IQPVariationalClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
@@ -11,6 +12,7 @@ from ._models import VQC, VQR, DataReuploadingClassifier
 __all__ = [
     "VQC",
     "VQR",
+    "CircuitCentricClassifier",
     "DataReuploadingClassifier",
     "IQPVariationalClassifier",
     "SeparableVariationalClassifier",

@@ -26,7 +26,12 @@ from ..circuits._amplitude import amplitude_angles, amplitude_circuit
 from ..simulator import expectation_vjp, parameter_shift_vjp
 from ._models import _pauli_expectations
 
-__all__ = ["IQPVariationalClassifier", "SeparableVariationalClassifier", "TreeTensorClassifier"]
+__all__ = [
+    "CircuitCentricClassifier",
+    "IQPVariationalClassifier",
+    "SeparableVariationalClassifier",
+    "TreeTensorClassifier",
+]
 
 
 def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
@@ -386,7 +391,82 @@ def _bit_reversal(n_qubits: int) -> np.ndarray:
     return out
 
 
-class TreeTensorClassifier(_StudyCircuitClassifier):
+class _AmplitudeClassifier(_StudyCircuitClassifier):
+    """Amplitude-encoded models with ``f = <Z_0> + bias`` on the square loss (the study's
+    tree tensor and circuit-centric classifiers).
+
+    A subclass defines :meth:`_encoded_qubits` and :meth:`_vectors` (the vectors to
+    encode, in PennyLane's wire order, from the features times ``scaling``), the
+    trainable circuit (:meth:`_trainable`, with its initial weights), the initial bias and
+    the factor of the square loss.
+    """
+
+    _loss_factor = 1.0  # loss = factor * mean((f - y)**2)
+
+    def _scaler(self):
+        return FunctionTransformer()
+
+    def _encoded_qubits(self, n_features: int) -> int:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _vectors(self, X_scaled: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _trainable(self, n_qubits: int, rng) -> tuple[Circuit, np.ndarray, float]:
+        """The trainable circuit, its initial weights and the initial bias."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _build(self, n_features, rng):
+        n = self._encoded_qubits(n_features)
+        trainable, theta0, bias0 = self._trainable(n, rng)
+        label = "I" * (n - 1) + "Z"
+        return amplitude_circuit(n).compose(trainable), [label], np.append(theta0, bias0)
+
+    def _rows(self, X_scaled):
+        V = self._vectors(X_scaled)
+        n = V.shape[1].bit_length() - 1
+        return amplitude_angles(V[:, _bit_reversal(n)])
+
+    def _output(self, model, X_scaled, theta, cotangent=None):
+        # The bias is the last parameter; the circuit's weights come before it.
+        bias = theta[-1]
+        if cotangent is None:
+            return super()._output(model, X_scaled, theta[:-1])[0] + bias, None
+        seen = {}
+
+        def circuit_cotangent(e):  # dL/d<Z_0> = dL/df at f = <Z_0> + bias
+            seen["G"] = cotangent(e + bias)
+            return seen["G"]
+
+        e, grad = super()._output(model, X_scaled, theta[:-1], circuit_cotangent)
+        return e + bias, np.append(grad, seen["G"].sum())
+
+    def _reduce(self, E, n_samples):
+        return E[:, 0]
+
+    def _reduce_vjp(self, G, n_samples, n_rows):
+        return G[:, None]
+
+    def _loss(self, f, t):
+        r = f - (2 * t - 1)
+        c = self._loss_factor
+        return float(c * np.mean(r**2)), 2 * c * r / len(t)
+
+    def _decision(self, f):
+        return f
+
+    def _probability(self, f):
+        return np.clip((1 + f) / 2, 0.0, 1.0)
+
+
+def _padded(X: np.ndarray, size: int) -> np.ndarray:
+    """The rows padded with ``1 / size`` to ``size`` entries and normalised (as the study)."""
+    padded = np.full((X.shape[0], size), 1.0 / size)
+    padded[:, : X.shape[1]] = X
+    return padded / np.linalg.norm(padded, axis=1, keepdims=True)
+
+
+class TreeTensorClassifier(_AmplitudeClassifier):
     """The tree tensor network classifier of Bowles et al. (2024) (after Grant et al. 2018).
 
     The features (times ``scaling``, no other scaling) are padded with the constant
@@ -450,17 +530,19 @@ max_memory_mb
         self.random_state = random_state
         self.max_memory_mb = max_memory_mb
 
-    def _scaler(self):
-        return FunctionTransformer()
-
     @staticmethod
     def _tree_qubits(n_features: int) -> int:
         if n_features <= 2:
             return 1
         return 2 ** int(np.ceil(np.log2(np.ceil(np.log2(n_features)))))
 
-    def _build(self, n_features, rng):
-        n = self._tree_qubits(n_features)
+    def _encoded_qubits(self, n_features):
+        return self._tree_qubits(n_features)
+
+    def _vectors(self, X_scaled):
+        return _padded(X_scaled, 2 ** self._tree_qubits(X_scaled.shape[1]))
+
+    def _trainable(self, n, rng):
         tree = Circuit(n)
         count, layers = 0, n.bit_length() - 1  # n is a power of two
         for layer in range(layers):
@@ -470,43 +552,95 @@ max_memory_mb
             for i in range(0, n, 2 ** (layer + 1)):
                 tree = tree.cnot(i + 2**layer, i)
         tree = tree.ry(weight(count), 0)
-        theta0 = np.concatenate([2 * pi * rng.uniform(size=count + 1), 0.1 * rng.normal(size=1)])
-        label = "I" * (n - 1) + "Z"
-        return amplitude_circuit(n).compose(tree), [label], theta0
+        return tree, 2 * pi * rng.uniform(size=count + 1), 0.1 * rng.normal()
 
-    def _rows(self, X_scaled):
-        n = self._tree_qubits(X_scaled.shape[1])
-        size = 2**n
-        padded = np.full((X_scaled.shape[0], size), 1.0 / size)
-        padded[:, : X_scaled.shape[1]] = X_scaled
-        return amplitude_angles(padded[:, _bit_reversal(n)])
 
-    def _output(self, model, X_scaled, theta, cotangent=None):
-        # The bias is the last parameter; the circuit's weights come before it.
-        bias = theta[-1]
-        if cotangent is None:
-            return super()._output(model, X_scaled, theta[:-1])[0] + bias, None
-        seen = {}
+class CircuitCentricClassifier(_AmplitudeClassifier):
+    """The circuit-centric classifier of Bowles et al. (2024) (after Schuld et al. 2020).
 
-        def circuit_cotangent(e):  # dL/d<Z_0> = dL/df at f = <Z_0> + bias
-            seen["G"] = cotangent(e + bias)
-            return seen["G"]
+    The features (times ``scaling``, no other scaling) are padded with the constant
+    ``1 / 2**m`` to ``2**m`` entries (``m = ceil(log2 n_features)``), normalised, and
+    ``n_input_copies`` copies of that vector are amplitude-encoded as their Kronecker
+    product (in PennyLane's wire order) on ``n_input_copies * m`` qubits. Then
+    :class:`~skqml.circuits.StronglyEntanglingLayers` with ``n_layers`` layers (CNOT); the
+    output is ``f = <Z_0> + bias`` (``P(classes_[1]) = (1 + f) / 2``, clipped to
+    ``[0, 1]``), trained on the square loss ``(f - y)**2 / 2`` with ``y = +-1`` by the study's
+    loop. Initial weights are uniform in ``[0, 2 pi)``, the bias ``0.01``.
 
-        e, grad = super()._output(model, X_scaled, theta[:-1], circuit_cotangent)
-        return e + bias, np.append(grad, seen["G"].sum())
+    Parameters
+    ----------
+    n_input_copies : int, default=2
+        Copies of the encoded vector.
+    n_layers : int, default=4
+        Layers of the trainable circuit.
+    learning_rate, batch_size, max_steps, convergence_interval, scaling, backend, \
+random_state, max_memory_mb
+        As in :class:`IQPVariationalClassifier` (``scaling`` multiplies the raw features).
 
-    def _reduce(self, E, n_samples):
-        return E[:, 0]
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_layers * n_qubits_ * 3 + 1,)
+        Trained ``Rot`` angles in PennyLane's order (layer, qubit, angle), then the bias.
+    circuit_, loss_curve_, converged_, n_iter_, classes_, n_qubits_, n_features_in_, scaler_
+        As in :class:`TreeTensorClassifier`.
 
-    def _reduce_vjp(self, G, n_samples, n_rows):
-        return G[:, None]
+    Examples
+    --------
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> from skqml.variational import CircuitCentricClassifier
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_5d")
+    >>> clf = CircuitCentricClassifier(n_layers=1, random_state=0).fit(X_train, y_train)
+    >>> clf.n_qubits_, clf.weights_.shape
+    (6, (19,))
+    """
 
-    def _loss(self, f, t):
-        r = f - (2 * t - 1)
-        return float(np.mean(r**2)), 2 * r / len(t)
+    _loss_factor = 0.5  # optax's l2_loss
 
-    def _decision(self, f):
-        return f
+    _parameter_constraints = {
+        **_StudyCircuitClassifier._parameter_constraints,
+        "n_input_copies": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+    }
 
-    def _probability(self, f):
-        return np.clip((1 + f) / 2, 0.0, 1.0)
+    def __init__(
+        self,
+        n_input_copies: int = 2,
+        n_layers: int = 4,
+        learning_rate: float = 0.001,
+        batch_size: int = 32,
+        max_steps: int = 10000,
+        convergence_interval: int = 200,
+        *,
+        scaling: float = 1.0,
+        backend="statevector",
+        random_state=None,
+        max_memory_mb: float | None = None,
+    ):
+        self.n_input_copies = n_input_copies
+        self.n_layers = n_layers
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.convergence_interval = convergence_interval
+        self.scaling = scaling
+        self.backend = backend
+        self.random_state = random_state
+        self.max_memory_mb = max_memory_mb
+
+    @staticmethod
+    def _copy_qubits(n_features: int) -> int:
+        return max(1, (n_features - 1).bit_length())  # ceil(log2 n), at least one qubit
+
+    def _encoded_qubits(self, n_features):
+        return self.n_input_copies * self._copy_qubits(n_features)
+
+    def _vectors(self, X_scaled):
+        x = _padded(X_scaled, 2 ** self._copy_qubits(X_scaled.shape[1]))
+        V = x
+        for _ in range(self.n_input_copies - 1):  # row-wise Kronecker power
+            V = (V[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
+        return V
+
+    def _trainable(self, n, rng):
+        layers = StronglyEntanglingLayers(n_layers=self.n_layers)
+        return layers.build(n), 2 * pi * rng.uniform(size=layers.n_weights(n)), 0.01
