@@ -81,3 +81,22 @@ def test_grid_search_on_cluster_equals_serial(client):
         search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
     assert search.best_params_ == serial.best_params_
+
+
+def test_study_protocol_runs_its_grid_search_on_cluster(client):
+    from skqml.studies.bowles2024 import run
+
+    grid = {"repeats": [1], "C": [1.0, 100.0]}
+
+    def fit():
+        return run("IQPKernelClassifier", "linearly_separable_2d", grid=grid, n_jobs=2)
+
+    result, tasks = _on_cluster(client, fit)
+    serial = run("IQPKernelClassifier", "linearly_separable_2d", grid=grid, n_jobs=1)
+    assert tasks > 0
+    assert result.best_params == serial.best_params
+    np.testing.assert_array_equal(
+        result.search.cv_results_["mean_test_accuracy"],
+        serial.search.cv_results_["mean_test_accuracy"],
+    )
+    assert result.test_acc == serial.test_acc
