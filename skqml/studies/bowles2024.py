@@ -178,43 +178,37 @@ DATASETS: tuple[str, ...] = tuple(_names())
 def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The training and test sets of one of the study's data sets.
 
-        Parameters
-        ----------
-        name : str
-            The study's name of the data set (its file stem without ``_train``/``_test``), one of
-            :data:`DATASETS`, e.g. ``"linearly_separable_10d"`` or
-            ``"hidden_manifold-6manifold-5d"``.
+    Parameters
+    ----------
+    name : str
+        The study's name of the data set (its file stem without ``_train``/``_test``), one of
+        :data:`DATASETS`, e.g. ``"linearly_separable_10d"`` or
+        ``"hidden_manifold-6manifold-5d"``.
 
-        Returns
-        -------
-        X_train : ndarray of shape (n_train, n_features)
-        y_train : ndarray of shape (n_train,)
-            Labels in ``{-1, +1}``.
-        X_test : ndarray of shape (n_test, n_features)
-        y_test : ndarray of shape (n_test,)
-            240 and 60 samples; 1000 and 200 images for bars and stripes.
+    Returns
+    -------
+    X_train : ndarray of shape (n_train, n_features)
+    y_train : ndarray of shape (n_train,)
+        Labels in ``{-1, +1}``.
+    X_test : ndarray of shape (n_test, n_features)
+    y_test : ndarray of shape (n_test,)
+        240 and 60 samples; 1000 and 200 images for bars and stripes.
 
-        Raises
-        ------
-        ValueError
-            For a name that is not one of :data:`DATASETS`.
+    Raises
+    ------
+    ValueError
+        For a name that is not one of :data:`DATASETS`.
 
-        Examples
-        --------
-        >>> from sklearn.svm import SVC
-
-    from ..svm import (
-        IQPKernelClassifier,
-        ProjectedQuantumKernelClassifier,
-        SeparableKernelClassifier,
-    )
-        >>> from skqml.studies.bowles2024 import load_dataset
-        >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_10d")
-        >>> X_train.shape, X_test.shape
-        ((240, 10), (60, 10))
-        >>> # The study's best SVC on this data set scores 59 of its 60 test points:
-        >>> SVC(C=100, gamma=0.001).fit(X_train, y_train).score(X_test, y_test) * 60
-        59.0
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> from skqml.studies.bowles2024 import load_dataset
+    >>> X_train, y_train, X_test, y_test = load_dataset("linearly_separable_10d")
+    >>> X_train.shape, X_test.shape
+    ((240, 10), (60, 10))
+    >>> # The study's best SVC on this data set scores 59 of its 60 test points:
+    >>> SVC(C=100, gamma=0.001).fit(X_train, y_train).score(X_test, y_test) * 60
+    59.0
     """
     if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(

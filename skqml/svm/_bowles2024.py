@@ -549,8 +549,8 @@ class QuantumKitchenSinks(ClassifierMixin, BaseEstimator):
     ----------
     scaler_ : MinMaxScaler
         The scaling to ``[-1, 1]``, fitted on the training set.
-    omegas_ : ndarray of shape (n_episodes, n_qubits_, n_features_in_)
-    betas_ : ndarray of shape (n_episodes, n_qubits_)
+    omegas_ : ndarray of shape (n_episodes, n_qubits, n_features)
+    betas_ : ndarray of shape (n_episodes, n_qubits)
         The random affine maps of the episodes.
     linear_model_ : LogisticRegression
         The fitted linear model on the bits.
@@ -665,7 +665,7 @@ class QuantumKitchenSinks(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        bits : ndarray of shape (n_samples, n_episodes * n_qubits_)
+        bits : ndarray of shape (n_samples, n_episodes * n_qubits)
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)

@@ -192,7 +192,7 @@ random_state, max_memory_mb
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_features_in_ * (encoding_layers + 1) * 3,)
+    weights_ : ndarray of shape (n_features * (encoding_layers + 1) * 3,)
         Trained ``Rot`` angles, qubit-major, then layer, then the three angles.
     circuit_ : Circuit
         The one-qubit circuit every (sample, qubit) pair runs: it reads
@@ -289,7 +289,7 @@ class IQPVariationalClassifier(_StudyCircuitClassifier):
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_layers * n_qubits_ * 3,)
+    weights_ : ndarray of shape (n_layers * n_qubits * 3,)
         Trained ``Rot`` angles in PennyLane's order (layer, qubit, angle).
     circuit_ : Circuit
         The circuit.
@@ -490,7 +490,7 @@ max_memory_mb
 
     Attributes
     ----------
-    weights_ : ndarray of shape (2 * n_qubits_,)
+    weights_ : ndarray of shape (2 * n_qubits,)
         Trained ``RY`` angles (``2 * n_qubits_ - 1``), then the bias.
     circuit_ : Circuit
         Amplitude encoding then the tree; it reads the encoding's angles.
@@ -579,7 +579,7 @@ random_state, max_memory_mb
 
     Attributes
     ----------
-    weights_ : ndarray of shape (n_layers * n_qubits_ * 3 + 1,)
+    weights_ : ndarray of shape (n_layers * n_qubits * 3 + 1,)
         Trained ``Rot`` angles in PennyLane's order (layer, qubit, angle), then the bias.
     circuit_, loss_curve_, converged_, n_iter_, classes_, n_qubits_, n_features_in_, scaler_
         As in :class:`TreeTensorClassifier`.
