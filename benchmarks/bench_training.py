@@ -13,6 +13,9 @@ Workloads (issue #12, "small circuits"):
 - **VQC**, n = 4, N = 200: ``AngleEmbedding()`` (``RY(x_i)``) then
   ``HardwareEfficient(n_layers=2)`` (per layer ``RY`` then ``RZ`` on every qubit, then the
   CNOT ring), loss ``sum_{i,q} G[i, q] <Z_q>`` with a fixed random cotangent ``G``.
+- **IQP variational** (the step of ``IQPVariationalClassifier``, Bowles et al. 2024), n
+  qubits, L layers, batch 32: ``IQPEmbedding`` (one repeat) then
+  ``StronglyEntanglingLayers(L)`` with CZ, loss ``mean (1 - y <Z_0 Z_1>) / 2``.
 
 Implementations, each computing the loss and its gradient with respect to every circuit weight:
 
@@ -58,7 +61,15 @@ except ImportError:  # running from a checkout without installing
 
 from _common import environment, has, replace_section
 
-from skqml.circuits import AngleEmbedding, Circuit, HardwareEfficient, feature, weight
+from skqml.circuits import (
+    AngleEmbedding,
+    Circuit,
+    HardwareEfficient,
+    IQPEmbedding,
+    StronglyEntanglingLayers,
+    feature,
+    weight,
+)
 from skqml.simulator import _small, expectation_vjp
 
 CHECK_ATOL = 1e-9
@@ -77,7 +88,7 @@ class Workload:
     circuit: Circuit
     X: np.ndarray
     weights: np.ndarray
-    kind: str  # "reupload" (MSE of <Z_0>) or "vqc" (sum G * <Z_q>)
+    kind: str  # "reupload" (MSE of <Z_0>), "vqc" (sum G * <Z_q>), "iqp" (linear loss)
     target: np.ndarray  # y of shape (N,) or G of shape (N, n)
     n_layers: int = 0
     lightning: bool = False  # also time lightning.qubit (slow: only where it is a peer)
@@ -115,6 +126,17 @@ def make_vqc(n: int = 4, seed: int = 0) -> Workload:
     weights = rng.uniform(-pi, pi, size=circuit.n_weights)
     G = rng.standard_normal(size=(VQC_SAMPLES, n))
     return Workload(f"VQC n={n}, N={VQC_SAMPLES}", circuit, X, weights, "vqc", G, lightning=True)
+
+
+def make_iqp_variational(n: int, n_layers: int, seed: int = 0) -> Workload:
+    rng = np.random.default_rng(seed)
+    layers = StronglyEntanglingLayers(n_layers=n_layers, imprimitive="cz")
+    circuit = IQPEmbedding(n_repeats=1).build(n).compose(layers.build(n))
+    X = rng.uniform(-pi / 2, pi / 2, size=(BATCH, n))
+    weights = rng.uniform(0, 2 * pi, size=circuit.n_weights)
+    y = rng.choice([-1.0, 1.0], size=BATCH)
+    name = f"IQP variational {n}q x {n_layers}"
+    return Workload(name, circuit, X, weights, "iqp", y, n_layers)
 
 
 def z_labels(n: int) -> list[str]:
@@ -160,6 +182,16 @@ def skqml_step(w: Workload, general: bool = False, numpy_sweeps: bool = False) -
             return sum(losses) / y.shape[0], grad
 
         return run_full
+    if w.kind == "iqp":
+        labels = ["I" * (n - 2) + "ZZ"]
+        y = w.target
+        G_iqp = (-y / (2 * y.shape[0]))[:, None]
+
+        def run_iqp():
+            E, grad = vjp(w.circuit, labels, w.X, w.weights, lambda E, rows: G_iqp[rows])
+            return float(np.mean((1 - y * E[:, 0]) / 2)), grad
+
+        return run_iqp
     labels = z_labels(n)
     G = w.target
 
@@ -186,6 +218,12 @@ def _pennylane_ops(qml, w: Workload, x, weights) -> None:
             for start in (0, 1):
                 for q in range(start, n - 1, 2):
                     qml.CZ(wires=[q, q + 1])
+        return
+    if w.kind == "iqp":
+        qml.IQPEmbedding(x, wires=range(n), n_repeats=1)
+        qml.StronglyEntanglingLayers(
+            weights.reshape(w.n_layers, n, 3), wires=range(n), imprimitive=qml.CZ
+        )
         return
     for q in range(n):
         qml.RY(x[..., q], wires=q)
@@ -220,6 +258,19 @@ def jax_step(w: Workload) -> tuple[LossGrad, float]:
 
         def loss(weights):
             return jnp.mean((batched(X, weights) - y) ** 2)
+
+    elif w.kind == "iqp":
+
+        @qml.qnode(dev, interface="jax")
+        def qnode(x, weights):
+            _pennylane_ops(qml, w, x, weights)
+            return qml.expval(qml.PauliZ(0) @ qml.PauliZ(1))
+
+        batched = jax.vmap(qnode, in_axes=(0, None))
+        X, y = jnp.asarray(w.X), jnp.asarray(w.target)
+
+        def loss(weights):
+            return jnp.mean((1 - y * batched(X, weights)) / 2)
 
     else:
 
@@ -310,7 +361,12 @@ def workloads(quick: bool) -> list[Workload]:
     sizes = [(1, 5), (2, 5), (4, 10)] if quick else [(1, 5), (1, 10), (2, 5), (2, 10)]
     if not quick:
         sizes += [(4, 5), (4, 10), (6, 5), (6, 10)]
-    return [make_reupload(n, L) for n, L in sizes] + [make_vqc(4)]
+    iqp = [(4, 5)] if quick else [(4, 5), (6, 10)]
+    return (
+        [make_reupload(n, L) for n, L in sizes]
+        + [make_vqc(4)]
+        + [make_iqp_variational(n, L) for n, L in iqp]
+    )
 
 
 def main(argv=None) -> int:
@@ -414,6 +470,9 @@ def render(rows, use_jax, use_lightning, compiled, quick, repeats, min_time) -> 
             f"  {BATCH}, loss the mean square error of `<Z_0>` against targets.",
             "- **VQC**: `AngleEmbedding()` + `HardwareEfficient(n_layers=2)`, N = "
             f"{VQC_SAMPLES}, loss `sum G * <Z_q>` with a fixed random cotangent `G`.",
+            "- **IQP variational n q x L**: the step of `IQPVariationalClassifier` (Bowles et",
+            "  al. 2024): `IQPEmbedding` then `StronglyEntanglingLayers(L)` with CZ, batch",
+            f"  {BATCH}, loss `mean (1 - y <Z_0 Z_1>) / 2`.",
             "",
             "**skqml** is `skqml.simulator.expectation_vjp` (what VQC, VQR and",
             "DataReuploadingClassifier call in training), which runs these circuits on the",
