@@ -33,8 +33,8 @@ from ..circuits import Circuit, FeatureMap, HeisenbergEmbedding, IQPEmbedding
 from ..circuits._angle import feature
 from ..circuits._feature_maps import _hyperparameter
 from ..kernels import FidelityQuantumKernel, ProjectedQuantumKernel, QuantumKernel
-from ..simulator._memory import rows_per_chunk
-from ._classes import QSVC
+from ..simulator._memory import remaining_budget_mb, rows_per_chunk
+from ._classes import QSVC, probability_enabled
 
 __all__ = [
     "IQPKernelClassifier",
@@ -148,12 +148,7 @@ class _StudyKernelClassifier(ClassifierMixin, BaseEstimator):
         X = self._fitted_input(X)  # checks that the model is fitted first
         return self.qsvc_.predict(X)
 
-    def _check_proba(self) -> bool:
-        if not self.probability:
-            raise AttributeError("predict_proba is available only with probability=True")
-        return True
-
-    @available_if(_check_proba)
+    @available_if(probability_enabled)
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (Platt scaling; needs ``probability=True``).
 
@@ -728,28 +723,29 @@ def _kitchen_sink_bits(backend, X, omegas, betas, shot_seed, max_memory_mb) -> n
     n = X.shape[0]
     circuit = _kitchen_sink_circuit(n_qubits)
     held = 8.0 * n * n_episodes * n_qubits
-    # A row (sample, episode): its outcome probabilities and their cumulative sums, beside
-    # what the backend holds while simulating it (half the budget is left to the backend).
+    # A row (sample, episode): its outcome probabilities and their cumulative sums, in half
+    # the budget; the backend simulates them in what is left.
     per_episode = 2 * 8.0 * 2**n_qubits * max(n, 1)
     episodes = rows_per_chunk(
         per_episode, max_memory_mb, what="quantum kitchen sinks", n_qubits=n_qubits,
         fixed_bytes=held, share=0.5,
     )  # fmt: skip
     bits = np.empty((n, n_episodes, n_qubits))
-    outcome_bits = (np.arange(2**n_qubits)[:, None] >> np.arange(n_qubits)) & 1
     for start in range(0, n_episodes, episodes):
         stop = min(start + episodes, n_episodes)
         # Angles (episode, sample, qubit): omega_e x + beta_e.
         angles = np.einsum("eqf,nf->enq", omegas[start:stop], X) + betas[start:stop, None, :]
         angles = angles.reshape(-1, n_qubits)
-        probs = backend.probabilities(circuit, angles, max_memory_mb=max_memory_mb)
+        left = remaining_budget_mb(
+            max_memory_mb, held + (stop - start) * per_episode, "quantum kitchen sinks"
+        )
+        probs = backend.probabilities(circuit, angles, max_memory_mb=left)
         # One uniform per row, keyed by the seed and the row's angles (which identify the
         # sample and the episode): inverse-CDF sampling of one outcome.
         keys = np.array(_row_keys(angles), dtype=np.uint64)[:, None]
         u = _uniforms(shot_seed, keys)
         cdf = np.cumsum(probs, axis=1)
         outcome = np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), 2**n_qubits - 1)
-        bits[:, start:stop] = (
-            outcome_bits[outcome].reshape(stop - start, n, n_qubits).swapaxes(0, 1)
-        )
+        outcome_bits = (outcome[:, None] >> np.arange(n_qubits)) & 1  # qubit k is bit k
+        bits[:, start:stop] = outcome_bits.reshape(stop - start, n, n_qubits).swapaxes(0, 1)
     return bits.reshape(n, n_episodes * n_qubits)

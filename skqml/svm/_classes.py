@@ -36,6 +36,13 @@ from ..kernels._quantum_kernel import GAMMA_RULES
 __all__ = ["QSVC", "QSVR"]
 
 
+def probability_enabled(estimator) -> bool:
+    """The ``available_if`` check of ``predict_proba``: only with ``probability=True``."""
+    if not estimator.probability:
+        raise AttributeError("predict_proba is available only with probability=True")
+    return True
+
+
 def _keep_rows(embedding: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The rows ``rows`` of ``embedding`` (in ascending order), without a second copy.
 
@@ -600,12 +607,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         svm, gram = self._svm_and_gram(X)
         return svm.predict(gram)
 
-    def _check_proba(self) -> bool:
-        if not self.probability:
-            raise AttributeError("predict_proba is available only with probability=True")
-        return True
-
-    @available_if(_check_proba)
+    @available_if(probability_enabled)
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (Platt scaling; needs ``probability=True``).
 
@@ -622,7 +624,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         _, gram = self._svm_and_gram(X)
         return self.calibrated_.predict_proba(gram)
 
-    @available_if(_check_proba)
+    @available_if(probability_enabled)
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of :meth:`predict_proba`.
 
