@@ -3,21 +3,19 @@ exponentials, finite differences and the published results of Bowles et al. (202
 
 import numpy as np
 import pytest
+from _reference import finite_difference_vjp, kron_single
 from scipy.linalg import expm
 from sklearn.exceptions import ConvergenceWarning
 
 from skqml.boltzmann import GibbsStateClassifier, SeparableGibbsStateClassifier
 from skqml.studies.bowles2024 import load_dataset
 
-I2, Z, X = np.eye(2), np.diag([1.0, -1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
+Z, X = np.diag([1.0, -1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
 
 
 def dense(n, ops):
-    """The operator with ``ops[q]`` on qubit ``q`` (qubit 0 is the last Kronecker factor)."""
-    M = np.ones((1, 1))
-    for q in range(n - 1, -1, -1):
-        M = np.kron(M, ops.get(q, I2))
-    return M
+    """The operator with ``ops[q]`` on qubit ``q``: a product of one-qubit operators."""
+    return np.linalg.multi_dot([np.eye(2**n)] + [kron_single(m, q, n) for q, m in ops.items()])
 
 
 def reference_output(X_scaled, theta, n, temperature, visible, product, shared):
@@ -56,15 +54,7 @@ def test_output_and_gradient_match_dense_references(
     np.testing.assert_allclose(f, want, atol=1e-12)
     G = rng.normal(size=5)
     _, grad = clf._output(model, Xs, theta, lambda f: G)
-    eps = 1e-6
-
-    def objective(t):
-        return G @ clf._output(model, Xs, t)[0]
-
-    fd = [
-        (objective(theta + eps * e) - objective(theta - eps * e)) / (2 * eps)
-        for e in np.eye(theta.size)
-    ]
+    fd = finite_difference_vjp(lambda t: clf._output(model, Xs, t)[0], theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-7)
 
 
@@ -110,15 +100,7 @@ def test_separable_output_and_gradient_match_dense_references(observable, visibl
     np.testing.assert_allclose(f, want, atol=1e-12)
     G = rng.normal(size=6)
     _, grad = clf._output(n_visible, Xs, theta, lambda f: G)
-    eps = 1e-6
-
-    def objective(t):
-        return G @ clf._output(n_visible, Xs, t)[0]
-
-    fd = [
-        (objective(theta + eps * e) - objective(theta - eps * e)) / (2 * eps)
-        for e in np.eye(theta.size)
-    ]
+    fd = finite_difference_vjp(lambda t: clf._output(n_visible, Xs, t)[0], theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-7)
 
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _reference import finite_difference_vjp
 from sklearn.exceptions import ConvergenceWarning
 
 from skqml._optim import Adam, interval_descent
@@ -115,14 +116,7 @@ def test_mean_z_gradient_matches_finite_differences(backend):
     G = rng.normal(size=6)
     readout = _Readout(resolve_backend(backend), circuit, ["Z"])
     f, grad = model._output(readout, X, theta, lambda f: G)
-
-    def objective(t):
-        return float(G @ model._output(readout, X, t)[0])
-
-    eps = 1e-6
-    fd = [
-        (objective(theta + eps * e) - objective(theta - eps * e)) / (2 * eps) for e in np.eye(18)
-    ]
+    fd = finite_difference_vjp(lambda t: model._output(readout, X, t)[0], theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-7)
     assert f.shape == (6,)
 
@@ -177,8 +171,7 @@ def test_iqp_variational_gradient_and_loss():
     # The loss is the probability of a wrong label: (1 - y f) / 2 with y = +-1.
     assert loss(theta) == pytest.approx(np.mean((1 - (2 * t - 1) * f) / 2))
     np.testing.assert_allclose(f, expectations(circuit, paulis, X, theta)[:, 0])
-    eps = 1e-6
-    fd = [(loss(theta + eps * e) - loss(theta - eps * e)) / (2 * eps) for e in np.eye(theta.size)]
+    fd = finite_difference_vjp(loss, theta, 1.0)
     np.testing.assert_allclose(grad, fd, atol=1e-8)
     with pytest.raises(ValueError, match="at least 2 features"):
         model.fit(X[:, :1], [0, 1, 0, 1, 0])
@@ -201,6 +194,29 @@ def test_iqp_variational_reaches_the_published_accuracy():
     )
 
 
+def ry(a):
+    return np.array([[np.cos(a / 2), -np.sin(a / 2)], [np.sin(a / 2), np.cos(a / 2)]])
+
+
+def rz(a):
+    return np.diag([np.exp(-0.5j * a), np.exp(0.5j * a)])
+
+
+def on_wire(state, g, w):
+    """A one-qubit gate on wire ``w`` of a state with one axis per wire (PennyLane's order:
+    axis ``w`` is wire ``w``, wire 0 the most significant bit)."""
+    return np.moveaxis(np.tensordot(g, state, axes=(1, w)), 0, w)
+
+
+def wire_cnot(state, c, t):
+    """CNOT from wire ``c`` to wire ``t`` of a state with one axis per wire."""
+    state = state.copy()
+    idx = [slice(None)] * state.ndim
+    idx[c] = 1
+    state[tuple(idx)] = np.flip(state[tuple(idx)], axis=t - (t > c))
+    return state
+
+
 def wire_order_tree_expectation(x, weights, n):
     """<Z on wire 0> of the tree tensor circuit in PennyLane's convention (wire 0 the most
     significant bit): the amplitude-encoded padded vector, then the tree, densely."""
@@ -209,24 +225,13 @@ def wire_order_tree_expectation(x, weights, n):
     v[: x.size] = x
     state = (v / np.linalg.norm(v)).reshape((2,) * n)  # axis w is wire w
 
-    def ry(state, a, w):
-        g = np.array([[np.cos(a / 2), -np.sin(a / 2)], [np.sin(a / 2), np.cos(a / 2)]])
-        return np.moveaxis(np.tensordot(g, state, axes=(1, w)), 0, w)
-
-    def cnot(state, c, t):
-        state = state.copy()
-        idx = [slice(None)] * n
-        idx[c] = 1
-        state[tuple(idx)] = np.flip(state[tuple(idx)], axis=t - (t > c))
-        return state
-
     count = 0
     for layer in range(n.bit_length() - 1):
         for q in range(0, n, 2**layer):
-            state, count = ry(state, weights[count], q), count + 1
+            state, count = on_wire(state, ry(weights[count]), q), count + 1
         for i in range(0, n, 2 ** (layer + 1)):
-            state = cnot(state, i + 2**layer, i)
-    state = ry(state, weights[count], 0)
+            state = wire_cnot(state, i + 2**layer, i)
+    state = on_wire(state, ry(weights[count]), 0)
     p = np.abs(state) ** 2
     return p[0].sum() - p[1].sum()
 
@@ -249,8 +254,7 @@ def test_tree_tensor_matches_a_wire_order_reference(n_features):
         return model._loss(model._output(readout, X, th)[0], t)[0]
 
     _, grad = model._output(readout, X, theta, lambda f: model._loss(f, t)[1])
-    eps = 1e-6
-    fd = [(loss(theta + eps * e) - loss(theta - eps * e)) / (2 * eps) for e in np.eye(theta.size)]
+    fd = finite_difference_vjp(loss, theta, 1.0)
     np.testing.assert_allclose(grad, fd, atol=1e-8)
 
 
@@ -294,29 +298,14 @@ def wire_order_circuit_centric(x, weights, copies, m, n_layers):
     n = copies * m
     state = state.reshape((2,) * n).astype(complex)
 
-    def one(state, g, w):
-        return np.moveaxis(np.tensordot(g, state, axes=(1, w)), 0, w)
-
-    def rot(a, b, c):  # RZ(c) RY(b) RZ(a)
-        rz = lambda t: np.diag([np.exp(-0.5j * t), np.exp(0.5j * t)])  # noqa: E731
-        ry = np.array([[np.cos(b / 2), -np.sin(b / 2)], [np.sin(b / 2), np.cos(b / 2)]])
-        return rz(c) @ ry @ rz(a)
-
-    def cnot(state, c, t):
-        state = state.copy()
-        idx = [slice(None)] * n
-        idx[c] = 1
-        state[tuple(idx)] = np.flip(state[tuple(idx)], axis=t - (t > c))
-        return state
-
     W = weights.reshape(n_layers, n, 3)
     for layer in range(n_layers):
         for w in range(n):
-            state = one(state, rot(*W[layer, w]), w)
+            state = on_wire(state, rz(W[layer, w, 2]) @ ry(W[layer, w, 1]) @ rz(W[layer, w, 0]), w)
         if n > 1:
             r = layer % (n - 1) + 1
             for w in range(n):
-                state = cnot(state, w, (w + r) % n)
+                state = wire_cnot(state, w, (w + r) % n)
     p = np.abs(state) ** 2
     return p[0].sum() - p[1].sum()
 
@@ -341,8 +330,7 @@ def test_circuit_centric_matches_a_wire_order_reference(n_features, copies):
     # optax's l2_loss: half the squared error.
     assert loss(theta) == pytest.approx(np.mean((f - (2 * t - 1)) ** 2) / 2)
     _, grad = model._output(readout, X, theta, lambda f: model._loss(f, t)[1])
-    eps = 1e-6
-    fd = [(loss(theta + eps * e) - loss(theta - eps * e)) / (2 * eps) for e in np.eye(theta.size)]
+    fd = finite_difference_vjp(loss, theta, 1.0)
     np.testing.assert_allclose(grad, fd, atol=1e-8)
 
 
