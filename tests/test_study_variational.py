@@ -344,3 +344,15 @@ def test_circuit_centric_reaches_the_published_accuracy():
     clf.fit(X_train, y_train)
     assert clf.converged_ and clf.n_qubits_ == 6
     assert clf.score(X_train, y_train) >= 0.97 and clf.score(X_test, y_test) >= 0.95
+
+
+def test_amplitude_models_refuse_encodings_beyond_the_budget():
+    from skqml.simulator import SimulationMemoryError
+
+    X = np.random.default_rng(0).normal(size=(40, 5))  # 2 copies of 3 qubits: 64 amplitudes
+    clf = CircuitCentricClassifier(n_layers=1, max_memory_mb=0.01)  # 10 KiB
+    with pytest.raises(
+        SimulationMemoryError, match="amplitude encoding of CircuitCentricClassifier"
+    ):
+        clf.fit(X, np.arange(40) % 2)
+    assert not hasattr(clf, "weights_")

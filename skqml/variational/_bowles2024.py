@@ -24,6 +24,7 @@ from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
 from ..circuits._amplitude import amplitude_angles, amplitude_circuit
 from ..simulator import expectation_vjp, parameter_shift_vjp
+from ..simulator._memory import require_memory
 from ._models import _pauli_expectations
 
 __all__ = [
@@ -423,8 +424,16 @@ class _AmplitudeClassifier(_StudyCircuitClassifier):
         return amplitude_circuit(n).compose(trainable), [label], np.append(theta0, bias0)
 
     def _rows(self, X_scaled):
+        n = self._encoded_qubits(X_scaled.shape[1])
+        # The encoded vectors, their reordered copy and the angles: 2**n floats each per
+        # sample (the Kronecker power's intermediate is smaller).
+        require_memory(
+            3 * 8.0 * X_scaled.shape[0] * 2**n,
+            self.max_memory_mb,
+            f"the amplitude encoding of {type(self).__name__} ({n} qubits)",
+            hint="use fewer features or input copies, or predict fewer samples at once",
+        )
         V = self._vectors(X_scaled)
-        n = V.shape[1].bit_length() - 1
         return amplitude_angles(V[:, _bit_reversal(n)])
 
     def _output(self, model, X_scaled, theta, cotangent=None):
