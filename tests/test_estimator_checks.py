@@ -27,7 +27,9 @@ from skqml.variational import (
     VQR,
     CircuitCentricClassifier,
     DataReuploadingClassifier,
+    DressedQuantumCircuitClassifier,
     IQPVariationalClassifier,
+    SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
 )
@@ -164,6 +166,12 @@ def _expected_failed_checks(estimator):
         # The study's training loop, shortened: 20-step intervals, at most 300 steps.
         SeparableVariationalClassifier(learning_rate=0.1, max_steps=300, convergence_interval=20),
         IQPVariationalClassifier(
+            n_layers=1, learning_rate=0.1, max_steps=300, convergence_interval=20
+        ),
+        DressedQuantumCircuitClassifier(
+            n_layers=1, learning_rate=0.1, max_steps=300, convergence_interval=20
+        ),
+        SeparableDressedQuantumCircuitClassifier(
             n_layers=1, learning_rate=0.1, max_steps=300, convergence_interval=20
         ),
         # One dense Gibbs state per sample and step: a budget of 1 MiB refuses at once the

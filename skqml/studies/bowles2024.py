@@ -66,7 +66,9 @@ from ..svm import (
 )
 from ..variational import (
     CircuitCentricClassifier,
+    DressedQuantumCircuitClassifier,
     IQPVariationalClassifier,
+    SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
 )
@@ -333,6 +335,8 @@ GRIDS: dict[str, dict[str, list]] = {
 #: their ``as_coded=True`` (e.g. ``run(..., as_coded=True)``) gives the published numbers.
 MODELS: dict[str, type] = {
     "CircuitCentricClassifier": CircuitCentricClassifier,
+    "DressedQuantumCircuitClassifier": DressedQuantumCircuitClassifier,
+    "DressedQuantumCircuitClassifierSeparable": SeparableDressedQuantumCircuitClassifier,
     "IQPKernelClassifier": IQPKernelClassifier,
     "IQPVariationalClassifier": IQPVariationalClassifier,
     "ProjectedQuantumKernel": ProjectedQuantumKernelClassifier,

@@ -7,6 +7,7 @@ from ._bowles2024 import (
     SeparableVariationalClassifier,
     TreeTensorClassifier,
 )
+from ._dressed import DressedQuantumCircuitClassifier, SeparableDressedQuantumCircuitClassifier
 from ._models import VQC, VQR, DataReuploadingClassifier
 
 __all__ = [
@@ -14,7 +15,9 @@ __all__ = [
     "VQR",
     "CircuitCentricClassifier",
     "DataReuploadingClassifier",
+    "DressedQuantumCircuitClassifier",
     "IQPVariationalClassifier",
+    "SeparableDressedQuantumCircuitClassifier",
     "SeparableVariationalClassifier",
     "TreeTensorClassifier",
 ]
