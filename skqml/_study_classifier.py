@@ -39,7 +39,9 @@ class StudyClassifier(ClassifierMixin, BaseEstimator):
     each sample and, given ``dL/df``, the gradient with respect to the parameters),
     :meth:`_loss` (mean loss and ``dL/df`` on targets in ``{0, 1}``), and :meth:`_decision`
     and :meth:`_probability` of ``classes_[1]``; :meth:`_scaler` when the features are not
-    min-max scaled to ``[-pi/2, pi/2]``.
+    min-max scaled to ``[-pi/2, pi/2]``. A model whose loss does not sum over samples (it
+    couples pairs of them) defines :meth:`_objective` instead of :meth:`_loss`, and one that
+    keeps training samples for its predictions takes them in :meth:`_with_training_set`.
     """
 
     _parameter_constraints: dict = {
@@ -106,16 +108,12 @@ class StudyClassifier(ClassifierMixin, BaseEstimator):
         model, theta0, n_qubits = self._setup(X.shape[1], rng)
         scaler = self._scaler().fit(X)
         X_scaled = scaler.transform(X) * self.scaling
-
-        def loss_grad(theta, rows):
-            t = target[rows]
-            f, grad = self._output(model, X_scaled[rows], theta, lambda f: self._loss(f, t)[1])
-            return self._loss(f, t)[0], grad
-
+        model = self._with_training_set(model, X_scaled, target, rng)
+        loss_grad, n_rows = self._objective(model, X_scaled, target)
         run = interval_descent(
             loss_grad,
             theta0,
-            X.shape[0],
+            n_rows,
             rule=Adam(),
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
@@ -145,6 +143,23 @@ class StudyClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=_user_stacklevel(),
             )
         return self
+
+    def _with_training_set(self, model, X_scaled: np.ndarray, target: np.ndarray, rng):
+        """The model to keep, given the scaled training set (a model that predicts from
+        stored training samples takes them here); by default ``model`` itself."""
+        return model
+
+    def _objective(self, model, X_scaled: np.ndarray, target: np.ndarray):
+        """``(fun, n_rows)``: the objective ``fun(theta, rows) -> (mean loss, gradient)`` of
+        :func:`~skqml._optim.interval_descent` and the number of rows its mini-batches are
+        drawn from. By default the mean of :meth:`_loss` over the drawn training samples."""
+
+        def loss_grad(theta, rows):
+            t = target[rows]
+            f, grad = self._output(model, X_scaled[rows], theta, lambda f: self._loss(f, t)[1])
+            return self._loss(f, t)[0], grad
+
+        return loss_grad, X_scaled.shape[0]
 
     def _model_attributes(self, model) -> dict:
         """Public fitted attributes describing the model (e.g. ``circuit_``)."""

@@ -154,6 +154,111 @@ def _alignment_and_gradient(
 # ----------------------------------------------------------------------------------------------
 # Training a fidelity kernel by alignment
 # ----------------------------------------------------------------------------------------------
+def fidelity_objective(
+    circuit, X: np.ndarray, params: np.ndarray, objective, *, max_memory_mb=None
+) -> tuple[float, np.ndarray]:
+    """A function of the fidelity Gram matrix of ``circuit`` at ``params``, and its gradient.
+
+    ``K_ij = |a_ij|^2`` with ``a_ij = <psi_i|psi_j>``; ``objective(K) -> (value, G)`` gives
+    the value and ``G = d value / dK`` (entries independent, ``G`` symmetric). The cotangent
+    of state ``k`` is ``lambda_k = d value / d conj(psi_k) = 2 sum_i G_ik a_ik psi_i``, so
+    ``d value / dtheta = sum_k 2 Re <lambda_k|dpsi_k/dtheta>``: one
+    :func:`~skqml.simulator.state_vjp` sweep gives it for every parameter.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Encoding circuit whose weights are ``params``.
+    X : ndarray of shape (n_samples, n_features)
+        Samples.
+    params : ndarray of shape (circuit.n_weights,)
+        Weights.
+    objective : callable
+        ``objective(K) -> (value, G)``, ``K`` and ``G`` of shape ``(n_samples, n_samples)``.
+    max_memory_mb : float, default=None
+        Memory budget of the simulations.
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of shape (circuit.n_weights,)
+    """
+    states = simulate(circuit, X, params, max_memory_mb=max_memory_mb)
+    amplitudes = states.conj() @ states.T  # a_ij = <psi_i|psi_j>
+    K = amplitudes.real**2 + amplitudes.imag**2
+    value, G = objective(K)
+    weighted = G * amplitudes  # M_ik = G_ik a_ik
+
+    def cotangent(chunk_states, rows):
+        return 2.0 * (weighted[:, rows].T @ states)
+
+    _, gradient = state_vjp(circuit, X, params, cotangent, max_memory_mb=max_memory_mb)
+    return value, gradient
+
+
+def fidelity_objective_by_shifts(
+    circuit,
+    X: np.ndarray,
+    params: np.ndarray,
+    objective,
+    backend,
+    *,
+    needed: np.ndarray | None = None,
+    max_memory_mb=None,
+) -> tuple[float, np.ndarray]:
+    """:func:`fidelity_objective` from measurements, for backends without states.
+
+    Each entry above the diagonal, ``K_ij`` with ``i < j``, is estimated as the sampling
+    backends estimate kernels: the all-zeros frequency of the overlap circuit
+    ``U(x_j)^dagger U(x_i)`` (:func:`~skqml.backends.compute_uncompute`); the diagonal is 1.
+    A weight enters both halves of every overlap circuit, so ``dK_ij/dtheta`` comes from the
+    parameter-shift rule applied to each of its gate occurrences in turn
+    (:func:`~skqml.simulator.parameter_shift_vjp`), and ``d value / dtheta = sum_{i<j} 2 G_ij
+    dK_ij/dtheta`` with ``G = d value / dK`` (symmetric). Every estimate, shifted or not, is
+    one batch of the pairs through ``backend.zero_frequencies``.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        Encoding circuit whose weights are ``params``.
+    X : ndarray of shape (n_samples, n_features)
+        Samples.
+    params : ndarray of shape (circuit.n_weights,)
+        Weights.
+    objective : callable
+        As in :func:`fidelity_objective`.
+    backend : SamplingBackend
+        Where the overlap circuits run.
+    needed : ndarray of bool, shape (n_samples, n_samples), optional
+        The entries above the diagonal that ``objective`` reads (and differentiates); the
+        others are neither run nor estimated (they are 0 in ``K`` and their ``G`` must be
+        0). Default: all.
+    max_memory_mb : float, default=None
+        Memory budget of the backend's local work.
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of shape (circuit.n_weights,)
+    """
+    ia, ib, pair_X = gram_pair_rows(X)
+    if needed is not None:
+        keep = np.asarray(needed, dtype=bool)[ia, ib]
+        ia, ib, pair_X = ia[keep], ib[keep], pair_X[keep]
+    overlap_circuit = compute_uncompute(circuit, X.shape[1])
+
+    def estimates(run_circuit):  # one column of all-zeros frequencies, one row per pair
+        run = backend.zero_frequencies(run_circuit, pair_X, params, max_memory_mb=max_memory_mb)
+        return run[:, None]
+
+    K = np.eye(X.shape[0])
+    K[ia, ib] = K[ib, ia] = estimates(overlap_circuit)[:, 0]
+    value, G = objective(K)
+    cotangent = 2.0 * G[ia, ib][:, None]
+    gradient = parameter_shift_vjp(estimates, overlap_circuit, pair_X, params, cotangent)
+    return value, gradient
+
+
 def alignment_and_gradient(
     circuit,
     X: np.ndarray,
@@ -163,13 +268,8 @@ def alignment_and_gradient(
     centered=True,
     max_memory_mb=None,
 ) -> tuple[float, np.ndarray]:
-    """Alignment of the fidelity Gram matrix of ``circuit`` at ``params`` and its gradient.
-
-    ``K_ij = |a_ij|^2`` with ``a_ij = <psi_i|psi_j>``. With ``G = dA/dK`` (symmetric), the
-    cotangent of state ``k`` is ``lambda_k = dA/d conj(psi_k) = 2 sum_i G_ik a_ik psi_i``,
-    so ``dA/dtheta = sum_k 2 Re <lambda_k|dpsi_k/dtheta> = 4 Re sum_k <phi_k|dpsi_k>`` with
-    ``phi_k = sum_i G_ik a_ik psi_i``; one :func:`~skqml.simulator.state_vjp` sweep gives it
-    for every parameter.
+    """Alignment of the fidelity Gram matrix of ``circuit`` at ``params`` and its gradient
+    (:func:`fidelity_objective` of :func:`kernel_alignment`).
 
     Parameters
     ----------
@@ -191,17 +291,8 @@ def alignment_and_gradient(
     alignment : float
     gradient : ndarray of shape (circuit.n_weights,)
     """
-    states = simulate(circuit, X, params, max_memory_mb=max_memory_mb)
-    amplitudes = states.conj() @ states.T  # a_ij = <psi_i|psi_j>
-    K = amplitudes.real**2 + amplitudes.imag**2
-    alignment, G = _alignment_and_gradient(K, target, centered)
-    weighted = G * amplitudes  # M_ik = G_ik a_ik
-
-    def cotangent(chunk_states, rows):
-        return 2.0 * (weighted[:, rows].T @ states)
-
-    _, gradient = state_vjp(circuit, X, params, cotangent, max_memory_mb=max_memory_mb)
-    return alignment, gradient
+    objective = partial(_alignment_and_gradient, target=target, centered=centered)
+    return fidelity_objective(circuit, X, params, objective, max_memory_mb=max_memory_mb)
 
 
 def alignment_and_gradient_by_shifts(
@@ -214,16 +305,8 @@ def alignment_and_gradient_by_shifts(
     centered=True,
     max_memory_mb=None,
 ) -> tuple[float, np.ndarray]:
-    """:func:`alignment_and_gradient` from measurements, for backends without states.
-
-    Each entry above the diagonal, ``K_ij`` with ``i < j``, is estimated as the sampling
-    backends estimate kernels: the all-zeros frequency of the overlap circuit
-    ``U(x_j)^dagger U(x_i)`` (:func:`~skqml.backends.compute_uncompute`); the diagonal is 1.
-    A weight enters both halves of every overlap circuit, so ``dK_ij/dtheta`` comes from the
-    parameter-shift rule applied to each of its gate occurrences in turn
-    (:func:`~skqml.simulator.parameter_shift_vjp`), and ``dA/dtheta = sum_{i<j} 2 G_ij
-    dK_ij/dtheta`` with ``G = dA/dK`` (symmetric). Every estimate, shifted or not, is one
-    batch of all pairs through ``backend.zero_frequencies``.
+    """:func:`alignment_and_gradient` from overlap-circuit estimates and parameter shifts
+    (:func:`fidelity_objective_by_shifts`), for backends without states.
 
     Parameters
     ----------
@@ -247,19 +330,10 @@ def alignment_and_gradient_by_shifts(
     alignment : float
     gradient : ndarray of shape (circuit.n_weights,)
     """
-    ia, ib, pair_X = gram_pair_rows(X)
-    overlap_circuit = compute_uncompute(circuit, X.shape[1])
-
-    def estimates(run_circuit):  # one column of all-zeros frequencies, one row per pair
-        run = backend.zero_frequencies(run_circuit, pair_X, params, max_memory_mb=max_memory_mb)
-        return run[:, None]
-
-    K = np.eye(X.shape[0])
-    K[ia, ib] = K[ib, ia] = estimates(overlap_circuit)[:, 0]
-    alignment, G = _alignment_and_gradient(K, target, centered)
-    cotangent = 2.0 * G[ia, ib][:, None]
-    gradient = parameter_shift_vjp(estimates, overlap_circuit, pair_X, params, cotangent)
-    return alignment, gradient
+    objective = partial(_alignment_and_gradient, target=target, centered=centered)
+    return fidelity_objective_by_shifts(
+        circuit, X, params, objective, backend, max_memory_mb=max_memory_mb
+    )
 
 
 def train_alignment(
