@@ -26,6 +26,7 @@ from ._feature_maps import (
     ZZFeatureMap,
 )
 from ._gates import GATES, gate_spec
+from ._qaoa import QAOAEmbedding
 
 __all__ = [
     "GATES",
@@ -42,6 +43,7 @@ __all__ = [
     "IQPEmbedding",
     "Operation",
     "PauliFeatureMap",
+    "QAOAEmbedding",
     "RealAmplitudes",
     "StronglyEntanglingLayers",
     "Term",

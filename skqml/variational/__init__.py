@@ -8,6 +8,7 @@ from ._bowles2024 import (
     TreeTensorClassifier,
 )
 from ._dressed import DressedQuantumCircuitClassifier, SeparableDressedQuantumCircuitClassifier
+from ._metric_learner import QuantumMetricLearner
 from ._models import VQC, VQR, DataReuploadingClassifier
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DataReuploadingClassifier",
     "DressedQuantumCircuitClassifier",
     "IQPVariationalClassifier",
+    "QuantumMetricLearner",
     "SeparableDressedQuantumCircuitClassifier",
     "SeparableVariationalClassifier",
     "TreeTensorClassifier",
