@@ -149,6 +149,7 @@ def test_trusted_types_are_ours_and_cover_the_public_classes():
             "skqml.boltzmann",
             "skqml.circuits",
             "skqml.kernels",
+            "skqml.preprocessing",
             "skqml.svm",
             "skqml.variational",
         ],

@@ -16,6 +16,7 @@ PACKAGES = [
     "skqml.circuits",
     "skqml.datasets",
     "skqml.kernels",
+    "skqml.preprocessing",
     "skqml.simulator",
     "skqml.svm",
     "skqml.variational",
