@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skqml._optim import Adam, interval_descent
 from skqml.backends import SamplingBackend, resolve_backend
 from skqml.circuits import Circuit
-from skqml.simulator import expectations, simulate, simulate_probabilities
+from skqml.simulator import expectations, simulate_probabilities
 from skqml.studies.bowles2024 import load_dataset
 from skqml.variational import (
     CircuitCentricClassifier,
@@ -256,22 +256,6 @@ def test_tree_tensor_matches_a_wire_order_reference(n_features):
     _, grad = model._output(readout, X, theta, lambda f: model._loss(f, t)[1])
     fd = finite_difference_vjp(loss, theta, 1.0)
     np.testing.assert_allclose(grad, fd, atol=1e-8)
-
-
-def test_amplitude_encoding_prepares_the_vector():
-    from skqml.circuits._amplitude import amplitude_angles, amplitude_circuit
-
-    for m in (1, 2, 3, 5):
-        V = np.random.default_rng(m).normal(size=(6, 2**m))
-        V[0, : 2 ** (m - 1)] = 0.0  # a zero half: its angles are the atan2 limits
-        states = simulate(amplitude_circuit(m), amplitude_angles(V))
-        np.testing.assert_allclose(
-            states, V / np.linalg.norm(V, axis=1, keepdims=True), atol=1e-12
-        )
-    with pytest.raises(ValueError, match="non-zero norm"):
-        amplitude_angles(np.zeros((1, 4)))
-    with pytest.raises(ValueError, match="2\\*\\*m"):
-        amplitude_angles(np.ones((1, 3)))
 
 
 def test_tree_tensor_reaches_the_published_accuracy():

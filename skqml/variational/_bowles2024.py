@@ -425,10 +425,11 @@ class _AmplitudeClassifier(_StudyCircuitClassifier):
 
     def _rows(self, X_scaled):
         n = self._encoded_qubits(X_scaled.shape[1])
-        # The encoded vectors, their reordered copy and the angles: 2**n floats each per
-        # sample (the Kronecker power's intermediate is smaller).
+        # The encoded vectors, their reordered copy, the angles and the working space of
+        # amplitude_angles: 2**n floats each per sample (the Kronecker power's intermediate
+        # is smaller).
         require_memory(
-            3 * 8.0 * X_scaled.shape[0] * 2**n,
+            4 * 8.0 * X_scaled.shape[0] * 2**n,
             self.max_memory_mb,
             f"the amplitude encoding of {type(self).__name__} ({n} qubits)",
             hint="use fewer features or input copies, or predict fewer samples at once",
