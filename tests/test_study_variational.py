@@ -340,3 +340,33 @@ def test_amplitude_models_refuse_encodings_beyond_the_budget():
     ):
         clf.fit(X, np.arange(40) % 2)
     assert not hasattr(clf, "weights_")
+
+
+def test_one_pass_and_chunked_rows_give_the_same_gradient(monkeypatch):
+    # A batch that fits one chunk takes one forward-backward pass; a budget that cuts the rows
+    # into chunks falls back to the values first (the cotangent needs every row at once).
+    import skqml.variational._bowles2024 as study
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1.5, 1.5, size=(40, 6))
+    circuit, paulis, theta = IQPVariationalClassifier(n_layers=2)._build(6, rng)
+    passes = []
+    vjp = study.expectation_vjp
+    monkeypatch.setattr(study, "expectation_vjp", lambda *a, **k: passes.append(1) or vjp(*a, **k))
+    seen = []
+
+    def cotangent(E):
+        seen.append(E.shape[0])
+        return E**2
+
+    backend = resolve_backend("statevector")
+    E1, g1 = study._expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, None)
+    assert passes == [1] and seen == [40]
+    E2, g2 = study._expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, 0.05)
+    assert len(passes) == 3 and seen[-1] == 40
+    np.testing.assert_allclose(E1, E2, atol=1e-14)
+    np.testing.assert_allclose(g1, g2, atol=1e-12)
+    fd = finite_difference_vjp(
+        lambda t: study._pauli_expectations(backend, circuit, paulis, X, t, None), theta, E1**2
+    )
+    np.testing.assert_allclose(g1, fd, atol=1e-7)

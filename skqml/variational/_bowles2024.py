@@ -35,9 +35,27 @@ __all__ = [
 ]
 
 
+class _RowsSplit(Exception):
+    """The simulator cut the rows into chunks, but the cotangent needs all of them at once."""
+
+
 def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
     """``E`` and ``sum G dE/dtheta`` for ``G = cotangent(E)``: adjoint on exact backends,
     parameter shift on the others. ``cotangent`` sees all rows at once."""
+    if backend.exact:
+        n_rows = X.shape[0]
+
+        def whole(E, rows):
+            if rows.start != 0 or rows.stop != n_rows:
+                raise _RowsSplit
+            return cotangent(E)
+
+        # One forward-backward pass when every row fits in one chunk (a study batch nearly
+        # always does); else the values first, then the pass with their cotangent.
+        try:
+            return expectation_vjp(circuit, paulis, X, theta, whole, max_memory_mb=max_memory_mb)
+        except _RowsSplit:
+            pass
     E = _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb)
     G = cotangent(E)
     if backend.exact:
