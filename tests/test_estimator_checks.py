@@ -32,6 +32,7 @@ from skqml.variational import (
     SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
+    WeiNet,
 )
 
 # Each expected failure names the reason a reviewer can check.
@@ -102,9 +103,17 @@ _AMPLITUDE_SIGN = (
 )
 
 
+_ZERO_IMAGE = (
+    "the check's integer data hold rows of zeros, which have no amplitude encoding: WeiNet "
+    "refuses them with a clear error, as the study's model gives NaN for them"
+)
+
+
 def _expected_failed_checks(estimator):
     failures = {"check_sample_weight_equivalence_on_dense_data": _TOO_MANY_QUBITS}
-    if isinstance(estimator, (TreeTensorClassifier, CircuitCentricClassifier)):
+    if isinstance(estimator, WeiNet):
+        failures["check_estimators_dtypes"] = _ZERO_IMAGE
+    if isinstance(estimator, (TreeTensorClassifier, CircuitCentricClassifier, WeiNet)):
         for name in (
             "check_classifiers_train",
             "check_classifiers_train(readonly_memmap=True)",
@@ -182,6 +191,7 @@ def _expected_failed_checks(estimator):
         ),
         SeparableGibbsStateClassifier(learning_rate=0.1, max_steps=50, convergence_interval=5),
         TreeTensorClassifier(learning_rate=0.1, max_steps=100, convergence_interval=10),
+        WeiNet(learning_rate=0.1, max_steps=300, convergence_interval=20),
         CircuitCentricClassifier(
             n_input_copies=1,
             n_layers=1,

@@ -144,8 +144,10 @@ def test_run_reproduces_the_published_search_and_writes_the_studys_files(tmp_pat
 def test_run_refuses_unknown_and_unavailable_models():
     with pytest.raises(ValueError, match=r"unknown model 'SVM'.*SVC"):
         run("SVM", "linearly_separable_2d")
-    with pytest.raises(ValueError, match="'WeiNet' is not available in skqml yet"):
-        run("WeiNet", "bars_and_stripes_4_x_4_0.5noise")
+    with pytest.raises(
+        ValueError, match="'DataReuploadingClassifierSeparable' is not available in skqml yet"
+    ):
+        run("DataReuploadingClassifierSeparable", "linearly_separable_2d")
     with pytest.raises(ValueError, match="unknown data set"):
         run("SVC", "linearly_separable_1d")
 

@@ -71,6 +71,7 @@ from ..variational import (
     SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
+    WeiNet,
 )
 from ._protocol import StudyResult, run_protocol
 
@@ -346,6 +347,7 @@ MODELS: dict[str, type] = {
     "SeparableKernelClassifier": SeparableKernelClassifier,
     "SeparableVariationalClassifier": SeparableVariationalClassifier,
     "TreeTensorClassifier": TreeTensorClassifier,
+    "WeiNet": WeiNet,
     "SVC": SVC,
     "MLPClassifier": MLPClassifier,
     "Perceptron": Perceptron,

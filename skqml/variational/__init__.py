@@ -10,6 +10,7 @@ from ._bowles2024 import (
 from ._dressed import DressedQuantumCircuitClassifier, SeparableDressedQuantumCircuitClassifier
 from ._metric_learner import QuantumMetricLearner
 from ._models import VQC, VQR, DataReuploadingClassifier
+from ._weinet import WeiNet
 
 __all__ = [
     "VQC",
@@ -22,4 +23,5 @@ __all__ = [
     "SeparableDressedQuantumCircuitClassifier",
     "SeparableVariationalClassifier",
     "TreeTensorClassifier",
+    "WeiNet",
 ]
