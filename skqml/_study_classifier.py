@@ -13,6 +13,7 @@ from math import pi
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
@@ -24,10 +25,32 @@ from ._estimator import fit_context, set_fitted
 from ._optim import Adam, _user_stacklevel, interval_descent
 from ._validation import MAX_MEMORY_MB_CONSTRAINT
 
-__all__ = ["FEATURE_RANGE", "StudyClassifier"]
+__all__ = ["FEATURE_RANGE", "LogitOutput", "StudyClassifier", "sigmoid_cross_entropy"]
 
 # The study scales the features of most of its models to this range (a MinMaxScaler).
 FEATURE_RANGE = (-pi / 2, pi / 2)
+
+
+def sigmoid_cross_entropy(z: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean sigmoid cross-entropy of the logits ``z`` for targets ``t`` in ``{0, 1}``, and
+    its gradient with respect to ``z``."""
+    loss = -np.mean(t * log_expit(z) + (1 - t) * log_expit(-z))
+    return float(loss), (expit(z) - t) / len(t)
+
+
+class LogitOutput:
+    """The read-out of study models whose output ``f`` is a logit: ``P(classes_[1]) =
+    sigmoid(f)``, trained by the sigmoid cross-entropy (mix in before
+    :class:`StudyClassifier`)."""
+
+    def _loss(self, f, t):
+        return sigmoid_cross_entropy(f, t)
+
+    def _decision(self, f):
+        return f
+
+    def _probability(self, f):
+        return expit(f)
 
 
 class StudyClassifier(ClassifierMixin, BaseEstimator):

@@ -14,11 +14,11 @@ from math import pi
 from numbers import Integral
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import expit
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import Interval
 
-from .._study_classifier import StudyClassifier
+from .._study_classifier import StudyClassifier, sigmoid_cross_entropy
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
@@ -275,10 +275,8 @@ random_state, max_memory_mb
         return np.repeat(G / d, d)[:, None]
 
     def _loss(self, f, t):
-        # Sigmoid cross-entropy of the logits 6 f, averaged over the batch.
-        z = 6 * f
-        loss = -np.mean(t * log_expit(z) + (1 - t) * log_expit(-z))
-        return loss, 6 * (expit(z) - t) / len(t)
+        loss, d_logit = sigmoid_cross_entropy(6 * f, t)  # the logits are 6 f
+        return loss, 6 * d_logit
 
     def _decision(self, f):
         return 6 * f

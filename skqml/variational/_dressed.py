@@ -13,11 +13,10 @@ from math import pi
 from numbers import Integral
 
 import numpy as np
-from scipy.special import expit, log_expit
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval
 
-from .._study_classifier import StudyClassifier
+from .._study_classifier import LogitOutput, StudyClassifier
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, feature, weight
@@ -59,7 +58,7 @@ def _angle_shift_vjp(run, rows: np.ndarray, columns, G: np.ndarray) -> np.ndarra
     return np.einsum("krj,rj->rk", dE, G)
 
 
-class DressedQuantumCircuitClassifier(StudyClassifier):
+class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
     """The dressed quantum circuit classifier of Bowles et al. (2024) (Mari et al. 2020).
 
     The features are standardised (a ``StandardScaler`` fitted on the training set, then
@@ -225,7 +224,9 @@ class DressedQuantumCircuitClassifier(StudyClassifier):
         circuit_weights, W_in, W_out = self._split(theta, n)
         tanh = np.tanh(X_scaled @ W_in.T)
         rows = self._rows(pi / 2 * tanh)
-        delta = W_out[1] - W_out[0]  # the logit difference is all the softmax sees
+        # The softmax cross-entropy of two logits is the sigmoid cross-entropy of their
+        # difference f = <Z> . (W_out[1] - W_out[0]).
+        delta = W_out[1] - W_out[0]
 
         def run(R):
             return _pauli_expectations(
@@ -254,18 +255,6 @@ class DressedQuantumCircuitClassifier(StudyClassifier):
         grad_out = np.stack([-(g @ E), g @ E])
         grad = np.concatenate([grad_circuit, (dU.T @ X_scaled).ravel(), grad_out.ravel()])
         return z, grad
-
-    def _loss(self, f, t):
-        # The softmax cross-entropy of two logits is the sigmoid cross-entropy of their
-        # difference f.
-        loss = -np.mean(t * log_expit(f) + (1 - t) * log_expit(-f))
-        return loss, (expit(f) - t) / len(t)
-
-    def _decision(self, f):
-        return f
-
-    def _probability(self, f):
-        return expit(f)
 
     @property
     def circuit_weights_(self) -> np.ndarray:

@@ -14,11 +14,11 @@ from itertools import combinations
 from math import ceil, isqrt, log2
 
 import numpy as np
-from scipy.special import expit, log_expit, softmax
+from scipy.special import softmax
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import StrOptions
 
-from .._study_classifier import StudyClassifier
+from .._study_classifier import LogitOutput, StudyClassifier
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits._amplitude import amplitude_angles, amplitude_circuit
@@ -61,7 +61,7 @@ class _Model:
         self.circuit = None if backend.exact else amplitude_circuit(n_qubits)
 
 
-class WeiNet(StudyClassifier):
+class WeiNet(LogitOutput, StudyClassifier):
     """WeiNet of Bowles et al. (2024) (after Wei et al. 2022): a quantum convolution of images.
 
     Each row of ``X`` is an image, read row by row (``d`` features: side ``ceil(sqrt(d))``,
@@ -262,13 +262,3 @@ class WeiNet(StudyClassifier):
         grad_p = np.einsum("n,nqo,o->q", g, O, w)
         grad_s = p * (grad_p - p @ grad_p)  # through the softmax
         return f, np.concatenate([grad_s, mixed.T @ g])
-
-    def _loss(self, f, t):
-        loss = -np.mean(t * log_expit(f) + (1 - t) * log_expit(-f))
-        return loss, (expit(f) - t) / len(t)
-
-    def _decision(self, f):
-        return f
-
-    def _probability(self, f):
-        return expit(f)
