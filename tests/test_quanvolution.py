@@ -7,10 +7,11 @@ from math import isqrt
 import numpy as np
 import pytest
 from _reference import kron_single
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import validate_data
 
 from skqml.backends import ShotsBackend, resolve_backend
 from skqml.preprocessing import Quanvolution
@@ -351,6 +352,23 @@ def _pad_to_square(X):
     return np.pad(X, ((0, 0), (0, side * side - X.shape[1])))
 
 
+class PadToSquare(TransformerMixin, BaseEstimator):
+    """:func:`_pad_to_square` as a transformer whose repr is stable across processes (a
+    FunctionTransformer's shows its function's address, which would give each pytest-xdist
+    worker other test ids)."""
+
+    def fit(self, X, y=None):
+        validate_data(self, X)
+        return self
+
+    def transform(self, X):
+        return _pad_to_square(validate_data(self, X, reset=False))
+
+    def get_feature_names_out(self, input_features=None):
+        side = max(2, isqrt(self.n_features_in_ - 1) + 1)
+        return np.array([f"pixel{i}" for i in range(side * side)], dtype=object)
+
+
 _NOT_SQUARE = (
     "the check's data have a number of features that is not a square of at least 4, which "
     "Quanvolution refuses by design with a ValueError; it passes on the pipeline below that "
@@ -402,11 +420,11 @@ def _expected_failed_checks(estimator):
     [
         Quanvolution(rand_depth=2, random_state=0),
         make_pipeline(
-            FunctionTransformer(_pad_to_square, validate=True),
+            PadToSquare(),
             Quanvolution(rand_depth=2, random_state=0),
         ),
         make_pipeline(
-            FunctionTransformer(_pad_to_square, validate=True),
+            PadToSquare(),
             Quanvolution(
                 n_qchannels=2,
                 rand_depth=2,
