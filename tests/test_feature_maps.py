@@ -15,6 +15,7 @@ from skqml.circuits import (
     HubregtsenEmbedding,
     IQPEmbedding,
     PauliFeatureMap,
+    QAOAEmbedding,
     ZZFeatureMap,
     bandwidth_as_weight,
 )
@@ -470,7 +471,7 @@ def test_maps_with_weights_document_their_order():
     maps = [getattr(skqml.circuits, name) for name in skqml.circuits.__all__]
     maps = [m for m in maps if isinstance(m, type) and issubclass(m, FeatureMap)]
     trainable = [m for m in maps if m is not FeatureMap and m().build(3).n_weights]
-    assert trainable == [HubregtsenEmbedding]
+    assert set(trainable) == {HubregtsenEmbedding, QAOAEmbedding}
     for cls in trainable:
         assert "Weights, in order:" in cls.__doc__
         assert "initial_weights" in vars(cls)
@@ -484,6 +485,7 @@ def test_maps_with_weights_document_their_order():
         HeisenbergEmbedding(trotter_steps=2),
         AngleEmbedding(rotation="X"),
         HubregtsenEmbedding(n_layers=2, n_wires=4),
+        QAOAEmbedding(n_layers=2),
     ],
     ids=lambda f: type(f).__name__,
 )
