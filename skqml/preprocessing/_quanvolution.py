@@ -189,7 +189,7 @@ class Quanvolution(TransformerMixin, BaseEstimator):
         ``(side - q + 1, side - q + 1, n_qchannels)``: the shape of one transformed image.
     n_features_in_ : int
         Number of pixels seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the pixels seen in fit, when they have string names.
 
     Notes
