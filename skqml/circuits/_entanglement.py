@@ -7,7 +7,7 @@ from itertools import combinations
 
 from .._validation import check_integer
 
-__all__ = ["ENTANGLEMENT_NAMES", "entangler_map"]
+__all__ = ["ENTANGLEMENT_NAMES", "entangler_map", "ring_pairs"]
 
 ENTANGLEMENT_NAMES = ("full", "linear", "reverse_linear", "circular", "pairwise", "sca")
 
@@ -103,3 +103,20 @@ def _explicit(entanglement, k: int, n: int) -> list[tuple[int, ...]]:
         if len(set(block)) != len(block):
             raise ValueError(f"entanglement block {block} repeats a qubit")
     return [b for b in blocks if len(b) == k]
+
+
+def ring_pairs(n_qubits: int) -> list[tuple[int, int]]:
+    """PennyLane's ``"ring"`` pattern: ``(i, i + 1 mod n)`` for ``i = 0, ..., n - 1``; one
+    pair ``(0, 1)`` on two qubits, none on one.
+
+    Examples
+    --------
+    >>> from skqml.circuits._entanglement import ring_pairs
+    >>> ring_pairs(1), ring_pairs(2), ring_pairs(3)
+    ([], [(0, 1)], [(0, 1), (1, 2), (2, 0)])
+    """
+    if n_qubits < 2:
+        return []
+    if n_qubits == 2:
+        return [(0, 1)]
+    return [(i, (i + 1) % n_qubits) for i in range(n_qubits)]

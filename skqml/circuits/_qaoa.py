@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from .._validation import check_integer
 from ._angle import feature, weight
 from ._circuit import Circuit
+from ._entanglement import ring_pairs
 from ._feature_maps import FeatureMap, _hyperparameter
 
 __all__ = ["QAOAEmbedding"]
@@ -118,12 +119,7 @@ class QAOAEmbedding(FeatureMap):
                 f"{_hyperparameter(self, 'local_field')} must be 'X', 'Y' or 'Z', got {field!r}"
             )
         gate = "r" + field.lower()
-        if n == 1:
-            ring = []
-        elif n == 2:
-            ring = [(0, 1)]
-        else:
-            ring = [(i, (i + 1) % n) for i in range(n)]
+        ring = ring_pairs(n)
         per_layer = _weights_per_layer(n)
 
         def feature_layer(circuit: Circuit) -> Circuit:

@@ -20,25 +20,11 @@ from .._study_classifier import LogitOutput, StudyClassifier
 from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, feature, weight
+from ..circuits._entanglement import ring_pairs
 from ._bowles2024 import _expectations_and_gradient, _qubit_rows, _Readout
-from ._models import _pauli_expectations
+from ._models import _pauli_expectations, _z_labels
 
 __all__ = ["DressedQuantumCircuitClassifier", "SeparableDressedQuantumCircuitClassifier"]
-
-
-def _ring(n_qubits: int) -> list[tuple[int, int]]:
-    """The CNOT ring ``(i, i + 1 mod n)``: one CNOT on two qubits, none on one (PennyLane's
-    ``"ring"`` pattern)."""
-    if n_qubits < 2:
-        return []
-    if n_qubits == 2:
-        return [(0, 1)]
-    return [(i, (i + 1) % n_qubits) for i in range(n_qubits)]
-
-
-def _z_labels(n_qubits: int) -> list[str]:
-    """``Z_i`` for every qubit, as Pauli labels (rightmost character on qubit 0)."""
-    return ["I" * (n_qubits - 1 - i) + "Z" + "I" * i for i in range(n_qubits)]
 
 
 def _angle_shift_vjp(run, rows: np.ndarray, columns, G: np.ndarray) -> np.ndarray:
@@ -178,7 +164,7 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         for layer in range(self.n_layers):
             for i in range(n_qubits):
                 circuit = circuit.ry(weight(layer * n_qubits + i), i)
-            for control, target in _ring(n_qubits):
+            for control, target in ring_pairs(n_qubits):
                 circuit = circuit.cnot(control, target)
         return circuit, _z_labels(n_qubits)
 

@@ -60,6 +60,11 @@ from ..simulator._memory import resolve_max_memory_mb
 __all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
 
 
+def _z_labels(n_qubits: int) -> list[str]:
+    """``Z_q`` for every qubit ``q``, as Pauli labels (rightmost character on qubit 0)."""
+    return ["I" * (n_qubits - 1 - q) + "Z" + "I" * q for q in range(n_qubits)]
+
+
 def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str], np.ndarray]:
     """Observables as Pauli sums, the distinct Pauli strings, and the coefficient matrix.
 
@@ -68,7 +73,7 @@ def _check_observables(observables, n_qubits: int) -> tuple[list[dict], list[str
     ``(n_observables, len(L))`` with ``<O_k> = sum_l C[k, l] <P_l>``.
     """
     if observables is None:
-        observables = ["I" * (n_qubits - 1 - q) + "Z" + "I" * q for q in range(n_qubits)]
+        observables = _z_labels(n_qubits)
     items = [observables] if isinstance(observables, str | dict) else list(observables)
     if not items:
         raise ValueError("observables must name at least one Pauli string or Pauli sum")
