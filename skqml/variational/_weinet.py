@@ -10,6 +10,7 @@ encoding of the shifted image, and nothing else in the circuit is trained.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 from math import ceil, isqrt, log2
 
@@ -49,16 +50,19 @@ def _pauli_z_signs(n_qubits: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     return signs, wires
 
 
+@dataclass(frozen=True)
 class _Model:
-    """WeiNet's fixed parts: the backend, the image size and the measured signs."""
+    """WeiNet's fixed parts: where it runs, the image size, the operators' shifts and the
+    measured ``Z`` products (their wires and signs); the encoding circuit on sampling
+    backends."""
 
-    def __init__(self, backend, n_qubits: int, side: int, shifts, signs):
-        self.backend = backend
-        self.n_qubits = n_qubits
-        self.side = side
-        self.shifts = shifts
-        self.signs = signs
-        self.circuit = None if backend.exact else amplitude_circuit(n_qubits)
+    backend: object
+    n_qubits: int
+    side: int
+    shifts: list[tuple[int, int]]
+    wires: list[tuple[int, ...]]
+    signs: np.ndarray
+    circuit: object
 
 
 class WeiNet(LogitOutput, StudyClassifier):
@@ -191,8 +195,10 @@ class WeiNet(LogitOutput, StudyClassifier):
             shifts = [(a, a) for a in _SHIFTS for _ in range(3)]
         else:
             shifts = [(a, b) for a in _SHIFTS for b in _SHIFTS]
-        signs, _ = _pauli_z_signs(n_qubits)
-        model = _Model(resolve_backend(self.backend), n_qubits, side, shifts, signs)
+        signs, wires = _pauli_z_signs(n_qubits)
+        backend = resolve_backend(self.backend)
+        circuit = None if backend.exact else amplitude_circuit(n_qubits)
+        model = _Model(backend, n_qubits, side, shifts, wires, signs, circuit)
         # The study's order of draws: s, then the read-out.
         s = rng.normal(size=len(shifts))
         w = rng.normal(size=signs.shape[0]) / signs.shape[0]
@@ -201,7 +207,7 @@ class WeiNet(LogitOutput, StudyClassifier):
     def _model_attributes(self, model):
         return {
             "shifts_": list(model.shifts),
-            "observables_": _pauli_z_signs(model.n_qubits)[1],
+            "observables_": list(model.wires),
             "backend_": model.backend,
         }
 
@@ -235,16 +241,20 @@ class WeiNet(LogitOutput, StudyClassifier):
                 f"{type(self).__name__} amplitude-encodes each image: an image of zeros has "
                 "no state; remove it or add a constant to the pixels"
             )
+        if model.backend.exact:
+            # The probabilities of the unshifted state; a shift permutes them as it does the
+            # amplitudes.
+            images = images**2
+            images /= images.sum(axis=(1, 2), keepdims=True)
         out = np.empty((n, len(model.shifts), model.signs.shape[0]))
         for q, (a, b) in enumerate(model.shifts):
             # The operator moves amplitude (r + a, c + b) to (r, c), cyclically.
-            vectors = np.roll(images, (-a, -b), axis=(1, 2)).reshape(n, dim)
+            shifted = np.roll(images, (-a, -b), axis=(1, 2)).reshape(n, dim)
             if model.backend.exact:
-                P = vectors**2
-                P /= P.sum(axis=1, keepdims=True)
+                P = shifted
             else:
                 P = model.backend.probabilities(
-                    model.circuit, amplitude_angles(vectors), max_memory_mb=self.max_memory_mb
+                    model.circuit, amplitude_angles(shifted), max_memory_mb=self.max_memory_mb
                 )
             out[:, q] = P @ model.signs.T
         return out
