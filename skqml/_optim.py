@@ -20,11 +20,14 @@ ignore it). :func:`optimize` dispatches on the estimator's ``optimizer`` name:
 ``"spsa"``
     :func:`spsa`: simultaneous perturbation stochastic approximation (two loss evaluations a
     step, for noisy backends).
+``"interval"``
+    :func:`interval_descent`, the training loop of Bowles et al. (2024): Adam steps on
+    mini-batches drawn with replacement, stopped when the mean loss of the last
+    ``convergence_interval`` steps no longer differs from that of the interval before by
+    more than its standard error. Its iterations are steps, and ``n_iter_no_change`` of an
+    estimator is the ``convergence_interval``.
 
-The models of Bowles et al. (2024) train with the study's own loop instead,
-:func:`interval_descent`: Adam steps on mini-batches drawn with replacement, stopped when the
-mean loss of the last ``convergence_interval`` steps no longer differs from that of the
-interval before by more than its standard error.
+The models of the study train with that loop.
 
 Every optimiser reports each iteration (an epoch of :func:`descent`) to a :class:`History`:
 the loss curve, the best parameters, ``verbose`` printing and a stopping rule like
@@ -39,8 +42,8 @@ What each estimator uses:
 estimator                     optimizers              ``tol`` means
 ============================  ======================  ==========================================
 VQC, VQR, DataReuploading     adam (default), lbfgs,  stopping rule; L-BFGS-B ``ftol`` and
-                              spsa                    ``gtol``; early stopping on a validation
-                                                      score; ``partial_fit``: one Adam epoch
+                              spsa; DataReuploading:  ``gtol``; early stopping on a validation
+                              also interval           score; ``partial_fit``: one Adam epoch
 QuantumBoltzmannMachine       adam (default), sgd,    stopping rule; L-BFGS-B ``gtol``;
                               lbfgs                   ``partial_fit``: one epoch
 QBMClassifier                 adam (default), sgd,    stopping rule; L-BFGS-B ``gtol``
@@ -531,12 +534,13 @@ def optimize(
     gtol: float = 1e-5,
     ftol: float | None = None,
     loss=None,
+    convergence_interval: int | None = None,
 ) -> np.ndarray:
     """Run the optimiser named by an estimator's ``optimizer`` parameter.
 
     Parameters
     ----------
-    method : {"adam", "sgd", "lbfgs", "spsa"}
+    method : {"adam", "sgd", "lbfgs", "spsa", "interval"}
         The optimiser (see the module docstring).
     fun : callable
         ``fun(params, rows) -> (mean loss, mean gradient)``.
@@ -547,11 +551,13 @@ def optimize(
     history : History
         Records the iterations and holds the stopping rule.
     max_iter : int
-        Maximum number of iterations (epochs of ``"adam"`` and ``"sgd"``).
+        Maximum number of iterations (epochs of ``"adam"`` and ``"sgd"``, steps of
+        ``"interval"``).
     learning_rate : float, default=None
         Step size of ``"adam"`` and ``"sgd"``, gain of ``"spsa"``.
     batch_size : int, default=None
-        Mini-batch size of ``"adam"`` and ``"sgd"``; ``None``: full batch.
+        Mini-batch size of ``"adam"``, ``"sgd"`` and ``"interval"``; ``None``: full batch
+        (``"interval"``: ``n_samples`` rows drawn with replacement).
     rng : numpy Generator or RandomState, default=None
         Mini-batch order; SPSA directions (a Generator).
     adam : Adam, default=None
@@ -561,6 +567,8 @@ def optimize(
     loss : callable, default=None
         ``loss(params, rows) -> mean loss`` for SPSA, when cheaper than ``fun``; ``None``:
         the loss of ``fun``.
+    convergence_interval : int, default=None
+        Steps per interval of the convergence test of ``"interval"`` (required there).
 
     Returns
     -------
@@ -583,6 +591,22 @@ def optimize(
             max_iter=max_iter,
             rng=rng,
         )
+    if method == "interval":
+        run = interval_descent(
+            fun,
+            params,
+            n_samples,
+            rule=Adam() if adam is None else adam,
+            learning_rate=learning_rate,
+            batch_size=n_samples if batch_size is None else batch_size,
+            max_steps=max_iter,
+            convergence_interval=convergence_interval,
+            rng=rng,
+        )
+        history.loss_curve.extend(run.loss_curve)
+        history.best_loss = min(run.loss_curve, default=np.inf)
+        history.converged = run.converged
+        return run.params
     if method == "adam":
         rule = Adam() if adam is None else adam
     elif method == "sgd":

@@ -29,6 +29,7 @@ from skqml.variational import (
     DataReuploadingClassifier,
     DressedQuantumCircuitClassifier,
     IQPVariationalClassifier,
+    SeparableDataReuploadingClassifier,
     SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
@@ -160,6 +161,19 @@ def _expected_failed_checks(estimator):
         QSVR(ZZFeatureMap(reps=1), bandwidth=0.5, backend=ShotsBackend(seed=0)),
         VQC(),
         DataReuploadingClassifier(),
+        # The study's read-out and loop (shortened: 20-step intervals, at most 300 steps);
+        # binary, so the multi-class checks are skipped by its tags.
+        DataReuploadingClassifier(
+            n_layers=1,
+            observable_type="full",
+            feature_scaling="minmax",
+            optimizer="interval",
+            batch_size=32,
+            learning_rate=0.1,
+            max_iter=300,
+            n_iter_no_change=20,
+        ),
+        SeparableDataReuploadingClassifier(n_layers=1, observable_type="single"),
         # The regression checks fit 10-qubit models on 200 samples several times: ten
         # L-BFGS iterations (the default optimizer on exact backends) clear their R^2 bar.
         VQR(max_iter=10),

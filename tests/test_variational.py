@@ -307,13 +307,7 @@ def test_pauli_sum_observables():
 
 def training_objective(clf, X, y):
     """The training loss of a fitted classifier's model on ``(X, y)``, built as fit builds it."""
-    return _Objective(
-        clf._fitted_structure(clf.backend_),
-        type(clf)._output_loss,
-        X,
-        _one_hot(y, clf.classes_),
-        clf.alpha,
-    )
+    return _Objective(clf._fitted_structure(clf.backend_), X, _one_hot(y, clf.classes_), clf.alpha)
 
 
 def assert_gradient_matches_finite_differences(objective, params):
@@ -895,7 +889,7 @@ def model_objective(est, X, t):
         Y = ((t - est.y_mean_) / est.y_scale_).reshape(-1, 1)
     else:
         Y = _one_hot(t, est.classes_)
-    return _Objective(est._fitted_structure(est.backend_), type(est)._output_loss, X, Y, est.alpha)
+    return _Objective(est._fitted_structure(est.backend_), X, Y, est.alpha)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -912,17 +906,16 @@ def test_penalty_is_on_the_readout_weights_only():
     X, y = unequal_scales(20)
     est = small_vqc(max_iter=1, alpha=3.0).fit(X, y)
     with_penalty = model_objective(est, X, y)
-    without = _Objective(with_penalty.structure, VQC._output_loss, X, with_penalty.Y, 0.0)
+    without = _Objective(with_penalty.structure, X, with_penalty.Y, 0.0)
     params = np.random.default_rng(3).normal(size=est.params_.shape)
     rows = np.arange(len(X))
     loss_a, grad_a = with_penalty.loss_grad(params, rows)
     loss_0, grad_0 = without.loss_grad(params, rows)
-    _, W, _ = with_penalty.structure.split(params)
+    W, _ = with_penalty.structure.readout.split(with_penalty.structure.split(params)[1])
     # alpha / (2 n) ||W||^2, LogisticRegression(C=1)'s penalty at alpha=1.
     assert loss_a - loss_0 == pytest.approx(3.0 / (2 * len(X)) * np.sum(W**2), rel=1e-12)
     expected = np.zeros_like(params)
-    _, expected_W, _ = with_penalty.structure.split(expected)
-    expected_W[...] = 3.0 / len(X) * W
+    expected[est.weights_.shape[0] : est.weights_.shape[0] + W.size] = 3.0 / len(X) * W.ravel()
     np.testing.assert_allclose(grad_a - grad_0, expected, atol=1e-12)
     assert with_penalty.loss(params, rows) == pytest.approx(loss_a, rel=1e-12)
 

@@ -580,7 +580,8 @@ class DataReuploading(Ansatz):
     - for ``l = 0, ..., n_layers - 1``: on each qubit ``i``,
       ``Rot(omega[l, k] * x[k])`` then ``Rot(theta[i, l, :])``; then ``CZ`` on the pairs
       ``(0, 1), (2, 3), ...`` for even ``l`` and ``(1, 2), (3, 4), ...`` for odd ``l``
-      (PennyLane's ``"double"`` and ``"double_odd"`` patterns);
+      (PennyLane's ``"double"`` and ``"double_odd"`` patterns; none with
+      ``entangling=False``, the study's separable variant);
     - a final upload without entanglers: ``Rot(omega[n_layers, k] * x[k] + theta[i, n_layers, :])``
       on each qubit ``i``.
 
@@ -604,6 +605,8 @@ class DataReuploading(Ansatz):
     ----------
     n_layers : int, default=3
         Number of entangling blocks (0 allowed: a single upload).
+    entangling : bool, default=True
+        Whether the blocks end with their CZ gates.
 
     Examples
     --------
@@ -618,8 +621,9 @@ class DataReuploading(Ansatz):
 
     reads_features = True
 
-    def __init__(self, n_layers: int = 3):
+    def __init__(self, n_layers: int = 3, entangling: bool = True):
         self.n_layers = n_layers
+        self.entangling = entangling
 
     def n_qubits(self, n_features: int) -> int:
         """Number of qubits for ``n_features`` features: ``ceil(n_features / 3)``.
@@ -708,7 +712,8 @@ class DataReuploading(Ansatz):
             for i in range(n):
                 ops.append(Operation("rot", (i,), tuple(upload(l, 3 * i + c) for c in range(3))))
                 ops.append(Operation("rot", (i,), tuple(weight(theta(i, l, c)) for c in range(3))))
-            ops += [Operation("cz", (i, i + 1)) for i in range(l % 2, n - 1, 2)]
+            if self.entangling:
+                ops += [Operation("cz", (i, i + 1)) for i in range(l % 2, n - 1, 2)]
         for i in range(n):
             angles = tuple(
                 upload(n_layers, 3 * i + c) + weight(theta(i, n_layers, c)) for c in range(3)

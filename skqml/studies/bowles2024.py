@@ -66,9 +66,11 @@ from ..svm import (
 )
 from ..variational import (
     CircuitCentricClassifier,
+    DataReuploadingClassifier,
     DressedQuantumCircuitClassifier,
     IQPVariationalClassifier,
     QuantumMetricLearner,
+    SeparableDataReuploadingClassifier,
     SeparableDressedQuantumCircuitClassifier,
     SeparableVariationalClassifier,
     TreeTensorClassifier,
@@ -337,6 +339,8 @@ GRIDS: dict[str, dict[str, list]] = {
 #: their ``as_coded=True`` (e.g. ``run(..., as_coded=True)``) gives the published numbers.
 MODELS: dict[str, type] = {
     "CircuitCentricClassifier": CircuitCentricClassifier,
+    "DataReuploadingClassifier": DataReuploadingClassifier,
+    "DataReuploadingClassifierSeparable": SeparableDataReuploadingClassifier,
     "DressedQuantumCircuitClassifier": DressedQuantumCircuitClassifier,
     "DressedQuantumCircuitClassifierSeparable": SeparableDressedQuantumCircuitClassifier,
     "IQPKernelClassifier": IQPKernelClassifier,
@@ -359,6 +363,17 @@ MODELS: dict[str, type] = {
 #: the settings :func:`run` passes to the class (those the grid does not search).
 STUDY_DEFAULTS: dict[str, dict] = {
     "MLPClassifier": {"hidden_layer_sizes": (100, 100), "max_iter": 3000},
+    # The study's read-out, scaling and training loop (max_steps=10000,
+    # convergence_interval=200); its grid sets observable_type.
+    **{
+        name: {
+            "feature_scaling": "minmax",
+            "optimizer": "interval",
+            "max_iter": 10000,
+            "n_iter_no_change": 200,
+        }
+        for name in ("DataReuploadingClassifier", "DataReuploadingClassifierSeparable")
+    },
 }
 
 

@@ -9,7 +9,7 @@ from ._bowles2024 import (
 )
 from ._dressed import DressedQuantumCircuitClassifier, SeparableDressedQuantumCircuitClassifier
 from ._metric_learner import QuantumMetricLearner
-from ._models import VQC, VQR, DataReuploadingClassifier
+from ._models import VQC, VQR, DataReuploadingClassifier, SeparableDataReuploadingClassifier
 from ._weinet import WeiNet
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "DressedQuantumCircuitClassifier",
     "IQPVariationalClassifier",
     "QuantumMetricLearner",
+    "SeparableDataReuploadingClassifier",
     "SeparableDressedQuantumCircuitClassifier",
     "SeparableVariationalClassifier",
     "TreeTensorClassifier",

@@ -57,7 +57,7 @@ from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
 from ..simulator._adjoint import adjoint_rows
 from ..simulator._memory import resolve_max_memory_mb
 
-__all__ = ["VQC", "VQR", "DataReuploadingClassifier"]
+__all__ = ["VQC", "VQR", "DataReuploadingClassifier", "SeparableDataReuploadingClassifier"]
 
 
 def _z_labels(n_qubits: int) -> list[str]:
@@ -161,27 +161,117 @@ def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np
     return backend.expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
 
 
+@dataclass(frozen=True)
+class _LinearReadout:
+    """The affine read-out ``E @ W + b`` of the observables' expectation values ``E``.
+
+    Its parameters are ``W`` of shape ``(n_observables, n_outputs)`` (C order), then ``b``;
+    its outputs are logits (classifiers) or predictions (regressors), trained by the
+    estimator's ``output_loss(outputs, Y) -> (summed loss, d loss / d outputs)``. ``W`` carries
+    the L2 penalty of scikit-learn's linear models.
+    """
+
+    n_observables: int
+    n_outputs: int
+    output_loss: Callable
+
+    @property
+    def n_params(self) -> int:
+        return (self.n_observables + 1) * self.n_outputs
+
+    def initial(self, rng: np.random.Generator) -> np.ndarray:
+        k, o = self.n_observables, self.n_outputs
+        W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, o))
+        return np.concatenate([W0.ravel(), np.zeros(o)])
+
+    def split(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Views ``W, b`` of the read-out parameters."""
+        k, o = self.n_observables, self.n_outputs
+        return params[: k * o].reshape(k, o), params[k * o :]
+
+    def outputs(self, E: np.ndarray, params: np.ndarray) -> np.ndarray:
+        W, b = self.split(params)
+        return E @ W + b
+
+    def loss(self, E, params, Y) -> tuple[float, np.ndarray, np.ndarray]:
+        """Summed loss, its gradient with respect to the parameters, and ``dL/dE``."""
+        W, b = self.split(params)
+        loss, d_out = self.output_loss(E @ W + b, Y)
+        return loss, np.concatenate([np.ravel(E.T @ d_out), d_out.sum(axis=0)]), d_out @ W.T
+
+    def penalty(self, params: np.ndarray, strength: float) -> tuple[float, np.ndarray]:
+        """``strength / 2 * ||W||^2`` and its gradient (zero on ``b``)."""
+        W, _ = self.split(params)
+        grad = np.zeros_like(params)
+        grad[: W.size] = strength * W.ravel()
+        return 0.5 * strength * float(np.sum(W**2)), grad
+
+    def attributes(self, params: np.ndarray) -> dict:
+        W, b = self.split(params)
+        return {"readout_weights_": W.copy(), "readout_bias_": b.copy()}
+
+
+@dataclass(frozen=True)
+class _WeightedFidelityReadout:
+    """The weighted fidelity cost of Perez-Salinas et al. (2020, eq. 23), two classes.
+
+    The observables are Z on ``k`` qubits, ``E[:, j] = <Z_j>``. Class 1 (``classes_[1]``)
+    is the qubit state ``|0>``, whose fidelity is ``F1_j = (1 + E_j) / 2``; class 0 is
+    ``|1>``, ``F0_j = (1 - E_j) / 2``. With trainable class weights ``alpha`` of shape
+    ``(2, k)`` (C order, starting at 1) and targets ``t`` in ``{0, 1}``, the summed loss is
+    ``1/2 sum_samples sum_j (alpha[0, j] F0_j - (1 - t))**2 + (alpha[1, j] F1_j - t)**2``.
+    The output is the mean of ``E`` over the ``k`` qubits (the class weights do not enter
+    it): positive for class 1, ``P(class 1) = (1 + output) / 2``.
+    """
+
+    n_observables: int
+
+    @property
+    def n_params(self) -> int:
+        return 2 * self.n_observables
+
+    def initial(self, rng: np.random.Generator) -> np.ndarray:
+        return np.ones(self.n_params)
+
+    def outputs(self, E: np.ndarray, params: np.ndarray) -> np.ndarray:
+        return E.mean(axis=1, keepdims=True)
+
+    def loss(self, E, params, Y) -> tuple[float, np.ndarray, np.ndarray]:
+        """Summed loss, its gradient with respect to ``alpha``, and ``dL/dE``."""
+        alpha0, alpha1 = params.reshape(2, self.n_observables)
+        t = Y[:, :1]
+        F0, F1 = (1.0 - E) / 2.0, (1.0 + E) / 2.0
+        r0, r1 = alpha0 * F0 - (1.0 - t), alpha1 * F1 - t
+        loss = 0.5 * float(np.sum(r0**2) + np.sum(r1**2))
+        grad = np.concatenate([np.sum(r0 * F0, axis=0), np.sum(r1 * F1, axis=0)])
+        return loss, grad, (r1 * alpha1 - r0 * alpha0) / 2.0
+
+    def penalty(self, params: np.ndarray, strength: float) -> tuple[float, np.ndarray]:
+        return 0.0, np.zeros_like(params)
+
+    def attributes(self, params: np.ndarray) -> dict:
+        return {"class_weights_": params.reshape(2, self.n_observables).copy()}
+
+
 @dataclass(frozen=True, eq=False)
 class _Structure:
     """What a model's outputs depend on besides its parameters, fixed for one fit.
 
-    The parameter vector is the circuit weights, then the read-out matrix ``W`` of shape
-    ``(n_observables, n_outputs)`` (C order), then the read-out bias ``b``.
+    The parameter vector is the circuit weights, then the read-out's parameters.
     """
 
     circuit: Circuit
     paulis: list[str]  # the distinct Pauli strings measured
     coefficients: np.ndarray  # (n_observables, len(paulis)): <O_k> = sum_l C[k, l] <P_l>
     n_circuit_weights: int
-    n_outputs: int
+    readout: _LinearReadout | _WeightedFidelityReadout
     backend: Backend
     max_memory_mb: float | None
     n_jobs: int | None = None
 
-    def split(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Views ``theta, W, b`` of a parameter vector."""
-        n_w, k, o = self.n_circuit_weights, self.coefficients.shape[0], self.n_outputs
-        return params[:n_w], params[n_w : n_w + k * o].reshape(k, o), params[n_w + k * o :]
+    def split(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Views ``theta`` (circuit weights) and the read-out's parameters."""
+        return params[: self.n_circuit_weights], params[self.n_circuit_weights :]
 
     def pauli_expectations(self, X, theta, circuit: Circuit | None = None) -> np.ndarray:
         """``<P_l>`` for every sample, of ``circuit`` (default: the model's circuit)."""
@@ -191,42 +281,38 @@ class _Structure:
         )
 
     def outputs(self, X, params: np.ndarray) -> np.ndarray:
-        """The read-out ``E @ W + b`` of the observables' expectation values ``E``."""
-        theta, W, b = self.split(params)
-        return self.pauli_expectations(X, theta) @ self.coefficients.T @ W + b
+        """The read-out's outputs for the samples ``X``."""
+        theta, p = self.split(params)
+        return self.readout.outputs(self.pauli_expectations(X, theta) @ self.coefficients.T, p)
 
 
 @dataclass(frozen=True, eq=False)
 class _Objective:
     """Mean loss (and gradient) of a model over rows of its training data, with L2 penalty.
 
-    The penalty is ``alpha / (2 n_train) * ||W||^2`` on the read-out weights ``W`` only, the
-    penalty of scikit-learn's linear models on their coefficients: ``alpha=1`` is that of
-    ``LogisticRegression(C=1)`` for the cross-entropy and of ``Ridge(alpha=1)`` for half the
-    squared error. Circuit weights (periodic rotation angles, input weights) and the
-    read-out bias are not penalised.
-
-    ``output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` is the estimator's loss.
+    The penalty is ``alpha / (2 n_train) * ||W||^2`` on the linear read-out's weights ``W``
+    only, the penalty of scikit-learn's linear models on their coefficients: ``alpha=1`` is
+    that of ``LogisticRegression(C=1)`` for the cross-entropy and of ``Ridge(alpha=1)`` for
+    half the squared error. Circuit weights (periodic rotation angles, input weights), the
+    read-out bias and the class weights of the weighted fidelity cost are not penalised.
     """
 
     structure: _Structure
-    output_loss: Callable
     X: np.ndarray
     Y: np.ndarray
     alpha: float
 
     def penalty(self, params: np.ndarray) -> tuple[float, np.ndarray]:
-        """The L2 penalty on the read-out weights and its gradient (zero off ``W``)."""
-        strength = self.alpha / self.X.shape[0]
-        _, W, _ = self.structure.split(params)
-        grad = np.zeros_like(params)
-        _, grad_W, _ = self.structure.split(grad)  # a view into grad
-        grad_W[...] = strength * W
-        return 0.5 * strength * float(np.sum(W**2)), grad
+        """The L2 penalty and its gradient (zero off the read-out weights)."""
+        n_w = self.structure.n_circuit_weights
+        value, grad_p = self.structure.readout.penalty(
+            params[n_w:], self.alpha / self.X.shape[0]
+        )
+        return value, np.concatenate([np.zeros(n_w), grad_p])
 
     def loss_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         model = self.structure
-        theta, W, b = model.split(params)
+        theta, p = model.split(params)
         X, Y = self.X[rows], self.Y[rows]
         if model.backend.exact:
             # Fixed blocks of rows (never cut by n_jobs), summed in order: the same numbers
@@ -238,59 +324,61 @@ class _Objective:
             )
             parts = map_blocks(
                 self._exact_block,
-                [(theta, W, b, X[s], Y[s], budget) for s in blocks],
+                [(theta, p, X[s], Y[s], budget) for s in blocks],
                 min(n_workers(model.n_jobs, len(blocks)), concurrent),
             )
             loss = sum(part[0] for part in parts)
-            g_theta, g_W, g_b = (sum(part[k] for part in parts) for k in (1, 2, 3))
+            g_theta, g_p = (sum(part[k] for part in parts) for k in (1, 2))
         else:
-            loss, g_W, g_b, G = self._readout(model.pauli_expectations(X, theta), W, b, Y)
+            loss, g_p, G = self._readout(model.pauli_expectations(X, theta), p, Y)
 
             def run(circuit):
                 return model.pauli_expectations(X, theta, circuit)
 
             g_theta = parameter_shift_vjp(run, model.circuit, X, theta, G)
         n = len(rows)
-        grad = np.concatenate([g_theta, np.ravel(g_W), g_b]) / n
+        grad = np.concatenate([g_theta, g_p]) / n
         penalty, penalty_grad = self.penalty(params)
         return loss / n + penalty, grad + penalty_grad
 
-    def _readout(self, E_paulis, W, b, Y):
-        """Summed loss, its gradients with respect to ``W`` and ``b``, and ``dL/d<P_l>``."""
+    def _readout(self, E_paulis, p, Y):
+        """Summed loss, its gradient with respect to the read-out's parameters, and
+        ``dL/d<P_l>``."""
         C = self.structure.coefficients
-        E = E_paulis @ C.T
-        loss, d_out = self.output_loss(E @ W + b, Y)
+        loss, g_p, d_E = self.structure.readout.loss(E_paulis @ C.T, p, Y)
         # dL/d<P_l> through <O_k> = sum_l C[k, l] <P_l>.
-        return loss, E.T @ d_out, d_out.sum(axis=0), (d_out @ W.T) @ C
+        return loss, g_p, d_E @ C
 
-    def _exact_block(self, theta, W, b, X, Y, max_memory_mb):
+    def _exact_block(self, theta, p, X, Y, max_memory_mb):
         """Summed loss and gradients of one block of rows, by the adjoint method."""
-        totals = {"loss": 0.0, "gW": 0.0, "gb": 0.0}
+        totals = {"loss": 0.0, "gp": 0.0}
 
         def cotangent(E_paulis, sl):
-            loss, g_W, g_b, G = self._readout(E_paulis, W, b, Y[sl])
+            loss, g_p, G = self._readout(E_paulis, p, Y[sl])
             totals["loss"] += loss
-            totals["gW"] = totals["gW"] + g_W
-            totals["gb"] = totals["gb"] + g_b
+            totals["gp"] = totals["gp"] + g_p
             return G
 
         model = self.structure
         _, g_theta = expectation_vjp(
             model.circuit, model.paulis, X, theta, cotangent, max_memory_mb=max_memory_mb
         )
-        return totals["loss"], g_theta, totals["gW"], totals["gb"]
+        return totals["loss"], g_theta, totals["gp"]
 
     def loss(self, params: np.ndarray, rows: np.ndarray) -> float:
-        loss, _ = self.output_loss(self.structure.outputs(self.X[rows], params), self.Y[rows])
-        return loss / len(rows) + self.penalty(params)[0]
+        model = self.structure
+        theta, p = model.split(params)
+        E = model.pauli_expectations(self.X[rows], theta) @ model.coefficients.T
+        return model.readout.loss(E, p, self.Y[rows])[0] / len(rows) + self.penalty(params)[0]
 
 
 class _VariationalModel(BaseEstimator):
     """Shared training machinery; subclasses define the outputs and the loss.
 
-    A subclass defines ``_output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` and
-    ``_validation_score(outputs, Y) -> score`` (higher is better) on the encoded targets
-    ``Y`` of shape ``(n_samples, n_outputs)``, and calls :meth:`_fit`.
+    A subclass defines ``_output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` of
+    the linear read-out and ``_validation_score(outputs, Y) -> score`` (higher is better) on
+    the encoded targets ``Y`` of shape ``(n_samples, n_outputs)``, and calls :meth:`_fit`; it
+    may read out otherwise (:meth:`_new_readout`, :meth:`_observables_spec`).
     """
 
     _parameter_constraints: dict = {
@@ -300,7 +388,7 @@ class _VariationalModel(BaseEstimator):
         "angle_scale": [None, StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "input_scaling": ["boolean"],
         "backend": BACKEND_CONSTRAINT,
-        "optimizer": [StrOptions({"auto", "adam", "lbfgs", "spsa"})],
+        "optimizer": [StrOptions({"auto", "adam", "lbfgs", "spsa", "interval"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -383,6 +471,14 @@ class _VariationalModel(BaseEstimator):
         """``angle_scale="auto"``: pi/2, for circuits that read each feature once."""
         return pi / 2
 
+    def _observables_spec(self, n_qubits: int):
+        """The observables to read out, as ``observables`` takes them."""
+        return self.observables
+
+    def _new_readout(self, n_observables: int, n_outputs: int):
+        """The read-out of a new fit: by default the linear one, trained by ``_output_loss``."""
+        return _LinearReadout(n_observables, n_outputs, self._output_loss)
+
     def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``x_mean_, x_scale_`` of a new fit: the circuit reads ``(x - x_mean_) / x_scale_``.
 
@@ -403,7 +499,7 @@ class _VariationalModel(BaseEstimator):
             self._paulis,
             self._coefficients,
             self.weights_.shape[0],
-            self.readout_bias_.shape[0],
+            self._readout,
             backend,
             self.max_memory_mb,
             self.n_jobs,
@@ -416,7 +512,8 @@ class _VariationalModel(BaseEstimator):
         E = _pauli_expectations(
             self.backend_, self.circuit_, self._paulis, X, self.weights_, self.max_memory_mb
         )
-        return E @ self._coefficients.T @ self.readout_weights_ + self.readout_bias_
+        n_w = self.weights_.shape[0]
+        return self._readout.outputs(E @ self._coefficients.T, self.params_[n_w:])
 
     # -- training -----------------------------------------------------------------------------
     def _fit(
@@ -450,23 +547,31 @@ class _VariationalModel(BaseEstimator):
                 list(self.loss_curve_),
                 self.n_iter_,
             )
+            n_qubits = structure.circuit.n_qubits
+            observables_now = _check_observables(self._observables_spec(n_qubits), n_qubits)[0]
+            readout_now = self._new_readout(len(observables_now), Y.shape[1])
+            if observables_now != observables or readout_now != structure.readout:
+                raise ValueError(
+                    f"{who} continues the previous fit (warm_start or partial_fit), whose "
+                    "observables or read-out differ from what the current parameters ask "
+                    "for; fit with warm_start=False to start anew"
+                )
         else:
             circuit, theta0 = self._build(X.shape[1], rng)
             x_mean, x_scale = self._input_standardization(X)
             if self.angle_scale is not None:
                 circuit = _standardized(circuit, x_mean, x_scale)
             observables, paulis, coefficients = _check_observables(
-                self.observables, circuit.n_qubits
+                self._observables_spec(circuit.n_qubits), circuit.n_qubits
             )
-            k, n_outputs = len(observables), Y.shape[1]
-            W0 = rng.normal(scale=1.0 / np.sqrt(k), size=(k, n_outputs))
-            params = np.concatenate([theta0, W0.ravel(), np.zeros(n_outputs)])
+            readout = self._new_readout(len(observables), Y.shape[1])
+            params = np.concatenate([theta0, readout.initial(rng)])
             structure = _Structure(
                 circuit,
                 paulis,
                 coefficients,
                 theta0.shape[0],
-                n_outputs,
+                readout,
                 backend,
                 self.max_memory_mb,
                 self.n_jobs,
@@ -481,6 +586,20 @@ class _VariationalModel(BaseEstimator):
                 what=f"training {who} with adjoint gradients",
             )
         early_stopping = self.early_stopping and not incremental
+        # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
+        # and SPSA keep no state that could carry over between calls.
+        if incremental:
+            method = "adam"
+        elif self.optimizer == "auto":
+            # L-BFGS needs exact losses and gradients; estimates from samples need Adam.
+            method = "lbfgs" if backend.exact else "adam"
+        else:
+            method = self.optimizer
+        if early_stopping and method == "interval":
+            raise ValueError(
+                f"{who}: optimizer='interval' stops by its own convergence test and keeps no "
+                "validation score; set early_stopping=False, or use optimizer='adam'"
+            )
         validation_fn = None
         if early_stopping:
             X, X_val, Y, Y_val = train_test_split(
@@ -495,17 +614,8 @@ class _VariationalModel(BaseEstimator):
             def validation_fn(params):
                 return validation_score(structure.outputs(X_val, params), Y_val)
 
-        objective = _Objective(structure, self._output_loss, X, Y, self.alpha)
+        objective = _Objective(structure, X, Y, self.alpha)
         history = History(self.tol, self.n_iter_no_change, self.verbose, validation_fn)
-        # partial_fit is one epoch of Adam whatever the optimizer (as sklearn's MLP): L-BFGS
-        # and SPSA keep no state that could carry over between calls.
-        if incremental:
-            method = "adam"
-        elif self.optimizer == "auto":
-            # L-BFGS needs exact losses and gradients; estimates from samples need Adam.
-            method = "lbfgs" if backend.exact else "adam"
-        else:
-            method = self.optimizer
         params = optimize(
             method,
             objective.loss_grad,
@@ -522,11 +632,12 @@ class _VariationalModel(BaseEstimator):
             gtol=self.tol,
             ftol=self.tol,
             loss=objective.loss,
+            convergence_interval=self.n_iter_no_change,
         )
         early_stopped = early_stopping and history.best_params is not None
         if early_stopped:
             params = history.best_params
-        theta, W, b = structure.split(params)
+        theta, readout_params = structure.split(params)
         loss_curve = loss_curve + history.loss_curve
         fitted.update(
             backend_=backend,
@@ -535,8 +646,7 @@ class _VariationalModel(BaseEstimator):
             observables_=observables,
             params_=params,
             weights_=theta.copy(),
-            readout_weights_=W.copy(),
-            readout_bias_=b.copy(),
+            **structure.readout.attributes(readout_params),
             x_mean_=x_mean,
             x_scale_=x_scale,
             loss_curve_=loss_curve,
@@ -544,6 +654,7 @@ class _VariationalModel(BaseEstimator):
             best_loss_=min(loss_curve) if loss_curve else np.inf,
             _paulis=structure.paulis,
             _coefficients=structure.coefficients,
+            _readout=structure.readout,
             _adam=adam,
         )
         if early_stopped:
@@ -553,6 +664,12 @@ class _VariationalModel(BaseEstimator):
             )
         # Without early stopping, the scores of an earlier fit would not describe this one.
         stale = () if early_stopped else ("validation_scores_", "best_validation_score_")
+        # The attributes of another read-out than this fit's.
+        stale += tuple(
+            name
+            for name in ("readout_weights_", "readout_bias_", "class_weights_")
+            if name not in fitted
+        )
         set_fitted(self, fitted, stale=stale)
         if not incremental:
             warn_if_not_converged(history, who, self.max_iter, "raise max_iter or tol")
@@ -591,24 +708,29 @@ _COMMON_DOC = """
     backend : str, Backend or None, default="statevector"
         Where the circuits run; ``None`` means ``"statevector"``. Exact backends train with
         adjoint gradients, others with parameter shift (or SPSA).
-    optimizer : {"auto", "adam", "lbfgs", "spsa"}, default="auto"
+    optimizer : {"auto", "adam", "lbfgs", "spsa", "interval"}, default="auto"
         Mini-batch Adam, full-batch L-BFGS-B, or SPSA (two runs per step; for noisy
         backends). ``"auto"``: L-BFGS-B on exact backends (deterministic, no learning rate;
         the optimiser of Perez-Salinas et al. 2020 and scikit-learn's choice for small data
         sets), Adam on backends that estimate from samples, whose noise L-BFGS-B's line
-        search cannot handle.
+        search cannot handle. ``"interval"``: the training loop of Bowles et al. (2024),
+        Adam steps on ``batch_size`` rows drawn with replacement, stopped when the mean
+        loss of the last ``n_iter_no_change`` steps differs from that of the steps before
+        by less than half its standard error; ``max_iter`` counts steps (see
+        :func:`~skqml._optim.interval_descent`).
     learning_rate : float, default=0.05
         Step size of Adam; initial gain of SPSA (unused by L-BFGS-B).
     batch_size : int, default=None
         Mini-batch size of Adam; ``None`` means the full batch.
     max_iter : int, default=200
-        Epochs (Adam), iterations (L-BFGS, SPSA).
+        Epochs (Adam), iterations (L-BFGS, SPSA), steps (``"interval"``).
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement. L-BFGS-B stops when one
         iteration decreases the loss by less than ``tol`` (relative; its ``ftol``) or no
         gradient component exceeds ``tol`` (its ``gtol``).
     n_iter_no_change : int, default=10
-        Epochs without improvement before stopping (Adam, SPSA).
+        Epochs without improvement before stopping (Adam, SPSA); the steps per interval of
+        the convergence test of ``"interval"``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data and stop (and keep the best parameters)
         on its score. Meant for Adam: L-BFGS-B stops on its own criteria.
@@ -1021,31 +1143,67 @@ class DataReuploadingClassifier(VQC):
 
     The circuit is :class:`~skqml.circuits.DataReuploading`: every layer uploads the
     features again through trainable input weights (``Rot(w * x)`` then ``Rot(theta)``),
-    three features per qubit, with CZ entanglers; the read-out is the VQC read-out. The
-    input weights are the model's own trainable input scaling (there is no
-    ``input_scaling`` parameter); they start uniform in ``[0, 1)`` as in the reference code.
+    three features per qubit, with CZ entanglers. The input weights are the model's own
+    trainable input scaling (there is no ``input_scaling`` parameter); they start uniform in
+    ``[0, 1)`` as in the reference code.
+
+    Two read-outs:
+
+    - ``observable_type=None`` (default): the VQC read-out, logits ``E @ W + b`` of the
+      ``observables`` trained by cross-entropy, for any number of classes.
+    - ``observable_type="single"``, ``"half"`` or ``"full"``: the read-out of Perez-Salinas
+      et al. and Bowles et al., two classes. The first ``k`` qubits are measured in Z
+      (``k`` = 1, ``max(1, n_qubits // 2)`` or ``n_qubits``), class ``classes_[1]`` being
+      the state ``|0>`` and ``classes_[0]`` the state ``|1>``; training minimises the
+      weighted fidelity cost (their eq. 23) with trainable class weights ``alpha`` of shape
+      ``(2, k)``, starting at 1:
+      ``1/2 sum_j (alpha[0, j] F0_j - [y = classes_[0]])**2 + (alpha[1, j] F1_j -
+      [y = classes_[1]])**2`` per sample, with ``F1_j = (1 + <Z_j>) / 2`` and
+      ``F0_j = 1 - F1_j``. The decision value is the mean ``m`` of ``<Z_j>`` over the
+      ``k`` qubits and ``P(classes_[1]) = (1 + m) / 2`` (the class weights do not enter
+      predictions).
+
+    The study's model is ``DataReuploadingClassifier(n_layers, observable_type=...,
+    feature_scaling="minmax", optimizer="interval", max_iter=10000, n_iter_no_change=200,
+    batch_size=32, learning_rate=...)`` (see
+    :data:`skqml.studies.bowles2024.STUDY_DEFAULTS`): features min-max scaled to
+    ``[-pi/2, pi/2]`` and the study's training loop.
 
     Parameters
     ----------
     n_layers : int, default=3
         Number of re-uploading layers.
+    observable_type : {"single", "half", "full"} or None, default=None
+        The read-out (above): ``None`` is the linear read-out of :class:`VQC`, the others the
+        weighted fidelity cost on the first qubit, the first half of the qubits, or all of
+        them (two classes only; ``observables`` must then be None).
+    feature_scaling : {"standard", "minmax"}, default="standard"
+        How the circuit reads the features: ``"standard"`` standardised, ``angle_scale``
+        radians per standard deviation (as :class:`VQC`); ``"minmax"`` the training range
+        of every feature mapped onto ``[-angle_scale, angle_scale]`` (a constant feature to
+        ``-angle_scale``), as scikit-learn's ``MinMaxScaler``.
     angle_scale : "auto", float or None, default="auto"
-        As in :class:`VQC`, but ``"auto"`` means ``pi / (n_layers + 1)``: each feature is
-        uploaded ``n_layers + 1`` times through input weights of mean 1/2 at
-        initialisation, so the expected total frequency of a feature is ``pi / 2`` per
-        standard deviation, as for :class:`VQC`. (Bowles et al. scale each feature to
-        ``[-pi/2, pi/2]`` with its minimum and maximum instead.)
+        As in :class:`VQC` with ``feature_scaling="standard"``, where ``"auto"`` means
+        ``pi / (n_layers + 1)``: each feature is uploaded ``n_layers + 1`` times through
+        input weights of mean 1/2 at initialisation, so the expected total frequency of a
+        feature is ``pi / 2`` per standard deviation, as for :class:`VQC`. With
+        ``"minmax"``, the half-width of the range (``"auto"``: ``pi / 2``, the study's).
+        ``None``: the features as given.
     observables, backend, optimizer, learning_rate, batch_size, max_iter, tol, \
 n_iter_no_change, early_stopping, validation_fraction, alpha, warm_start, random_state, \
-verbose, max_memory_mb
-        As in :class:`VQC`.
+verbose, max_memory_mb, n_jobs
+        As in :class:`VQC` (``alpha`` penalises the linear read-out only).
 
     Attributes
     ----------
+    class_weights_ : ndarray of shape (2, k)
+        Trained class weights ``alpha`` of the weighted fidelity cost (only with an
+        ``observable_type``; then there are no ``readout_weights_`` and ``readout_bias_``).
     classes_, weights_, readout_weights_, readout_bias_, params_, circuit_, n_qubits_, \
 observables_, backend_, x_mean_, x_scale_, loss_curve_, best_loss_, n_iter_, \
 validation_scores_, best_validation_score_, n_features_in_
-        As in :class:`VQC`.
+        As in :class:`VQC`; ``params_`` ends with ``class_weights_`` (C order) instead of
+        the linear read-out with an ``observable_type``.
 
     Examples
     --------
@@ -1055,7 +1213,18 @@ validation_scores_, best_validation_score_, n_features_in_
     >>> clf = DataReuploadingClassifier(random_state=0).fit(X, y)
     >>> clf.n_qubits_, clf.score(X, y) > 0.95
     (2, True)
+
+    The read-out of Perez-Salinas et al., on two classes:
+
+    >>> from sklearn.datasets import make_moons
+    >>> X, y = make_moons(100, noise=0.1, random_state=0)
+    >>> clf = DataReuploadingClassifier(observable_type="single", random_state=0).fit(X, y)
+    >>> clf.class_weights_.shape, clf.score(X, y) > 0.9
+    ((2, 1), True)
     """
+
+    # The CZ entanglers of every layer (SeparableDataReuploadingClassifier leaves them out).
+    _entangling = True
 
     _parameter_constraints = {
         **{
@@ -1064,12 +1233,16 @@ validation_scores_, best_validation_score_, n_features_in_
             if k not in ("feature_map", "ansatz", "input_scaling")
         },
         "n_layers": [Interval(Integral, 0, None, closed="left")],
+        "observable_type": [None, StrOptions({"single", "half", "full"})],
+        "feature_scaling": [StrOptions({"standard", "minmax"})],
     }
 
     def __init__(
         self,
         n_layers: int = 3,
         *,
+        observable_type: str | None = None,
+        feature_scaling: str = "standard",
         observables=None,
         angle_scale="auto",
         backend="statevector",
@@ -1089,6 +1262,8 @@ validation_scores_, best_validation_score_, n_features_in_
         n_jobs: int | None = None,
     ):
         self.n_layers = n_layers
+        self.observable_type = observable_type
+        self.feature_scaling = feature_scaling
         self.observables = observables
         self.angle_scale = angle_scale
         self.backend = backend
@@ -1108,18 +1283,122 @@ validation_scores_, best_validation_score_, n_features_in_
         self.n_jobs = n_jobs
 
     def _auto_angle_scale(self) -> float:
+        if self.feature_scaling == "minmax":
+            return pi / 2  # the study's range, [-pi/2, pi/2]
         # Each feature is uploaded n_layers + 1 times through input weights that start
         # uniform in [0, 1) (mean 1/2): the same expected total frequency, pi/2 per standard
         # deviation, as a circuit that reads each feature once at angle_scale=pi/2.
         return pi / (self.n_layers + 1)
 
+    def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.feature_scaling == "standard" or self.angle_scale is None:
+            return super()._input_standardization(X)
+        angle = self._auto_angle_scale() if self.angle_scale == "auto" else self.angle_scale
+        # MinMaxScaler((-angle, angle)): a constant feature (range 0) has range 1, as there.
+        low = X.min(axis=0)
+        width = X.max(axis=0) - low
+        width[width == 0.0] = 1.0
+        return low + width / 2, width / (2 * float(angle))
+
+    def _fidelity_qubits(self, n_qubits: int) -> int:
+        """``k``, the qubits of the weighted fidelity cost (the study's ``observable_weight``)."""
+        return {"single": 1, "half": max(1, n_qubits // 2), "full": n_qubits}[
+            self.observable_type
+        ]
+
+    def _observables_spec(self, n_qubits: int):
+        if self.observable_type is None:
+            return self.observables
+        if self.observables is not None:
+            raise ValueError(
+                f"observable_type={self.observable_type!r} reads Z on its own qubits; "
+                "observables must be None with it (or set observable_type=None to read out "
+                "the observables linearly)"
+            )
+        return _z_labels(n_qubits)[: self._fidelity_qubits(n_qubits)]
+
+    def _new_readout(self, n_observables: int, n_outputs: int):
+        if self.observable_type is None:
+            return super()._new_readout(n_observables, n_outputs)
+        if n_outputs != 1:
+            raise ValueError(
+                "Only binary classification is supported with observable_type="
+                f"{self.observable_type!r} (the weighted fidelity cost separates two "
+                f"classes); y has {n_outputs}. Use observable_type=None, or wrap the model "
+                "in sklearn.multiclass.OneVsRestClassifier"
+            )
+        return _WeightedFidelityReadout(n_observables)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities.
+
+        With ``observable_type=None`` the sigmoid or softmax of the logits (as :class:`VQC`);
+        otherwise ``P(classes_[1]) = (1 + m) / 2`` for the mean ``m`` of ``<Z>`` over the
+        measured qubits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        if not isinstance(self._readout, _WeightedFidelityReadout):
+            return super().predict_proba(X)
+        p1 = (1.0 + self._raw_outputs(X)[:, 0]) / 2.0
+        return np.column_stack([1.0 - p1, p1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = self.observable_type is None
+        return tags
+
     def _build(self, n_features: int, rng: np.random.Generator):
         # The re-uploading circuit reads the features itself, on ceil(n_features / 3) qubits:
         # built for the feature count (build_ansatz builds ansatzes of weights only).
-        ansatz = DataReuploading(n_layers=self.n_layers)
+        ansatz = DataReuploading(n_layers=self.n_layers, entangling=self._entangling)
         n_qubits = ansatz.n_qubits(n_features)
         circuit = ansatz.build_for_features(n_features)
         return circuit, np.asarray(ansatz.initial_weights(n_qubits, rng), dtype=float)
+
+
+class SeparableDataReuploadingClassifier(DataReuploadingClassifier):
+    """The data re-uploading classifier without entanglers, as in Bowles et al. (2024).
+
+    :class:`DataReuploadingClassifier` with no CZ gates
+    (:class:`~skqml.circuits.DataReuploading` with ``entangling=False``): every qubit
+    re-uploads its three features on its own, so the model is a product of one-qubit models
+    (the study's ``DataReuploadingClassifierSeparable``).
+
+    Parameters
+    ----------
+    n_layers, observable_type, feature_scaling, observables, angle_scale, backend, \
+optimizer, learning_rate, batch_size, max_iter, tol, n_iter_no_change, early_stopping, \
+validation_fraction, alpha, warm_start, random_state, verbose, max_memory_mb, n_jobs
+        As in :class:`DataReuploadingClassifier`.
+
+    Attributes
+    ----------
+    classes_, weights_, readout_weights_, readout_bias_, class_weights_, params_, circuit_, \
+n_qubits_, observables_, backend_, x_mean_, x_scale_, loss_curve_, best_loss_, n_iter_, \
+validation_scores_, best_validation_score_, n_features_in_
+        As in :class:`DataReuploadingClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from skqml.variational import SeparableDataReuploadingClassifier
+    >>> X, y = make_moons(100, noise=0.1, random_state=0)
+    >>> clf = SeparableDataReuploadingClassifier(random_state=0).fit(X, y)
+    >>> clf.circuit_.count_ops()
+    {'rot': 7}
+    """
+
+    _entangling = False
 
 
 VQC.__doc__ = VQC.__doc__ % {"common": _COMMON_DOC, "fitted": _FITTED_DOC}
