@@ -127,7 +127,8 @@ def test_separable_variant_has_no_entanglers_and_factorises():
     X, y = data(d=6)  # two qubits, three features each
     est = fitted(SeparableDataReuploadingClassifier(n_layers=3, max_iter=2, random_state=0), X, y)
     assert "cz" not in est.circuit_.count_ops()
-    assert "cz" in fitted(DataReuploadingClassifier(n_layers=3, max_iter=2), X, y).circuit_.count_ops()
+    entangled = fitted(DataReuploadingClassifier(n_layers=3, max_iter=2), X, y)
+    assert "cz" in entangled.circuit_.count_ops()
     # A product state: the two-qubit state is the Kronecker product of its qubits' states.
     state = simulate(est.circuit_, X[:1], est.weights_)[0].reshape(2, 2)
     assert np.linalg.matrix_rank(state, tol=1e-10) == 1
@@ -137,7 +138,7 @@ def test_binary_only_and_exclusive_with_observables():
     X, y = data()
     y3 = np.arange(len(y)) % 3
     est = study_model()
-    with pytest.raises(ValueError, match="Only binary classification.*observable_type=None"):
+    with pytest.raises(ValueError, match=r"Only binary classification.*observable_type=None"):
         est.fit(X, y3)
     assert not hasattr(est, "classes_")  # nothing half-fitted
     with pytest.raises(ValueError, match="observables must be None"):

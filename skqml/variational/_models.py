@@ -305,9 +305,7 @@ class _Objective:
     def penalty(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """The L2 penalty and its gradient (zero off the read-out weights)."""
         n_w = self.structure.n_circuit_weights
-        value, grad_p = self.structure.readout.penalty(
-            params[n_w:], self.alpha / self.X.shape[0]
-        )
+        value, grad_p = self.structure.readout.penalty(params[n_w:], self.alpha / self.X.shape[0])
         return value, np.concatenate([np.zeros(n_w), grad_p])
 
     def loss_grad(self, params: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
@@ -1302,9 +1300,7 @@ validation_scores_, best_validation_score_, n_features_in_
 
     def _fidelity_qubits(self, n_qubits: int) -> int:
         """``k``, the qubits of the weighted fidelity cost (the study's ``observable_weight``)."""
-        return {"single": 1, "half": max(1, n_qubits // 2), "full": n_qubits}[
-            self.observable_type
-        ]
+        return {"single": 1, "half": max(1, n_qubits // 2), "full": n_qubits}[self.observable_type]
 
     def _observables_spec(self, n_qubits: int):
         if self.observable_type is None:
