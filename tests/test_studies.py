@@ -141,18 +141,15 @@ def test_run_reproduces_the_published_search_and_writes_the_studys_files(tmp_pat
     assert result.best_params == {"C": 100.0, "gamma": 0.001}
 
 
-def test_run_refuses_unknown_and_unavailable_models():
+def test_run_refuses_unknown_models():
     with pytest.raises(ValueError, match=r"unknown model 'SVM'.*SVC"):
         run("SVM", "linearly_separable_2d")
-    with pytest.raises(
-        ValueError, match="'DataReuploadingClassifierSeparable' is not available in skqml yet"
-    ):
-        run("DataReuploadingClassifierSeparable", "linearly_separable_2d")
     with pytest.raises(ValueError, match="unknown data set"):
         run("SVC", "linearly_separable_1d")
 
 
 def test_every_grid_uses_the_models_own_parameter_names():
+    assert set(MODELS) == set(GRIDS)  # every model of the study's grids is in skqml
     for name, cls in MODELS.items():
         params = cls(**STUDY_DEFAULTS.get(name, {})).get_params()
         assert set(GRIDS[name]) <= set(params), name

@@ -380,11 +380,6 @@ STUDY_DEFAULTS: dict[str, dict] = {
 def _check_model(model: str) -> None:
     if model in MODELS:
         return
-    if model in GRIDS:
-        raise ValueError(
-            f"the study's model {model!r} is not available in skqml yet; the models "
-            f"available are {sorted(MODELS)}"
-        )
     raise ValueError(
         f"unknown model {model!r} of Bowles et al. (2024); the study's models are "
         f"{sorted(GRIDS)} (skqml.studies.bowles2024.GRIDS)"
