@@ -121,10 +121,13 @@ def report(measured: list[dict], study: list[dict]) -> str:
         theirs = recorded.get((row["model"], row["dataset"]))
         ours = float(row["summed_fit_seconds"])
         study_cell = theirs["summed_fit_seconds"] if theirs else "not recorded"
-        ratio = f"{float(theirs['summed_fit_seconds']) / ours:.0f}x" if theirs and ours > 0 else ""
+        ratio = ""
+        if theirs and ours > 0:
+            r = float(theirs["summed_fit_seconds"]) / ours
+            ratio = f"{r:.0f}x" if r >= 10 else f"{r:.1f}x"
         lines.append(
             f"| {row['model']} | {row['dataset']} | {row['grid_points']} | "
-            f"{row['protocol_wall_seconds']} (n_jobs={row['n_jobs']}) | {ours:.1f} | "
+            f"{row['protocol_wall_seconds']} (n_jobs={row['n_jobs']}) | {ours:.3g} | "
             f"{study_cell} | {ratio} |"
         )
     lines += ["", "## Environment", "", *environment([])]
