@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from skqml.circuits import GATES, Circuit, feature, weight
 from skqml.simulator import (
     SimulationMemoryError,
+    expectation_vjp,
+    expectations,
     pauli_expectations,
     probabilities,
     simulate,
@@ -437,3 +439,64 @@ def test_simulate_probabilities_memory_advice():
         simulate_probabilities(c, np.zeros((500, 1)), max_memory_mb=1)
     with pytest.raises(SimulationMemoryError, match=r"30 qubits.*fewer features"):
         simulate_probabilities(Circuit(30).h(0), max_memory_mb=1024)
+
+
+# -- initial states ---------------------------------------------------------------------------
+def _preparation_and_trainable(n: int):
+    """A feature-dependent preparation and a trainable circuit after it, on ``n`` qubits."""
+    prep = Circuit(n)
+    for q in range(n):
+        prep = prep.ry(feature(q), q).rz(0.3 * feature((q + 1) % n), q)
+    for q in range(n - 1):
+        prep = prep.cx(q, q + 1)
+    trainable = Circuit(n)
+    for q in range(n):
+        trainable = trainable.rx(weight(2 * q), q).ry(weight(2 * q + 1), q)
+    for q in range(n - 1):
+        trainable = trainable.cz(q, q + 1).rzz(weight(2 * n + q), q, q + 1)
+    return prep, trainable
+
+
+@pytest.mark.parametrize("n", [2, 5, 9])
+def test_initial_states_equal_the_circuit_that_prepares_them(n):
+    """Starting from given states is running the preparation first: values and gradients."""
+    rng = np.random.default_rng(n)
+    prep, trainable = _preparation_and_trainable(n)
+    X = rng.normal(size=(6, n))
+    w = rng.normal(size=trainable.n_weights)
+    labels = ["I" * (n - 1) + "Z", "X" * n]
+    initial = simulate(prep, X)
+    whole = prep.compose(trainable)
+    np.testing.assert_allclose(
+        expectations(trainable, labels, None, w, initial_states=initial),
+        expectations(whole, labels, X, w),
+        atol=1e-12,
+    )
+    G = rng.normal(size=(6, 2))
+    E, grad = expectation_vjp(
+        trainable, labels, None, w, lambda E, r: G[r], initial_states=initial
+    )
+    E_whole, grad_whole = expectation_vjp(whole, labels, X, w, lambda E, r: G[r])
+    np.testing.assert_allclose(E, E_whole, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_whole, atol=1e-11)
+    # Chunked under a small budget: the same numbers, and the states are not modified.
+    kept = initial.copy()
+    small = expectations(trainable, labels, None, w, initial_states=initial, max_memory_mb=0.05)
+    np.testing.assert_allclose(small, E_whole, atol=1e-12)
+    np.testing.assert_array_equal(initial, kept)
+
+
+def test_initial_states_of_the_wrong_shape_are_refused():
+    _, trainable = _preparation_and_trainable(2)
+    w = np.zeros(trainable.n_weights)
+    with pytest.raises(ValueError, match=r"initial_states must have shape \(n_samples, 4\)"):
+        expectations(trainable, ["ZZ"], None, w, initial_states=np.ones((3, 8)))
+    with pytest.raises(ValueError, match="one state per sample"):
+        expectation_vjp(
+            Circuit(2).ry(feature(0), 0).rx(weight(0), 1),
+            ["ZZ"],
+            np.zeros((2, 1)),
+            [0.1],
+            lambda E, r: np.ones_like(E),
+            initial_states=np.ones((3, 4)) / 2,
+        )

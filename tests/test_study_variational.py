@@ -3,12 +3,14 @@ independent references: explicit many-qubit circuits, finite differences, synthe
 curves, and the published results (``paper/results/linearly_separable/...`` of the
 qml-benchmarks repository at tag v0.1)."""
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pytest
 from _reference import finite_difference_vjp
 from sklearn.exceptions import ConvergenceWarning
+from test_variational import ExpectationsOnly
 
 from skqml._optim import Adam, interval_descent
 from skqml.backends import SamplingBackend, resolve_backend
@@ -236,15 +238,27 @@ def wire_order_tree_expectation(x, weights, n):
     return p[0].sum() - p[1].sum()
 
 
+# Exact backends run the trainable circuit from the encoded states; the others run the
+# encoding circuit (here a non-exact backend that returns exact values, so both must agree).
+AMPLITUDE_PATHS = ["statevector", "encoding circuit"]
+
+
+def amplitude_model(model, n_features, rng, path):
+    readout, theta, n_qubits = model._setup(n_features, rng)
+    if path == "encoding circuit":
+        readout = dataclasses.replace(readout, backend=ExpectationsOnly())
+    return readout, theta, n_qubits
+
+
+@pytest.mark.parametrize("path", AMPLITUDE_PATHS)
 @pytest.mark.parametrize("n_features", [2, 3, 5, 9])
-def test_tree_tensor_matches_a_wire_order_reference(n_features):
+def test_tree_tensor_matches_a_wire_order_reference(n_features, path):
     rng = np.random.default_rng(n_features)
     X = rng.normal(size=(4, n_features))
     model = TreeTensorClassifier()
-    circuit, paulis, theta = model._build(n_features, rng)
+    readout, theta, n_qubits = amplitude_model(model, n_features, rng, path)
     n = {2: 1, 3: 2, 5: 4, 9: 4}[n_features]
-    assert circuit.n_qubits == n and theta.size == 2 * n
-    readout = _Readout(resolve_backend("statevector"), circuit, paulis)
+    assert readout.circuit.n_qubits == n_qubits == n and theta.size == 2 * n
     f, _ = model._output(readout, X, theta)
     want = [wire_order_tree_expectation(x, theta[:-1], n) + theta[-1] for x in X]
     np.testing.assert_allclose(f, want, atol=1e-12)
@@ -294,15 +308,15 @@ def wire_order_circuit_centric(x, weights, copies, m, n_layers):
     return p[0].sum() - p[1].sum()
 
 
+@pytest.mark.parametrize("path", AMPLITUDE_PATHS)
 @pytest.mark.parametrize(("n_features", "copies"), [(2, 1), (3, 2), (5, 1)])
-def test_circuit_centric_matches_a_wire_order_reference(n_features, copies):
+def test_circuit_centric_matches_a_wire_order_reference(n_features, copies, path):
     rng = np.random.default_rng(n_features + copies)
     X = rng.normal(size=(3, n_features))
     model = CircuitCentricClassifier(n_input_copies=copies, n_layers=2)
-    circuit, paulis, theta = model._build(n_features, rng)
+    readout, theta, _ = amplitude_model(model, n_features, rng, path)
     m = {2: 1, 3: 2, 5: 3}[n_features]
-    assert circuit.n_qubits == copies * m and theta[-1] == 0.01
-    readout = _Readout(resolve_backend("statevector"), circuit, paulis)
+    assert readout.circuit.n_qubits == copies * m and theta[-1] == 0.01
     f, _ = model._output(readout, X, theta)
     want = [wire_order_circuit_centric(x, theta[:-1], copies, m, 2) + 0.01 for x in X]
     np.testing.assert_allclose(f, want, atol=1e-12)

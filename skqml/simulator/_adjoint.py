@@ -170,12 +170,21 @@ def _labels(circuit: Circuit, paulis: Sequence[str]) -> list[str]:
 
 
 def expectations(
-    circuit: Circuit, paulis: Sequence[str], X=None, weights=None, *, max_memory_mb=None
+    circuit: Circuit,
+    paulis: Sequence[str],
+    X=None,
+    weights=None,
+    *,
+    max_memory_mb=None,
+    initial_states=None,
 ):
     """Expectation values of Pauli strings for every sample: shape ``(n_samples, len(paulis))``.
 
     The budget ``max_memory_mb`` (MiB) bounds a chunk of states with their working copies,
     beside the plan's phase tables; chunks of samples are simulated one after another.
+    ``initial_states`` (complex, shape ``(n_samples, 2**n_qubits)``, normalised, qubit 0 the
+    least significant bit of the index): the circuit runs from these states instead of
+    ``|0...0>``, one per sample (they are not modified, and held beside the budget's chunk).
 
     Examples
     --------
@@ -189,8 +198,9 @@ def expectations(
     """
     X, weights = check_inputs(circuit, X, weights)
     labels = _labels(circuit, paulis)
-    n_samples = 1 if X is None else X.shape[0]
-    program = small_circuit_program(circuit)
+    initial_states = _checked_initial_states(circuit, X, initial_states)
+    n_samples = _n_samples(X, initial_states)
+    program = None if initial_states is not None else small_circuit_program(circuit)
     small_chunk = (
         0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
     )
@@ -213,9 +223,39 @@ def expectations(
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
-        states = apply_plan(plan, Xc, weights, stop - start, out=buffer[: stop - start])
+        if initial_states is None:
+            states = apply_plan(plan, Xc, weights, stop - start, out=buffer[: stop - start])
+        else:
+            states = buffer[: stop - start]
+            states[...] = initial_states[start:stop]
+            apply_plan(plan, Xc, weights, stop - start, state=states)
         out[start:stop] = pauli_expectations(states, labels)
     return out
+
+
+def _checked_initial_states(circuit: Circuit, X, initial_states) -> np.ndarray | None:
+    """``initial_states`` as a complex array of one state per sample, or None."""
+    if initial_states is None:
+        return None
+    states = np.asarray(initial_states, dtype=complex)
+    size = 2**circuit.n_qubits
+    if states.ndim != 2 or states.shape[1] != size:
+        raise ValueError(
+            f"initial_states must have shape (n_samples, {size}) for {circuit.n_qubits} "
+            f"qubits, got {states.shape}"
+        )
+    if X is not None and X.shape[0] != states.shape[0]:
+        raise ValueError(
+            f"initial_states has {states.shape[0]} rows but X has {X.shape[0]}: one state "
+            "per sample"
+        )
+    return states
+
+
+def _n_samples(X, initial_states) -> int:
+    if initial_states is not None:
+        return initial_states.shape[0]
+    return 1 if X is None else X.shape[0]
 
 
 def expectation_vjp(
@@ -226,6 +266,7 @@ def expectation_vjp(
     cotangent_fn,
     *,
     max_memory_mb: float | None = None,
+    initial_states=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expectation values and the gradient of a loss through them, in one forward-backward pass.
 
@@ -248,6 +289,9 @@ def expectation_vjp(
         working copies, the plans' phase tables and one Pauli string's index vectors.
         Samples are processed in chunks that fit it; when one sample cannot fit,
         :class:`SimulationMemoryError` is raised before anything large is allocated.
+    initial_states : array-like of shape (n_samples, 2**n_qubits), optional
+        One initial state per sample instead of ``|0...0>`` (as in :func:`expectations`);
+        the gradient is with respect to the circuit's weights only.
 
     Returns
     -------
@@ -268,20 +312,25 @@ def expectation_vjp(
     """
     X, weights = check_inputs(circuit, X, weights)
     labels = _labels(circuit, paulis)
-    n_samples = 1 if X is None else X.shape[0]
-    program = small_circuit_program(circuit)
+    initial_states = _checked_initial_states(circuit, X, initial_states)
+    n_samples = _n_samples(X, initial_states)
+    program = None if initial_states is not None else small_circuit_program(circuit)
     chunk = (
         0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
     )
     if chunk:
         # Few qubits: the compiled small-circuit engine (see _small.py for the rule).
         return small_expectation_vjp(program, labels, X, weights, cotangent_fn, chunk=chunk)
-    return general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memory_mb)
+    return general_expectation_vjp(
+        circuit, labels, X, weights, cotangent_fn, max_memory_mb, initial_states
+    )
 
 
-def general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memory_mb):
+def general_expectation_vjp(
+    circuit, labels, X, weights, cotangent_fn, max_memory_mb, initial_states=None
+):
     """:func:`expectation_vjp` by the general adjoint sweep (inputs and labels checked)."""
-    n_samples = 1 if X is None else X.shape[0]
+    n_samples = _n_samples(X, initial_states)
     values = np.empty((n_samples, len(labels)))
 
     def fill_lambda(psi, lam, rows, Xc, weights, grad):
@@ -290,7 +339,13 @@ def general_expectation_vjp(circuit, labels, X, weights, cotangent_fn, max_memor
         weighted_pauli_sum(psi, labels, checked_cotangent(cotangent_fn, E, rows), lam)
 
     grad = adjoint_sweep(
-        circuit, X, weights, fill_lambda, max_memory_mb=max_memory_mb, what="expectation gradients"
+        circuit,
+        X,
+        weights,
+        fill_lambda,
+        max_memory_mb=max_memory_mb,
+        what="expectation gradients",
+        initial_states=initial_states,
     )
     return values, grad
 
@@ -428,6 +483,7 @@ def adjoint_sweep(
     held_bytes: float = 0,
     what: str,
     hint: str = "",
+    initial_states: np.ndarray | None = None,
 ) -> np.ndarray:
     """The chunked forward and backward sweep that every adjoint vector-Jacobian product
     shares: ``sum_i 2 Re <lambda_i| dpsi_i/dtheta>`` over all samples.
@@ -437,11 +493,13 @@ def adjoint_sweep(
     weights, grad)`` writes the cotangent states into ``lam`` (``rows``: the chunk's slice of
     the samples; it may also store outputs or add terms to ``grad``), then the backward
     sweep adds the chunk's gradient. ``X`` and ``weights`` come from ``check_inputs``.
+    ``initial_states`` (checked, one per sample; the caller holds them, beside the budget):
+    the states the circuit starts from instead of ``|0...0>``.
     Returns the gradient, of length ``len(weights)``.
     """
     if weights is None:
         weights = np.zeros(0)
-    n_samples = 1 if X is None else X.shape[0]
+    n_samples = _n_samples(X, initial_states)
     tape = _tape(circuit)
     plan = compile_circuit(circuit)
     chunk = min(
@@ -456,7 +514,11 @@ def adjoint_sweep(
         Xc = None if X is None else X[start:stop]
         work = both[: 2 * rows]
         psi, lam = work[:rows], work[rows:]
-        apply_plan(plan, Xc, weights, rows, out=psi)
+        if initial_states is None:
+            apply_plan(plan, Xc, weights, rows, out=psi)
+        else:
+            psi[...] = initial_states[start:stop]
+            apply_plan(plan, Xc, weights, rows, state=psi)
         fill_lambda(psi, lam, slice(start, stop), Xc, weights, grad)
         _backward(tape, work, rows, Xc, weights, grad)
     return grad[: weights.shape[0]]

@@ -23,7 +23,7 @@ from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
 from ..circuits._amplitude import amplitude_angles, amplitude_circuit
-from ..simulator import expectation_vjp, parameter_shift_vjp
+from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
 from ..simulator._memory import require_memory
 from ._models import _pauli_expectations
 
@@ -39,11 +39,14 @@ class _RowsSplit(Exception):
     """The simulator cut the rows into chunks, but the cotangent needs all of them at once."""
 
 
-def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, max_memory_mb):
+def _expectations_and_gradient(
+    backend, circuit, paulis, X, theta, cotangent, max_memory_mb, initial_states=None
+):
     """``E`` and ``sum G dE/dtheta`` for ``G = cotangent(E)``: adjoint on exact backends,
-    parameter shift on the others. ``cotangent`` sees all rows at once."""
+    parameter shift on the others. ``cotangent`` sees all rows at once. ``initial_states``
+    (exact backends only): the circuit starts from these states, one per row."""
     if backend.exact:
-        n_rows = X.shape[0]
+        n_rows = X.shape[0] if initial_states is None else initial_states.shape[0]
 
         def whole(E, rows):
             if rows.start != 0 or rows.stop != n_rows:
@@ -53,22 +56,38 @@ def _expectations_and_gradient(backend, circuit, paulis, X, theta, cotangent, ma
         # One forward-backward pass when every row fits in one chunk (a study batch nearly
         # always does); else the values first, then the pass with their cotangent.
         try:
-            return expectation_vjp(circuit, paulis, X, theta, whole, max_memory_mb=max_memory_mb)
+            return expectation_vjp(
+                circuit,
+                paulis,
+                X,
+                theta,
+                whole,
+                max_memory_mb=max_memory_mb,
+                initial_states=initial_states,
+            )
         except _RowsSplit:
             pass
+        E = expectations(
+            circuit, paulis, X, theta, max_memory_mb=max_memory_mb, initial_states=initial_states
+        )
+        G = cotangent(E)
+        _, grad = expectation_vjp(
+            circuit,
+            paulis,
+            X,
+            theta,
+            lambda _, rows: G[rows],
+            max_memory_mb=max_memory_mb,
+            initial_states=initial_states,
+        )
+        return E, grad
     E = _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb)
     G = cotangent(E)
-    if backend.exact:
-        _, grad = expectation_vjp(
-            circuit, paulis, X, theta, lambda _, rows: G[rows], max_memory_mb=max_memory_mb
-        )
-    else:
 
-        def run(shifted):
-            return _pauli_expectations(backend, shifted, paulis, X, theta, max_memory_mb)
+    def run(shifted):
+        return _pauli_expectations(backend, shifted, paulis, X, theta, max_memory_mb)
 
-        grad = parameter_shift_vjp(run, circuit, X, theta, G)
-    return E, grad
+    return E, parameter_shift_vjp(run, circuit, X, theta, G)
 
 
 def _separable_circuit(n_qubits: int, encoding_layers: int) -> Circuit:
@@ -108,6 +127,14 @@ class _Readout:
     backend: object
     circuit: Circuit
     paulis: list[str]
+
+
+@dataclass(frozen=True)
+class _AmplitudeModel(_Readout):
+    """An amplitude-encoded model: ``circuit`` is the encoding then ``trainable``; exact
+    backends run ``trainable`` from the encoded states."""
+
+    trainable: Circuit
 
 
 class _StudyCircuitClassifier(StudyClassifier):
@@ -433,45 +460,67 @@ class _AmplitudeClassifier(_StudyCircuitClassifier):
         """The trainable circuit, its initial weights and the initial bias."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def _build(self, n_features, rng):
+    def _setup(self, n_features, rng):
         n = self._encoded_qubits(n_features)
         trainable, theta0, bias0 = self._trainable(n, rng)
-        label = "I" * (n - 1) + "Z"
-        return amplitude_circuit(n).compose(trainable), [label], np.append(theta0, bias0)
+        model = _AmplitudeModel(
+            resolve_backend(self.backend),
+            amplitude_circuit(n).compose(trainable),
+            ["I" * (n - 1) + "Z"],
+            trainable,
+        )
+        return model, np.append(theta0, bias0), n
 
-    def _rows(self, X_scaled):
+    def _encoded_states(self, X_scaled) -> np.ndarray:
+        """The amplitude vectors of the samples, in skqml's qubit order."""
         n = self._encoded_qubits(X_scaled.shape[1])
-        # The encoded vectors, their reordered copy, the angles and the working space of
-        # amplitude_angles: 2**n floats each per sample (the Kronecker power's intermediate
-        # is smaller).
+        # The encoded vectors, their reordered copy, and the angles with the working space of
+        # amplitude_angles (or the complex states of exact backends): 2**n floats each per
+        # sample (the Kronecker power's intermediate is smaller).
         require_memory(
             4 * 8.0 * X_scaled.shape[0] * 2**n,
             self.max_memory_mb,
             f"the amplitude encoding of {type(self).__name__} ({n} qubits)",
             hint="use fewer features or input copies, or predict fewer samples at once",
         )
-        V = self._vectors(X_scaled)
-        return amplitude_angles(V[:, _bit_reversal(n)])
+        return self._vectors(X_scaled)[:, _bit_reversal(n)]
 
     def _output(self, model, X_scaled, theta, cotangent=None):
         # The bias is the last parameter; the circuit's weights come before it.
-        bias = theta[-1]
+        bias, weights = theta[-1], theta[:-1]
+        states = self._encoded_states(X_scaled)
+        if model.backend.exact:
+            # The trainable circuit from the encoded states themselves: the encoding
+            # circuit's 2**q - 1 gates, 4**q operations per sample, are not simulated.
+            circuit, rows, initial = model.trainable, None, states.astype(complex)
+        else:
+            circuit, rows, initial = model.circuit, amplitude_angles(states), None
         if cotangent is None:
-            return super()._output(model, X_scaled, theta[:-1])[0] + bias, None
+            if model.backend.exact:
+                E = expectations(
+                    circuit,
+                    model.paulis,
+                    None,
+                    weights,
+                    max_memory_mb=self.max_memory_mb,
+                    initial_states=initial,
+                )
+            else:
+                E = _pauli_expectations(
+                    model.backend, circuit, model.paulis, rows, weights, self.max_memory_mb
+                )
+            return E[:, 0] + bias, None
         seen = {}
 
-        def circuit_cotangent(e):  # dL/d<Z_0> = dL/df at f = <Z_0> + bias
-            seen["G"] = cotangent(e + bias)
-            return seen["G"]
+        def circuit_cotangent(E):  # dL/d<Z_0> = dL/df at f = <Z_0> + bias
+            seen["G"] = cotangent(E[:, 0] + bias)
+            return seen["G"][:, None]
 
-        e, grad = super()._output(model, X_scaled, theta[:-1], circuit_cotangent)
-        return e + bias, np.append(grad, seen["G"].sum())
-
-    def _reduce(self, E, n_samples):
-        return E[:, 0]
-
-    def _reduce_vjp(self, G, n_samples, n_rows):
-        return G[:, None]
+        E, grad = _expectations_and_gradient(
+            model.backend, circuit, model.paulis, rows, weights, circuit_cotangent,
+            self.max_memory_mb, initial_states=initial,
+        )  # fmt: skip
+        return E[:, 0] + bias, np.append(grad, seen["G"].sum())
 
     def _loss(self, f, t):
         r = f - (2 * t - 1)
