@@ -19,7 +19,6 @@ the backend's expectation values, or from SPSA when ``optimizer="spsa"``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
 from math import pi
 from numbers import Integral, Real
@@ -161,19 +160,41 @@ def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np
     return backend.expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
 
 
+def _cross_entropy(logits: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Summed cross-entropy of one logit (sigmoid) or one per class (softmax), and its
+    gradient with respect to the logits."""
+    if logits.shape[1] == 1:
+        z = logits
+        loss = np.sum(np.logaddexp(0.0, z) - Y * z)
+        return loss, 1.0 / (1.0 + np.exp(-z)) - Y
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.sum(Y * log_p), np.exp(log_p) - Y
+
+
+def _squared_error(out: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Half the summed squared error, and its gradient with respect to the outputs."""
+    diff = out - Y
+    return 0.5 * np.sum(diff**2), diff
+
+
+# By name, so that a fitted model holds no function (skops loads it as plain data).
+_OUTPUT_LOSSES = {"cross_entropy": _cross_entropy, "squared_error": _squared_error}
+
+
 @dataclass(frozen=True)
-class _LinearReadout:
+class LinearReadout:
     """The affine read-out ``E @ W + b`` of the observables' expectation values ``E``.
 
     Its parameters are ``W`` of shape ``(n_observables, n_outputs)`` (C order), then ``b``;
-    its outputs are logits (classifiers) or predictions (regressors), trained by the
-    estimator's ``output_loss(outputs, Y) -> (summed loss, d loss / d outputs)``. ``W`` carries
-    the L2 penalty of scikit-learn's linear models.
+    its outputs are logits (classifiers) or predictions (regressors), trained by the loss
+    named ``output_loss`` (a key of ``_OUTPUT_LOSSES``: ``(outputs, Y) -> (summed loss,
+    d loss / d outputs)``). ``W`` carries the L2 penalty of scikit-learn's linear models.
     """
 
     n_observables: int
     n_outputs: int
-    output_loss: Callable
+    output_loss: str
 
     @property
     def n_params(self) -> int:
@@ -196,7 +217,7 @@ class _LinearReadout:
     def loss(self, E, params, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """Summed loss, its gradient with respect to the parameters, and ``dL/dE``."""
         W, b = self.split(params)
-        loss, d_out = self.output_loss(E @ W + b, Y)
+        loss, d_out = _OUTPUT_LOSSES[self.output_loss](E @ W + b, Y)
         return loss, np.concatenate([np.ravel(E.T @ d_out), d_out.sum(axis=0)]), d_out @ W.T
 
     def penalty(self, params: np.ndarray, strength: float) -> tuple[float, np.ndarray]:
@@ -212,7 +233,7 @@ class _LinearReadout:
 
 
 @dataclass(frozen=True)
-class _WeightedFidelityReadout:
+class WeightedFidelityReadout:
     """The weighted fidelity cost of Perez-Salinas et al. (2020, eq. 23), two classes.
 
     The observables are Z on ``k`` qubits, ``E[:, j] = <Z_j>``. Class 1 (``classes_[1]``)
@@ -264,7 +285,7 @@ class _Structure:
     paulis: list[str]  # the distinct Pauli strings measured
     coefficients: np.ndarray  # (n_observables, len(paulis)): <O_k> = sum_l C[k, l] <P_l>
     n_circuit_weights: int
-    readout: _LinearReadout | _WeightedFidelityReadout
+    readout: LinearReadout | WeightedFidelityReadout
     backend: Backend
     max_memory_mb: float | None
     n_jobs: int | None = None
@@ -373,8 +394,8 @@ class _Objective:
 class _VariationalModel(BaseEstimator):
     """Shared training machinery; subclasses define the outputs and the loss.
 
-    A subclass defines ``_output_loss(outputs, Y) -> (summed loss, d loss / d outputs)`` of
-    the linear read-out and ``_validation_score(outputs, Y) -> score`` (higher is better) on
+    A subclass names the loss of the linear read-out in ``_output_loss`` (a key of
+    ``_OUTPUT_LOSSES``) and ``_validation_score(outputs, Y) -> score`` (higher is better) on
     the encoded targets ``Y`` of shape ``(n_samples, n_outputs)``, and calls :meth:`_fit`; it
     may read out otherwise (:meth:`_new_readout`, :meth:`_observables_spec`).
     """
@@ -475,7 +496,7 @@ class _VariationalModel(BaseEstimator):
 
     def _new_readout(self, n_observables: int, n_outputs: int):
         """The read-out of a new fit: by default the linear one, trained by ``_output_loss``."""
-        return _LinearReadout(n_observables, n_outputs, self._output_loss)
+        return LinearReadout(n_observables, n_outputs, self._output_loss)
 
     def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``x_mean_, x_scale_`` of a new fit: the circuit reads ``(x - x_mean_) / x_scale_``.
@@ -836,15 +857,7 @@ class VQC(ClassifierMixin, _VariationalModel):
     True
     """
 
-    @staticmethod
-    def _output_loss(logits: np.ndarray, Y: np.ndarray):
-        if logits.shape[1] == 1:
-            z = logits
-            loss = np.sum(np.logaddexp(0.0, z) - Y * z)
-            return loss, 1.0 / (1.0 + np.exp(-z)) - Y
-        z = logits - logits.max(axis=1, keepdims=True)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return -np.sum(Y * log_p), np.exp(log_p) - Y
+    _output_loss = "cross_entropy"
 
     @staticmethod
     def _validation_score(logits, Y) -> float:
@@ -1032,10 +1045,7 @@ class VQR(RegressorMixin, _VariationalModel):
     True
     """
 
-    @staticmethod
-    def _output_loss(out: np.ndarray, Y: np.ndarray):
-        diff = out - Y
-        return 0.5 * np.sum(diff**2), diff
+    _output_loss = "squared_error"
 
     @staticmethod
     def _validation_score(out, Y) -> float:
@@ -1323,7 +1333,7 @@ validation_scores_, best_validation_score_, n_features_in_
                 f"classes); y has {n_outputs}. Use observable_type=None, or wrap the model "
                 "in sklearn.multiclass.OneVsRestClassifier"
             )
-        return _WeightedFidelityReadout(n_observables)
+        return WeightedFidelityReadout(n_observables)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities.
@@ -1343,7 +1353,7 @@ validation_scores_, best_validation_score_, n_features_in_
             Probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        if not isinstance(self._readout, _WeightedFidelityReadout):
+        if not isinstance(self._readout, WeightedFidelityReadout):
             return super().predict_proba(X)
         p1 = (1.0 + self._raw_outputs(X)[:, 0]) / 2.0
         return np.column_stack([1.0 - p1, p1])
