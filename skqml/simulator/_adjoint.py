@@ -223,12 +223,8 @@ def expectations(
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
-        if initial_states is None:
-            states = apply_plan(plan, Xc, weights, stop - start, out=buffer[: stop - start])
-        else:
-            states = buffer[: stop - start]
-            states[...] = initial_states[start:stop]
-            apply_plan(plan, Xc, weights, stop - start, state=states)
+        states = buffer[: stop - start]
+        _run_chunk(plan, Xc, weights, states, initial_states, slice(start, stop))
         out[start:stop] = pauli_expectations(states, labels)
     return out
 
@@ -250,6 +246,16 @@ def _checked_initial_states(circuit: Circuit, X, initial_states) -> np.ndarray |
             "per sample"
         )
     return states
+
+
+def _run_chunk(plan, Xc, weights, states: np.ndarray, initial_states, rows: slice) -> None:
+    """Simulate the chunk ``rows`` into ``states``: from ``|0...0>``, or from its initial
+    states (copied in, so that they stay unmodified)."""
+    if initial_states is None:
+        apply_plan(plan, Xc, weights, states.shape[0], out=states)
+    else:
+        states[...] = initial_states[rows]
+        apply_plan(plan, Xc, weights, states.shape[0], state=states)
 
 
 def _n_samples(X, initial_states) -> int:
@@ -514,11 +520,7 @@ def adjoint_sweep(
         Xc = None if X is None else X[start:stop]
         work = both[: 2 * rows]
         psi, lam = work[:rows], work[rows:]
-        if initial_states is None:
-            apply_plan(plan, Xc, weights, rows, out=psi)
-        else:
-            psi[...] = initial_states[start:stop]
-            apply_plan(plan, Xc, weights, rows, state=psi)
+        _run_chunk(plan, Xc, weights, psi, initial_states, slice(start, stop))
         fill_lambda(psi, lam, slice(start, stop), Xc, weights, grad)
         _backward(tape, work, rows, Xc, weights, grad)
     return grad[: weights.shape[0]]

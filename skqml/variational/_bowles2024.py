@@ -23,7 +23,7 @@ from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, IQPEmbedding, StronglyEntanglingLayers, feature, weight
 from ..circuits._amplitude import amplitude_angles, amplitude_circuit
-from ..simulator import expectation_vjp, expectations, parameter_shift_vjp
+from ..simulator import expectation_vjp, parameter_shift_vjp
 from ..simulator._memory import require_memory
 from ._models import _pauli_expectations
 
@@ -67,10 +67,9 @@ def _expectations_and_gradient(
             )
         except _RowsSplit:
             pass
-        E = expectations(
-            circuit, paulis, X, theta, max_memory_mb=max_memory_mb, initial_states=initial_states
-        )
-        G = cotangent(E)
+    E = _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb, initial_states)
+    G = cotangent(E)
+    if backend.exact:
         _, grad = expectation_vjp(
             circuit,
             paulis,
@@ -81,8 +80,6 @@ def _expectations_and_gradient(
             initial_states=initial_states,
         )
         return E, grad
-    E = _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb)
-    G = cotangent(E)
 
     def run(shifted):
         return _pauli_expectations(backend, shifted, paulis, X, theta, max_memory_mb)
@@ -496,19 +493,9 @@ class _AmplitudeClassifier(_StudyCircuitClassifier):
         else:
             circuit, rows, initial = model.circuit, amplitude_angles(states), None
         if cotangent is None:
-            if model.backend.exact:
-                E = expectations(
-                    circuit,
-                    model.paulis,
-                    None,
-                    weights,
-                    max_memory_mb=self.max_memory_mb,
-                    initial_states=initial,
-                )
-            else:
-                E = _pauli_expectations(
-                    model.backend, circuit, model.paulis, rows, weights, self.max_memory_mb
-                )
+            E = _pauli_expectations(
+                model.backend, circuit, model.paulis, rows, weights, self.max_memory_mb, initial
+            )
             return E[:, 0] + bias, None
         seen = {}
 

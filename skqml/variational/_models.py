@@ -152,11 +152,20 @@ def _standardized(circuit: Circuit, mean: np.ndarray, scale: np.ndarray) -> Circ
     return Circuit(circuit.n_qubits, operations)
 
 
-def _pauli_expectations(backend, circuit, paulis, X, theta, max_memory_mb) -> np.ndarray:
-    """Expectation values of the Pauli strings ``paulis``, shape ``(n_samples, len(paulis))``."""
+def _pauli_expectations(
+    backend, circuit, paulis, X, theta, max_memory_mb, initial_states=None
+) -> np.ndarray:
+    """Expectation values of the Pauli strings ``paulis``, shape ``(n_samples, len(paulis))``.
+
+    ``initial_states`` (exact backends only): the circuit starts from these, one per sample.
+    """
     if backend.exact:
         # The simulator's own values: those the adjoint gradients are the derivatives of.
-        return expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
+        return expectations(
+            circuit, paulis, X, theta, max_memory_mb=max_memory_mb, initial_states=initial_states
+        )
+    if initial_states is not None:
+        raise ValueError("initial states need an exact backend")  # pragma: no cover - internal
     return backend.expectations(circuit, paulis, X, theta, max_memory_mb=max_memory_mb)
 
 
@@ -195,10 +204,6 @@ class LinearReadout:
     n_observables: int
     n_outputs: int
     output_loss: str
-
-    @property
-    def n_params(self) -> int:
-        return (self.n_observables + 1) * self.n_outputs
 
     def initial(self, rng: np.random.Generator) -> np.ndarray:
         k, o = self.n_observables, self.n_outputs
@@ -247,12 +252,8 @@ class WeightedFidelityReadout:
 
     n_observables: int
 
-    @property
-    def n_params(self) -> int:
-        return 2 * self.n_observables
-
     def initial(self, rng: np.random.Generator) -> np.ndarray:
-        return np.ones(self.n_params)
+        return np.ones(2 * self.n_observables)
 
     def outputs(self, E: np.ndarray, params: np.ndarray) -> np.ndarray:
         return E.mean(axis=1, keepdims=True)
@@ -501,15 +502,21 @@ class _VariationalModel(BaseEstimator):
     def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``x_mean_, x_scale_`` of a new fit: the circuit reads ``(x - x_mean_) / x_scale_``.
 
-        The training mean and standard deviation (1 for a constant feature, as in
-        scikit-learn's ``StandardScaler``), the standard deviation divided by the angle of one
-        standard deviation; ``angle_scale=None``: the features as given (0 and 1).
+        The centre and unit of :meth:`_feature_center_and_unit`, the unit divided by the
+        angle it becomes; ``angle_scale=None``: the features as given (0 and 1).
         """
         if self.angle_scale is None:
             return np.zeros(X.shape[1]), np.ones(X.shape[1])
         angle = self._auto_angle_scale() if self.angle_scale == "auto" else self.angle_scale
+        center, unit = self._feature_center_and_unit(X)
+        return center, unit / float(angle)
+
+    def _feature_center_and_unit(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The feature values read as angle 0 and the distance from them read as
+        ``angle_scale``: the training mean and standard deviation (1 for a constant feature,
+        as in scikit-learn's ``StandardScaler``)."""
         scaler = StandardScaler().fit(X)
-        return scaler.mean_, scaler.scale_ / float(angle)
+        return scaler.mean_, scaler.scale_
 
     def _fitted_structure(self, backend: Backend) -> _Structure:
         """The structure of the fitted model, run on ``backend``."""
@@ -1298,15 +1305,15 @@ validation_scores_, best_validation_score_, n_features_in_
         # deviation, as a circuit that reads each feature once at angle_scale=pi/2.
         return pi / (self.n_layers + 1)
 
-    def _input_standardization(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.feature_scaling == "standard" or self.angle_scale is None:
-            return super()._input_standardization(X)
-        angle = self._auto_angle_scale() if self.angle_scale == "auto" else self.angle_scale
-        # MinMaxScaler((-angle, angle)): a constant feature (range 0) has range 1, as there.
+    def _feature_center_and_unit(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.feature_scaling == "standard":
+            return super()._feature_center_and_unit(X)
+        # MinMaxScaler((-angle, angle)): the midrange and half the range; a constant feature
+        # (range 0) has range 1, as there.
         low = X.min(axis=0)
         width = X.max(axis=0) - low
         width[width == 0.0] = 1.0
-        return low + width / 2, width / (2 * float(angle))
+        return low + width / 2, width / 2
 
     def _fidelity_qubits(self, n_qubits: int) -> int:
         """``k``, the qubits of the weighted fidelity cost (the study's ``observable_weight``)."""
