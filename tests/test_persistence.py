@@ -18,6 +18,8 @@ import skqml
 from skqml.backends import ShotsBackend
 from skqml.boltzmann import BornMachine, QBMClassifier, QuantumBoltzmannMachine
 from skqml.circuits import ZZFeatureMap
+from skqml.preprocessing import Quanvolution
+from skqml.studies.bowles2024 import MODELS
 from skqml.svm import QSVC, QSVR
 from skqml.variational import VQC, VQR, DataReuploadingClassifier
 
@@ -62,6 +64,28 @@ CASES = [
         Y_CLASS,
     ),
 ]
+CIRCUIT_MODELS = [
+    case[0] for case in CASES if case[0] not in {"QuantumBoltzmannMachine", "QBMClassifier"}
+]
+
+# The study's models (skqml.studies.bowles2024.MODELS) hold their own fixed parts in fitted
+# state: every one of them must load with get_trusted_types() alone.
+X_STUDY = RNG.normal(size=(16, 4))
+Y_STUDY = np.where(X_STUDY[:, 0] > 0, 1, -1)
+IMAGES = RNG.uniform(size=(16, 16))  # 4 x 4 images
+STUDY_FAST = {"max_iter": 3, "max_steps": 3, "n_episodes": 5, "batch_size": 8}
+
+
+def _study_case(name, cls):
+    estimator = cls()
+    estimator.set_params(**{k: v for k, v in STUDY_FAST.items() if k in estimator.get_params()})
+    return (f"study-{name}", estimator, IMAGES if name == "WeiNet" else X_STUDY, Y_STUDY)
+
+
+CASES += [
+    _study_case(name, cls) for name, cls in MODELS.items() if cls.__module__.startswith("skqml.")
+]
+CASES.append(("Quanvolution", Quanvolution(n_qchannels=2), IMAGES, None))
 IDS = [case[0] for case in CASES]
 # What QSVC(probability=True) holds beyond skqml types (sklearn's Platt scaling).
 SKLEARN_CALIBRATION = {
@@ -162,7 +186,6 @@ def test_trusted_types_are_ours_and_cover_the_public_classes():
 
 
 # -- the fitted circuit: drawn, exported ---------------------------------------------------
-CIRCUIT_MODELS = [n for n in IDS if n not in {"QuantumBoltzmannMachine", "QBMClassifier"}]
 
 
 @pytest.mark.parametrize("name", CIRCUIT_MODELS)

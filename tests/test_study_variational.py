@@ -23,7 +23,7 @@ from skqml.variational import (
     SeparableVariationalClassifier,
     TreeTensorClassifier,
 )
-from skqml.variational._bowles2024 import _qubit_rows, _Readout, _separable_circuit
+from skqml.variational._bowles2024 import _qubit_rows, PauliReadout, _separable_circuit
 
 
 class Constant:
@@ -116,7 +116,7 @@ def test_mean_z_gradient_matches_finite_differences(backend):
     model = SeparableVariationalClassifier()
     circuit = _separable_circuit(3, 1)
     G = rng.normal(size=6)
-    readout = _Readout(resolve_backend(backend), circuit, ["Z"])
+    readout = PauliReadout(resolve_backend(backend), circuit, ["Z"])
     f, grad = model._output(readout, X, theta, lambda f: G)
     fd = finite_difference_vjp(lambda t: model._output(readout, X, t)[0], theta, G)
     np.testing.assert_allclose(grad, fd, atol=1e-7)
@@ -163,7 +163,7 @@ def test_iqp_variational_gradient_and_loss():
     circuit, paulis, theta = model._build(3, rng)
     assert paulis == ["IZZ"] and theta.shape == (2 * 3 * 3,)
     t = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    readout = _Readout(resolve_backend("statevector"), circuit, paulis)
+    readout = PauliReadout(resolve_backend("statevector"), circuit, paulis)
 
     def loss(th):
         f, _ = model._output(readout, X, th)

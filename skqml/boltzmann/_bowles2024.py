@@ -22,7 +22,7 @@ _TINY = 1e-300
 
 
 @dataclass(frozen=True)
-class _GibbsModel:
+class GibbsModel:
     """The fixed parts: term tables, the observable's eigenvalues, the batch size."""
 
     z_table: np.ndarray  # (2**n, n + n_pairs): eigenvalues of Z_a, then Z_a Z_b
@@ -143,7 +143,7 @@ class GibbsStateClassifier(StudyClassifier):
         n_visible = {"single": 1, "half": max(1, n // 2), "full": n, "all": n}[self.visible_qubits]
         visible = spins[:, :n_visible]
         observable = visible.mean(axis=1) if self.observable_type == "sum" else visible.prod(1)
-        model = _GibbsModel(g.z_terms(spins, pairs), g.flip_permutations(n), observable, n, chunk)
+        model = GibbsModel(g.z_terms(spins, pairs), g.flip_permutations(n), observable, n, chunk)
         theta0 = rng.normal(size=(2 * n + len(pairs)) * n)
         return model, theta0, n
 

@@ -252,7 +252,7 @@ class IQPKernelClassifier(_StudyKernelClassifier):
         )
 
 
-class _SeparableLayers(FeatureMap):
+class SeparableLayers(FeatureMap):
     """One qubit per feature, each independently: ``encoding_layers`` times ``RY(x_i)`` then
     ``RX(pi/4)`` (``as_coded``: ``RX(-pi/4)`` then ``RY(-x_i)``, the state whose overlaps the
     study's code computes)."""
@@ -345,13 +345,13 @@ class SeparableKernelClassifier(_StudyKernelClassifier):
 
     def _kernel(self, n_features, rng):
         return FidelityQuantumKernel(
-            _SeparableLayers(self.encoding_layers, self.as_coded),
+            SeparableLayers(self.encoding_layers, self.as_coded),
             bandwidth=1.0,
             **self._kernel_settings(),
         )
 
 
-class _StudyProjectedKernel(ProjectedQuantumKernel):
+class StudyProjectedKernel(ProjectedQuantumKernel):
     """The study's projected kernel: ``gamma = gamma_factor / (n_features * Var)`` with
     ``Var`` the variance of all Bloch-vector entries of the training set; ``as_coded``: of
     the rows' samples of every Gram matrix (at predict time, the samples predicted)."""
@@ -482,7 +482,7 @@ class ProjectedQuantumKernelClassifier(_StudyKernelClassifier):
         embedding = HeisenbergEmbedding(
             trotter_steps=self.trotter_steps, evolution_time=self.t, rotations=rotations
         )
-        return _StudyProjectedKernel(
+        return StudyProjectedKernel(
             embedding,
             gamma_factor=self.gamma_factor,
             as_coded=self.as_coded,

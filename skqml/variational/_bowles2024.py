@@ -118,7 +118,7 @@ def _qubit_rows(X: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Readout:
+class PauliReadout:
     """A circuit model's fixed parts: where it runs, the circuit and the Paulis read."""
 
     backend: object
@@ -127,7 +127,7 @@ class _Readout:
 
 
 @dataclass(frozen=True)
-class _AmplitudeModel(_Readout):
+class AmplitudeModel(PauliReadout):
     """An amplitude-encoded model: ``circuit`` is the encoding then ``trainable``; exact
     backends run ``trainable`` from the encoded states."""
 
@@ -162,7 +162,7 @@ class _StudyCircuitClassifier(StudyClassifier):
     def _setup(self, n_features, rng):
         circuit, paulis, theta0 = self._build(n_features, rng)
         return (
-            _Readout(resolve_backend(self.backend), circuit, paulis),
+            PauliReadout(resolve_backend(self.backend), circuit, paulis),
             theta0,
             self._qubits(n_features, circuit),
         )
@@ -460,7 +460,7 @@ class _AmplitudeClassifier(_StudyCircuitClassifier):
     def _setup(self, n_features, rng):
         n = self._encoded_qubits(n_features)
         trainable, theta0, bias0 = self._trainable(n, rng)
-        model = _AmplitudeModel(
+        model = AmplitudeModel(
             resolve_backend(self.backend),
             amplitude_circuit(n).compose(trainable),
             ["I" * (n - 1) + "Z"],

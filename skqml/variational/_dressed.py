@@ -21,7 +21,7 @@ from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, feature, weight
 from ..circuits._entanglement import ring_pairs
-from ._bowles2024 import _expectations_and_gradient, _qubit_rows, _Readout
+from ._bowles2024 import _expectations_and_gradient, _qubit_rows, PauliReadout
 from ._models import _pauli_expectations, _z_labels
 
 __all__ = ["DressedQuantumCircuitClassifier", "SeparableDressedQuantumCircuitClassifier"]
@@ -191,7 +191,7 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         W_in = rng.normal(size=(n, n)) / n
         W_out = rng.normal(size=(2, n)) / n
         circuit, paulis = self._circuit(n)
-        readout = _Readout(resolve_backend(self.backend), circuit, paulis)
+        readout = PauliReadout(resolve_backend(self.backend), circuit, paulis)
         return readout, np.concatenate([theta.ravel(), W_in.ravel(), W_out.ravel()]), n
 
     def _split(self, theta: np.ndarray, n: int):

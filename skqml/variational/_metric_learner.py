@@ -27,7 +27,7 @@ __all__ = ["QuantumMetricLearner"]
 
 
 @dataclass(frozen=True)
-class _MetricModel:
+class MetricModel:
     """Where the embedding runs, the embedding, and the samples predictions compare with."""
 
     backend: object
@@ -235,7 +235,7 @@ class QuantumMetricLearner(StudyClassifier):
         embedding = QAOAEmbedding(n_layers=self.n_layers, n_wires=n_features + 1)
         circuit = embedding.build(n_features)
         theta0 = embedding.initial_weights(n_features, rng)
-        return _MetricModel(backend, circuit), theta0, circuit.n_qubits
+        return MetricModel(backend, circuit), theta0, circuit.n_qubits
 
     def _with_training_set(self, model, X_scaled, target, rng):
         A, B = X_scaled[target == 0], X_scaled[target == 1]

@@ -51,7 +51,7 @@ def _pauli_z_signs(n_qubits: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
 
 
 @dataclass(frozen=True)
-class _Model:
+class WeiNetModel:
     """WeiNet's fixed parts: where it runs, the image size, the operators' shifts and the
     measured ``Z`` products (their wires and signs); the encoding circuit on sampling
     backends."""
@@ -198,7 +198,7 @@ class WeiNet(LogitOutput, StudyClassifier):
         signs, wires = _pauli_z_signs(n_qubits)
         backend = resolve_backend(self.backend)
         circuit = None if backend.exact else amplitude_circuit(n_qubits)
-        model = _Model(backend, n_qubits, side, shifts, wires, signs, circuit)
+        model = WeiNetModel(backend, n_qubits, side, shifts, wires, signs, circuit)
         # The study's order of draws: s, then the read-out.
         s = rng.normal(size=len(shifts))
         w = rng.normal(size=signs.shape[0]) / signs.shape[0]
