@@ -23,7 +23,7 @@ from skqml.variational import (
     SeparableVariationalClassifier,
     TreeTensorClassifier,
 )
-from skqml.variational._bowles2024 import _qubit_rows, PauliReadout, _separable_circuit
+from skqml.variational._bowles2024 import PauliReadout, _qubit_rows, _separable_circuit
 
 
 class Constant:

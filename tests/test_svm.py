@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickle
 import time
+import warnings
 from unittest import mock
 
 import joblib
@@ -17,8 +18,8 @@ import pytest
 from _reference import circuit_unitary
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.datasets import make_blobs
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import make_blobs, make_moons
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
@@ -791,11 +792,45 @@ def test_scale_bandwidth_is_fixed_at_fit_and_exposed(Model):
     expected = FidelityQuantumKernel(bandwidth="scale").with_fixed_bandwidth(X).bandwidth
     assert model.bandwidth_ == model.kernel_.bandwidth == expected
     assert model.bandwidth == "scale"
-    explicit = Model(bandwidth=expected).fit(X, y)
+    explicit = Model(bandwidth=expected, C=model.C_).fit(X, y)
     X_new = rng.normal(scale=5.0, size=(9, 4))  # predictions never re-scale on new data
     np.testing.assert_array_equal(model.predict(X_new), explicit.predict(X_new))
     assert Model().fit(X, y).bandwidth_ == expected  # the default
     assert Model(bandwidth=1.0).fit(X, y).bandwidth_ == 1.0
+
+
+@pytest.mark.parametrize("Model", [QSVC, QSVR])
+@pytest.mark.parametrize("n_features", [3, 8])
+def test_scale_C_gives_back_what_the_fold_cap_takes(Model, n_features):
+    """C="scale" is 10 times (median rule / bandwidth)**2: computed by hand for one-qubit
+    rotations (q = ||x - y||**2 / 4, fold cap pi / range). On 3 standardised features the
+    cap binds (C_ > 10), on 8 it does not (C_ = 10)."""
+    X = np.random.default_rng(3).normal(size=(40, n_features))
+    y = (X[:, 0] > 0).astype(int) if Model is QSVC else X[:, 0]
+    d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)[np.triu_indices(40, 1)]
+    median_rule = 2 / np.sqrt(np.median(d2))
+    bandwidth = min(median_rule, np.pi / np.ptp(X, axis=0).max())
+    model = Model(AngleEmbedding()).fit(X, y)
+    np.testing.assert_allclose(model.bandwidth_, bandwidth, rtol=1e-5)
+    np.testing.assert_allclose(model.C_, 10 * (median_rule / bandwidth) ** 2, rtol=1e-5)
+    assert (model.C_ > 10.5) == (n_features == 3)
+    assert model.svm_.C == model.C_
+    # A number is used as it is; a numeric bandwidth, the projected kernel and a trained
+    # kernel keep the median rule's C of 10.
+    assert Model(AngleEmbedding(), C=2.5).fit(X, y).C_ == 2.5
+    assert Model(AngleEmbedding(), bandwidth=0.3).fit(X, y).C_ == 10.0
+    assert Model(kernel="projected").fit(X, y).C_ == 10.0
+    trained = Model(AngleEmbedding(), kernel_training="alignment", kernel_training_max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert trained.fit(X, y).C_ == 10.0
+
+
+def test_scale_C_with_probability_calibrates_the_fitted_svm():
+    X, y = make_moons(60, noise=0.2, random_state=0)
+    model = QSVC(probability=True, random_state=0).fit(X, y)
+    assert model.C_ > 10  # two features: the cap binds
+    assert model.calibrated_.estimator.C == model.C_
 
 
 def test_scale_bandwidth_on_standardised_wine():

@@ -303,7 +303,7 @@ def test_qsvc_alignment_training_increases_alignment(optimizer):
     assert clf.bandwidth_ == clf.kernel_.bandwidth != initial.bandwidth
     assert not np.allclose(clf.kernel_.weights, initial.weights)
     # The SVM uses the trained kernel.
-    reference = SVC(kernel="precomputed", C=clf.C).fit(clf.kernel_(X), y)
+    reference = SVC(kernel="precomputed", C=clf.C_).fit(clf.kernel_(X), y)
     np.testing.assert_allclose(
         clf.decision_function(X), reference.decision_function(clf.kernel_(X, X)), atol=1e-6
     )

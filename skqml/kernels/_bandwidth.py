@@ -50,7 +50,7 @@ from ..simulator._memory import rows_per_chunk, state_bytes
 from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES
 
-__all__ = ["median_bandwidth"]
+__all__ = ["median_bandwidth", "scale_bandwidths"]
 
 # Probe bandwidth: small enough for the quadratic form (next terms ~ b0), large enough that
 # 1 - k is far above rounding (1 - k ~ 1e-6 * q against 1e-16).
@@ -67,6 +67,8 @@ FOLD_ROWS = 4
 def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None) -> float:
     """The bandwidth that puts the median training pair at ``b**2 q(x, y) = 1``, unless that
     would fold a feature over its training range (see the module docstring).
+
+    The first value of :func:`scale_bandwidths`, which also returns the median rule itself.
 
     Parameters
     ----------
@@ -100,6 +102,44 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     >>> round(median_bandwidth(AngleEmbedding().build(1), X), 5), round(np.pi / 10, 5)
     (0.31416, 0.31416)
     """
+    return scale_bandwidths(circuit, X, max_memory_mb)[0]
+
+
+def scale_bandwidths(
+    circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None
+) -> tuple[float, float]:
+    """The ``"scale"`` bandwidth and the median rule it is capped from.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The feature map's circuit (reads the features, no weights).
+    X : ndarray of shape (n_samples, n_features)
+        Training samples (unscaled), as in :func:`median_bandwidth`.
+    max_memory_mb : float, default=None
+        Memory budget of the simulation.
+
+    Returns
+    -------
+    bandwidth : float
+        ``min(median_rule, min_j (pi / 2) / sqrt(q_j))``: the value of
+        :func:`median_bandwidth`.
+    median_rule : float
+        ``1 / sqrt(median q)``, before the fold cap; ``median_rule / bandwidth`` says how
+        much wider than the median rule the cap leaves the kernel. Both are 1.0 when no pair
+        of distinct samples is left.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skqml.circuits import AngleEmbedding
+    >>> from skqml.kernels._bandwidth import scale_bandwidths
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> bandwidth, median_rule = scale_bandwidths(AngleEmbedding().build(1), X)
+    >>> # Median squared distance 34 (q = d**2 / 4); the cap puts the range 10 at pi.
+    >>> round(bandwidth, 5), round(median_rule, 5), round(float(np.sqrt(4 / 34)), 5)
+    (0.31416, 0.343, 0.343)
+    """
     X = np.asarray(X, dtype=np.float64)
     # As many rows as fit the budget (states, their working copies, the pair matrices), up
     # to MAX_ROWS: a smaller sample of pairs, rather than a refusal.
@@ -116,7 +156,7 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     if X.shape[0] > min(MAX_ROWS, fitting):
         rows = X[np.linspace(0, X.shape[0] - 1, min(MAX_ROWS, fitting)).round().astype(int)]
     if rows.shape[0] < 2:
-        return 1.0
+        return 1.0, 1.0
     states = simulate(circuit, rows * PROBE, max_memory_mb=max_memory_mb)
     amplitudes = states @ states.conj().T
     del states
@@ -124,8 +164,8 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     q = _metric(fidelity[np.triu_indices(rows.shape[0], 1)])
     median = float(np.median(q))
     if not median > 0:
-        return 1.0
-    bandwidth = 1.0 / np.sqrt(median)
+        return 1.0, 1.0
+    median_rule = bandwidth = 1.0 / np.sqrt(median)
     fold_rows = rows[
         np.linspace(0, rows.shape[0] - 1, min(FOLD_ROWS, fitting // 2, rows.shape[0]))
         .round()
@@ -134,7 +174,7 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     for j, q_j in enumerate(_range_metrics(circuit, X, fold_rows, max_memory_mb)):
         if q_j > 0 and X[:, j].max() > X[:, j].min():
             bandwidth = min(bandwidth, (np.pi / 2) / np.sqrt(q_j))
-    return float(bandwidth)
+    return float(bandwidth), float(median_rule)
 
 
 def _metric(fidelity: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ from ..simulator._memory import (
 )
 from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES, chunk_rows
-from ._bandwidth import median_bandwidth
+from ._bandwidth import scale_bandwidths
 from ._gram import (
     GRAM_BYTES_PER_ENTRY,
     block_slices,
@@ -223,34 +223,45 @@ class QuantumKernel(Kernel):
     def _bandwidth_on(self, X: np.ndarray) -> float:
         """The bandwidth as a number; ``"scale"`` is computed on the samples ``X``."""
         if isinstance(self.bandwidth, str):  # "scale": the constraint refuses other strings
-            return median_bandwidth(self._evaluation_circuit(X.shape[1]), X, self.max_memory_mb)
+            return self._scale_bandwidths_on(X)[0]
         return check_real(self.bandwidth, "bandwidth", 0, strict=True)  # refuses bools too
 
-    def with_fixed_bandwidth(self, X) -> QuantumKernel:
+    def _scale_bandwidths_on(self, X: np.ndarray) -> tuple[float, float]:
+        return scale_bandwidths(self._evaluation_circuit(X.shape[1]), X, self.max_memory_mb)
+
+    def with_fixed_bandwidth(self, X, *, return_median_rule: bool = False):
         """This kernel with ``bandwidth="scale"`` replaced by its value on the samples ``X``.
 
         Estimators call it with their training data at fit, so that the bandwidth is fixed
         from then on, as ``SVC(gamma="scale")`` fixes ``gamma``; see
-        :func:`~skqml.kernels._bandwidth.median_bandwidth` for the rule.
+        :func:`~skqml.kernels._bandwidth.scale_bandwidths` for the rule.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training samples.
+        return_median_rule : bool, default=False
+            Also return the median rule's bandwidth before the fold cap (``None`` when the
+            bandwidth is a number): ``QSVC(C="scale")`` reads how much wider than the median
+            rule the cap left the kernel.
 
         Returns
         -------
         kernel : QuantumKernel
             A copy with a numeric bandwidth, or this kernel when it already has one.
+        median_rule : float or None
+            Only with ``return_median_rule=True``.
         """
         if not isinstance(self.bandwidth, str):
-            return self
+            return (self, None) if return_median_rule else self
         self._validate_params()
         X = check_array(X, dtype=np.float64, ensure_2d=True, input_name="X")
         # What the samples' representation will need is refused before the rule's own
         # simulation, so that a refusal states the larger need.
         self._check_embedding_fits(self.circuit(X.shape[1]), X.shape[0])
-        return clone(self).set_params(bandwidth=self._bandwidth_on(X))
+        bandwidth, median_rule = self._scale_bandwidths_on(X)
+        fixed = clone(self).set_params(bandwidth=bandwidth)
+        return (fixed, median_rule) if return_median_rule else fixed
 
     def _check_embedding_fits(self, circuit: Circuit, n_rows: int) -> None:
         """Refuse up front a representation of ``n_rows`` samples that cannot fit (the

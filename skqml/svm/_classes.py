@@ -33,6 +33,11 @@ from ..kernels._alignment import train_alignment
 from ..kernels._mitigation import METHODS
 from ..kernels._quantum_kernel import GAMMA_RULES
 
+# C="scale" at the median rule's bandwidth: higher than SVC's default of 1, because there a
+# quantum kernel is wider than SVC's RBF kernel (the median training pair near k = exp(-1)
+# rather than exp(-2)) and its spectrum decays faster (Canatar et al. 2022).
+SCALE_C = 10.0
+
 __all__ = ["QSVC", "QSVR"]
 
 
@@ -77,7 +82,7 @@ class _QuantumSVM(BaseEstimator):
         "backend": BACKEND_CONSTRAINT,
         "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
         "gamma": [StrOptions(set(GAMMA_RULES)), Interval(Real, 0, None, closed="neither")],
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, -1, None, closed="left")],
         "n_jobs": N_JOBS_CONSTRAINT,
@@ -95,7 +100,7 @@ class _QuantumSVM(BaseEstimator):
     # How kernel training reads the targets (see kernel_alignment's task).
     _alignment_task = "classification"
 
-    def _make_svm(self):  # pragma: no cover - abstract
+    def _make_svm(self, C: float):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _resolve_kernel(self) -> QuantumKernel:
@@ -171,16 +176,17 @@ class _QuantumSVM(BaseEstimator):
                     "positive weight"
                 )
         kernel = self._with_initial_weights(self._resolve_kernel(), X.shape[1])
-        kernel = kernel.with_fixed_bandwidth(X)
+        kernel, median_rule = kernel.with_fixed_bandwidth(X, return_median_rule=True)
         backend = resolve_backend(kernel.backend)
         history = None
         if self.kernel_training is not None:
             kernel, history = self._train_kernel(kernel, X, y)
+        C = self._resolved_C(kernel, median_rule)
         circuit = kernel.circuit(X.shape[1])
         embedding = kernel.embed(X)
         kernel = kernel.bind_training(embedding)
         gram = kernel.gram(embedding)
-        svm = self._make_svm().fit(gram, y, sample_weight=sample_weight)
+        svm = self._make_svm(C).fit(gram, y, sample_weight=sample_weight)
         training = {}
         if history is not None:
             training = {
@@ -191,6 +197,7 @@ class _QuantumSVM(BaseEstimator):
             **training,
             "kernel_": kernel,
             "bandwidth_": kernel.bandwidth,
+            "C_": C,
             "backend_": backend,
             "circuit_": circuit,
             "n_qubits_": circuit.n_qubits,
@@ -199,6 +206,28 @@ class _QuantumSVM(BaseEstimator):
             "support_embedding_": _keep_rows(embedding, svm.support_),
         }
         return fitted, gram
+
+    def _resolved_C(self, kernel: QuantumKernel, median_rule: float | None) -> float:
+        """``C`` as a number: ``"scale"`` is ``SCALE_C``, times ``(median_rule /
+        bandwidth)**2`` for a fidelity kernel whose ``"scale"`` bandwidth the fold cap
+        lowered below the median rule.
+
+        For a small bandwidth ``b`` a fidelity kernel is ``1 - b**2 q``: its constant part
+        does not change the SVM (the dual's equality constraint removes it) and scaling its
+        varying part by ``s`` is the same SVM as scaling ``C`` by ``s``. A cap that lowers
+        ``b`` by a factor ``r`` therefore regularises ``1 / r**2`` times more than the median
+        rule intends; ``C`` gives that back. A numeric bandwidth, a trained kernel and the
+        projected kernel (whose ``gamma`` rescales it) keep ``SCALE_C``.
+        """
+        if not isinstance(self.C, str):
+            return float(self.C)
+        if (
+            median_rule is None
+            or self.kernel_training is not None
+            or not isinstance(kernel, FidelityQuantumKernel)
+        ):
+            return SCALE_C
+        return SCALE_C * (median_rule / kernel.bandwidth) ** 2
 
     def _with_initial_weights(self, kernel: QuantumKernel, n_features: int) -> QuantumKernel:
         """The kernel with explicit weights when its feature map has trainable weights that
@@ -360,12 +389,15 @@ class QSVC(ClassifierMixin, _QuantumSVM):
 
     Parameters
     ----------%(kernel_doc)s
-    C : float, default=10.0
-        Regularisation parameter. Higher than ``SVC``'s default of 1: at the ``"scale"``
-        bandwidth a quantum kernel is wider than ``SVC``'s RBF kernel (the median training
-        pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum decays faster
-        (Canatar et al. 2022), so weaker regularisation is needed to use it; measured on
-        held-out data sets in :doc:`/real_data`.
+    C : float or "scale", default="scale"
+        Regularisation parameter. ``"scale"`` is 10, higher than ``SVC``'s default of 1: at
+        the ``"scale"`` bandwidth a quantum kernel is wider than ``SVC``'s RBF kernel (the
+        median training pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum
+        decays faster (Canatar et al. 2022), so weaker regularisation is needed to use it.
+        Where the bandwidth's fold cap lowered a fidelity kernel's bandwidth ``b`` below the
+        median rule ``b_m`` (few features, or features of unequal ranges), ``"scale"`` is
+        ``10 * (b_m / b)**2``, which gives back the regularisation the cap added (see
+        :doc:`/real_data`). The value used is ``C_``. A number is used as it is.
     class_weight : dict or "balanced", default=None
         As in :class:`~sklearn.svm.SVC`.
     probability : bool, default=False
@@ -402,6 +434,8 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         The fitted kernel.
     bandwidth_ : float
         The bandwidth used (``bandwidth="scale"`` resolved on the training data).
+    C_ : float
+        The regularisation parameter used (``C="scale"`` resolved on the training data).
     backend_ : Backend
         The resolved backend.
     circuit_ : Circuit
@@ -437,10 +471,10 @@ class QSVC(ClassifierMixin, _QuantumSVM):
     >>> X, y = load_iris(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), QSVC())
     >>> round(float(cross_val_score(model, X, y, cv=5).mean()), 3)
-    0.953
+    0.96
     >>> clf = model.fit(X, y)[-1]
-    >>> clf.n_qubits_, round(clf.bandwidth_, 3)
-    (4, 0.046)
+    >>> clf.n_qubits_, round(clf.bandwidth_, 3), round(clf.C_, 1)
+    (4, 0.046, 15.7)
 
     Data already scaled to the angles a feature map is defined on keep them with a number:
 
@@ -483,7 +517,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         kernel_training_max_iter: int = 50,
         kernel_training_learning_rate: float = 0.05,
         kernel_training_tol: float = 1e-5,
-        C: float = 10.0,
+        C: float | str = "scale",
         class_weight=None,
         probability: bool = False,
         tol: float = 1e-3,
@@ -518,10 +552,10 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         self.max_memory_mb = max_memory_mb
         self.verbose = verbose
 
-    def _make_svm(self) -> SVC:
+    def _make_svm(self, C: float) -> SVC:
         return SVC(
             kernel="precomputed",
-            C=self.C,
+            C=C,
             class_weight=self.class_weight,
             tol=self.tol,
             max_iter=self.max_iter,
@@ -554,13 +588,13 @@ class QSVC(ClassifierMixin, _QuantumSVM):
         fitted, gram = self._fit_svm(X, y, sample_weight)
         fitted["classes_"] = fitted["svm_"].classes_
         if self.probability:
-            fitted["calibrated_"] = self._fit_calibration(gram, y, sample_weight)
+            fitted["calibrated_"] = self._fit_calibration(fitted["svm_"], gram, y, sample_weight)
         # Without probability=True, a calibration from an earlier fit would describe
         # another model.
         set_fitted(self, fitted, stale=("calibrated_", *_TRAINING_ATTRIBUTES))
         return self
 
-    def _fit_calibration(self, gram, y, sample_weight):
+    def _fit_calibration(self, svm, gram, y, sample_weight):
         # Platt scaling on cross-validated decision values (what SVC(probability=True) did,
         # and what sklearn now recommends instead of it), on the same training Gram matrix.
         counts = np.unique(y, return_counts=True)[1]
@@ -571,7 +605,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
                 "probability=False"
             )
         cv = StratifiedKFold(min(5, counts.min()), shuffle=True, random_state=self.random_state)
-        calibrated = CalibratedClassifierCV(self._make_svm(), ensemble=False, cv=cv)
+        calibrated = CalibratedClassifierCV(clone(svm), ensemble=False, cv=cv)
         return calibrated.fit(gram, y, sample_weight=sample_weight)
 
     def decision_function(self, X) -> np.ndarray:
@@ -648,12 +682,15 @@ class QSVR(RegressorMixin, _QuantumSVM):
 
     Parameters
     ----------%(kernel_doc)s
-    C : float, default=10.0
-        Regularisation parameter. Higher than ``SVC``'s default of 1: at the ``"scale"``
-        bandwidth a quantum kernel is wider than ``SVC``'s RBF kernel (the median training
-        pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum decays faster
-        (Canatar et al. 2022), so weaker regularisation is needed to use it; measured on
-        held-out data sets in :doc:`/real_data`.
+    C : float or "scale", default="scale"
+        Regularisation parameter. ``"scale"`` is 10, higher than ``SVR``'s default of 1: at
+        the ``"scale"`` bandwidth a quantum kernel is wider than ``SVR``'s RBF kernel (the
+        median training pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum
+        decays faster (Canatar et al. 2022), so weaker regularisation is needed to use it.
+        Where the bandwidth's fold cap lowered a fidelity kernel's bandwidth ``b`` below the
+        median rule ``b_m`` (few features, or features of unequal ranges), ``"scale"`` is
+        ``10 * (b_m / b)**2``, which gives back the regularisation the cap added (see
+        :doc:`/real_data`). The value used is ``C_``. A number is used as it is.
     epsilon : float, default=0.1
         Width of the epsilon-insensitive tube.
     tol : float, default=1e-3
@@ -678,6 +715,8 @@ class QSVR(RegressorMixin, _QuantumSVM):
         The fitted kernel.
     bandwidth_ : float
         The bandwidth used (``bandwidth="scale"`` resolved on the training data).
+    C_ : float
+        The regularisation parameter used (``C="scale"`` resolved on the training data).
     backend_ : Backend
         The resolved backend.
     circuit_ : Circuit
@@ -726,7 +765,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
         kernel_training_max_iter: int = 50,
         kernel_training_learning_rate: float = 0.05,
         kernel_training_tol: float = 1e-5,
-        C: float = 10.0,
+        C: float | str = "scale",
         epsilon: float = 0.1,
         tol: float = 1e-3,
         max_iter: int = -1,
@@ -757,10 +796,10 @@ class QSVR(RegressorMixin, _QuantumSVM):
 
     _alignment_task = "regression"
 
-    def _make_svm(self) -> SVR:
+    def _make_svm(self, C: float) -> SVR:
         return SVR(
             kernel="precomputed",
-            C=self.C,
+            C=C,
             epsilon=self.epsilon,
             tol=self.tol,
             max_iter=self.max_iter,

@@ -21,7 +21,7 @@ from ..backends import resolve_backend
 from ..backends._registry import BACKEND_CONSTRAINT
 from ..circuits import Circuit, feature, weight
 from ..circuits._entanglement import ring_pairs
-from ._bowles2024 import _expectations_and_gradient, _qubit_rows, PauliReadout
+from ._bowles2024 import PauliReadout, _expectations_and_gradient, _qubit_rows
 from ._models import _pauli_expectations, _z_labels
 
 __all__ = ["DressedQuantumCircuitClassifier", "SeparableDressedQuantumCircuitClassifier"]
