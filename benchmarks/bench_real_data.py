@@ -282,7 +282,7 @@ def main(argv=None) -> int:
         ]
     report += [
         "",
-        f"{failures} cells miss their target. Run time {time.perf_counter() - start:.0f} s.",
+        f"{failures} {'cell misses its' if failures == 1 else 'cells miss their'} target. Run time {time.perf_counter() - start:.0f} s.",
         "",
         "Environment:",
         "",
