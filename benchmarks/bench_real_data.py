@@ -280,9 +280,10 @@ def main(argv=None) -> int:
             "",
             *reg_table,
         ]
+    misses = "1 cell misses its" if failures == 1 else f"{failures} cells miss their"
     report += [
         "",
-        f"{failures} {'cell misses its' if failures == 1 else 'cells miss their'} target. Run time {time.perf_counter() - start:.0f} s.",
+        f"{misses} target. Run time {time.perf_counter() - start:.0f} s.",
         "",
         "Environment:",
         "",
