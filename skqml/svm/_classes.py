@@ -326,6 +326,16 @@ class _QuantumSVM(BaseEstimator):
         return tags
 
 
+_C_DOC = """C : float or "scale", default="scale"
+        Regularisation parameter. ``"scale"`` is 10, higher than ``%(svm)s``'s default of 1: at
+        the ``"scale"`` bandwidth a quantum kernel is wider than ``%(svm)s``'s RBF kernel (the
+        median training pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum
+        decays faster (Canatar et al. 2022), so weaker regularisation is needed to use it.
+        Where the bandwidth's fold cap lowered a fidelity kernel's bandwidth ``b`` below the
+        median rule ``b_m`` (few features, or features of unequal ranges), ``"scale"`` is
+        ``10 * (b_m / b)**2``, which gives back the regularisation the cap added (see
+        :doc:`/real_data`). The value used is ``C_``. A number is used as it is."""
+
 _KERNEL_DOC = """
     feature_map : FeatureMap, default=None
         Encoding circuit for string kernels; ``None`` means the kernel's default
@@ -389,15 +399,7 @@ class QSVC(ClassifierMixin, _QuantumSVM):
 
     Parameters
     ----------%(kernel_doc)s
-    C : float or "scale", default="scale"
-        Regularisation parameter. ``"scale"`` is 10, higher than ``SVC``'s default of 1: at
-        the ``"scale"`` bandwidth a quantum kernel is wider than ``SVC``'s RBF kernel (the
-        median training pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum
-        decays faster (Canatar et al. 2022), so weaker regularisation is needed to use it.
-        Where the bandwidth's fold cap lowered a fidelity kernel's bandwidth ``b`` below the
-        median rule ``b_m`` (few features, or features of unequal ranges), ``"scale"`` is
-        ``10 * (b_m / b)**2``, which gives back the regularisation the cap added (see
-        :doc:`/real_data`). The value used is ``C_``. A number is used as it is.
+    %(C_doc)s
     class_weight : dict or "balanced", default=None
         As in :class:`~sklearn.svm.SVC`.
     probability : bool, default=False
@@ -682,15 +684,7 @@ class QSVR(RegressorMixin, _QuantumSVM):
 
     Parameters
     ----------%(kernel_doc)s
-    C : float or "scale", default="scale"
-        Regularisation parameter. ``"scale"`` is 10, higher than ``SVR``'s default of 1: at
-        the ``"scale"`` bandwidth a quantum kernel is wider than ``SVR``'s RBF kernel (the
-        median training pair near ``k = exp(-1)`` rather than ``exp(-2)``) and its spectrum
-        decays faster (Canatar et al. 2022), so weaker regularisation is needed to use it.
-        Where the bandwidth's fold cap lowered a fidelity kernel's bandwidth ``b`` below the
-        median rule ``b_m`` (few features, or features of unequal ranges), ``"scale"`` is
-        ``10 * (b_m / b)**2``, which gives back the regularisation the cap added (see
-        :doc:`/real_data`). The value used is ``C_``. A number is used as it is.
+    %(C_doc)s
     epsilon : float, default=0.1
         Width of the epsilon-insensitive tube.
     tol : float, default=1e-3
@@ -846,8 +840,8 @@ class QSVR(RegressorMixin, _QuantumSVM):
         return svm.predict(gram)
 
 
-QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC}
-QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC}
+QSVC.__doc__ = QSVC.__doc__ % {"kernel_doc": _KERNEL_DOC, "C_doc": _C_DOC % {"svm": "SVC"}}
+QSVR.__doc__ = QSVR.__doc__ % {"kernel_doc": _KERNEL_DOC, "C_doc": _C_DOC % {"svm": "SVR"}}
 
 
 # Fitted attributes of kernel training: dropped by a fit without it.
