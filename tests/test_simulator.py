@@ -500,3 +500,31 @@ def test_initial_states_of_the_wrong_shape_are_refused():
             lambda E, r: np.ones_like(E),
             initial_states=np.ones((3, 4)) / 2,
         )
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("kind", ["complex", "real", "diagonal", "antidiagonal"])
+def test_one_qubit_gate_on_every_qubit_equals_the_dense_kronecker_product(n, batch, kind):
+    """Both ways of applying a 2x2 matrix (matrix products, elementwise halves) against
+    I x .. x m x .. x I on every qubit, for one row and an odd number of rows."""
+    from skqml.simulator._statevector import _apply_1q, _by_products, _Scratch
+
+    rng = np.random.default_rng(n * 10 + batch)
+    m = rng.normal(size=(2, 2)) + (1j * rng.normal(size=(2, 2)) if kind == "complex" else 0)
+    if kind == "diagonal":
+        m = np.diag(np.diag(m))
+    if kind == "antidiagonal":
+        m = np.fliplr(np.diag(np.diag(m)))
+    m = m.astype(complex)
+    state = rng.normal(size=(batch, 2**n)) + 1j * rng.normal(size=(batch, 2**n))
+    for q in range(n):
+        # Qubit q is bit q of the index: it is the (n - 1 - q)-th factor from the left.
+        dense = np.kron(np.kron(np.eye(2 ** (n - 1 - q)), m), np.eye(2**q))
+        expected = state @ dense.T
+        got = state.copy()
+        _apply_1q(got, n, q, m[None], _Scratch())
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+        mixing = kind in ("complex", "real")
+        by_products = mixing and (q > 0 or kind == "real") and batch * 2**n >= 4 << q
+        assert _by_products(state, q, m[None]) == by_products

@@ -55,6 +55,9 @@ __all__ = [
 # constant layer's product, a diagonal block's phase factor, a dense gate's moved copy and
 # result, the last doubling of the product state). Callers count them per row in budgets.
 WORKING_COPIES = 3
+# Highest qubit whose 2x2 gates act as kron(m, I) on rows of 2**(q+1) amplitudes (a matrix
+# of at most 16 x 16 complex entries); above it, on (2, 2**q) blocks. Measured at 10 qubits.
+_KRON_MAX_QUBIT = 2
 
 # Qubits per dense matrix in a constant layer: 2**6 = 64 wide matrices keep the products
 # BLAS-efficient while costing 2 * 64 multiply-adds per amplitude and group.
@@ -335,9 +338,57 @@ def _diag_on_product(block: DiagonalBlock, product, X, weights) -> None:
 def _apply_1q(state: np.ndarray, n: int, q: int, m: np.ndarray, scratch: _Scratch) -> None:
     """In place: 2x2 matrices ``m`` (batch or 1, 2, 2) on qubit ``q``."""
     batch = state.shape[0]
+    if _by_products(state, q, m):
+        _matmul_1q(state, q, m[0], scratch)
+        return
     v = state.reshape(batch, 2 ** (n - q - 1), 2, 2**q)
     a, b = v[:, :, 0, :], v[:, :, 1, :]
     _two_by_two(a, b, m, scratch)
+
+
+def _by_products(state: np.ndarray, q: int, m: np.ndarray) -> bool:
+    """Whether :func:`_matmul_1q` serves ``m`` on qubit ``q``: one matrix for every row that
+    mixes the two basis states (diagonal and anti-diagonal ones cost less elementwise), on a
+    C-contiguous state of at least two blocks. A complex matrix on qubit 0 stays elementwise,
+    where its adjacent pairs are fast (measured: 120 us against 180 us at 10 qubits, 32
+    rows; the products win on every other qubit, by up to 4x)."""
+    if m.shape[0] != 1 or not state.flags.c_contiguous or state.size < 4 << q:
+        return False
+    m = m[0]
+    if (m[0, 1] == 0 and m[1, 0] == 0) or (m[0, 0] == 0 and m[1, 1] == 0):
+        return False
+    return q > 0 or not np.any(m.imag)
+
+
+def _matmul_1q(state: np.ndarray, q: int, m: np.ndarray, scratch: _Scratch) -> None:
+    """In place: one 2x2 matrix ``m`` on qubit ``q`` of a C-contiguous state, as matrix
+    products on at most half of its rows at a time (a half state of scratch, as
+    :func:`_two_by_two`).
+
+    Elementwise updates of the ``(a, b)`` halves run over inner axes of ``2**q`` amplitudes,
+    which NumPy walks slowly for low qubits; products do not. Up to ``_KRON_MAX_QUBIT`` the
+    matrix acts on rows of ``2**(q+1)`` contiguous amplitudes as ``kron(m, I)``, above it on
+    ``(2, 2**q)`` blocks. A real matrix acts on the ``(re, im)`` pairs: real products, half
+    the arithmetic."""
+    real = not np.any(m.imag)
+    values = state.view(np.float64) if real else state
+    width = 2 ** (q + 1) * (2 if real else 1)  # one block's entries in ``values``
+    matrix = m.real if real else m
+    if q <= _KRON_MAX_QUBIT:
+        blocks = values.reshape(-1, width)
+        operator = np.ascontiguousarray(np.kron(matrix, np.eye(width // 2)).T)
+    else:
+        blocks = values.reshape(-1, 2, width // 2)
+        operator = matrix
+    chunk = blocks.shape[0] // 2
+    for start in range(0, blocks.shape[0], chunk):
+        part = blocks[start : start + chunk]
+        out = scratch.buffer(part.shape, part.dtype, 0)
+        if q <= _KRON_MAX_QUBIT:
+            np.matmul(part, operator, out=out)
+        else:
+            np.matmul(operator, part, out=out)
+        part[...] = out
 
 
 def _two_by_two(a: np.ndarray, b: np.ndarray, m: np.ndarray, scratch: _Scratch) -> None:
