@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import os
 import pstats
 import sys
 import time
@@ -74,6 +75,9 @@ N_SAMPLES = 200
 N_PROBE = 20  # samples of the run that estimates a cell's time before skipping it
 PEER_LIMIT_S = 120.0
 CHECK_ATOL = 1e-8
+
+# The intermediate states a backprop peer may hold: half the machine's memory.
+MEMORY_LIMIT = 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 Problem = tuple[Circuit, np.ndarray, np.ndarray, np.ndarray]  # circuit, X, weights, G
 LossGrad = Callable[[], tuple[float, np.ndarray]]
@@ -282,6 +286,13 @@ def main(argv=None) -> int:
         row: dict = {"n": n, "skqml": t_sk}
         print(f"n={n:2d} N={N_SAMPLES} skqml {t_sk:9.4f} s", flush=True)
         for name, factory in factories.items():
+            if name == "default.qubit backprop" and _backprop_bytes(problem) > MEMORY_LIMIT:
+                # Backprop keeps every intermediate broadcast state for the backward pass:
+                # at 16 qubits that is ~20 GiB, and the probe run was killed by the OOM killer.
+                row[name] = None
+                need = _backprop_bytes(problem) / 2**30
+                print(f"             {name}: skipped (needs ~{need:.0f} GiB)", flush=True)
+                continue
             if name in last:
                 n_prev, t_prev = last[name]
                 estimate = t_prev * 2.0 ** (n - n_prev)
@@ -318,6 +329,13 @@ def main(argv=None) -> int:
 
 def _ratio(r: float) -> str:
     return f"{r:.0f}x" if r >= 10 else f"{r:.1f}x"
+
+
+def _backprop_bytes(problem: Problem) -> float:
+    """The broadcast states that backprop through ``problem``'s circuit keeps: one per
+    operation, for every sample."""
+    circuit, X, _, _ = problem
+    return len(circuit.operations) * X.shape[0] * 2.0**circuit.n_qubits * 16
 
 
 SECTION_TITLE = "# Benchmarks: variational loss and gradient"
@@ -389,7 +407,10 @@ def render(rows, peer_names, checks, n0, quick, lightning_threads) -> str:
             "run at n=8 (1.7 s vs 1.2-1.4 s), so it is not included. A cell is skipped when its",
             "estimate from the previous n (time x 2^(extra qubits)) exceeds 120 s and so does",
             "the estimate from a run on the first 20 samples (time x 10); the cell then says",
-            f"so. Correctness first: on n={n0}, N={N_SAMPLES} every peer's loss and gradient",
+            "so. A `default.qubit backprop` cell without a number would hold more intermediate",
+            "states (one per operation and sample) than half the machine's memory (~22 GiB at",
+            "n=16): it is not run.",
+            f"Correctness first: on n={n0}, N={N_SAMPLES} every peer's loss and gradient",
             "equal skqml's to within 1e-8 before any timing, and so does every timed result",
             f"(max deviation over all cells: {checks_txt}).",
             "",
