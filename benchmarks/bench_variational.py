@@ -286,12 +286,12 @@ def main(argv=None) -> int:
         row: dict = {"n": n, "skqml": t_sk}
         print(f"n={n:2d} N={N_SAMPLES} skqml {t_sk:9.4f} s", flush=True)
         for name, factory in factories.items():
-            if name == "default.qubit backprop" and _backprop_bytes(problem) > MEMORY_LIMIT:
+            need = _backprop_bytes(problem) if name == "default.qubit backprop" else 0.0
+            if need > MEMORY_LIMIT:
                 # Backprop keeps every intermediate broadcast state for the backward pass:
                 # at 16 qubits that is ~20 GiB, and the probe run was killed by the OOM killer.
                 row[name] = None
-                need = _backprop_bytes(problem) / 2**30
-                print(f"             {name}: skipped (needs ~{need:.0f} GiB)", flush=True)
+                print(f"             {name}: skipped (needs ~{need / 2**30:.0f} GiB)", flush=True)
                 continue
             if name in last:
                 n_prev, t_prev = last[name]

@@ -855,7 +855,7 @@ def test_scale_bandwidth_on_a_product_map_by_hand(n_features):
     median rule is b = 2 / sqrt(median ||x - y||^2) (the classical median heuristic), and
     the fold cap along feature j is b * range_j <= pi. On 3 standardised features the cap
     binds, on 8 the median rule does."""
-    from skqml.kernels._bandwidth import median_bandwidth
+    from skqml.kernels._bandwidth import scale_bandwidths
 
     X = np.random.default_rng(3).normal(size=(40, n_features))
     d2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(-1)[np.triu_indices(40, 1)]
@@ -863,8 +863,9 @@ def test_scale_bandwidth_on_a_product_map_by_hand(n_features):
     fold_cap = np.pi / np.ptp(X, axis=0).max()
     expected = min(median_rule, fold_cap)
     assert (fold_cap < median_rule) == (n_features == 3)
-    got = median_bandwidth(AngleEmbedding().build(n_features), X)
+    got, got_median_rule = scale_bandwidths(AngleEmbedding().build(n_features), X)
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(got_median_rule, median_rule, rtol=1e-5)
 
 
 @pytest.mark.parametrize("feature_map", [ZZFeatureMap(), AngleEmbedding(), IQPEmbedding()])

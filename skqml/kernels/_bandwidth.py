@@ -50,7 +50,7 @@ from ..simulator._memory import rows_per_chunk, state_bytes
 from ..simulator._plan import compile_circuit
 from ..simulator._statevector import WORKING_COPIES
 
-__all__ = ["median_bandwidth", "scale_bandwidths"]
+__all__ = ["scale_bandwidths"]
 
 # Probe bandwidth: small enough for the quadratic form (next terms ~ b0), large enough that
 # 1 - k is far above rounding (1 - k ~ 1e-6 * q against 1e-16).
@@ -64,11 +64,12 @@ MAX_ROWS = 100
 FOLD_ROWS = 4
 
 
-def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None) -> float:
-    """The bandwidth that puts the median training pair at ``b**2 q(x, y) = 1``, unless that
-    would fold a feature over its training range (see the module docstring).
-
-    The first value of :func:`scale_bandwidths`, which also returns the median rule itself.
+def scale_bandwidths(
+    circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None
+) -> tuple[float, float]:
+    """The ``"scale"`` bandwidth: the one that puts the median training pair at
+    ``b**2 q(x, y) = 1``, unless that would fold a feature over its training range (see the
+    module docstring); and that median rule itself, before the cap.
 
     Parameters
     ----------
@@ -83,62 +84,29 @@ def median_bandwidth(circuit: Circuit, X: np.ndarray, max_memory_mb: float | Non
     Returns
     -------
     bandwidth : float
-        ``min(1 / sqrt(median q), min_j (pi / 2) / sqrt(q_j))``; 1.0 when fewer than two
-        distinct samples leave no pair.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skqml.circuits import AngleEmbedding
-    >>> from skqml.kernels._bandwidth import median_bandwidth
-    >>> circuit = AngleEmbedding().build(2)  # q = ||x - y||**2 / 4
-    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 1.0], [0.5, 4.0]])
-    >>> # Median squared pair distance 9.625: the median rule, no feature folds.
-    >>> round(median_bandwidth(circuit, X), 5), round(float(np.sqrt(4 / 9.625)), 5)
-    (0.64466, 0.64466)
-    >>> # One feature spread over 10 with a median squared distance of 34: the median rule
-    >>> # would fold it (b * 10 > pi); the bandwidth puts its range at pi.
-    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
-    >>> round(median_bandwidth(AngleEmbedding().build(1), X), 5), round(np.pi / 10, 5)
-    (0.31416, 0.31416)
-    """
-    return scale_bandwidths(circuit, X, max_memory_mb)[0]
-
-
-def scale_bandwidths(
-    circuit: Circuit, X: np.ndarray, max_memory_mb: float | None = None
-) -> tuple[float, float]:
-    """The ``"scale"`` bandwidth and the median rule it is capped from.
-
-    Parameters
-    ----------
-    circuit : Circuit
-        The feature map's circuit (reads the features, no weights).
-    X : ndarray of shape (n_samples, n_features)
-        Training samples (unscaled), as in :func:`median_bandwidth`.
-    max_memory_mb : float, default=None
-        Memory budget of the simulation.
-
-    Returns
-    -------
-    bandwidth : float
-        ``min(median_rule, min_j (pi / 2) / sqrt(q_j))``: the value of
-        :func:`median_bandwidth`.
+        ``min(median_rule, min_j (pi / 2) / sqrt(q_j))``.
     median_rule : float
         ``1 / sqrt(median q)``, before the fold cap; ``median_rule / bandwidth`` says how
-        much wider than the median rule the cap leaves the kernel. Both are 1.0 when no pair
-        of distinct samples is left.
+        much wider than the median rule the cap leaves the kernel. Both are 1.0 when fewer
+        than two distinct samples leave no pair.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skqml.circuits import AngleEmbedding
     >>> from skqml.kernels._bandwidth import scale_bandwidths
+    >>> circuit = AngleEmbedding().build(2)  # q = ||x - y||**2 / 4
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 1.0], [0.5, 4.0]])
+    >>> # Median squared pair distance 9.625: the median rule, no feature folds.
+    >>> bandwidth, median_rule = scale_bandwidths(circuit, X)
+    >>> round(bandwidth, 5), round(median_rule, 5), round(float(np.sqrt(4 / 9.625)), 5)
+    (0.64466, 0.64466, 0.64466)
+    >>> # One feature spread over 10 with a median squared distance of 34: the median rule
+    >>> # would fold it (b * 10 > pi); the bandwidth puts its range at pi.
     >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
     >>> bandwidth, median_rule = scale_bandwidths(AngleEmbedding().build(1), X)
-    >>> # Median squared distance 34 (q = d**2 / 4); the cap puts the range 10 at pi.
-    >>> round(bandwidth, 5), round(median_rule, 5), round(float(np.sqrt(4 / 34)), 5)
-    (0.31416, 0.343, 0.343)
+    >>> round(bandwidth, 5), round(np.pi / 10, 5), round(median_rule, 5)
+    (0.31416, 0.31416, 0.343)
     """
     X = np.asarray(X, dtype=np.float64)
     # As many rows as fit the budget (states, their working copies, the pair matrices), up
