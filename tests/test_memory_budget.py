@@ -175,8 +175,10 @@ def test_plan_tables_are_counted_and_freed_with_the_circuit():
     with pytest.raises(SimulationMemoryError):
         simulate(circuit, _data(1, 16), max_memory_mb=(one_sample + plan.table_bytes / 2) / MIB)
     simulate(circuit, _data(1, 16), max_memory_mb=(one_sample + plan.table_bytes) / MIB)
-    # 10 qubits: wider than the small-circuit engine takes, so the adjoint tape is built.
+    # 10 qubits with a dense two-qubit gate: the small-circuit engine does not take it above
+    # SMALL_MAX_QUBITS, so the adjoint tape is built.
     model, weights = _model_circuit(10)
+    model = model.append("crx", (0, 1), 0.3)
     expectation_vjp(model, ["Z" + "I" * 9], _data(2, 10), weights, lambda E, r: np.ones_like(E))
     # 4 qubits: the small-circuit engine's compiled program.
     small, small_weights = _model_circuit(4)

@@ -563,7 +563,11 @@ def test_the_memory_guard_is_honest_and_kept(name):
     assert peak <= 1.3 * budget + SLACK_MB, f"peak {peak:.1f} MiB, budget {budget:.1f}"
 
 
-@pytest.mark.parametrize("name", ["VQC", "VQR", "DataReuploadingClassifier", "QSVC-projected"])
+# Not DataReuploadingClassifier: its mini-batches run on the compiled sweeps, which hold one
+# state per sample in chunks of at most 16 MiB, so even an unbounded fit peaks within a few
+# states of the bound (13.9 MiB against 11 MiB at 16 qubits); its budget is kept in
+# test_the_memory_guard_is_honest_and_kept.
+@pytest.mark.parametrize("name", ["VQC", "VQR", "QSVC-projected"])
 def test_fits_chunk_to_keep_a_budget_far_below_their_unbounded_peak(name):
     """The budget test bites: without a limit these fits peak far above the bound."""
     factory, kind = ESTIMATORS[name]

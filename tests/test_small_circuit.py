@@ -220,9 +220,97 @@ def test_budget_too_small_for_the_engine_runs_the_general_path():
     np.testing.assert_allclose(grad, grad_gen, atol=1e-12)
 
 
-def test_wider_circuits_take_the_general_path():
-    assert small_circuit_program(Circuit(SMALL_MAX_QUBITS).ry(weight(0), 0)) is not None
-    assert small_circuit_program(Circuit(SMALL_MAX_QUBITS + 1).ry(weight(0), 0)) is None
+# Gates the compiled sweeps take above SMALL_MAX_QUBITS: one-qubit gates, diagonal gates and
+# parameter-free permutations with phases (no 2**n x 2**n matrix is built there).
+WIDE_GATES = [
+    name
+    for name, spec in GATES.items()
+    if (spec.n_qubits or 1) == 1
+    or spec.diagonal is not None
+    or name in ("cnot", "cy", "swap", "ccx")
+]
+
+
+def wide_circuit(n: int, seed: int) -> Circuit:
+    """Every gate of ``WIDE_GATES`` twice, in random order, on random qubits of ``n``."""
+    rng = np.random.default_rng(seed)
+    c = Circuit(n)
+    for name in rng.permutation(WIDE_GATES * 2):
+        spec = GATES[name]
+        arity = spec.n_qubits or int(rng.integers(1, 4))
+        qubits = tuple(int(q) for q in rng.permutation(n)[:arity])
+        c = c.append(name, qubits, *(_angle(rng) for _ in range(spec.n_params)))
+    return c
+
+
+# (n, seed): seeds whose random observables have gradients (many random cases have none).
+@pytest.mark.parametrize(("n", "seed"), [(SMALL_MAX_QUBITS + 1, 9), (11, 13)])
+def test_wider_circuits_on_the_compiled_sweeps_equal_the_general_path(n, seed, sweeps):
+    """Above SMALL_MAX_QUBITS only the compiled sweeps run the engine (per sample, no dense
+    matrices); without them the general path runs, with the same results."""
+    circuit = wide_circuit(n, seed)
+    rng = np.random.default_rng(n)
+    labels = [*random_labels(n, rng, k=2), "I" * (n - 1) + "Z"]
+    X, theta, G = inputs(n, 10, len(labels))
+    program = small_circuit_program(circuit)
+    if sweeps == "compiled":
+        assert not program.dense and small_chunk_rows(program, None, 10, len(labels)) > 0
+    else:
+        assert program is None
+    E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-10)
+    np.testing.assert_allclose(expectations(circuit, labels, X, theta), E_gen, atol=1e-10)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
+    assert np.abs(grad).max() > 1e-3
+
+
+def test_permutation_form_equals_the_dense_product():
+    n = 4
+    circuit = Circuit(n).cnot(0, 2).append("cy", (3, 1)).append("swap", (1, 0))
+    ops = circuit.append("ccx", (2, 0, 3)).cz(1, 3).append("x", (2,)).append("s", (0,)).operations
+    src, phase = _small._permutation_form(ops, n)
+    dense = np.eye(2**n, dtype=complex)
+    for op in ops:
+        dense = _small._dense_constant(op, n) @ dense
+    psi = np.random.default_rng(0).normal(size=(2**n, 2)) @ [1, 1j]
+    np.testing.assert_allclose(phase * psi[src], dense @ psi, atol=1e-14)
+    assert _small._permutation_form(Circuit(n).append("ch", (0, 1)).operations, n) is None
+
+
+@pytest.mark.parametrize(
+    "dense_gate",
+    [
+        lambda c: c.append("ch", (0, 5)),
+        lambda c: c.append("crx", (3, 1), weight(0)),
+        lambda c: c.append("rxx", (2, 4), 0.3),
+    ],
+)
+def test_wider_circuits_with_a_dense_entangler_take_the_general_path(dense_gate):
+    n = SMALL_MAX_QUBITS + 1
+    narrow = Circuit(SMALL_MAX_QUBITS).append("ch", (0, 1)).ry(weight(0), 0)
+    assert small_circuit_program(narrow) is not None
+    circuit = dense_gate(Circuit(n).ry(weight(0) * feature(0), 0))
+    assert small_circuit_program(circuit) is None
+    assert small_circuit_program(Circuit(_small._COMPILED_MAX_QUBITS + 1).ry(weight(0), 0)) is None
+
+
+def test_wider_circuit_budget_counts_the_compiled_sweeps(sweeps):
+    """Above SMALL_MAX_QUBITS the budget holds a final state per sample beside the sweeps'
+    psi and lambda; a budget for two samples runs chunks of two, one for less the general
+    path."""
+    if sweeps != "compiled":
+        pytest.skip("the wider engine runs on the compiled sweeps only")
+    n = SMALL_MAX_QUBITS + 2
+    circuit = wide_circuit(n, 3)
+    program = small_circuit_program(circuit)
+    per_row, fixed = program.bytes_per_row(1), program.fixed_bytes()
+    assert per_row >= 16 * 2**n and fixed >= 3 * 16 * 2**n
+    budget = (fixed + 2.5 * per_row) / 1024**2
+    assert small_chunk_rows(program, budget, 2, 1) == 2
+    assert small_chunk_rows(program, budget, 20, 1) == 0
 
 
 def test_overflowing_angle_raises_like_the_general_path():
@@ -244,11 +332,13 @@ def test_compiled_sweeps_serve_the_engine(sweeps):
 
 def test_pauli_masks_equal_dense_paulis():
     labels = ("XYZ", "IZY", "YYI", "III")
-    flips, phases, signs = _small._pauli_masks(labels)
+    flips, phases, zmasks = _small._pauli_masks(labels)
     dense = _small._dense_paulis(labels)  # column block k is P_k^T
     psi = np.random.default_rng(0).normal(size=8) + 1j
+    index = np.arange(8)
     for k in range(len(labels)):
         expected = psi @ dense[:, 8 * k : 8 * (k + 1)]
+        signs = np.array([(-1) ** bin(b & zmasks[k]).count("1") for b in index])
         got = np.zeros(8, dtype=complex)
-        got[np.arange(8) ^ flips[k]] = phases[k] * signs[k] * psi
+        got[index ^ flips[k]] = phases[k] * signs * psi
         np.testing.assert_allclose(got, expected, atol=1e-15)

@@ -200,7 +200,7 @@ def expectations(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = None if initial_states is not None else small_circuit_program(circuit)
+    program = None if initial_states is not None else small_circuit_program(circuit, max_memory_mb)
     small_chunk = (
         0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
     )
@@ -320,7 +320,7 @@ def expectation_vjp(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = None if initial_states is not None else small_circuit_program(circuit)
+    program = None if initial_states is not None else small_circuit_program(circuit, max_memory_mb)
     chunk = (
         0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
     )

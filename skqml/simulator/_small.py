@@ -1,4 +1,5 @@
-"""Loss gradients of small circuits (up to ``SMALL_MAX_QUBITS`` qubits), compiled once.
+"""Loss gradients of circuits compiled once: small ones (up to ``SMALL_MAX_QUBITS`` qubits)
+and, on the compiled sweeps, wider ones (up to ``_COMPILED_MAX_QUBITS``).
 
 On a few qubits and a batch of tens of samples, the arithmetic of a training step is
 microseconds; what costs is Python's work per gate (angle evaluation, matrix construction,
@@ -34,7 +35,15 @@ table (up to a global phase, which expectation values do not see), exactly as th
 tape does; each one-qubit gate's ``cos/sin`` form is checked against its table matrix when
 the circuit is compiled. Results equal the general path's to rounding.
 
-Memory: the engine stores the states of every slice, more per sample than the general path;
+Wider circuits (numba installed): the compiled sweeps run them per sample, one pass over the
+``2**n`` amplitudes per fused one-qubit run and per entangler, where the general path makes
+a NumPy call per fused gate over all samples at once. The program then holds no ``2**n x
+2**n`` matrix: parameter-free entanglers must be permutations with phases (CNOT, CZ, SWAP,
+Toffoli, built from their local matrices) and parametrised multi-qubit gates diagonal (RZZ,
+CRZ, MultiRZ, ...); other circuits take the general path.
+
+Memory: the NumPy sweeps store the states of every slice, more per sample than the general
+path (the compiled ones one final state per sample);
 :func:`small_chunk_rows` sizes chunks from the budget (``max_memory_mb``) before anything is
 allocated, and leaves the call to the general path when too few samples fit. The work arrays
 of a chunk are kept between calls (per thread, at most ``_MAX_CACHED_BYTES``): allocating
@@ -54,7 +63,6 @@ from ..circuits._angle import Angle, Term
 from ..circuits._circuit import Circuit, Operation
 from ._memory import _MIB, resolve_max_memory_mb
 from ._observables import (
-    _signs,
     checked_cotangent,
     pauli_expectations,
     pauli_masks,
@@ -70,12 +78,12 @@ __all__ = [
     "small_expectations",
 ]
 
-# Widest circuit the engine takes. Its work per slice grows as 2**n * 2**(n/2) (Kronecker
-# matrices of half the qubits on each axis) where the general path's grows as 2**n per
-# fused step plus a fixed Python cost per gate. Measured (batch 32 re-uploading, 10 layers;
-# VQC with 2 layers, N=200; one thread): the engine was faster at every width up to 8
-# (re-uploading 8 qubits 13 ms vs 243 ms, VQC 8 qubits 40 ms vs 49 ms) and slower for VQC
-# at 10 qubits (390 ms vs 200 ms).
+# Widest circuit of the NumPy sweeps (and of the dense matrices the program holds). Their
+# work per slice grows as 2**n * 2**(n/2) (Kronecker matrices of half the qubits on each
+# axis) where the general path's grows as 2**n per fused step plus a fixed Python cost per
+# gate. Measured (batch 32 re-uploading, 10 layers; VQC with 2 layers, N=200; one thread):
+# the engine was faster at every width up to 8 (re-uploading 8 qubits 13 ms vs 243 ms, VQC 8
+# qubits 40 ms vs 49 ms) and slower for VQC at 10 qubits (390 ms vs 200 ms).
 SMALL_MAX_QUBITS = 8
 # Qubits of one Kronecker group: one dense matrix per slice up to this width, else two
 # groups (low and high qubits) whose matrices act on the two axes of a (2**h, 2**l) view.
@@ -88,9 +96,11 @@ _MIN_CHUNK_ROWS = 8
 _SEQUENTIAL_RUN_MAX = 8
 # Largest dense read-out (labels x d x d entries) built for the expectation values.
 _MAX_DENSE_PAULI_ENTRIES = 2**16
-# The compiled sweeps (numba, when installed) run circuits up to this width; wider ones run
-# on NumPy's batched Kronecker products, which use BLAS.
-_COMPILED_MAX_QUBITS = 8
+# The compiled sweeps (numba, when installed) run circuits up to this width. Measured
+# against the general path (VQC of 2 layers, one thread): 10 qubits N=200 39 vs 93 ms,
+# 12 qubits 182 vs 407 ms, 16 qubits 3.9 vs 9.2 s, 18 qubits N=8 0.70 vs 1.36 s, 20 qubits
+# N=4 1.7 vs 4.3 s; IQP variational (3 layers, batch 32) 10 qubits 13 vs 41 ms.
+_COMPILED_MAX_QUBITS = 20
 # Off: always the NumPy sweeps (the tests compare the two).
 USE_COMPILED = True
 # The compiled kernels once imported (False: numba is not installed).
@@ -252,6 +262,32 @@ def _dense_constant(op: Operation, n: int) -> np.ndarray:
     return np.append(local, 0)[_embed_index(op.qubits, n)]
 
 
+def _permutation_form(ops: Sequence[Operation], n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The product of parameter-free gates (``ops`` in circuit order) as a permutation with
+    phases, ``(M psi)[i] = phase[i] psi[src[i]]``, built from each gate's local matrix (no
+    ``2**n x 2**n`` matrix); None when a gate's matrix has a row with more than one entry
+    (CNOT, CZ, SWAP, X and their products have one)."""
+    index = np.arange(2**n)
+    src = index.copy()
+    phase = np.ones(2**n, dtype=complex)
+    for op in ops:
+        local = op.spec.matrix(n_qubits=len(op.qubits))[0]
+        if np.any(np.count_nonzero(local, axis=1) != 1):
+            return None
+        column = np.argmax(local != 0, axis=1)
+        row = _local_index(index, op.qubits)
+        # The gate alone: (G psi)[i] = local[row, column[row]] psi[i with the gate's qubits
+        # set to the bits of column[row]] (first listed qubit most significant).
+        gate_src = index & ~sum(1 << q for q in op.qubits)
+        k = len(op.qubits)
+        for pos, q in enumerate(op.qubits):
+            gate_src |= ((column[row] >> (k - 1 - pos)) & 1) << q
+        # (G M psi)[i] = g[i] (M psi)[gate_src[i]] = g[i] phase[gate_src[i]] psi[src[...]].
+        phase = local[row, column[row]] * phase[gate_src]
+        src = src[gate_src]
+    return src, phase
+
+
 class _Slice:
     def __init__(self, n: int):
         self.runs: list[list[int]] = [[] for _ in range(n)]
@@ -267,11 +303,19 @@ def _entangler_kind(op: Operation) -> str:
 
 
 class SmallProgram:
-    """A circuit compiled for :func:`small_expectation_vjp` (see the module docstring)."""
+    """A circuit compiled for :func:`small_expectation_vjp` (see the module docstring).
+
+    Up to ``SMALL_MAX_QUBITS`` the program holds what both sweeps need, dense matrices
+    included; wider, only what the compiled sweeps read, which holds no ``2**n x 2**n``
+    array: a wider circuit whose parameter-free entanglers are not permutations with phases
+    or that has a parametrised multi-qubit gate that is not diagonal raises
+    ``NotImplementedError`` (the general path runs it).
+    """
 
     def __init__(self, circuit: Circuit):
         n = self.n_qubits = circuit.n_qubits
         d = 2**n
+        self.dense = n <= SMALL_MAX_QUBITS
         ops = [s for op in circuit.operations for s in _split(op)]
         self.ops = ops
         slices: list[_Slice] = [_Slice(n)]
@@ -380,6 +424,14 @@ class SmallProgram:
         self.diag_param_angle = np.array([a for _, a, *_ in diag_rows], dtype=np.intp)
         self.diag_patterns = np.array([p for _, _, p, _ in diag_rows]).reshape(-1, d)
         self.diag_const_factor = np.exp(1j * self.diag_const)
+        # For the compiled sweeps: the same as real and imaginary parts (slices, 2, d); the
+        # diagonal slices with angles, and the position of each among them (or -1).
+        self.diag_const_parts = np.stack(
+            (self.diag_const_factor.real, self.diag_const_factor.imag), axis=1
+        )
+        self.diag_angle_slices = np.unique(self.diag_param_row)
+        self.diag_row_of = np.full(len(self.diag_slices), -1, dtype=np.intp)
+        self.diag_row_of[self.diag_angle_slices] = np.arange(self.diag_angle_slices.size)
         # diag_scatter[r, p] = 1 where diagonal angle p belongs to diagonal slice r.
         self.diag_scatter = np.zeros((len(self.diag_slices), len(diag_rows)))
         self.diag_scatter[self.diag_param_row, np.arange(len(diag_rows))] = 1.0
@@ -387,14 +439,21 @@ class SmallProgram:
         self.diag_grad_rows = np.array(trainable_diag, dtype=np.intp)
 
         self.const_slices = [s for s in range(S) if self.kinds[s] == "const"]
+        self.const_permutations = [
+            _permutation_form([ops[i] for i in slices[s].ent], n) for s in self.const_slices
+        ]
+        self.param_slices = [s for s in range(S) if self.kinds[s] == "param"]
+        if not self.dense and (self.param_slices or None in self.const_permutations):
+            raise NotImplementedError(
+                "a dense entangler: the engine takes it up to SMALL_MAX_QUBITS qubits"
+            )
         self.const_matrices = []
-        for s in self.const_slices:
+        for s in self.const_slices if self.dense else ():
             M = np.eye(d, dtype=complex)
             for i in slices[s].ent:
                 M = _dense_constant(ops[i], n) @ M
             self.const_matrices.append(M)
 
-        self.param_slices = [s for s in range(S) if self.kinds[s] == "param"]
         self.param_ops = [ops[slices[s].ent[0]] for s in self.param_slices]
         self.param_angle = [angle_of[slices[s].ent[0]] for s in self.param_slices]
         self.param_index = [_embed_index(op.qubits, n) for op in self.param_ops]
@@ -403,16 +462,19 @@ class SmallProgram:
         self.jit_tables = _jit_tables(self)
 
         self.workspace = _Workspace()
-        self._row_bytes: dict[int, int] = {}  # bytes_per_row by number of labels
+        self._row_bytes: dict = {}  # bytes_per_row by (number of labels, compiled sweeps)
         # Kronecker groups: qubits [0, low) and [low, n).
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
 
     def bytes_per_row(self, n_labels: int) -> int:
-        """Bytes per sample of one step reading ``n_labels`` observables: an upper bound of
-        its work arrays."""
-        if n_labels not in self._row_bytes:
-            self._row_bytes[n_labels] = self._bytes_per_row(n_labels)
-        return self._row_bytes[n_labels]
+        """Bytes per sample of one step reading ``n_labels`` observables on the sweeps that
+        serve the program now: an upper bound of their work arrays."""
+        key = (n_labels, _compiled_sweeps(self) is not None)
+        if key not in self._row_bytes:
+            self._row_bytes[key] = (
+                self._compiled_bytes_per_row(n_labels) if key[1] else self._bytes_per_row(n_labels)
+            )
+        return self._row_bytes[key]
 
     def _bytes_per_row(self, n_labels: int) -> int:
         n, S, d = self.n_qubits, self.n_slices, 2**self.n_qubits
@@ -431,23 +493,37 @@ class SmallProgram:
         reals = 2 * slots + 3 * self.angles.coeff.shape[0] + 2 * self.angles.n_angles
         return 16 * (states + kron + runs + params) + 8 * reals
 
+    def _compiled_bytes_per_row(self, n_labels: int) -> int:
+        # The compiled sweeps keep one final state per sample (the sweeps' psi and lambda
+        # are per call, in fixed_bytes): the final state, the diagonal entanglers' phases
+        # with their temporaries, the multi-qubit gates' matrices (up to SMALL_MAX_QUBITS),
+        # the run matrices, and the angles, cosines, sines and gradient terms.
+        S, d = self.n_slices, 2**self.n_qubits
+        slots = self.run_length * S * self.n_qubits
+        states = d + 5 * len(self.diag_slices) * d + 2 * len(self.param_slices) * d * d
+        reals = 4 * slots + 3 * self.angles.coeff.shape[0] + 3 * self.angles.n_angles
+        return 16 * (states + 4 * S * self.n_qubits) + 8 * (reals + 3 * n_labels)
+
     def fixed_bytes(self) -> int:
         """Bytes held whatever the number of samples: phase patterns, constant and generator
-        matrices, the dense Pauli read-out."""
+        matrices, the read-out; on the compiled sweeps also their psi, lambda and scratch."""
         d = 2**self.n_qubits
         matrices = len(self.const_matrices) + 2 * len(self.param_ops)
-        return 8 * (self.diag_patterns.size + 2 * self.diag_const.size) + 16 * (
-            matrices * d * d + _MAX_DENSE_PAULI_ENTRIES
-        )
+        tables = 8 * (self.diag_patterns.size + 4 * self.diag_const.size) + 16 * matrices * d * d
+        if _compiled_sweeps(self) is not None:
+            return tables + 24 * len(self.const_permutations) * d + 16 * 3 * d
+        return tables + 16 * _MAX_DENSE_PAULI_ENTRIES
 
 
 _PROGRAMS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def small_circuit_program(circuit: Circuit) -> SmallProgram | None:
+def small_circuit_program(circuit: Circuit, max_memory_mb=None) -> SmallProgram | None:
     """The compiled program of a circuit (cached per circuit), or None when the engine does
-    not take it (too wide, or a trainable gate without a generator)."""
-    if circuit.n_qubits > SMALL_MAX_QUBITS:
+    not take it (too wide, a trainable gate without a generator, or, above
+    ``SMALL_MAX_QUBITS``, tables that the budget ``max_memory_mb`` cannot hold)."""
+    n = circuit.n_qubits
+    if n > SMALL_MAX_QUBITS and (n > _COMPILED_MAX_QUBITS or _compiled_kernels() is None):
         return None
     program = _PROGRAMS.get(circuit)
     if program is None:
@@ -458,12 +534,27 @@ def small_circuit_program(circuit: Circuit) -> SmallProgram | None:
                 ):
                     _PROGRAMS[circuit] = False
                     return None
+        if n > SMALL_MAX_QUBITS and _wide_build_bytes(circuit) > (
+            resolve_max_memory_mb(max_memory_mb) * _MIB
+        ):
+            return None  # not cached: a larger budget may build it
         try:
             program = SmallProgram(circuit)
         except NotImplementedError:  # a gate without the form the engine relies on
             program = False
         _PROGRAMS[circuit] = program
     return program or None
+
+
+def _wide_build_bytes(circuit: Circuit) -> int:
+    """An upper bound of the bytes a program above ``SMALL_MAX_QUBITS`` allocates while it is
+    built and holds afterwards: per multi-qubit gate, a diagonal slice's constant phases (8
+    bytes per amplitude, 16 as a factor, 16 as its parts) or a permutation with phases (24,
+    twice: its form and its compiled table); per parametrised diagonal gate, its pattern
+    (8); and the index temporaries of the build (six arrays of 8)."""
+    multi = sum(len(op.qubits) > 1 for op in circuit.operations)
+    patterns = sum(len(op.qubits) > 1 and bool(op.params) for op in circuit.operations)
+    return 2**circuit.n_qubits * (48 + 48 * multi + 8 * patterns)
 
 
 _EYE = np.eye(2, dtype=complex)
@@ -520,15 +611,14 @@ def _mul_dagger(a: np.ndarray, b: np.ndarray, out: np.ndarray, tmp: np.ndarray) 
 
 @functools.lru_cache(maxsize=64)
 def _pauli_masks(labels: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each Pauli string as ``P|b> = phase * sign[b] |b ^ flip>``: ``(flips, phases,
-    signs)`` of shapes (k,), (k,) and (k, 2**n), for the compiled sweeps."""
-    n = len(labels[0])
+    """Each Pauli string as ``P|b> = phase * (-1)^|b & zmask| |b ^ flip>``: ``(flips,
+    phases, zmasks)``, each of shape (k,), for the compiled sweeps."""
     masks = [pauli_masks(label) for label in labels]
     flips = np.array([xmask for xmask, _, _ in masks], dtype=np.intp)
+    zmasks = np.array([zmask for _, zmask, _ in masks], dtype=np.intp)
     # Y|0> = i|1>, Y|1> = -i|0>: i times Z's sign, read on the input index.
     phases = np.array([1j**n_y for _, _, n_y in masks], dtype=complex)
-    signs = np.array([_signs(n, zmask) for _, zmask, _ in masks], dtype=float).reshape(-1, 2**n)
-    return flips, phases, signs
+    return flips, phases, zmasks
 
 
 @functools.lru_cache(maxsize=64)
@@ -645,14 +735,18 @@ def _jit_tables(program: SmallProgram) -> dict:
     slot_trainable[program.trainable_slots] = True
     rows_k = program.diag_grad_rows
     # Constant entanglers with one entry per row (CNOT, CZ, SWAP and their products) are
-    # applied as a permutation with phases: row i takes entry src[i] (src[0] = -1: dense).
-    const_mats = np.array(program.const_matrices, dtype=complex).reshape(-1, d, d)
-    const_src = np.full((len(const_mats), d), -1, dtype=np.intp)
-    const_phase = np.zeros((len(const_mats), d), dtype=complex)
-    for c, M in enumerate(const_mats):
-        if np.all(np.count_nonzero(M, axis=1) == 1):
-            const_src[c] = np.argmax(M != 0, axis=1)
-            const_phase[c] = M[np.arange(d), const_src[c]]
+    # applied as a permutation with phases: row i takes entry src[i] (src[0] = -1: dense,
+    # only up to SMALL_MAX_QUBITS; the dense matrices are passed only when one is used).
+    forms = program.const_permutations
+    const_src = np.full((len(forms), d), -1, dtype=np.intp)
+    const_phase = np.zeros((len(forms), 2, d))  # real and imaginary parts
+    for c, form in enumerate(forms):
+        if form is not None:
+            const_src[c] = form[0]
+            const_phase[c] = form[1].real, form[1].imag
+    const_mats = np.zeros((0, 1, 1), dtype=complex)
+    if None in forms:
+        const_mats = np.array(program.const_matrices, dtype=complex).reshape(-1, d, d)
     return {
         "kinds": np.array([_KIND_CODES[k] for k in program.kinds], dtype=np.intp),
         "const_src": const_src,
@@ -681,7 +775,7 @@ def _jit_tables(program: SmallProgram) -> dict:
             dtype=np.intp,
         ).reshape(-1),
         # Stand-ins for circuits without diagonal or multi-qubit entanglers.
-        "no_diag_factor": np.ones((0, 1, d), dtype=complex),
+        "no_diag_rows": np.ones((0, 1, 2, d)),
         "no_param_mats": np.zeros((0, 1, d, d), dtype=complex),
     }
 
@@ -693,10 +787,10 @@ def _compiled_array(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
 
 
-def _compiled_sweeps(program: SmallProgram):
-    """The compiled kernels (``_small_jit.CompiledKernels``) when they serve this program
-    (numba installed, ``USE_COMPILED`` on, at most ``_COMPILED_MAX_QUBITS``), else None."""
-    if not USE_COMPILED or program.n_qubits > _COMPILED_MAX_QUBITS:
+def _compiled_kernels():
+    """The compiled kernels (``_small_jit.CompiledKernels``) when numba is installed and
+    ``USE_COMPILED`` is on, else None."""
+    if not USE_COMPILED:
         return None
     global _KERNELS
     if _KERNELS is None:
@@ -705,6 +799,12 @@ def _compiled_sweeps(program: SmallProgram):
         except ImportError:  # numba is not installed: the NumPy sweeps
             _KERNELS = False
     return _KERNELS or None
+
+
+def _compiled_sweeps(program: SmallProgram):
+    """The compiled kernels when they serve this program (at most ``_COMPILED_MAX_QUBITS``
+    qubits), else None."""
+    return _compiled_kernels() if program.n_qubits <= _COMPILED_MAX_QUBITS else None
 
 
 def _compiled_chunk(
@@ -716,19 +816,20 @@ def _compiled_chunk(
     t = program.jit_tables
     n, d = program.n_qubits, 2**program.n_qubits
     rows = rows_slice.stop - rows_slice.start
-    diag_factor = t["no_diag_factor"] if diag_factor is None else _compiled_array(diag_factor)
+    diag_rows = t["no_diag_rows"] if diag_factor is None else diag_factor
     param_mats = np.ascontiguousarray(np.stack(param_mats)) if param_mats else t["no_param_mats"]
-    flips, phases, signs = _pauli_masks(tuple(labels))
+    flips, phases, zmasks = _pauli_masks(tuple(labels))
     common = (
-        n, program.run_lengths, t["axis"], t["kinds"], t["pos"], diag_factor,
-        t["const_src"], t["const_phase"], t["const_mats"], param_mats, flips, phases, signs,
+        n, program.run_lengths, t["axis"], t["kinds"], t["pos"], program.diag_const_parts,
+        diag_rows, program.diag_row_of, t["const_src"], t["const_phase"], t["const_mats"],
+        param_mats, flips, phases, zmasks,
     )  # fmt: skip
     trig = np.empty((2, rows, program.slot_angle.shape[0]))
     kernels.slot_trig(
         angles, program.slot_angle, program.slot_scale, program.slot_const,
         program.sample_slots, program.shared_slots, trig,
     )  # fmt: skip
-    final = np.empty((rows, d), dtype=complex)
+    final = np.empty((rows, 2, d))  # real and imaginary parts
     E = np.empty((rows, len(labels)))
     run_store = np.empty((rows, program.n_slices, n, 2, 2), dtype=complex)
     kernels.forward(*common, trig, final, E, run_store)
@@ -754,6 +855,22 @@ def _compiled_chunk(
     return grad[: a.n_weights]
 
 
+def _diag_factor_parts(program: SmallProgram, angles: np.ndarray) -> np.ndarray | None:
+    """The factors of the diagonal slices with angles, for the compiled sweeps, as real and
+    imaginary parts (slices with angles, rows, 2, d): one cosine and one sine of each total
+    phase (the other slices' factors are ``diag_const_parts``); None without such slices."""
+    slices = program.diag_angle_slices
+    if not slices.size:
+        return None
+    a = angles[:, program.diag_param_angle]  # (rows, P)
+    phase = (a[:, None, :] * program.diag_scatter[slices]) @ program.diag_patterns
+    phase = phase.transpose(1, 0, 2) + program.diag_const[slices, None, :]
+    parts = np.empty((phase.shape[0], phase.shape[1], 2, phase.shape[2]))
+    np.cos(phase, out=parts[:, :, 0])
+    np.sin(phase, out=parts[:, :, 1])
+    return parts
+
+
 # -- one step ----------------------------------------------------------------------------------
 def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values):
     n, S = program.n_qubits, program.n_slices
@@ -766,7 +883,9 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
 
     # Entangler factors.
     diag_factor = None
-    if program.diag_slices:
+    if program.diag_slices and kernels is not None:
+        diag_factor = _diag_factor_parts(program, angles)
+    elif program.diag_slices:
         # Parameter-free phases were exponentiated at compile time.
         diag_factor = program.diag_const_factor[:, None, :]
         if program.diag_param_row.size:
@@ -969,10 +1088,12 @@ def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int, n_lab
     general path holds per sample; when fewer than ``min(n_samples, _MIN_CHUNK_ROWS)`` rows
     fit the budget, the general path (which needs less memory) runs instead.
     """
+    if not program.dense and _compiled_sweeps(program) is None:
+        return 0  # wider than the NumPy sweeps take (the compiled ones are off)
     budget = resolve_max_memory_mb(max_memory_mb) * _MIB
     room = budget - program.fixed_bytes()
     per_row = program.bytes_per_row(n_labels)
-    rows = int(room // per_row) if room > 0 else 0
+    rows = n_samples if room == np.inf else int(room // per_row) if room > 0 else 0
     if not rows or rows < min(n_samples, _MIN_CHUNK_ROWS):
         return 0
     # Chunks whose work arrays can stay cached between calls, unless that is too few rows.

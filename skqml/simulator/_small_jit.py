@@ -1,16 +1,18 @@
 """Compiled per-sample sweeps of the small-circuit engine (optional: ``skqml[numba]``).
 
 On one to six qubits a training step of the NumPy engine (``_small.py``) is dominated by
-NumPy's cost per call on tiny arrays (stacks of 2x2 matrices), not by arithmetic. With numba
-installed, the engine hands its inner work to the functions below, compiled once and cached
-on disk (``_small.py`` imports this module only when numba imports):
+NumPy's cost per call on tiny arrays (stacks of 2x2 matrices), not by arithmetic; on ten and
+more, by passes over all samples' states, one per fused gate. With numba installed, the
+engine hands its inner work to the functions below, compiled once and cached on disk
+(``_small.py`` imports this module only when numba imports); they hold one sample's state
+at a time, which stays in cache up to about 16 qubits:
 
 - ``angles``, ``slot_trig`` and ``chain_rule``: every angle of every gate from the angle
   program's term tables, the cosine and sine of every run slot, and the chain rule from the
   sweeps' terms back to the weights;
 - ``forward``: for each sample, each slice's one-qubit runs multiplied into one 2x2 per
   qubit and applied in place to the ``2**n`` state, then the slice's entangler; then the
-  expectation values of the Pauli strings (``P|b> = phase sign[b] |b ^ flip>``);
+  expectation values of the Pauli strings (``P|b> = phase (-1)^|b & zmask| |b ^ flip>``);
 - ``backward``: the adjoint method, per sample. From ``lambda = sum_k g_k P_k psi`` it
   undoes the slices one by one (each is unitary, so the state before it is ``U^H`` times the
   state after it). A run's gradients come from one 2x2 cross density ``M = psi lambda^H``
@@ -37,68 +39,107 @@ __all__ = ["KERNELS", "CompiledKernels"]
 
 # The sweeps are compiled once and cached on disk (numba's cache beside this file). The 2x2
 # helpers are inlined: called per gate and sample, a call with array arguments (reference
-# counts, struct passing) cost more than their arithmetic.
-jit = numba.njit(cache=True, nogil=True)
-helper = numba.njit(cache=True, nogil=True, inline="always")
+# counts, struct passing) cost more than their arithmetic. States are held as separate real
+# and imaginary parts (shape (2, d)): on interleaved complex numbers LLVM did not vectorise
+# the loops (1.3-1.5 ns per amplitude and one-qubit gate), on separate parts it does with
+# FMA (0.7-0.8 ns). Floating-point contraction and reassociation (FMA, vectorised sums) are
+# the only fast-math flags: finiteness checks must stay.
+_FASTMATH = {"contract", "reassoc"}
+jit = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+helper = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, inline="always")
 
 
 @helper
-def matvec(M, v, out, dagger):
-    d = v.shape[0]
+def matvec(M, re, im, out_re, out_im, dagger):
+    # A dense matrix (complex) on a state held as parts (up to SMALL_MAX_QUBITS only).
+    d = re.shape[0]
     for i in range(d):
         acc = 0.0j
-        if dagger:
-            for k in range(d):
-                acc += M[k, i].conjugate() * v[k]
-        else:
-            for k in range(d):
-                acc += M[i, k] * v[k]
-        out[i] = acc
+        for k in range(d):
+            m = M[k, i].conjugate() if dagger else M[i, k]
+            acc += m * complex(re[k], im[k])
+        out_re[i] = acc.real
+        out_im[i] = acc.imag
 
 
 @helper
-def entangle(state, tmp, s, r, kinds, pos, diag_factor, const_src, const_phase, const_mats,
-             param_mats, dagger):  # fmt: skip
+def entangle(state, tmp, s, r, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+             const_phase, const_mats, param_mats, dagger):  # fmt: skip
+    # The entangler of slice s (or its inverse) on state (2, d), in place; tmp (2, d). A
+    # diagonal slice's factor is diag_rows[diag_row_of[k], r] when it differs between
+    # samples, else diag_shared[k] (k its position among the diagonal slices).
     kind = kinds[s]
+    re, im = state[0], state[1]
+    d = re.shape[0]
     if kind == 1:
-        f = diag_factor[pos[s], r if diag_factor.shape[1] > 1 else 0]
-        for i in range(state.shape[0]):
-            state[i] *= f[i].conjugate() if dagger else f[i]
+        k = pos[s]
+        f = diag_shared[k] if diag_row_of[k] < 0 else diag_rows[diag_row_of[k], r]
+        fr, fi = f[0], f[1]
+        sign = -1.0 if dagger else 1.0
+        for i in range(d):
+            a, b = re[i], im[i]
+            c, e = fr[i], sign * fi[i]
+            re[i] = a * c - b * e
+            im[i] = a * e + b * c
     elif kind == 2 and const_src[pos[s], 0] >= 0:
         # A permutation with phases (CNOT, CZ, SWAP, ...): (M psi)[i] = ph[i] psi[src[i]].
         src = const_src[pos[s]]
-        ph = const_phase[pos[s]]
+        pr, pi = const_phase[pos[s], 0], const_phase[pos[s], 1]
+        tr, ti = tmp[0], tmp[1]
         if dagger:
-            for i in range(state.shape[0]):
-                tmp[src[i]] = ph[i].conjugate() * state[i]
+            for i in range(d):
+                a, b = re[i], im[i]
+                tr[src[i]] = pr[i] * a + pi[i] * b
+                ti[src[i]] = pr[i] * b - pi[i] * a
         else:
-            for i in range(state.shape[0]):
-                tmp[i] = ph[i] * state[src[i]]
-        state[:] = tmp
+            for i in range(d):
+                a, b = re[src[i]], im[src[i]]
+                tr[i] = pr[i] * a - pi[i] * b
+                ti[i] = pr[i] * b + pi[i] * a
+        state[:, :] = tmp
     elif kind == 2:
-        matvec(const_mats[pos[s]], state, tmp, dagger)
-        state[:] = tmp
+        matvec(const_mats[pos[s]], re, im, tmp[0], tmp[1], dagger)
+        state[:, :] = tmp
     elif kind == 3:
-        matvec(param_mats[pos[s], r], state, tmp, dagger)
-        state[:] = tmp
+        matvec(param_mats[pos[s], r], re, im, tmp[0], tmp[1], dagger)
+        state[:, :] = tmp
+
+
+@helper
+def parity(x):
+    # The parity of the set bits of x (x < 2**64): the sign of a Z string on basis state b
+    # is (-1)^parity(b & zmask), so no table of 2**n signs per Pauli string is stored.
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    x ^= x >> 4
+    x ^= x >> 2
+    x ^= x >> 1
+    return x & 1
 
 
 @helper
 def apply_2x2(state, q, U, dagger):
-    # U (or U^H) on qubit q, in place.
+    # U (or U^H) on qubit q of state (2, d), in place; the amplitude pairs (i, i + stride)
+    # are read through four views per block, which LLVM vectorises.
     if dagger:
         g00, g01 = U[0, 0].conjugate(), U[1, 0].conjugate()
         g10, g11 = U[0, 1].conjugate(), U[1, 1].conjugate()
     else:
         g00, g01, g10, g11 = U[0, 0], U[0, 1], U[1, 0], U[1, 1]
+    ar, ai, br, bi = g00.real, g00.imag, g01.real, g01.imag
+    cr, ci, dr, di = g10.real, g10.imag, g11.real, g11.imag
     stride = 1 << q
-    d = state.shape[0]
-    for base in range(0, d, 2 * stride):
-        for i in range(base, base + stride):
-            a0 = state[i]
-            a1 = state[i + stride]
-            state[i] = g00 * a0 + g01 * a1
-            state[i + stride] = g10 * a0 + g11 * a1
+    re, im = state[0], state[1]
+    for base in range(0, re.shape[0], 2 * stride):
+        r0, r1 = re[base : base + stride], re[base + stride : base + 2 * stride]
+        i0, i1 = im[base : base + stride], im[base + stride : base + 2 * stride]
+        for k in range(stride):
+            x0r, x0i, x1r, x1i = r0[k], i0[k], r1[k], i1[k]
+            r0[k] = ar * x0r - ai * x0i + br * x1r - bi * x1i
+            i0[k] = ar * x0i + ai * x0r + br * x1i + bi * x1r
+            r1[k] = cr * x0r - ci * x0i + dr * x1r - di * x1i
+            i1[k] = cr * x0i + ci * x0r + dr * x1i + di * x1r
 
 
 @helper
@@ -125,19 +166,21 @@ def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs):
 
 @jit
 def forward(
-    n_qubits, run_lengths, axis, kinds, pos, diag_factor, const_src, const_phase, const_mats,
-    param_mats, flips, phases, signs, trig, out, E, run_store,
+    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+    const_phase, const_mats,
+    param_mats, flips, phases, zmasks, trig, out, E, run_store,
 ):  # fmt: skip
-    # Final states into out (rows, d) and expectation values of the Paulis into E, from
-    # the cosines and sines of every run slot's angle, trig (2, rows, slots); each run's
-    # product into run_store (rows, slices, qubits, 2, 2) for the backward pass.
-    rows, d = out.shape
+    # Final states into out (rows, 2, d) (real and imaginary parts) and expectation values
+    # of the Paulis into E, from the cosines and sines of every run slot's angle, trig
+    # (2, rows, slots); each run's product into run_store (rows, slices, qubits, 2, 2) for
+    # the backward pass.
+    rows, d = out.shape[0], out.shape[2]
     n_slices = kinds.shape[0]
-    tmp = np.empty(d, dtype=np.complex128)
+    tmp = np.empty((2, d))
     for r in range(rows):
         state = out[r]
-        state[:] = 0.0
-        state[0] = 1.0
+        state[:, :] = 0.0
+        state[0, 0] = 1.0
         for s in range(n_slices):
             runs = run_store[r, s]
             run_matrices(r, s, n_slices, run_lengths, trig, axis, runs)
@@ -145,79 +188,131 @@ def forward(
                 if run_lengths[s, q]:
                     apply_2x2(state, q, runs[q], False)
             entangle(
-                state, tmp, s, r, kinds, pos, diag_factor, const_src, const_phase, const_mats,
-                param_mats, False,
+                state, tmp, s, r, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+                const_phase, const_mats, param_mats, False,
             )  # fmt: skip
+        re, im = state[0], state[1]
         for k in range(flips.shape[0]):
-            # <psi| P |psi> with P|b> = phase sign[b] |b ^ flip>.
-            acc = 0.0j
+            # <psi| P |psi> with P|b> = phase (-1)^|b & zmask| |b ^ flip>:
+            # sum_b conj(psi[b ^ flip]) sign[b] psi[b], then times the phase.
+            acc_re = acc_im = 0.0
             for i in range(d):
-                acc += state[i ^ flips[k]].conjugate() * signs[k, i] * state[i]
-            E[r, k] = (phases[k] * acc).real
+                j = i ^ flips[k]
+                t_re = re[j] * re[i] + im[j] * im[i]
+                t_im = re[j] * im[i] - im[j] * re[i]
+                if parity(i & zmasks[k]):
+                    t_re, t_im = -t_re, -t_im
+                acc_re += t_re
+                acc_im += t_im
+            E[r, k] = phases[k].real * acc_re - phases[k].imag * acc_im
+
+
+@helper
+def cross_and_undo(psi, lam, q, U):
+    # The 2x2 cross density sum_rest psi_(b, rest) conj(lambda_(a, rest)) on qubit q (as
+    # real and imaginary parts of m00, m01, m10, m11), and U^H applied to psi and lambda
+    # on qubit q, in one pass.
+    h00, h01 = U[0, 0].conjugate(), U[1, 0].conjugate()
+    h10, h11 = U[0, 1].conjugate(), U[1, 1].conjugate()
+    ar, ai, br, bi = h00.real, h00.imag, h01.real, h01.imag
+    cr, ci, dr, di = h10.real, h10.imag, h11.real, h11.imag
+    m00r = m00i = m01r = m01i = m10r = m10i = m11r = m11i = 0.0
+    stride = 1 << q
+    for base in range(0, psi.shape[1], 2 * stride):
+        p0r, p1r = psi[0, base : base + stride], psi[0, base + stride : base + 2 * stride]
+        p0i, p1i = psi[1, base : base + stride], psi[1, base + stride : base + 2 * stride]
+        l0r, l1r = lam[0, base : base + stride], lam[0, base + stride : base + 2 * stride]
+        l0i, l1i = lam[1, base : base + stride], lam[1, base + stride : base + 2 * stride]
+        for k in range(stride):
+            x0r, x0i, x1r, x1i = p0r[k], p0i[k], p1r[k], p1i[k]
+            y0r, y0i, y1r, y1i = l0r[k], l0i[k], l1r[k], l1i[k]
+            # p conj(l) = (pr lr + pi li) + i (pi lr - pr li)
+            m00r += x0r * y0r + x0i * y0i
+            m00i += x0i * y0r - x0r * y0i
+            m01r += x0r * y1r + x0i * y1i
+            m01i += x0i * y1r - x0r * y1i
+            m10r += x1r * y0r + x1i * y0i
+            m10i += x1i * y0r - x1r * y0i
+            m11r += x1r * y1r + x1i * y1i
+            m11i += x1i * y1r - x1r * y1i
+            p0r[k] = ar * x0r - ai * x0i + br * x1r - bi * x1i
+            p0i[k] = ar * x0i + ai * x0r + br * x1i + bi * x1r
+            p1r[k] = cr * x0r - ci * x0i + dr * x1r - di * x1i
+            p1i[k] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+            l0r[k] = ar * y0r - ai * y0i + br * y1r - bi * y1i
+            l0i[k] = ar * y0i + ai * y0r + br * y1i + bi * y1r
+            l1r[k] = cr * y0r - ci * y0i + dr * y1r - di * y1i
+            l1i[k] = cr * y0i + ci * y0r + dr * y1i + di * y1r
+    return m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i
 
 
 @jit
 def backward(
-    n_qubits, run_lengths, axis, kinds, pos, diag_factor, const_src, const_phase, const_mats,
+    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+    const_phase, const_mats,
     param_mats,
-    flips, phases, signs, trig, run_store, final, cotangent, slot_trainable, diag_slice,
+    flips, phases, zmasks, trig, run_store, final, cotangent, slot_trainable, diag_slice,
     diag_patterns, param_generators, param_trainable, slot_grad, diag_grad, param_grad,
 ):  # fmt: skip
-    rows, d = final.shape
+    rows, d = final.shape[0], final.shape[2]
     n_slices = kinds.shape[0]
-    psi = np.empty(d, dtype=np.complex128)
-    lam = np.empty(d, dtype=np.complex128)
-    tmp = np.empty(d, dtype=np.complex128)
+    psi = np.empty((2, d))
+    lam = np.empty((2, d))
+    tmp = np.empty((2, d))
     for r in range(rows):
-        psi[:] = final[r]
+        psi[:, :] = final[r]
         # lambda = sum_k g_k P_k psi: the cotangent state at the end of the circuit.
-        lam[:] = 0.0
+        lam[:, :] = 0.0
         for k in range(flips.shape[0]):
             g = cotangent[r, k] * phases[k]
             if g != 0.0:
+                gr, gi = g.real, g.imag
                 for i in range(d):
-                    lam[i ^ flips[k]] += g * signs[k, i] * psi[i]
+                    a, b = psi[0, i], psi[1, i]
+                    t_re, t_im = gr * a - gi * b, gr * b + gi * a
+                    if parity(i & zmasks[k]):
+                        t_re, t_im = -t_re, -t_im
+                    j = i ^ flips[k]
+                    lam[0, j] += t_re
+                    lam[1, j] += t_im
         for s in range(n_slices - 1, -1, -1):
             kind = kinds[s]
             if kind == 3 and param_trainable[pos[s]]:
-                matvec(param_generators[pos[s]], psi, tmp, False)
-                acc = 0.0j
-                for i in range(d):
-                    acc += lam[i].conjugate() * tmp[i]
-                param_grad[r, pos[s]] = 2.0 * acc.imag
+                matvec(param_generators[pos[s]], psi[0], psi[1], tmp[0], tmp[1], False)
+                acc = 0.0
+                for i in range(d):  # Im(conj(lambda) K psi)
+                    acc += lam[0, i] * tmp[1, i] - lam[1, i] * tmp[0, i]
+                param_grad[r, pos[s]] = 2.0 * acc
             if kind != 0:
                 entangle(
-                    psi, tmp, s, r, kinds, pos, diag_factor, const_src, const_phase,
-                    const_mats, param_mats, True,
+                    psi, tmp, s, r, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+                    const_phase, const_mats, param_mats, True,
                 )  # fmt: skip
                 entangle(
-                    lam, tmp, s, r, kinds, pos, diag_factor, const_src, const_phase,
-                    const_mats, param_mats, True,
+                    lam, tmp, s, r, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
+                    const_phase, const_mats, param_mats, True,
                 )  # fmt: skip
             if kind == 1:
                 for k in range(diag_slice.shape[0]):
                     if diag_slice[k] == s:
-                        acc = 0.0j
-                        for i in range(d):
-                            acc += lam[i].conjugate() * psi[i] * diag_patterns[k, i]
-                        diag_grad[r, k] = -2.0 * acc.imag
+                        acc = 0.0
+                        pattern = diag_patterns[k]
+                        for i in range(d):  # Im(conj(lambda) psi) * pattern
+                            acc += (lam[0, i] * psi[1, i] - lam[1, i] * psi[0, i]) * pattern[i]
+                        diag_grad[r, k] = -2.0 * acc
             runs = run_store[r, s]
             for q in range(n_qubits):
                 m_q = run_lengths[s, q]
                 if m_q == 0:
                     continue
                 # M = psi lambda^H reduced to qubit q at the run's end (the other
-                # qubits' runs commute with this qubit's gates and cancel).
-                stride = 1 << q
-                m00 = m01 = m10 = m11 = 0.0j
-                for base in range(0, d, 2 * stride):
-                    for i in range(base, base + stride):
-                        p0, p1 = psi[i], psi[i + stride]
-                        l0, l1 = lam[i].conjugate(), lam[i + stride].conjugate()
-                        m00 += p0 * l0
-                        m01 += p0 * l1
-                        m10 += p1 * l0
-                        m11 += p1 * l1
+                # qubits' runs commute with this qubit's gates and cancel), read in the
+                # same pass that undoes the run on psi and lambda (U^H on both).
+                m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i = cross_and_undo(
+                    psi, lam, q, runs[q]
+                )
+                m00, m01 = complex(m00r, m00i), complex(m01r, m01i)
+                m10, m11 = complex(m10r, m10i), complex(m11r, m11i)
                 for j in range(m_q - 1, -1, -1):
                     # (m00 .. m11) is the cross density just after gate j: the term is
                     # 2 Im Tr(N M); then M <- G_j^H M G_j, the density before it.
@@ -233,12 +328,10 @@ def backward(
                         # K = M G, then M = G^H K.
                         k00, k01 = m00 * g00 + m01 * g10, m00 * g01 + m01 * g11
                         k10, k11 = m10 * g00 + m11 * g10, m10 * g01 + m11 * g11
-                        h00, h01 = g00.conjugate(), g10.conjugate()
-                        h10, h11 = g01.conjugate(), g11.conjugate()
-                        m00, m01 = h00 * k00 + h01 * k10, h00 * k01 + h01 * k11
-                        m10, m11 = h10 * k00 + h11 * k10, h10 * k01 + h11 * k11
-                apply_2x2(psi, q, runs[q], True)
-                apply_2x2(lam, q, runs[q], True)
+                        g00c, g10c = g00.conjugate(), g10.conjugate()
+                        g01c, g11c = g01.conjugate(), g11.conjugate()
+                        m00, m01 = g00c * k00 + g10c * k10, g00c * k01 + g10c * k11
+                        m10, m11 = g01c * k00 + g11c * k10, g01c * k01 + g11c * k11
 
 
 @jit
