@@ -361,7 +361,8 @@ def workloads(quick: bool) -> list[Workload]:
     sizes = [(1, 5), (2, 5), (4, 10)] if quick else [(1, 5), (1, 10), (2, 5), (2, 10)]
     if not quick:
         sizes += [(4, 5), (4, 10), (6, 5), (6, 10)]
-    iqp = [(4, 5)] if quick else [(4, 5), (6, 10)]
+    # 10 qubits x 3 layers: the width of the study's 10-dimensional data sets.
+    iqp = [(4, 5)] if quick else [(4, 5), (6, 10), (10, 3)]
     return (
         [make_reupload(n, L) for n, L in sizes]
         + [make_vqc(4)]
@@ -479,7 +480,8 @@ def render(rows, use_jax, use_lightning, compiled, quick, repeats, min_time) -> 
             "small-circuit engine (`skqml/simulator/_small.py`)"
             + (
                 ", with its compiled sweeps (numba, `skqml[numba]`); **NumPy sweeps** is the "
-                "same engine without numba (its default fallback)"
+                "same engine without numba (its default fallback; above 8 qubits that is the "
+                "general path)"
                 if compiled
                 else " with its NumPy sweeps (numba is not installed here)"
             )
