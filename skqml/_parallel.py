@@ -60,6 +60,17 @@ def block_slices(n: int, block: int) -> list[slice]:
     return [slice(i, min(i + block, n)) for i in range(0, n, block)]
 
 
+def even_block(n: int, block: int) -> int:
+    """The size of as few blocks of at most ``block`` items as cover ``n``, made as equal
+    as possible: with it, :func:`block_slices` gives workers equal shares (400 rows in
+    blocks of at most 128: four of 100, not 128, 128, 128 and 16, which left one of two
+    workers 256 rows)."""
+    if n <= block:
+        return max(n, 1)
+    count = -(-n // block)
+    return -(-n // count)
+
+
 def n_workers(n_jobs: int | None, n_blocks: int) -> int:
     """Workers that ``n_jobs`` gives ``n_blocks`` blocks: at least 1, at most one per block."""
     return max(1, min(n_blocks, effective_n_jobs(n_jobs)))

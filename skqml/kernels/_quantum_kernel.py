@@ -1229,10 +1229,15 @@ class ProjectedQuantumKernel(QuantumKernel):
     @staticmethod
     def _rbf_block(A, B, gamma):
         other = A if B is None else B
+        products = A @ other.T
+        if B is None:
+            # A @ A.T from BLAS need not be symmetric to the last bit (its edge kernels
+            # order the sums by tile shape); the block of a symmetric Gram matrix must be.
+            products = 0.5 * (products + products.T)
         sq = (
             np.einsum("ij,ij->i", A, A)[:, None]
             + np.einsum("ij,ij->i", other, other)[None, :]
-            - 2 * A @ other.T
+            - 2 * products
         )
         np.maximum(sq, 0.0, out=sq)
         K = np.exp(-gamma * sq)

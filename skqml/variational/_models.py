@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._estimator import fit_context, set_fitted
 from .._optim import Adam, History, optimize, warn_if_not_converged
-from .._parallel import CONCURRENT_BLOCKS, block_slices, map_blocks, n_workers
+from .._parallel import CONCURRENT_BLOCKS, block_slices, even_block, map_blocks, n_workers
 from .._validation import (
     MAX_MEMORY_MB_CONSTRAINT,
     N_JOBS_CONSTRAINT,
@@ -338,7 +338,7 @@ class _Objective:
             # Fixed blocks of rows (never cut by n_jobs), summed in order: the same numbers
             # for every n_jobs.
             block_rows = _gradient_block_rows(model.circuit.n_qubits)
-            blocks = block_slices(len(rows), block_rows)
+            blocks = block_slices(len(rows), even_block(len(rows), block_rows))
             concurrent, budget = _gradient_block_budget(
                 model.circuit, model.max_memory_mb, block_rows, len(blocks)
             )
