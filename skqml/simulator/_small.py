@@ -824,15 +824,19 @@ def _compiled_chunk(
         diag_rows, program.diag_row_of, t["const_src"], t["const_phase"], t["const_mats"],
         param_mats, flips, phases, zmasks,
     )  # fmt: skip
-    trig = np.empty((2, rows, program.slot_angle.shape[0]))
+    # Work arrays kept between steps (per thread): allocated afresh, their page faults cost
+    # more than a small step's arithmetic and serialise the threads of n_jobs.
+    ws = program.workspace
+    trig = ws.get("trig", (2, rows, program.slot_angle.shape[0]), float)
     kernels.slot_trig(
         angles, program.slot_angle, program.slot_scale, program.slot_const,
         program.sample_slots, program.shared_slots, trig,
     )  # fmt: skip
-    final = np.empty((rows, 2, d))  # real and imaginary parts
+    final = ws.get("final", (rows, 2, d), float)  # real and imaginary parts
     E = np.empty((rows, len(labels)))
-    run_store = np.empty((rows, program.n_slices, n, 2, 2), dtype=complex)
-    kernels.forward(*common, trig, final, E, run_store)
+    run_store = ws.get("run_store", (rows, program.n_slices, n, 2, 2))
+    work = ws.get("sweep_work", (3, 2, d), float)  # psi, lambda and scratch
+    kernels.forward(*common, trig, final, E, run_store, work)
     values[...] = E
     if cotangent is None:
         return None
@@ -843,7 +847,7 @@ def _compiled_chunk(
     kernels.backward(
         *common, trig, run_store, final, _compiled_array(Gc), t["slot_trainable"], t["diag_slice"],
         t["diag_patterns"], t["param_generators"], t["param_trainable"], slot_grad, diag_grad,
-        param_grad,
+        param_grad, work,
     )  # fmt: skip
     a = program.angles
     grad = np.zeros(a.n_weights + 1)

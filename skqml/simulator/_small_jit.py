@@ -184,15 +184,15 @@ def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs):
 def forward(
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
     const_phase, const_mats,
-    param_mats, flips, phases, zmasks, trig, out, E, run_store,
+    param_mats, flips, phases, zmasks, trig, out, E, run_store, work,
 ):  # fmt: skip
     # Final states into out (rows, 2, d) (real and imaginary parts) and expectation values
     # of the Paulis into E, from the cosines and sines of every run slot's angle, trig
     # (2, rows, slots); each run's product into run_store (rows, slices, qubits, 2, 2) for
-    # the backward pass.
+    # the backward pass; work (3, 2, d) is scratch.
     rows, d = out.shape[0], out.shape[2]
     n_slices = kinds.shape[0]
-    tmp = np.empty((2, d))
+    tmp = work[2]
     for r in range(rows):
         state = out[r]
         state[0, :] = 0.0
@@ -280,13 +280,11 @@ def backward(
     const_phase, const_mats,
     param_mats,
     flips, phases, zmasks, trig, run_store, final, cotangent, slot_trainable, diag_slice,
-    diag_patterns, param_generators, param_trainable, slot_grad, diag_grad, param_grad,
+    diag_patterns, param_generators, param_trainable, slot_grad, diag_grad, param_grad, work,
 ):  # fmt: skip
     rows, d = final.shape[0], final.shape[2]
     n_slices = kinds.shape[0]
-    psi = np.empty((2, d))
-    lam = np.empty((2, d))
-    tmp = np.empty((2, d))
+    psi, lam, tmp = work[0], work[1], work[2]
     for r in range(rows):
         psi[0, :] = final[r, 0]
         psi[1, :] = final[r, 1]
