@@ -500,7 +500,8 @@ class SmallProgram:
         # the run matrices, and the angles, cosines, sines and gradient terms.
         S, d = self.n_slices, 2**self.n_qubits
         slots = self.run_length * S * self.n_qubits
-        states = d + 5 * len(self.diag_slices) * d + 2 * len(self.param_slices) * d * d
+        # (only the diagonal slices with angles have phases per sample)
+        states = d + 5 * self.diag_angle_slices.size * d + 2 * len(self.param_slices) * d * d
         reals = 4 * slots + 3 * self.angles.coeff.shape[0] + 3 * self.angles.n_angles
         return 16 * (states + 4 * S * self.n_qubits) + 8 * (reals + 3 * n_labels)
 
