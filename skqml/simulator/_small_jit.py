@@ -125,37 +125,46 @@ def parity(x):
 
 
 @helper
-def apply_2x2(state, q, U, dagger):
-    # U (or U^H) on qubit q of state (2, d), in place; the amplitude pairs (i, i + stride)
-    # are read through four views per block, which LLVM vectorises.
+def gate_parts(U, dagger):
+    # The entries of U (or U^H) as real and imaginary parts, row by row.
     if dagger:
         g00, g01 = U[0, 0].conjugate(), U[1, 0].conjugate()
         g10, g11 = U[0, 1].conjugate(), U[1, 1].conjugate()
     else:
         g00, g01, g10, g11 = U[0, 0], U[0, 1], U[1, 0], U[1, 1]
-    ar, ai, br, bi = g00.real, g00.imag, g01.real, g01.imag
-    cr, ci, dr, di = g10.real, g10.imag, g11.real, g11.imag
+    return g00.real, g00.imag, g01.real, g01.imag, g10.real, g10.imag, g11.real, g11.imag
+
+
+@helper
+def rotate_pair(r0, i0, r1, i1, k0, k1, g):
+    # The 2x2 matrix g (gate_parts) on the amplitude pair (k0 of the 0 half, k1 of the 1
+    # half), in place; returns the pair as it was (x0r, x0i, x1r, x1i).
+    ar, ai, br, bi, cr, ci, dr, di = g
+    x0r, x0i, x1r, x1i = r0[k0], i0[k0], r1[k1], i1[k1]
+    r0[k0] = ar * x0r - ai * x0i + br * x1r - bi * x1i
+    i0[k0] = ar * x0i + ai * x0r + br * x1i + bi * x1r
+    r1[k1] = cr * x0r - ci * x0i + dr * x1r - di * x1i
+    i1[k1] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+    return x0r, x0i, x1r, x1i
+
+
+@helper
+def apply_2x2(state, q, U, dagger):
+    # U (or U^H) on qubit q of state (2, d), in place; the amplitude pairs (i, i + stride)
+    # are read through four views per block, which LLVM vectorises.
+    g = gate_parts(U, dagger)
     stride = 1 << q
     re, im = state[0], state[1]
     if stride < _VIEW_MIN_STRIDE:  # short blocks: plain indices (views cost more)
         for base in range(0, re.shape[0], 2 * stride):
             for i in range(base, base + stride):
-                j = i + stride
-                x0r, x0i, x1r, x1i = re[i], im[i], re[j], im[j]
-                re[i] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-                im[i] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-                re[j] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-                im[j] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+                rotate_pair(re, im, re, im, i, i + stride, g)
         return
     for base in range(0, re.shape[0], 2 * stride):
         r0, r1 = re[base : base + stride], re[base + stride : base + 2 * stride]
         i0, i1 = im[base : base + stride], im[base + stride : base + 2 * stride]
         for k in range(stride):
-            x0r, x0i, x1r, x1i = r0[k], i0[k], r1[k], i1[k]
-            r0[k] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-            i0[k] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-            r1[k] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-            i1[k] = cr * x0i + ci * x0r + dr * x1i + di * x1r
+            rotate_pair(r0, i0, r1, i1, k, k, g)
 
 
 @helper
@@ -224,19 +233,10 @@ def forward(
 @helper
 def undo_pair(p0r, p0i, p1r, p1i, l0r, l0i, l1r, l1i, k0, k1, h):
     # One amplitude pair (k0 of the 0 halves, k1 of the 1 halves) of cross_and_undo: U^H
-    # (entries h) on psi's and lambda's pair, in place; returns the pair's terms of the cross
-    # density psi lambda^H, p conj(l) = (pr lr + pi li) + i (pi lr - pr li).
-    ar, ai, br, bi, cr, ci, dr, di = h
-    x0r, x0i, x1r, x1i = p0r[k0], p0i[k0], p1r[k1], p1i[k1]
-    y0r, y0i, y1r, y1i = l0r[k0], l0i[k0], l1r[k1], l1i[k1]
-    p0r[k0] = ar * x0r - ai * x0i + br * x1r - bi * x1i
-    p0i[k0] = ar * x0i + ai * x0r + br * x1i + bi * x1r
-    p1r[k1] = cr * x0r - ci * x0i + dr * x1r - di * x1i
-    p1i[k1] = cr * x0i + ci * x0r + dr * x1i + di * x1r
-    l0r[k0] = ar * y0r - ai * y0i + br * y1r - bi * y1i
-    l0i[k0] = ar * y0i + ai * y0r + br * y1i + bi * y1r
-    l1r[k1] = cr * y0r - ci * y0i + dr * y1r - di * y1i
-    l1i[k1] = cr * y0i + ci * y0r + dr * y1i + di * y1r
+    # (gate_parts h) on psi's and lambda's pair, in place; returns the pair's terms of the
+    # cross density psi lambda^H, p conj(l) = (pr lr + pi li) + i (pi lr - pr li).
+    x0r, x0i, x1r, x1i = rotate_pair(p0r, p0i, p1r, p1i, k0, k1, h)
+    y0r, y0i, y1r, y1i = rotate_pair(l0r, l0i, l1r, l1i, k0, k1, h)
     return (
         x0r * y0r + x0i * y0i, x0i * y0r - x0r * y0i, x0r * y1r + x0i * y1i,
         x0i * y1r - x0r * y1i, x1r * y0r + x1i * y0i, x1i * y0r - x1r * y0i,
@@ -249,9 +249,7 @@ def cross_and_undo(psi, lam, q, U):
     # The 2x2 cross density sum_rest psi_(b, rest) conj(lambda_(a, rest)) on qubit q (as
     # real and imaginary parts of m00, m01, m10, m11), and U^H applied to psi and lambda
     # on qubit q, in one pass (blocks as in apply_2x2).
-    h00, h01 = U[0, 0].conjugate(), U[1, 0].conjugate()
-    h10, h11 = U[0, 1].conjugate(), U[1, 1].conjugate()
-    h = (h00.real, h00.imag, h01.real, h01.imag, h10.real, h10.imag, h11.real, h11.imag)
+    h = gate_parts(U, True)
     m00r = m00i = m01r = m01i = m10r = m10i = m11r = m11i = 0.0
     stride = 1 << q
     d = psi.shape[1]
