@@ -439,11 +439,13 @@ class SmallProgram:
         self.diag_grad_rows = np.array(trainable_diag, dtype=np.intp)
 
         self.const_slices = [s for s in range(S) if self.kinds[s] == "const"]
-        self.const_permutations = [
+        # Each constant slice as a permutation with phases (None: dense); kept only in the
+        # compiled sweeps' tables.
+        permutations = [
             _permutation_form([ops[i] for i in slices[s].ent], n) for s in self.const_slices
         ]
         self.param_slices = [s for s in range(S) if self.kinds[s] == "param"]
-        if not self.dense and (self.param_slices or None in self.const_permutations):
+        if not self.dense and (self.param_slices or None in permutations):
             raise NotImplementedError(
                 "a dense entangler: the engine takes it up to SMALL_MAX_QUBITS qubits"
             )
@@ -459,7 +461,7 @@ class SmallProgram:
         self.param_index = [_embed_index(op.qubits, n) for op in self.param_ops]
         self.param_trainable = [slices[s].ent[0] in self.trainable for s in self.param_slices]
         self.param_generators = [_dense_generator(op, n) for op in self.param_ops]
-        self.jit_tables = _jit_tables(self)
+        self.jit_tables = _jit_tables(self, permutations)
 
         self.workspace = _Workspace()
         self._row_bytes: dict = {}  # bytes_per_row by (number of labels, compiled sweeps)
@@ -510,9 +512,10 @@ class SmallProgram:
         matrices, the read-out; on the compiled sweeps also their psi, lambda and scratch."""
         d = 2**self.n_qubits
         matrices = len(self.const_matrices) + 2 * len(self.param_ops)
-        tables = 8 * (self.diag_patterns.size + 4 * self.diag_const.size) + 16 * matrices * d * d
+        # diag_const (8 bytes per entry), its factor and the factor's parts (16 each)
+        tables = 8 * (self.diag_patterns.size + 5 * self.diag_const.size) + 16 * matrices * d * d
         if _compiled_sweeps(self) is not None:
-            return tables + 24 * len(self.const_permutations) * d + 16 * 3 * d
+            return tables + 24 * len(self.const_slices) * d + 16 * 3 * d
         return tables + 16 * _MAX_DENSE_PAULI_ENTRIES
 
 
@@ -524,7 +527,7 @@ def small_circuit_program(circuit: Circuit, max_memory_mb=None) -> SmallProgram 
     not take it (too wide, a trainable gate without a generator, or, above
     ``SMALL_MAX_QUBITS``, tables that the budget ``max_memory_mb`` cannot hold)."""
     n = circuit.n_qubits
-    if n > SMALL_MAX_QUBITS and (n > _COMPILED_MAX_QUBITS or _compiled_kernels() is None):
+    if n > _COMPILED_MAX_QUBITS or (n > SMALL_MAX_QUBITS and not USE_COMPILED):
         return None
     program = _PROGRAMS.get(circuit)
     if program is None:
@@ -535,10 +538,14 @@ def small_circuit_program(circuit: Circuit, max_memory_mb=None) -> SmallProgram 
                 ):
                     _PROGRAMS[circuit] = False
                     return None
-        if n > SMALL_MAX_QUBITS and _wide_build_bytes(circuit) > (
-            resolve_max_memory_mb(max_memory_mb) * _MIB
-        ):
-            return None  # not cached: a larger budget may build it
+        if n > SMALL_MAX_QUBITS:
+            # The budget first: the compiled kernels' first import (numba) takes memory of
+            # its own, which a call that cannot use them should not spend.
+            if _wide_build_bytes(circuit) > resolve_max_memory_mb(max_memory_mb) * _MIB:
+                return None  # not cached: a larger budget may build it
+            if _compiled_kernels() is None:  # numba is not installed
+                _PROGRAMS[circuit] = False
+                return None
         try:
             program = SmallProgram(circuit)
         except NotImplementedError:  # a gate without the form the engine relies on
@@ -726,8 +733,9 @@ def _trace_index(g: int) -> np.ndarray:
 
 
 # -- compiled sweeps (numba) -------------------------------------------------------------------
-def _jit_tables(program: SmallProgram) -> dict:
-    """The program's slice structure as the arrays the compiled sweeps read."""
+def _jit_tables(program: SmallProgram, permutations: list) -> dict:
+    """The program's slice structure as the arrays the compiled sweeps read;
+    ``permutations``: each constant slice's :func:`_permutation_form` (None: dense)."""
     d = 2**program.n_qubits
     pos = np.zeros(program.n_slices, dtype=np.intp)
     for slices in (program.diag_slices, program.const_slices, program.param_slices):
@@ -738,15 +746,14 @@ def _jit_tables(program: SmallProgram) -> dict:
     # Constant entanglers with one entry per row (CNOT, CZ, SWAP and their products) are
     # applied as a permutation with phases: row i takes entry src[i] (src[0] = -1: dense,
     # only up to SMALL_MAX_QUBITS; the dense matrices are passed only when one is used).
-    forms = program.const_permutations
-    const_src = np.full((len(forms), d), -1, dtype=np.intp)
-    const_phase = np.zeros((len(forms), 2, d))  # real and imaginary parts
-    for c, form in enumerate(forms):
+    const_src = np.full((len(permutations), d), -1, dtype=np.intp)
+    const_phase = np.zeros((len(permutations), 2, d))  # real and imaginary parts
+    for c, form in enumerate(permutations):
         if form is not None:
             const_src[c] = form[0]
             const_phase[c] = form[1].real, form[1].imag
     const_mats = np.zeros((0, 1, 1), dtype=complex)
-    if None in forms:
+    if None in permutations:
         const_mats = np.array(program.const_matrices, dtype=complex).reshape(-1, d, d)
     return {
         "kinds": np.array([_KIND_CODES[k] for k in program.kinds], dtype=np.intp),
