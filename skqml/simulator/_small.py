@@ -155,27 +155,12 @@ class _AngleProgram:
         self.reads_features = self.feature_terms.size > 0
         self.feature_angles = sorted({a for a, t in terms if t.factors})
 
-    def evaluate(self, X, theta, compiled=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(angles, feature_part, theta_ext)``: angles of shape (rows or 1, n_angles).
-
-        ``compiled``: the :class:`CompiledKernels` to evaluate them with (one call instead
-        of a dozen NumPy calls; the values are the same up to the order of the products).
-        """
+    def evaluate(self, X, theta) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(angles, feature_part, theta_ext)``: angles of shape (rows or 1, n_angles)."""
         # The weights and a trailing 1 (the weight slot of terms with fewer weights).
         theta_ext = np.empty(self.n_weights + 1)
         theta_ext[:-1] = theta[: self.n_weights]
         theta_ext[-1] = 1.0
-        if compiled is not None:
-            X = np.zeros((1, 0)) if X is None else _compiled_array(X)
-            angles = np.empty((X.shape[0], self.n_angles))
-            parts = np.empty((X.shape[0], self.coeff.shape[0]))
-            finite = compiled.angles(
-                X, theta_ext, self.coeff, self.feature, self.offset, self.scale, self.weight,
-                self.angle_of_term, angles, parts,
-            )  # fmt: skip
-            if not finite:
-                self.raise_overflow(X, theta)
-            return angles, parts, theta_ext
         with np.errstate(over="ignore", invalid="ignore"):  # checked below
             values = self._evaluate(X, theta_ext)
         if not np.isfinite(np.add.reduce(values[0], axis=None)):
@@ -685,17 +670,20 @@ class _Workspace(threading.local):
 
     def __init__(self):
         self.arrays: dict = {}
+        self.nbytes = 0
 
     def get(self, name: str, shape: tuple, dtype=complex) -> np.ndarray:
         key = (name, shape, dtype)
         array = self.arrays.get(key)
         if array is None:
             array = self.arrays[key] = np.empty(shape, dtype)
+            self.nbytes += array.nbytes
         return array
 
     def release_if_large(self) -> None:
-        if sum(a.nbytes for a in self.arrays.values()) > _MAX_CACHED_BYTES:
+        if self.nbytes > _MAX_CACHED_BYTES:
             self.arrays.clear()
+            self.nbytes = 0
 
 
 def _kron_groups(U: np.ndarray, qubits: range) -> np.ndarray:
@@ -733,10 +721,32 @@ def _trace_index(g: int) -> np.ndarray:
 
 
 # -- compiled sweeps (numba) -------------------------------------------------------------------
+# The program's tables as the compiled kernels take them: tuples in these orders (the
+# kernels unpack them by position).
+_SWEEP_TABLES = (
+    "n_qubits", "run_lengths", "axis", "kinds", "pos", "diag_shared", "diag_row_of",
+    "const_src", "const_phase", "const_mats",
+)  # fmt: skip
+_GRAD_TABLES = (
+    "slot_trainable", "diag_slice", "diag_grad_patterns", "param_generators", "param_trainable",
+)  # fmt: skip
+_CHAIN_TABLES = (
+    "grad_slots", "grad_slot_angles", "grad_slot_scales", "diag_angles", "param_angles",
+)  # fmt: skip
+_ANGLE_TABLES = ("coeff", "feature", "offset", "scale", "weight", "angle_of_term")
+_TRIG_TABLES = ("slot_angle", "slot_scale", "slot_const", "sample_slots", "shared_slots")
+_DIAG_TABLES = (
+    "diag_param_angle", "diag_param_row", "diag_param_patterns", "diag_const", "diag_row_of",
+)  # fmt: skip
+
+
 def _jit_tables(program: SmallProgram, permutations: list) -> dict:
-    """The program's slice structure as the arrays the compiled sweeps read;
-    ``permutations``: each constant slice's :func:`_permutation_form` (None: dense)."""
+    """The program's slice structure as the compiled kernels read it: the table groups
+    ``"sweep"``, ``"grad"``, ``"chain"``, ``"angle"``, ``"trig"`` and ``"diag"`` (tuples in
+    the orders above) and stand-ins for absent inputs; ``permutations``: each constant
+    slice's :func:`_permutation_form` (None: dense)."""
     d = 2**program.n_qubits
+    a = program.angles
     pos = np.zeros(program.n_slices, dtype=np.intp)
     for slices in (program.diag_slices, program.const_slices, program.param_slices):
         pos[slices] = np.arange(len(slices))
@@ -755,18 +765,22 @@ def _jit_tables(program: SmallProgram, permutations: list) -> dict:
     const_mats = np.zeros((0, 1, 1), dtype=complex)
     if None in permutations:
         const_mats = np.array(program.const_matrices, dtype=complex).reshape(-1, d, d)
-    return {
+    tables = {
+        "n_qubits": program.n_qubits,
+        "run_lengths": program.run_lengths,
+        "axis": np.ascontiguousarray(program.slot_pauli_axis[:, :, 0]),
         "kinds": np.array([_KIND_CODES[k] for k in program.kinds], dtype=np.intp),
+        "pos": pos,
+        "diag_shared": program.diag_const_parts,
+        "diag_row_of": program.diag_row_of,
         "const_src": const_src,
         "const_phase": const_phase,
-        "pos": pos,
-        "axis": np.ascontiguousarray(program.slot_pauli_axis[:, :, 0]),
         "const_mats": const_mats,
         "slot_trainable": slot_trainable,
         "diag_slice": np.asarray(program.diag_slices, dtype=np.intp)[
             program.diag_param_row[rows_k]
         ].reshape(-1),
-        "diag_patterns": np.ascontiguousarray(program.diag_patterns[rows_k]).reshape(-1, d),
+        "diag_grad_patterns": np.ascontiguousarray(program.diag_patterns[rows_k]).reshape(-1, d),
         "param_generators": np.array(program.param_generators, dtype=complex).reshape(-1, d, d),
         "param_trainable": np.array(program.param_trainable, dtype=np.bool_).reshape(-1),
         # The chain rule's scatter: each trainable slot's, diagonal angle's and multi-qubit
@@ -782,8 +796,30 @@ def _jit_tables(program: SmallProgram, permutations: list) -> dict:
             ],
             dtype=np.intp,
         ).reshape(-1),
-        # Stand-ins for circuits without diagonal or multi-qubit entanglers.
-        "no_diag_rows": np.ones((0, 1, 2, d)),
+        "coeff": a.coeff,
+        "feature": a.feature,
+        "offset": a.offset,
+        "scale": a.scale,
+        "weight": a.weight,
+        "angle_of_term": a.angle_of_term,
+        "slot_angle": program.slot_angle,
+        "slot_scale": program.slot_scale,
+        "slot_const": program.slot_const,
+        "sample_slots": program.sample_slots,
+        "shared_slots": program.shared_slots,
+        "diag_param_angle": program.diag_param_angle,
+        "diag_param_row": program.diag_param_row,
+        "diag_param_patterns": np.ascontiguousarray(program.diag_patterns).reshape(-1, d),
+        "diag_const": program.diag_const,
+    }
+    groups = {
+        "sweep": _SWEEP_TABLES, "grad": _GRAD_TABLES, "chain": _CHAIN_TABLES,
+        "angle": _ANGLE_TABLES, "trig": _TRIG_TABLES, "diag": _DIAG_TABLES,
+    }  # fmt: skip
+    return {
+        **{group: tuple(tables[name] for name in names) for group, names in groups.items()},
+        # Stand-ins: no features, no multi-qubit gate matrices.
+        "no_features": np.zeros((1, 0)),
         "no_param_mats": np.zeros((0, 1, d, d), dtype=complex),
     }
 
@@ -815,108 +851,97 @@ def _compiled_sweeps(program: SmallProgram):
     return _compiled_kernels() if program.n_qubits <= _COMPILED_MAX_QUBITS else None
 
 
-def _compiled_chunk(
-    program, kernels, labels, angles, feature_part, theta_ext, diag_factor, param_mats,
-    cotangent, rows_slice, values,
-):  # fmt: skip
-    """One chunk by the compiled sweeps: the weights' gradient, or None when no cotangent
-    asks for it."""
+def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice, values):
+    """One chunk by the compiled sweeps (two kernel calls around the cotangent): the
+    weights' gradient, or None when no cotangent asks for it."""
     t = program.jit_tables
-    n, d = program.n_qubits, 2**program.n_qubits
+    a = program.angles
     rows = rows_slice.stop - rows_slice.start
-    diag_rows = t["no_diag_rows"] if diag_factor is None else diag_factor
-    param_mats = np.ascontiguousarray(np.stack(param_mats)) if param_mats else t["no_param_mats"]
-    flips, phases, zmasks = _pauli_masks(tuple(labels))
-    common = (
-        n, program.run_lengths, t["axis"], t["kinds"], t["pos"], program.diag_const_parts,
-        diag_rows, program.diag_row_of, t["const_src"], t["const_phase"], t["const_mats"],
-        param_mats, flips, phases, zmasks,
-    )  # fmt: skip
+    d = 2**program.n_qubits
     # Work arrays kept between steps (per thread): allocated afresh, their page faults cost
-    # more than a small step's arithmetic and serialise the threads of n_jobs.
+    # more than a small step's arithmetic and serialise the threads of n_jobs; on one to
+    # a few qubits, so did the allocations' own cost per call.
     ws = program.workspace
+    theta_ext = ws.get("theta_ext", (a.n_weights + 1,), float)  # the weights and a 1
+    theta_ext[:-1] = weights[: a.n_weights]
+    theta_ext[-1] = 1.0
+    X = t["no_features"] if Xc is None else _compiled_array(Xc)
+    angle_values = ws.get("angles", (X.shape[0], a.n_angles), float)
+    parts = ws.get("parts", (X.shape[0], a.coeff.shape[0]), float)
+    param_mats = t["no_param_mats"]
+    if program.param_slices:  # their matrices come from the gate library, in NumPy
+        if not kernels.angles(X, theta_ext, *t["angle"], angle_values, parts):
+            a.raise_overflow(Xc, weights)
+        param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, angle_values, rows)))
+    flips, phases, zmasks = _pauli_masks(tuple(labels))
+    diag_rows = ws.get("diag_rows", (program.diag_angle_slices.size, rows, 2, d), float)
     trig = ws.get("trig", (2, rows, program.slot_angle.shape[0]), float)
-    kernels.slot_trig(
-        angles, program.slot_angle, program.slot_scale, program.slot_const,
-        program.sample_slots, program.shared_slots, trig,
-    )  # fmt: skip
     final = ws.get("final", (rows, 2, d), float)  # real and imaginary parts
-    E = np.empty((rows, len(labels)))
-    run_store = ws.get("run_store", (rows, program.n_slices, n, 2, 2))
+    run_store = ws.get("run_store", (rows, program.n_slices, program.n_qubits, 2, 2))
     work = ws.get("sweep_work", (3, 2, d), float)  # psi, lambda and scratch
-    kernels.forward(*common, trig, final, E, run_store, work)
+    E = np.empty((rows, len(labels)))  # fresh: the cotangent function may keep it
+    finite = kernels.forward_step(
+        X, theta_ext, t["angle"], t["trig"], t["diag"], t["sweep"], param_mats, flips, phases,
+        zmasks, angle_values, parts, diag_rows, trig, final, E, run_store, work,
+        bool(program.param_slices),
+    )  # fmt: skip
+    if not finite:
+        a.raise_overflow(Xc, weights)
     values[...] = E
     if cotangent is None:
         return None
-    Gc = checked_cotangent(cotangent, E, rows_slice)
-    slot_grad = np.zeros((rows, trig.shape[2]))
-    diag_grad = np.zeros((rows, t["diag_slice"].shape[0]))
-    param_grad = np.zeros((rows, len(program.param_slices)))
-    kernels.backward(
-        *common, trig, run_store, final, _compiled_array(Gc), t["slot_trainable"], t["diag_slice"],
-        t["diag_patterns"], t["param_generators"], t["param_trainable"], slot_grad, diag_grad,
-        param_grad, work,
-    )  # fmt: skip
-    a = program.angles
+    Gc = _compiled_array(checked_cotangent(cotangent, E, rows_slice))
     grad = np.zeros(a.n_weights + 1)
-    kernels.chain_rule(
-        slot_grad, t["grad_slots"], t["grad_slot_angles"], t["grad_slot_scales"], diag_grad,
-        t["diag_angles"], param_grad, t["param_angles"], feature_part, theta_ext, a.coeff,
-        a.weight, a.angle_of_term, np.empty((rows, a.n_angles)), grad,
+    kernels.backward_step(
+        t["sweep"], diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, Gc,
+        t["grad"], t["chain"], t["angle"], parts, theta_ext,
+        ws.get("slot_grad", (rows, trig.shape[2]), float),
+        ws.get("diag_grad", (rows, t["grad"][1].shape[0]), float),
+        ws.get("param_grad", (rows, len(program.param_slices)), float),
+        ws.get("angle_grad", (rows, a.n_angles), float), grad, work,
     )  # fmt: skip
     return grad[: a.n_weights]
 
 
-def _diag_factor_parts(program: SmallProgram, angles: np.ndarray) -> np.ndarray | None:
-    """The factors of the diagonal slices with angles, for the compiled sweeps, as real and
-    imaginary parts (slices with angles, rows, 2, d): one cosine and one sine of each total
-    phase (the other slices' factors are ``diag_const_parts``); None without such slices."""
-    slices = program.diag_angle_slices
-    if not slices.size:
-        return None
-    a = angles[:, program.diag_param_angle]  # (rows, P)
-    phase = (a[:, None, :] * program.diag_scatter[slices]) @ program.diag_patterns
-    phase = phase.transpose(1, 0, 2) + program.diag_const[slices, None, :]
-    parts = np.empty((phase.shape[0], phase.shape[1], 2, phase.shape[2]))
-    np.cos(phase, out=parts[:, :, 0])
-    np.sin(phase, out=parts[:, :, 1])
-    return parts
+def _param_matrices(program: SmallProgram, angles: np.ndarray, rows: int) -> list:
+    """Each parametrised multi-qubit gate's matrix per sample, (rows, d, d), from the
+    angles (rows or 1, n_angles)."""
+    if angles.shape[0] != rows:
+        angles = np.broadcast_to(angles, (rows, angles.shape[1]))
+    mats = []
+    for op, a_idx, index in zip(
+        program.param_ops, program.param_angle, program.param_index, strict=True
+    ):
+        local = op.spec.matrix(angles[:, a_idx], n_qubits=len(op.qubits))
+        flat = np.concatenate([local.reshape(rows, -1), np.zeros((rows, 1))], axis=1)
+        mats.append(flat[:, index])  # (rows, d, d)
+    return mats
 
 
 # -- one step ----------------------------------------------------------------------------------
 def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values):
+    kernels = _compiled_sweeps(program)
+    if kernels is not None:
+        return _compiled_chunk(
+            program, kernels, labels, Xc, weights, cotangent, rows_slice, values
+        )
     n, S = program.n_qubits, program.n_slices
     d = 2**n
-    kernels = _compiled_sweeps(program)
-    angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights, kernels)
+    angles, feature_part, theta_ext = program.angles.evaluate(Xc, weights)
     rows = rows_slice.stop - rows_slice.start
     if angles.shape[0] != rows:
         angles = np.broadcast_to(angles, (rows, angles.shape[1]))
 
     # Entangler factors.
     diag_factor = None
-    if program.diag_slices and kernels is not None:
-        diag_factor = _diag_factor_parts(program, angles)
-    elif program.diag_slices:
+    if program.diag_slices:
         # Parameter-free phases were exponentiated at compile time.
         diag_factor = program.diag_const_factor[:, None, :]
         if program.diag_param_row.size:
             a = angles[:, program.diag_param_angle]  # (rows, P)
             phase = (a[:, None, :] * program.diag_scatter) @ program.diag_patterns
             diag_factor = diag_factor * np.exp(1j * phase.transpose(1, 0, 2))
-    param_mats = []
-    for op, a_idx, index in zip(
-        program.param_ops, program.param_angle, program.param_index, strict=True
-    ):
-        local = op.spec.matrix(angles[:, a_idx], n_qubits=len(op.qubits))
-        flat = np.concatenate([local.reshape(rows, -1), np.zeros((rows, 1))], axis=1)
-        param_mats.append(flat[:, index])  # (rows, d, d)
-
-    if kernels is not None:
-        return _compiled_chunk(
-            program, kernels, labels, _compiled_array(angles), feature_part, theta_ext,
-            diag_factor, param_mats, cotangent, rows_slice, values,
-        )  # fmt: skip
+    param_mats = _param_matrices(program, angles, rows)
 
     diag_pos = {s: r for r, s in enumerate(program.diag_slices)}
     const_pos = {s: r for r, s in enumerate(program.const_slices)}

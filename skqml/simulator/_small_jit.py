@@ -29,6 +29,7 @@ releases the GIL, so the threads of ``n_jobs`` run them concurrently.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numba
@@ -52,6 +53,57 @@ _FASTMATH = {"contract", "reassoc"}
 _VIEW_MIN_STRIDE = 16
 jit = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
 helper = numba.njit(cache=True, nogil=True, fastmath=_FASTMATH, inline="always")
+
+
+# sincos: pi/2 in three parts (33, 33 and 53 bits; k * the first two is exact for |k| <
+# 2**20), so that x - k pi/2 is reduced to [-pi/4, pi/4] without cancellation error, and
+# the Taylor coefficients of sin and cos there (the first terms left out are below 1e-19).
+_PIO2_PARTS = (
+    float.fromhex("0x1.921fb544p+0"),
+    float.fromhex("0x1.0b4611a6p-34"),
+    float.fromhex("0x1.3198a2e037073p-69"),
+)
+_TWO_OVER_PI = 2.0 / math.pi
+_SINCOS_MAX = 1e6  # beyond: libm (k exceeds 2**20 near 1.6e6)
+_SIN = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(9))
+_COS = tuple((-1) ** k / math.factorial(2 * k) for k in range(10))
+
+
+@jit
+def sincos(x, cos_out, sin_out):
+    # cos and sin of every entry of x (1-D), to 2 ulp. libm's calls are not vectorised (15
+    # ns per pair here); this loop is, branch-free (about 3 ns): one reduction by pi/2, two
+    # polynomials, the quadrant's swap and signs as selects. The outputs must not overlap
+    # x: LLVM's run-time overlap check would then take its scalar loop (3x slower).
+    n = x.shape[0]
+    for i in range(n):
+        if not abs(x[i]) <= _SINCOS_MAX:  # large, inf or NaN: libm for all
+            for j in range(n):
+                v = x[j]
+                sin_out[j] = np.sin(v)
+                cos_out[j] = np.cos(v)
+            return
+    p1, p2, p3 = _PIO2_PARTS
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = _SIN
+    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 = _COS
+    for i in range(n):
+        v = x[i]
+        k = np.rint(v * _TWO_OVER_PI)
+        r = ((v - k * p1) - k * p2) - k * p3
+        r2 = r * r
+        sr = s7 + r2 * s8
+        sr = s0 + r2 * (s1 + r2 * (s2 + r2 * (s3 + r2 * (s4 + r2 * (s5 + r2 * (s6 + r2 * sr))))))
+        sr *= r
+        cr = c8 + r2 * c9
+        cr = c0 + r2 * (
+            c1 + r2 * (c2 + r2 * (c3 + r2 * (c4 + r2 * (c5 + r2 * (c6 + r2 * (c7 + r2 * cr))))))
+        )
+        q = k - 4.0 * np.floor(0.25 * k)  # the quadrant, 0 to 3
+        odd = q == 1.0 or q == 3.0
+        sv = cr if odd else sr
+        cv = sr if odd else cr
+        sin_out[i] = -sv if q >= 2.0 else sv
+        cos_out[i] = -cv if (q == 1.0 or q == 2.0) else cv
 
 
 @helper
@@ -169,36 +221,36 @@ def apply_2x2(state, q, U, dagger):
 
 @helper
 def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs):
-    # runs[q] = G[m-1] ... G[0], the product of the run of every qubit q in slice s (in
-    # scalars: 2x2 temporaries in arrays cost more than the arithmetic).
+    # runs[q] = G[m-1] ... G[0], the product of the run of every qubit q in slice s. A
+    # gate cos(a) I - i sin(a) N is the unit quaternion (w, v) = (cos a, sin a n), and
+    # (w1, v1)(w2, v2) = (w1 w2 - v1.v2, w1 v2 + w2 v1 + v1 x v2): 16 products against a
+    # 2x2 complex product's 32. The run's (w, v) is w I - i v.sigma at the end.
     for q in range(runs.shape[0]):
-        u00, u01, u10, u11 = 1.0 + 0.0j, 0.0j, 0.0j, 1.0 + 0.0j
+        w, x, y, z = 1.0, 0.0, 0.0, 0.0
         for j in range(run_lengths[s, q]):
             slot = (j * n_slices + s) * runs.shape[0] + q
             c, sn = trig[0, r, slot], trig[1, r, slot]
-            nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
-            g00, g01 = complex(c, -sn * nz), complex(-sn * ny, -sn * nx)
-            g10, g11 = complex(sn * ny, -sn * nx), complex(c, sn * nz)
-            u00, u01, u10, u11 = (
-                g00 * u00 + g01 * u10,
-                g00 * u01 + g01 * u11,
-                g10 * u00 + g11 * u10,
-                g10 * u01 + g11 * u11,
+            gx, gy, gz = sn * axis[0, slot], sn * axis[1, slot], sn * axis[2, slot]
+            w, x, y, z = (
+                c * w - gx * x - gy * y - gz * z,
+                c * x + w * gx + gy * z - gz * y,
+                c * y + w * gy + gz * x - gx * z,
+                c * z + w * gz + gx * y - gy * x,
             )
         U = runs[q]
-        U[0, 0], U[0, 1], U[1, 0], U[1, 1] = u00, u01, u10, u11
+        U[0, 0], U[0, 1] = complex(w, -z), complex(-y, -x)
+        U[1, 0], U[1, 1] = complex(y, -x), complex(w, z)
 
 
 @jit
-def forward(
-    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
-    const_phase, const_mats,
-    param_mats, flips, phases, zmasks, trig, out, E, run_store, work,
-):  # fmt: skip
+def forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, run_store, work):
     # Final states into out (rows, 2, d) (real and imaginary parts) and expectation values
     # of the Paulis into E, from the cosines and sines of every run slot's angle, trig
     # (2, rows, slots); each run's product into run_store (rows, slices, qubits, 2, 2) for
-    # the backward pass; work (3, 2, d) is scratch.
+    # the backward pass; work (3, 2, d) is scratch. sweep: the program's tables (see
+    # _small._SWEEP_TABLES).
+    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
+    const_src, const_phase, const_mats = sweep[7:]
     rows, d = out.shape[0], out.shape[2]
     n_slices = kinds.shape[0]
     tmp = work[2]
@@ -233,24 +285,26 @@ def forward(
 @helper
 def undo_pair(p0r, p0i, p1r, p1i, l0r, l0i, l1r, l1i, k0, k1, h):
     # One amplitude pair (k0 of the 0 halves, k1 of the 1 halves) of cross_and_undo: U^H
-    # (gate_parts h) on psi's and lambda's pair, in place; returns the pair's terms of the
-    # cross density psi lambda^H, p conj(l) = (pr lr + pi li) + i (pi lr - pr li).
+    # (gate_parts h) on psi's and lambda's pair, in place; returns the pair's terms of
+    # 2 (kx, ky, kz) (see cross_and_undo) from x = psi's pair and y = lambda's:
+    # Im(x0 y1* + x1 y0*), Re(x0 y1* - x1 y0*), Im(x0 y0* - x1 y1*).
     x0r, x0i, x1r, x1i = rotate_pair(p0r, p0i, p1r, p1i, k0, k1, h)
     y0r, y0i, y1r, y1i = rotate_pair(l0r, l0i, l1r, l1i, k0, k1, h)
     return (
-        x0r * y0r + x0i * y0i, x0i * y0r - x0r * y0i, x0r * y1r + x0i * y1i,
-        x0i * y1r - x0r * y1i, x1r * y0r + x1i * y0i, x1i * y0r - x1r * y0i,
-        x1r * y1r + x1i * y1i, x1i * y1r - x1r * y1i,
-    )  # fmt: skip
+        (x0i * y1r - x0r * y1i) + (x1i * y0r - x1r * y0i),
+        (x0r * y1r + x0i * y1i) - (x1r * y0r + x1i * y0i),
+        (x0i * y0r - x0r * y0i) - (x1i * y1r - x1r * y1i),
+    )
 
 
 @helper
 def cross_and_undo(psi, lam, q, U):
-    # The 2x2 cross density sum_rest psi_(b, rest) conj(lambda_(a, rest)) on qubit q (as
-    # real and imaginary parts of m00, m01, m10, m11), and U^H applied to psi and lambda
-    # on qubit q, in one pass (blocks as in apply_2x2).
+    # On qubit q, the part of the cross density M = psi lambda^H reduced to the qubit
+    # (M[b, a] = sum_rest psi_(b, rest) conj(lambda_(a, rest))) that gradients read,
+    # K = (M - M^H) / 2i = k0 I + kx X + ky Y + kz Z, as (kx, ky, kz); and U^H applied to
+    # psi and lambda on qubit q, in the same pass (blocks as in apply_2x2).
     h = gate_parts(U, True)
-    m00r = m00i = m01r = m01i = m10r = m10i = m11r = m11i = 0.0
+    tx = ty = tz = 0.0
     stride = 1 << q
     d = psi.shape[1]
     if stride < _VIEW_MIN_STRIDE:
@@ -258,28 +312,29 @@ def cross_and_undo(psi, lam, q, U):
         for base in range(0, d, 2 * stride):
             for i in range(base, base + stride):
                 t = undo_pair(pr, pi, pr, pi, lr, li, lr, li, i, i + stride, h)
-                m00r, m00i, m01r, m01i = m00r + t[0], m00i + t[1], m01r + t[2], m01i + t[3]
-                m10r, m10i, m11r, m11i = m10r + t[4], m10i + t[5], m11r + t[6], m11i + t[7]
-        return m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i
+                tx, ty, tz = tx + t[0], ty + t[1], tz + t[2]
+        return 0.5 * tx, 0.5 * ty, 0.5 * tz
     for base in range(0, d, 2 * stride):
         lo, hi = slice(base, base + stride), slice(base + stride, base + 2 * stride)
         p0r, p1r, p0i, p1i = psi[0, lo], psi[0, hi], psi[1, lo], psi[1, hi]
         l0r, l1r, l0i, l1i = lam[0, lo], lam[0, hi], lam[1, lo], lam[1, hi]
         for k in range(stride):
             t = undo_pair(p0r, p0i, p1r, p1i, l0r, l0i, l1r, l1i, k, k, h)
-            m00r, m00i, m01r, m01i = m00r + t[0], m00i + t[1], m01r + t[2], m01i + t[3]
-            m10r, m10i, m11r, m11i = m10r + t[4], m10i + t[5], m11r + t[6], m11i + t[7]
-    return m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i
+            tx, ty, tz = tx + t[0], ty + t[1], tz + t[2]
+    return 0.5 * tx, 0.5 * ty, 0.5 * tz
 
 
 @jit
 def backward(
-    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
-    const_phase, const_mats,
-    param_mats,
-    flips, phases, zmasks, trig, run_store, final, cotangent, slot_trainable, diag_slice,
-    diag_patterns, param_generators, param_trainable, slot_grad, diag_grad, param_grad, work,
+    sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
+    grad_tables, slot_grad, diag_grad, param_grad, work,
 ):  # fmt: skip
+    # The gradient terms of every run slot (slot_grad), trainable diagonal angle
+    # (diag_grad) and multi-qubit gate (param_grad) of each sample, from the final states
+    # and the cotangents (rows, k) of the expectation values. grad_tables: see _small._GRAD_TABLES.
+    n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
+    const_src, const_phase, const_mats = sweep[7:]
+    slot_trainable, diag_slice, diag_patterns, param_generators, param_trainable = grad_tables
     rows, d = final.shape[0], final.shape[2]
     n_slices = kinds.shape[0]
     psi, lam, tmp = work[0], work[1], work[2]
@@ -331,31 +386,25 @@ def backward(
                     continue
                 # M = psi lambda^H reduced to qubit q at the run's end (the other
                 # qubits' runs commute with this qubit's gates and cancel), read in the
-                # same pass that undoes the run on psi and lambda (U^H on both).
-                m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i = cross_and_undo(
-                    psi, lam, q, runs[q]
-                )
-                m00, m01 = complex(m00r, m00i), complex(m01r, m01i)
-                m10, m11 = complex(m10r, m10i), complex(m11r, m11i)
+                # same pass that undoes the run on psi and lambda (U^H on both). A slot's
+                # term 2 Im Tr(N M) (N = n.sigma) reads only K = (M - M^H) / 2i
+                # = k0 I + k.sigma: it is 4 n.k. Moving M back through gate j
+                # (M <- G^H M G) rotates k about n by -2a: cos 2a = c^2 - s^2, sin 2a =
+                # 2 c s (Rodrigues), 15 products against two 2x2 complex products.
+                kx, ky, kz = cross_and_undo(psi, lam, q, runs[q])
                 for j in range(m_q - 1, -1, -1):
-                    # (m00 .. m11) is the cross density just after gate j: the term is
-                    # 2 Im Tr(N M); then M <- G_j^H M G_j, the density before it.
                     slot = (j * n_slices + s) * n_qubits + q
                     nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
+                    n_dot_k = nx * kx + ny * ky + nz * kz
                     if slot_trainable[slot]:
-                        trace = nz * (m00 - m11) + complex(nx, -ny) * m10 + complex(nx, ny) * m01
-                        slot_grad[r, slot] = 2.0 * trace.imag
+                        slot_grad[r, slot] = 4.0 * n_dot_k
                     if j:
                         c, sn = trig[0, r, slot], trig[1, r, slot]
-                        g00, g01 = complex(c, -sn * nz), complex(-sn * ny, -sn * nx)
-                        g10, g11 = complex(sn * ny, -sn * nx), complex(c, sn * nz)
-                        # K = M G, then M = G^H K.
-                        k00, k01 = m00 * g00 + m01 * g10, m00 * g01 + m01 * g11
-                        k10, k11 = m10 * g00 + m11 * g10, m10 * g01 + m11 * g11
-                        g00c, g10c = g00.conjugate(), g10.conjugate()
-                        g01c, g11c = g01.conjugate(), g11.conjugate()
-                        m00, m01 = g00c * k00 + g10c * k10, g00c * k01 + g10c * k11
-                        m10, m11 = g01c * k00 + g11c * k10, g01c * k01 + g11c * k11
+                        cos2, sin2, along = c * c - sn * sn, 2.0 * c * sn, 2.0 * sn * sn * n_dot_k
+                        cx, cy, cz = ny * kz - nz * ky, nz * kx - nx * kz, nx * ky - ny * kx
+                        kx = kx * cos2 - cx * sin2 + nx * along
+                        ky = ky * cos2 - cy * sin2 + ny * along
+                        kz = kz * cos2 - cz * sin2 + nz * along
 
 
 @jit
@@ -407,32 +456,32 @@ def weight_gradient(angle_grad, parts, theta_ext, coeff, weight, angle_of_term, 
 
 
 @jit
-def slot_trig(angles, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig):
-    # trig[0|1, r, slot] = cos|sin(scale * angle + const) of every run slot: per sample for
-    # the slots whose angle reads features, once for the others.
+def slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig):
+    # trig[0|1, r, slot] = cos|sin(scale * angle + const) of every run slot: the arguments
+    # first (per sample for the slots whose angle reads features, else from the one row of
+    # angles), then one vectorised sincos over all of them.
     rows = trig.shape[1]
+    args = np.empty((rows, trig.shape[2]))  # not trig[0]: sincos's output must not alias it
     for slot in shared_slots:
-        a = angles[0, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
-        c, sn = np.cos(a), np.sin(a)
+        a = angle_values[0, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
         for r in range(rows):
-            trig[0, r, slot] = c
-            trig[1, r, slot] = sn
+            args[r, slot] = a
     for r in range(rows):
         for slot in sample_slots:
-            a = angles[r, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
-            trig[0, r, slot] = np.cos(a)
-            trig[1, r, slot] = np.sin(a)
+            args[r, slot] = angle_values[r, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+    sincos(args.reshape(-1), trig[0].reshape(-1), trig[1].reshape(-1))
 
 
 @jit
 def chain_rule(
-    slot_grad, grad_slots, grad_slot_angles, grad_slot_scales, diag_grad, diag_angles,
-    param_grad, param_angles, parts, theta_ext, coeff, weight, angle_of_term, angle_grad, grad,
+    slot_grad, diag_grad, param_grad, chain_tables, parts, theta_ext, coeff, weight,
+    angle_of_term, angle_grad, grad,
 ):  # fmt: skip
     # The angles' gradients from the sweeps' slot, diagonal and multi-qubit terms (into
     # angle_grad, rows x n_angles), then weight_gradient into grad. param_angles[k] < 0: a
     # fixed multi-qubit gate. With one row of feature parts (no features), the rows are
-    # summed first.
+    # summed first. chain_tables: see _small._CHAIN_TABLES.
+    grad_slots, grad_slot_angles, grad_slot_scales, diag_angles, param_angles = chain_tables
     rows = slot_grad.shape[0]
     angle_grad[:, :] = 0.0
     for r in range(rows):
@@ -448,15 +497,82 @@ def chain_rule(
     weight_gradient(used, parts, theta_ext, coeff, weight, angle_of_term, grad)
 
 
+@jit
+def diag_phases(angle_values, diag_tables, parts):
+    # parts[k, r] = cos and sin of the phase of the k-th diagonal slice with angles, for
+    # sample r: its constant phase plus sum_p angle_p(r) pattern_p over the slice's angles
+    # p. diag_tables: see _small._DIAG_TABLES.
+    param_angle, param_row, patterns, const, row_of = diag_tables
+    rows, d = parts.shape[1], parts.shape[3]
+    phase = np.empty(d)
+    for s in range(row_of.shape[0]):
+        k = row_of[s]
+        if k < 0:
+            continue
+        for r in range(rows):
+            phase[:] = const[s]
+            for p in range(param_angle.shape[0]):
+                if param_row[p] == s:
+                    a = angle_values[r if angle_values.shape[0] > 1 else 0, param_angle[p]]
+                    pattern = patterns[p]
+                    for i in range(d):
+                        phase[i] += a * pattern[i]
+            sincos(phase, parts[k, r, 0], parts[k, r, 1])
+
+
+@jit
+def forward_step(
+    X, theta_ext, angle_tables, trig_tables, diag_tables, sweep, param_mats, flips, phases,
+    zmasks, angle_values, parts, diag_rows, trig, out, E, run_store, work, angles_ready,
+):  # fmt: skip
+    # A step's forward pass in one call: the angles (unless angles_ready: then angle_values
+    # and parts hold them), the diagonal slices' phases, the run slots' cosines and sines,
+    # and the sweep (forward). False: an angle is not finite (nothing else is computed).
+    if not angles_ready:
+        coeff, feature, offset, scale, weight, angle_of_term = angle_tables
+        finite = angles(
+            X, theta_ext, coeff, feature, offset, scale, weight, angle_of_term, angle_values,
+            parts,
+        )  # fmt: skip
+        if not finite:
+            return False
+    if diag_rows.shape[0]:
+        diag_phases(angle_values, diag_tables, diag_rows)
+    slot_angle, slot_scale, slot_const, sample_slots, shared_slots = trig_tables
+    slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig)
+    forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, run_store, work)
+    return True
+
+
+@jit
+def backward_step(
+    sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
+    grad_tables, chain_tables, angle_tables, parts, theta_ext, slot_grad, diag_grad,
+    param_grad, angle_grad, grad, work,
+):  # fmt: skip
+    # A step's backward pass in one call: the sweep's terms (backward), then the chain rule
+    # to the weights, added to grad (n_weights + 1).
+    slot_grad[:, :] = 0.0
+    diag_grad[:, :] = 0.0
+    param_grad[:, :] = 0.0
+    backward(
+        sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
+        grad_tables, slot_grad, diag_grad, param_grad, work,
+    )  # fmt: skip
+    coeff, _, _, _, weight, angle_of_term = angle_tables
+    chain_rule(
+        slot_grad, diag_grad, param_grad, chain_tables, parts, theta_ext, coeff, weight,
+        angle_of_term, angle_grad, grad,
+    )  # fmt: skip
+
+
 class CompiledKernels(NamedTuple):
-    """The compiled functions: the angles and their cosines and sines, the two sweeps, and
-    the chain rule back to the weights."""
+    """The compiled functions: a step's forward and backward passes, and the angles alone
+    (for the circuits whose multi-qubit gate matrices are built from them in NumPy)."""
 
-    forward: object
-    backward: object
+    forward_step: object
+    backward_step: object
     angles: object
-    slot_trig: object
-    chain_rule: object
 
 
-KERNELS = CompiledKernels(forward, backward, angles, slot_trig, chain_rule)
+KERNELS = CompiledKernels(forward_step, backward_step, angles)
