@@ -342,3 +342,45 @@ def test_pauli_masks_equal_dense_paulis():
         got = np.zeros(8, dtype=complex)
         got[index ^ flips[k]] = phases[k] * signs * psi
         np.testing.assert_allclose(got, expected, atol=1e-15)
+
+
+def test_compiled_sincos_equals_libm_to_two_ulp():
+    """The compiled sweeps' vectorised sincos against NumPy's: small, large (its reduction
+    by pi/2) and past its range (libm), zeros, multiples of pi/4, inf and NaN."""
+    jit = pytest.importorskip("skqml.simulator._small_jit")
+    from fractions import Fraction
+
+    # The three parts of pi/2 add up to it far below a double's resolution.
+    half_pi = Fraction("1.5707963267948966192313216916397514420985846996875529104874722962")
+    assert abs(sum(map(Fraction, jit._PIO2_PARTS)) - half_pi) < Fraction(1, 10**35)
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=2000) * scale for scale in (1e-3, 1, 30, 1e4, 9e5)]
+    special = [0.0, -0.0, 5e-324, 1e6, -1e6]
+    for x in [*parts, np.arange(-64, 65) * pi / 4, np.array(special)]:
+        cos, sin = np.empty_like(x), np.empty_like(x)
+        jit.sincos(x, cos, sin)
+        np.testing.assert_allclose(cos, np.cos(x), rtol=0, atol=4.5e-16)
+        np.testing.assert_allclose(sin, np.sin(x), rtol=0, atol=4.5e-16)
+    for x in (np.array([1.0, 3e7]), np.array([0.5, np.inf, np.nan])):  # libm for all
+        cos, sin = np.empty_like(x), np.empty_like(x)
+        with np.errstate(invalid="ignore"):
+            jit.sincos(x, cos, sin)
+            np.testing.assert_array_equal(cos, np.cos(x))
+            np.testing.assert_array_equal(sin, np.sin(x))
+
+
+def test_large_angles_equal_the_general_path():
+    """Angles past the compiled sincos's reduction range (libm) and within it give the
+    general path's values and gradients."""
+    circuit = Circuit(2).rx(weight(0) * feature(0), 0).ry(weight(1), 1).cz(0, 1).rz(feature(1), 0)
+    circuit = circuit.rx(weight(2) * feature(1), 1)
+    X = np.array([[3.0, 2e6], [1e5, 7.0], [0.1, -4e7]])
+    theta = np.array([0.7, 1e6 + 0.3, 1.1])
+    G = np.array([[1.0, -0.5], [0.3, 2.0], [-1.0, 0.4]])
+    labels = ["IZ", "XY"]
+    E, grad = expectation_vjp(circuit, labels, X, theta, lambda E, rows: G[rows])
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-9)
+    np.testing.assert_allclose(grad, grad_gen, rtol=1e-9, atol=1e-6)

@@ -55,6 +55,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -287,6 +288,24 @@ def _entangler_kind(op: Operation) -> str:
     return "param" if op.params else "const"
 
 
+class _CompiledBuffers(NamedTuple):
+    """The work arrays of one chunk on the compiled sweeps (see
+    :meth:`SmallProgram.compiled_buffers`)."""
+
+    theta_ext: np.ndarray
+    angles: np.ndarray
+    parts: np.ndarray
+    diag_rows: np.ndarray
+    trig: np.ndarray
+    final: np.ndarray
+    run_store: np.ndarray
+    work: np.ndarray
+    slot_grad: np.ndarray
+    diag_grad: np.ndarray
+    param_grad: np.ndarray
+    angle_grad: np.ndarray
+
+
 class SmallProgram:
     """A circuit compiled for :func:`small_expectation_vjp` (see the module docstring).
 
@@ -450,8 +469,29 @@ class SmallProgram:
 
         self.workspace = _Workspace()
         self._row_bytes: dict = {}  # bytes_per_row by (number of labels, compiled sweeps)
+        self._fixed_bytes: dict = {}  # fixed_bytes by compiled sweeps
         # Kronecker groups: qubits [0, low) and [low, n).
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
+
+    def compiled_buffers(self, rows: int, feature_rows: int) -> _CompiledBuffers:
+        """The compiled sweeps' work arrays for a chunk of ``rows`` samples (angles of
+        ``feature_rows`` rows: 1 without features)."""
+        a, d = self.angles, 2**self.n_qubits
+        n_slots = self.slot_angle.shape[0]
+        return _CompiledBuffers(
+            theta_ext=np.empty(a.n_weights + 1),
+            angles=np.empty((feature_rows, a.n_angles)),
+            parts=np.empty((feature_rows, a.coeff.shape[0])),
+            diag_rows=np.empty((self.diag_angle_slices.size, rows, 2, d)),
+            trig=np.empty((2, n_slots, rows)),
+            final=np.empty((rows, 2, d)),  # real and imaginary parts
+            run_store=np.empty((self.n_slices, self.n_qubits, 4, rows)),  # quaternions
+            work=np.empty((3, 2, d)),  # psi, lambda and scratch
+            slot_grad=np.empty((n_slots, rows)),
+            diag_grad=np.empty((rows, self.jit_tables["grad"][1].shape[0])),
+            param_grad=np.empty((rows, len(self.param_slices))),
+            angle_grad=np.empty((rows, a.n_angles)),
+        )
 
     def bytes_per_row(self, n_labels: int) -> int:
         """Bytes per sample of one step reading ``n_labels`` observables on the sweeps that
@@ -483,24 +523,33 @@ class SmallProgram:
     def _compiled_bytes_per_row(self, n_labels: int) -> int:
         # The compiled sweeps keep one final state per sample (the sweeps' psi and lambda
         # are per call, in fixed_bytes): the final state, the diagonal entanglers' phases
-        # with their temporaries, the multi-qubit gates' matrices (up to SMALL_MAX_QUBITS),
-        # the run matrices, and the angles, cosines, sines and gradient terms.
+        # (with room for temporaries), the multi-qubit gates' matrices (up to
+        # SMALL_MAX_QUBITS), the run quaternions and vectors k (7 reals per run, counted as
+        # 4 complex), and the angles, the slots' arguments, cosines, sines and terms, the
+        # gradient terms, the values and cotangents (see compiled_buffers).
         S, d = self.n_slices, 2**self.n_qubits
         slots = self.run_length * S * self.n_qubits
         # (only the diagonal slices with angles have phases per sample)
         states = d + 5 * self.diag_angle_slices.size * d + 2 * len(self.param_slices) * d * d
-        reals = 4 * slots + 3 * self.angles.coeff.shape[0] + 3 * self.angles.n_angles
+        grads = self.diag_grad_rows.size + len(self.param_slices)
+        reals = 4 * slots + 3 * self.angles.coeff.shape[0] + 3 * self.angles.n_angles + grads
         return 16 * (states + 4 * S * self.n_qubits) + 8 * (reals + 3 * n_labels)
 
     def fixed_bytes(self) -> int:
         """Bytes held whatever the number of samples: phase patterns, constant and generator
         matrices, the read-out; on the compiled sweeps also their psi, lambda and scratch."""
+        compiled = _compiled_sweeps(self) is not None
+        if compiled not in self._fixed_bytes:
+            self._fixed_bytes[compiled] = self._count_fixed_bytes(compiled)
+        return self._fixed_bytes[compiled]
+
+    def _count_fixed_bytes(self, compiled: bool) -> int:
         d = 2**self.n_qubits
         matrices = len(self.const_matrices) + 2 * len(self.param_ops)
         # diag_const (8 bytes per entry), its factor and the factor's parts (16 each)
         tables = 8 * (self.diag_patterns.size + 5 * self.diag_const.size) + 16 * matrices * d * d
-        if _compiled_sweeps(self) is not None:
-            return tables + 24 * len(self.const_slices) * d + 16 * 3 * d
+        if compiled:  # + psi, lambda, scratch and a phase
+            return tables + 24 * len(self.const_slices) * d + 16 * 3 * d + 8 * d
         return tables + 16 * _MAX_DENSE_PAULI_ENTRIES
 
 
@@ -680,6 +729,14 @@ class _Workspace(threading.local):
             self.nbytes += array.nbytes
         return array
 
+    def get_set(self, key: tuple, make) -> tuple:
+        """The arrays ``make(*key[1:])`` returns (a named tuple), made once per key."""
+        arrays = self.arrays.get(key)
+        if arrays is None:
+            arrays = self.arrays[key] = make(*key[1:])
+            self.nbytes += sum(x.nbytes for x in arrays)
+        return arrays
+
     def release_if_large(self) -> None:
         if self.nbytes > _MAX_CACHED_BYTES:
             self.arrays.clear()
@@ -857,33 +914,25 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
     t = program.jit_tables
     a = program.angles
     rows = rows_slice.stop - rows_slice.start
-    d = 2**program.n_qubits
     # Work arrays kept between steps (per thread): allocated afresh, their page faults cost
     # more than a small step's arithmetic and serialise the threads of n_jobs; on one to
     # a few qubits, so did the allocations' own cost per call.
-    ws = program.workspace
-    theta_ext = ws.get("theta_ext", (a.n_weights + 1,), float)  # the weights and a 1
+    X = t["no_features"] if Xc is None else _compiled_array(Xc)
+    buf = program.workspace.get_set(("compiled", rows, X.shape[0]), program.compiled_buffers)
+    theta_ext = buf.theta_ext  # the weights and a trailing 1
     theta_ext[:-1] = weights[: a.n_weights]
     theta_ext[-1] = 1.0
-    X = t["no_features"] if Xc is None else _compiled_array(Xc)
-    angle_values = ws.get("angles", (X.shape[0], a.n_angles), float)
-    parts = ws.get("parts", (X.shape[0], a.coeff.shape[0]), float)
     param_mats = t["no_param_mats"]
     if program.param_slices:  # their matrices come from the gate library, in NumPy
-        if not kernels.angles(X, theta_ext, *t["angle"], angle_values, parts):
+        if not kernels.angles(X, theta_ext, *t["angle"], buf.angles, buf.parts):
             a.raise_overflow(Xc, weights)
-        param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, angle_values, rows)))
+        param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, buf.angles, rows)))
     flips, phases, zmasks = _pauli_masks(tuple(labels))
-    diag_rows = ws.get("diag_rows", (program.diag_angle_slices.size, rows, 2, d), float)
-    trig = ws.get("trig", (2, rows, program.slot_angle.shape[0]), float)
-    final = ws.get("final", (rows, 2, d), float)  # real and imaginary parts
-    run_store = ws.get("run_store", (rows, program.n_slices, program.n_qubits, 2, 2))
-    work = ws.get("sweep_work", (3, 2, d), float)  # psi, lambda and scratch
     E = np.empty((rows, len(labels)))  # fresh: the cotangent function may keep it
     finite = kernels.forward_step(
         X, theta_ext, t["angle"], t["trig"], t["diag"], t["sweep"], param_mats, flips, phases,
-        zmasks, angle_values, parts, diag_rows, trig, final, E, run_store, work,
-        bool(program.param_slices),
+        zmasks, buf.angles, buf.parts, buf.diag_rows, buf.trig, buf.final, E, buf.run_store,
+        buf.work, bool(program.param_slices),
     )  # fmt: skip
     if not finite:
         a.raise_overflow(Xc, weights)
@@ -893,12 +942,9 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
     Gc = _compiled_array(checked_cotangent(cotangent, E, rows_slice))
     grad = np.zeros(a.n_weights + 1)
     kernels.backward_step(
-        t["sweep"], diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, Gc,
-        t["grad"], t["chain"], t["angle"], parts, theta_ext,
-        ws.get("slot_grad", (rows, trig.shape[2]), float),
-        ws.get("diag_grad", (rows, t["grad"][1].shape[0]), float),
-        ws.get("param_grad", (rows, len(program.param_slices)), float),
-        ws.get("angle_grad", (rows, a.n_angles), float), grad, work,
+        t["sweep"], buf.diag_rows, param_mats, flips, phases, zmasks, buf.trig, buf.run_store,
+        buf.final, Gc, t["grad"], t["chain"], t["angle"], buf.parts, theta_ext, buf.slot_grad,
+        buf.diag_grad, buf.param_grad, buf.angle_grad, grad, buf.work,
     )  # fmt: skip
     return grad[: a.n_weights]
 

@@ -177,19 +177,24 @@ def parity(x):
 
 
 @helper
-def gate_parts(U, dagger):
-    # The entries of U (or U^H) as real and imaginary parts, row by row.
+def run_parts(run_store, s, q, r, dagger):
+    # The run (s, q) of sample r, w I - i (x X + y Y + z Z) from its quaternion in
+    # run_store (slices, qubits, 4, rows), or its inverse, as the real and imaginary parts
+    # of its entries row by row: [[w - iz, -y - ix], [y - ix, w + iz]].
+    w, x, y, z = (
+        run_store[s, q, 0, r],
+        run_store[s, q, 1, r],
+        run_store[s, q, 2, r],
+        run_store[s, q, 3, r],
+    )
     if dagger:
-        g00, g01 = U[0, 0].conjugate(), U[1, 0].conjugate()
-        g10, g11 = U[0, 1].conjugate(), U[1, 1].conjugate()
-    else:
-        g00, g01, g10, g11 = U[0, 0], U[0, 1], U[1, 0], U[1, 1]
-    return g00.real, g00.imag, g01.real, g01.imag, g10.real, g10.imag, g11.real, g11.imag
+        return w, z, y, x, -y, x, w, -z
+    return w, -z, -y, -x, y, -x, w, z
 
 
 @helper
 def rotate_pair(r0, i0, r1, i1, k0, k1, g):
-    # The 2x2 matrix g (gate_parts) on the amplitude pair (k0 of the 0 half, k1 of the 1
+    # The 2x2 matrix g (run_parts) on the amplitude pair (k0 of the 0 half, k1 of the 1
     # half), in place; returns the pair as it was (x0r, x0i, x1r, x1i).
     ar, ai, br, bi, cr, ci, dr, di = g
     x0r, x0i, x1r, x1i = r0[k0], i0[k0], r1[k1], i1[k1]
@@ -201,10 +206,9 @@ def rotate_pair(r0, i0, r1, i1, k0, k1, g):
 
 
 @helper
-def apply_2x2(state, q, U, dagger):
-    # U (or U^H) on qubit q of state (2, d), in place; the amplitude pairs (i, i + stride)
-    # are read through four views per block, which LLVM vectorises.
-    g = gate_parts(U, dagger)
+def apply_2x2(state, q, g):
+    # The 2x2 matrix g (run_parts) on qubit q of state (2, d), in place; the amplitude
+    # pairs (i, i + stride) are read through four views per block, which LLVM vectorises.
     stride = 1 << q
     re, im = state[0], state[1]
     if stride < _VIEW_MIN_STRIDE:  # short blocks: plain indices (views cost more)
@@ -220,33 +224,43 @@ def apply_2x2(state, q, U, dagger):
 
 
 @helper
-def run_matrices(r, s, n_slices, run_lengths, trig, axis, runs):
-    # runs[q] = G[m-1] ... G[0], the product of the run of every qubit q in slice s. A
-    # gate cos(a) I - i sin(a) N is the unit quaternion (w, v) = (cos a, sin a n), and
-    # (w1, v1)(w2, v2) = (w1 w2 - v1.v2, w1 v2 + w2 v1 + v1 x v2): 16 products against a
-    # 2x2 complex product's 32. The run's (w, v) is w I - i v.sigma at the end.
-    for q in range(runs.shape[0]):
-        w, x, y, z = 1.0, 0.0, 0.0, 0.0
-        for j in range(run_lengths[s, q]):
-            slot = (j * n_slices + s) * runs.shape[0] + q
-            c, sn = trig[0, r, slot], trig[1, r, slot]
-            gx, gy, gz = sn * axis[0, slot], sn * axis[1, slot], sn * axis[2, slot]
+def run_quaternions(n_qubits, run_lengths, trig, axis, run_store):
+    # run_store[s, q, :, r] = G[m-1] ... G[0], the product of the run of qubit q in slice
+    # s for sample r, as a quaternion. A gate cos(a) I - i sin(a) N is the unit quaternion
+    # (w, v) = (cos a, sin a n), and (w1, v1)(w2, v2) = (w1 w2 - v1.v2, w1 v2 + w2 v1 +
+    # v1 x v2): 16 products against a 2x2 complex product's 32. The loops run over the
+    # samples innermost (trig is (2, slots, rows)), so that they are vectorised.
+    n_slices, rows = run_lengths.shape[0], run_store.shape[3]
+    for s in range(n_slices):
+        for q in range(n_qubits):
             w, x, y, z = (
-                c * w - gx * x - gy * y - gz * z,
-                c * x + w * gx + gy * z - gz * y,
-                c * y + w * gy + gz * x - gx * z,
-                c * z + w * gz + gx * y - gy * x,
+                run_store[s, q, 0],
+                run_store[s, q, 1],
+                run_store[s, q, 2],
+                run_store[s, q, 3],
             )
-        U = runs[q]
-        U[0, 0], U[0, 1] = complex(w, -z), complex(-y, -x)
-        U[1, 0], U[1, 1] = complex(y, -x), complex(w, z)
+            w[:] = 1.0
+            x[:] = 0.0
+            y[:] = 0.0
+            z[:] = 0.0
+            for j in range(run_lengths[s, q]):
+                slot = (j * n_slices + s) * n_qubits + q
+                cos, sin = trig[0, slot], trig[1, slot]
+                nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
+                for r in range(rows):
+                    c, gx, gy, gz = cos[r], sin[r] * nx, sin[r] * ny, sin[r] * nz
+                    w0, x0, y0, z0 = w[r], x[r], y[r], z[r]
+                    w[r] = c * w0 - gx * x0 - gy * y0 - gz * z0
+                    x[r] = c * x0 + w0 * gx + gy * z0 - gz * y0
+                    y[r] = c * y0 + w0 * gy + gz * x0 - gx * z0
+                    z[r] = c * z0 + w0 * gz + gx * y0 - gy * x0
 
 
 @jit
 def forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, run_store, work):
     # Final states into out (rows, 2, d) (real and imaginary parts) and expectation values
     # of the Paulis into E, from the cosines and sines of every run slot's angle, trig
-    # (2, rows, slots); each run's product into run_store (rows, slices, qubits, 2, 2) for
+    # (2, slots, rows); each run's product into run_store (slices, qubits, 4, rows) for
     # the backward pass; work (3, 2, d) is scratch. sweep: the program's tables (see
     # _small._SWEEP_TABLES).
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
@@ -254,17 +268,16 @@ def forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, r
     rows, d = out.shape[0], out.shape[2]
     n_slices = kinds.shape[0]
     tmp = work[2]
+    run_quaternions(n_qubits, run_lengths, trig, axis, run_store)
     for r in range(rows):
         state = out[r]
         state[0, :] = 0.0
         state[1, :] = 0.0
         state[0, 0] = 1.0
         for s in range(n_slices):
-            runs = run_store[r, s]
-            run_matrices(r, s, n_slices, run_lengths, trig, axis, runs)
             for q in range(n_qubits):
                 if run_lengths[s, q]:
-                    apply_2x2(state, q, runs[q], False)
+                    apply_2x2(state, q, run_parts(run_store, s, q, r, False))
             entangle(
                 state, tmp, s, r, kinds, pos, diag_shared, diag_rows, diag_row_of, const_src,
                 const_phase, const_mats, param_mats, False,
@@ -298,12 +311,12 @@ def undo_pair(p0r, p0i, p1r, p1i, l0r, l0i, l1r, l1i, k0, k1, h):
 
 
 @helper
-def cross_and_undo(psi, lam, q, U):
+def cross_and_undo(psi, lam, q, h):
     # On qubit q, the part of the cross density M = psi lambda^H reduced to the qubit
     # (M[b, a] = sum_rest psi_(b, rest) conj(lambda_(a, rest))) that gradients read,
     # K = (M - M^H) / 2i = k0 I + kx X + ky Y + kz Z, as (kx, ky, kz); and U^H applied to
-    # psi and lambda on qubit q, in the same pass (blocks as in apply_2x2).
-    h = gate_parts(U, True)
+    # psi and lambda on qubit q, in the same pass (h: the parts of U^H; blocks as in
+    # apply_2x2).
     tx = ty = tz = 0.0
     stride = 1 << q
     d = psi.shape[1]
@@ -329,15 +342,17 @@ def backward(
     sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
     grad_tables, slot_grad, diag_grad, param_grad, work,
 ):  # fmt: skip
-    # The gradient terms of every run slot (slot_grad), trainable diagonal angle
-    # (diag_grad) and multi-qubit gate (param_grad) of each sample, from the final states
-    # and the cotangents (rows, k) of the expectation values. grad_tables: see _small._GRAD_TABLES.
+    # The gradient terms of every run slot (slot_grad, slots x rows), trainable diagonal
+    # angle (diag_grad) and multi-qubit gate (param_grad) of each sample, from the final
+    # states and the cotangents (rows, k) of the expectation values. grad_tables: see
+    # _small._GRAD_TABLES.
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
     const_src, const_phase, const_mats = sweep[7:]
     slot_trainable, diag_slice, diag_patterns, param_generators, param_trainable = grad_tables
     rows, d = final.shape[0], final.shape[2]
     n_slices = kinds.shape[0]
     psi, lam, tmp = work[0], work[1], work[2]
+    run_k = np.empty((n_slices, n_qubits, 3, rows))
     for r in range(rows):
         psi[0, :] = final[r, 0]
         psi[1, :] = final[r, 1]
@@ -379,32 +394,45 @@ def backward(
                         for i in range(d):  # Im(conj(lambda) psi) * pattern
                             acc += (lam[0, i] * psi[1, i] - lam[1, i] * psi[0, i]) * pattern[i]
                         diag_grad[r, k] = -2.0 * acc
-            runs = run_store[r, s]
             for q in range(n_qubits):
-                m_q = run_lengths[s, q]
-                if m_q == 0:
-                    continue
-                # M = psi lambda^H reduced to qubit q at the run's end (the other
-                # qubits' runs commute with this qubit's gates and cancel), read in the
-                # same pass that undoes the run on psi and lambda (U^H on both). A slot's
-                # term 2 Im Tr(N M) (N = n.sigma) reads only K = (M - M^H) / 2i
-                # = k0 I + k.sigma: it is 4 n.k. Moving M back through gate j
-                # (M <- G^H M G) rotates k about n by -2a: cos 2a = c^2 - s^2, sin 2a =
-                # 2 c s (Rodrigues), 15 products against two 2x2 complex products.
-                kx, ky, kz = cross_and_undo(psi, lam, q, runs[q])
-                for j in range(m_q - 1, -1, -1):
-                    slot = (j * n_slices + s) * n_qubits + q
-                    nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
-                    n_dot_k = nx * kx + ny * ky + nz * kz
-                    if slot_trainable[slot]:
-                        slot_grad[r, slot] = 4.0 * n_dot_k
-                    if j:
-                        c, sn = trig[0, r, slot], trig[1, r, slot]
-                        cos2, sin2, along = c * c - sn * sn, 2.0 * c * sn, 2.0 * sn * sn * n_dot_k
-                        cx, cy, cz = ny * kz - nz * ky, nz * kx - nx * kz, nx * ky - ny * kx
-                        kx = kx * cos2 - cx * sin2 + nx * along
-                        ky = ky * cos2 - cy * sin2 + ny * along
-                        kz = kz * cos2 - cz * sin2 + nz * along
+                if run_lengths[s, q]:
+                    # The run's cross density, read in the same pass that undoes it on
+                    # psi and lambda; its gates' terms follow for all samples at once.
+                    kx, ky, kz = cross_and_undo(psi, lam, q, run_parts(run_store, s, q, r, True))
+                    run_k[s, q, 0, r], run_k[s, q, 1, r], run_k[s, q, 2, r] = kx, ky, kz
+    run_terms(n_qubits, run_lengths, axis, trig, slot_trainable, run_k, slot_grad)
+
+
+@helper
+def run_terms(n_qubits, run_lengths, axis, trig, slot_trainable, run_k, slot_grad):
+    # The run slots' terms slot_grad (slots, rows) from each run's k at its end, run_k
+    # (slices, qubits, 3, rows). M = psi lambda^H reduced to the run's qubit (the other
+    # qubits' runs commute with its gates and cancel); a slot's term 2 Im Tr(N M)
+    # (N = n.sigma) reads only K = (M - M^H) / 2i = k0 I + k.sigma: it is 4 n.k. Moving M
+    # back through gate j (M <- G^H M G) rotates k about n by -2a: cos 2a = c^2 - s^2,
+    # sin 2a = 2 c s (Rodrigues), 15 products against two 2x2 complex products. The
+    # samples are the inner loop (vectorised).
+    n_slices, rows = run_lengths.shape[0], run_k.shape[3]
+    for s in range(n_slices):
+        for q in range(n_qubits):
+            kx, ky, kz = run_k[s, q, 0], run_k[s, q, 1], run_k[s, q, 2]
+            for j in range(run_lengths[s, q] - 1, -1, -1):
+                slot = (j * n_slices + s) * n_qubits + q
+                nx, ny, nz = axis[0, slot], axis[1, slot], axis[2, slot]
+                if slot_trainable[slot]:
+                    out = slot_grad[slot]
+                    for r in range(rows):
+                        out[r] = 4.0 * (nx * kx[r] + ny * ky[r] + nz * kz[r])
+                if j:
+                    cos, sin = trig[0, slot], trig[1, slot]
+                    for r in range(rows):
+                        c, sn = cos[r], sin[r]
+                        x, y, z = kx[r], ky[r], kz[r]
+                        cos2, sin2 = c * c - sn * sn, 2.0 * c * sn
+                        along = 2.0 * sn * sn * (nx * x + ny * y + nz * z)
+                        kx[r] = x * cos2 - (ny * z - nz * y) * sin2 + nx * along
+                        ky[r] = y * cos2 - (nz * x - nx * z) * sin2 + ny * along
+                        kz[r] = z * cos2 - (nx * y - ny * x) * sin2 + nz * along
 
 
 @jit
@@ -457,18 +485,17 @@ def weight_gradient(angle_grad, parts, theta_ext, coeff, weight, angle_of_term, 
 
 @jit
 def slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig):
-    # trig[0|1, r, slot] = cos|sin(scale * angle + const) of every run slot: the arguments
+    # trig[0|1, slot, r] = cos|sin(scale * angle + const) of every run slot: the arguments
     # first (per sample for the slots whose angle reads features, else from the one row of
     # angles), then one vectorised sincos over all of them.
-    rows = trig.shape[1]
-    args = np.empty((rows, trig.shape[2]))  # not trig[0]: sincos's output must not alias it
+    rows = trig.shape[2]
+    args = np.empty((trig.shape[1], rows))  # not trig[0]: sincos's output must not alias it
     for slot in shared_slots:
-        a = angle_values[0, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+        args[slot, :] = angle_values[0, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+    for slot in sample_slots:
+        a, scale, const = slot_angle[slot], slot_scale[slot], slot_const[slot]
         for r in range(rows):
-            args[r, slot] = a
-    for r in range(rows):
-        for slot in sample_slots:
-            args[r, slot] = angle_values[r, slot_angle[slot]] * slot_scale[slot] + slot_const[slot]
+            args[slot, r] = angle_values[r, a] * scale + const
     sincos(args.reshape(-1), trig[0].reshape(-1), trig[1].reshape(-1))
 
 
@@ -482,12 +509,12 @@ def chain_rule(
     # fixed multi-qubit gate. With one row of feature parts (no features), the rows are
     # summed first. chain_tables: see _small._CHAIN_TABLES.
     grad_slots, grad_slot_angles, grad_slot_scales, diag_angles, param_angles = chain_tables
-    rows = slot_grad.shape[0]
+    rows = slot_grad.shape[1]
     angle_grad[:, :] = 0.0
     for r in range(rows):
         out = angle_grad[r if parts.shape[0] > 1 else 0]
         for k in range(grad_slots.shape[0]):
-            out[grad_slot_angles[k]] += slot_grad[r, grad_slots[k]] * grad_slot_scales[k]
+            out[grad_slot_angles[k]] += slot_grad[grad_slots[k], r] * grad_slot_scales[k]
         for k in range(diag_angles.shape[0]):
             out[diag_angles[k]] += diag_grad[r, k]
         for k in range(param_angles.shape[0]):

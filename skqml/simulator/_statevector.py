@@ -97,7 +97,7 @@ def check_inputs(circuit: Circuit, X, weights) -> tuple[np.ndarray | None, np.nd
             raise ValueError(
                 f"the circuit reads {circuit.n_features} features, X has {X.shape[1]}"
             )
-        if not np.all(np.isfinite(X)):
+        if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinity")
     elif circuit.n_features:
         raise ValueError(f"the circuit reads {circuit.n_features} features: pass X")
@@ -107,7 +107,7 @@ def check_inputs(circuit: Circuit, X, weights) -> tuple[np.ndarray | None, np.nd
             raise ValueError(
                 f"the circuit has {circuit.n_weights} weights, got {weights.shape[0]}"
             )
-        if not np.all(np.isfinite(weights)):
+        if not np.isfinite(weights).all():
             raise ValueError("weights contain NaN or infinity")
     elif circuit.n_weights:
         raise ValueError(f"the circuit has {circuit.n_weights} trainable weights: pass weights")
