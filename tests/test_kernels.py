@@ -355,11 +355,15 @@ def test_n_jobs_gives_identical_gram(make_kernel):
 
 
 def test_block_rows_follow_memory_not_n_jobs():
+    from skqml.kernels._gram import fidelity_input_row_bytes
+
     A = np.zeros((80, 8), dtype=complex)
-    # A quarter of the budget left beside the states (80 x 8 complex), their density
-    # features (8**2 doubles per row) and the 80 x 80 Gram matrix, for rows of 32 bytes per
-    # entry.
-    held = A.nbytes + 80 * 8 * 8**2 + 8 * 80 * 80
+    # A quarter of the budget left beside the states (80 x 8 complex), what the blocks
+    # multiply besides them (density features of 8**2 doubles per row, or with numba the
+    # compiled tiles' real and imaginary copies) and the 80 x 80 Gram matrix, for rows of 32
+    # bytes per entry.
+    assert fidelity_input_row_bytes(8) in (8 * 8**2, 16 * 8)
+    held = A.nbytes + 80 * fidelity_input_row_bytes(8) + 8 * 80 * 80
     per_row = 32 * 80
     expected = int((SMALL_MEMORY_MB * 1024**2 - held) / 4 // per_row)
     assert 1 <= expected < 80
@@ -752,20 +756,33 @@ def test_kernel_parameters_are_validated(bad):
         FidelityQuantumKernel(**bad)(np.zeros((2, 2)))
 
 
-@pytest.mark.parametrize("dim", [2, 8, 16, 32, 64])
-def test_fidelity_block_both_forms_match_squared_overlaps(dim):
-    """Up to 16 amplitudes the block is a real product of density features, above it a
-    complex product: both equal |A B^H|^2, and the symmetric block is exactly symmetric."""
-    from skqml.kernels._gram import fidelity_block
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("dim", [2, 8, 16, 32, 64, 128])
+def test_fidelity_block_every_form_matches_squared_overlaps(dim, compiled, monkeypatch):
+    """``fidelity_block`` of ``fidelity_inputs``, in each of its forms: with numba the
+    compiled tiles up to 64 amplitudes; without, a real product of density features up to
+    16 and the complex product above. Each equals |A B^H|^2 (blocks of sizes that are not
+    multiples of the tiles), and the symmetric block is exactly symmetric."""
+    from skqml.kernels import _gram
 
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_gram, "USE_COMPILED", compiled)
     rng = np.random.default_rng(dim)
-    A, B = (rng.normal(size=(37, dim)) + 1j * rng.normal(size=(37, dim)) for _ in range(2))
+    A, B = (rng.normal(size=(rows, dim)) + 1j * rng.normal(size=(rows, dim)) for rows in (37, 301))
     A /= np.linalg.norm(A, axis=1, keepdims=True)
     B /= np.linalg.norm(B, axis=1, keepdims=True)
-    np.testing.assert_allclose(fidelity_block(A, B), np.abs(A @ B.conj().T) ** 2, atol=1e-14)
-    K = fidelity_block(A, None)
-    np.testing.assert_allclose(K, np.abs(A @ A.conj().T) ** 2, atol=1e-14)
-    np.testing.assert_array_equal(K, K.T)
+    tiles = _gram._compiled_tiles(dim) is not None
+    assert tiles == (compiled and dim <= 64)
+    A_in, B_in = _gram.fidelity_inputs(A), _gram.fidelity_inputs(B)
+    assert np.iscomplexobj(A_in) == (tiles or dim > 16)
+    np.testing.assert_allclose(
+        _gram.fidelity_block(A_in, B_in), np.abs(A @ B.conj().T) ** 2, atol=1e-14
+    )
+    for X, X_in in ((A, A_in), (B, B_in)):
+        K = _gram.fidelity_block(X_in, None)
+        np.testing.assert_allclose(K, np.abs(X @ X.conj().T) ** 2, atol=1e-14)
+        np.testing.assert_array_equal(K, K.T)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,19 +7,26 @@ engine hands its inner work to the functions below, compiled once and cached on 
 (``_small.py`` imports this module only when numba imports); they hold one sample's state
 at a time, which stays in cache up to about 16 qubits:
 
-- ``angles``, ``slot_trig`` and ``chain_rule``: every angle of every gate from the angle
-  program's term tables, the cosine and sine of every run slot, and the chain rule from the
-  sweeps' terms back to the weights;
-- ``forward``: for each sample, each slice's one-qubit runs multiplied into one 2x2 per
-  qubit and applied in place to the ``2**n`` state, then the slice's entangler; then the
-  expectation values of the Pauli strings (``P|b> = phase (-1)^|b & zmask| |b ^ flip>``);
-- ``backward``: the adjoint method, per sample. From ``lambda = sum_k g_k P_k psi`` it
-  undoes the slices one by one (each is unitary, so the state before it is ``U^H`` times the
-  state after it). A run's gradients come from one 2x2 cross density ``M = psi lambda^H``
-  reduced to its qubit at the run's end, moved back through the run gate by gate
-  (``M <- G^H M G``): a run slot's term is ``2 Im Tr(N M)`` for its axis
-  ``N = nx X + ny Y + nz Z``; a diagonal angle's is ``-2 Im sum(conj(lambda) psi pattern)``,
-  a multi-qubit rotation's ``2 Im <lambda| K psi>`` after the gate.
+- ``forward_step`` (one call per chunk): every angle of every gate from the angle program's
+  term tables (``angles``), the diagonal entanglers' phases, the cosine and sine of every
+  run slot (``slot_trig``, by a vectorised ``sincos``: libm's calls are not vectorised),
+  every run's product as a unit quaternion for all samples at once, then ``forward``: for
+  each sample, each slice's runs applied in place to the ``2**n`` state, then the slice's
+  entangler; then the expectation values of the Pauli strings
+  (``P|b> = phase (-1)^|b & zmask| |b ^ flip>``);
+- ``backward_step`` (one call): ``backward``, the adjoint method, per sample. From
+  ``lambda = sum_k g_k P_k psi`` it undoes the slices one by one (each is unitary, so the
+  state before it is ``U^H`` times the state after it). A run's gradients come from the 2x2
+  cross density ``M = psi lambda^H`` reduced to its qubit at the run's end, of which they
+  read only the vector ``k`` of its anti-Hermitian part: a run slot's term
+  ``2 Im Tr(N M)`` for its axis ``N = n.sigma`` is ``4 n.k``, and moving ``M`` back through
+  a gate rotates ``k`` (``run_terms``, all samples at once). A diagonal angle's term is
+  ``-2 Im sum(conj(lambda) psi pattern)``, a multi-qubit rotation's
+  ``2 Im <lambda| K psi>`` after the gate. Then ``chain_rule``: from the terms back to the
+  weights.
+
+The per-sample state passes run one sample at a time; what is per gate (products, rotations,
+cosines) runs over the samples innermost, where LLVM vectorises it.
 
 Gates are the engine's: a run slot (position ``j`` of the run of qubit ``q`` in slice ``s``,
 index ``(j * S + s) * n + q``) is ``cos(a) I - i sin(a) N``; the engine multiplies each slot
