@@ -384,3 +384,31 @@ def test_large_angles_equal_the_general_path():
     )
     np.testing.assert_allclose(E, E_gen, atol=1e-9)
     np.testing.assert_allclose(grad, grad_gen, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_initial_states_equal_the_general_path(n):
+    """Circuits that start from given states (one per sample) run on the engine, with the
+    general path's values and gradients."""
+    circuit = random_circuit(n, n)
+    rng = np.random.default_rng(n)
+    X = rng.uniform(-pi, pi, (5, N_FEATURES))
+    theta = rng.normal(size=N_WEIGHTS)
+    initial = rng.normal(size=(5, 2**n)) + 1j * rng.normal(size=(5, 2**n))
+    initial /= np.linalg.norm(initial, axis=1, keepdims=True)
+    labels = ["Z" * n, "X" + "I" * (n - 1)]
+    G = rng.normal(size=(5, 2))
+    program = small_circuit_program(circuit)
+    assert small_chunk_rows(program, None, 5, len(labels), True) > 0
+    E, grad = expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], initial_states=initial
+    )
+    E_gen, grad_gen = general_expectation_vjp(
+        circuit, labels, X, theta, lambda E, rows: G[rows], None, initial
+    )
+    np.testing.assert_allclose(E, E_gen, atol=1e-10)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
+    np.testing.assert_allclose(
+        expectations(circuit, labels, X, theta, initial_states=initial), E_gen, atol=1e-10
+    )
+    assert np.abs(grad).max() > 1e-3

@@ -200,14 +200,19 @@ def expectations(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = None if initial_states is not None else small_circuit_program(circuit, max_memory_mb)
+    program = small_circuit_program(circuit, max_memory_mb)
+    initial = initial_states is not None
     small_chunk = (
-        0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
+        0
+        if program is None
+        else small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
     )
     if small_chunk:
         # Few qubits: the small-circuit engine's forward pass (the values its gradients
         # are the derivatives of).
-        return small_expectations(program, labels, X, weights, chunk=small_chunk)
+        return small_expectations(
+            program, labels, X, weights, chunk=small_chunk, initial_states=initial_states
+        )
     # Chunks of samples, so that only one chunk's states exist at a time: the states and the
     # simulator's working copies (or one Pauli string applied to them), beside one Pauli's
     # index and sign vectors.
@@ -320,13 +325,18 @@ def expectation_vjp(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = None if initial_states is not None else small_circuit_program(circuit, max_memory_mb)
+    program = small_circuit_program(circuit, max_memory_mb)
+    initial = initial_states is not None
     chunk = (
-        0 if program is None else small_chunk_rows(program, max_memory_mb, n_samples, len(labels))
+        0
+        if program is None
+        else small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
     )
     if chunk:
         # Few qubits: the compiled small-circuit engine (see _small.py for the rule).
-        return small_expectation_vjp(program, labels, X, weights, cotangent_fn, chunk=chunk)
+        return small_expectation_vjp(
+            program, labels, X, weights, cotangent_fn, chunk=chunk, initial_states=initial_states
+        )
     return general_expectation_vjp(
         circuit, labels, X, weights, cotangent_fn, max_memory_mb, initial_states
     )

@@ -875,9 +875,10 @@ def _jit_tables(program: SmallProgram, permutations: list) -> dict:
     }  # fmt: skip
     return {
         **{group: tuple(tables[name] for name in names) for group, names in groups.items()},
-        # Stand-ins: no features, no multi-qubit gate matrices.
+        # Stand-ins: no features, no multi-qubit gate matrices, no initial states.
         "no_features": np.zeros((1, 0)),
         "no_param_mats": np.zeros((0, 1, d, d), dtype=complex),
+        "no_initial": np.zeros((0, 2, d)),
     }
 
 
@@ -908,9 +909,10 @@ def _compiled_sweeps(program: SmallProgram):
     return _compiled_kernels() if program.n_qubits <= _COMPILED_MAX_QUBITS else None
 
 
-def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice, values):
+def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice, values, initial):
     """One chunk by the compiled sweeps (two kernel calls around the cotangent): the
-    weights' gradient, or None when no cotangent asks for it."""
+    weights' gradient, or None when no cotangent asks for it. ``initial``: the chunk's
+    initial states (complex), or None for ``|0...0>``."""
     t = program.jit_tables
     a = program.angles
     rows = rows_slice.stop - rows_slice.start
@@ -928,11 +930,15 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
             a.raise_overflow(Xc, weights)
         param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, buf.angles, rows)))
     flips, phases, zmasks = _pauli_masks(tuple(labels))
+    if initial is None:
+        initial_parts = t["no_initial"]
+    else:  # real and imaginary parts, as the sweeps hold states
+        initial_parts = np.stack((initial.real, initial.imag), axis=1)
     E = np.empty((rows, len(labels)))  # fresh: the cotangent function may keep it
     finite = kernels.forward_step(
         X, theta_ext, t["angle"], t["trig"], t["diag"], t["sweep"], param_mats, flips, phases,
-        zmasks, buf.angles, buf.parts, buf.diag_rows, buf.trig, buf.final, E, buf.run_store,
-        buf.work, bool(program.param_slices),
+        zmasks, buf.angles, buf.parts, buf.diag_rows, buf.trig, initial_parts, buf.final, E,
+        buf.run_store, buf.work, bool(program.param_slices),
     )  # fmt: skip
     if not finite:
         a.raise_overflow(Xc, weights)
@@ -965,11 +971,13 @@ def _param_matrices(program: SmallProgram, angles: np.ndarray, rows: int) -> lis
 
 
 # -- one step ----------------------------------------------------------------------------------
-def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values):
+def _chunk_step(
+    program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values, initial
+):
     kernels = _compiled_sweeps(program)
     if kernels is not None:
         return _compiled_chunk(
-            program, kernels, labels, Xc, weights, cotangent, rows_slice, values
+            program, kernels, labels, Xc, weights, cotangent, rows_slice, values, initial
         )
     n, S = program.n_qubits, program.n_slices
     d = 2**n
@@ -1038,8 +1046,11 @@ def _chunk_step(program: SmallProgram, labels, Xc, weights, cotangent, rows_slic
     # Forward: phi[s] before slice s, psi[s] after its runs (before its entangler).
     phi = ws.get("phi", (S + 1, rows, d))
     psi = ws.get("psi", (S, rows, d))
-    phi[0] = 0.0
-    phi[0, :, 0] = 1.0
+    if initial is None:
+        phi[0] = 0.0
+        phi[0, :, 0] = 1.0
+    else:
+        phi[0] = initial
     K_low_t = K_low.swapaxes(-1, -2)
     for s in range(S):
         if K_high is None:
@@ -1164,18 +1175,22 @@ def _read_out(labels, final, values, cotangent, rows_slice, out) -> bool:
     return True
 
 
-def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int, n_labels: int) -> int:
+def small_chunk_rows(
+    program: SmallProgram, max_memory_mb, n_samples: int, n_labels: int, initial: bool = False
+) -> int:
     """Samples per chunk of the engine within the budget, or 0 when it should not run.
 
     The engine stores the state and cotangent at every slice, several times what the
     general path holds per sample; when fewer than ``min(n_samples, _MIN_CHUNK_ROWS)`` rows
-    fit the budget, the general path (which needs less memory) runs instead.
+    fit the budget, the general path (which needs less memory) runs instead. ``initial``:
+    the samples start from initial states (the caller holds them; a chunk's copy as the
+    sweeps read them is counted).
     """
     if not program.dense and _compiled_sweeps(program) is None:
         return 0  # wider than the NumPy sweeps take (the compiled ones are off)
     budget = resolve_max_memory_mb(max_memory_mb) * _MIB
     room = budget - program.fixed_bytes()
-    per_row = program.bytes_per_row(n_labels)
+    per_row = program.bytes_per_row(n_labels) + (16 * 2**program.n_qubits if initial else 0)
     rows = n_samples if room == np.inf else int(room // per_row) if room > 0 else 0
     if not rows or rows < min(n_samples, _MIN_CHUNK_ROWS):
         return 0
@@ -1184,17 +1199,29 @@ def small_chunk_rows(program: SmallProgram, max_memory_mb, n_samples: int, n_lab
     return min(rows, cached, _MAX_CHUNK_ROWS)
 
 
-def small_expectations(program: SmallProgram, labels, X, weights, *, chunk: int):
+def _n_rows(X, initial_states) -> int:
+    """Samples of a call: one per initial state, else one per row of X (one without X)."""
+    if initial_states is not None:
+        return initial_states.shape[0]
+    return 1 if X is None else X.shape[0]
+
+
+def small_expectations(
+    program: SmallProgram, labels, X, weights, *, chunk: int, initial_states=None
+):
     """:func:`~skqml.simulator.expectations` by the small-circuit engine (inputs checked),
     ``chunk`` samples at a time (from :func:`small_chunk_rows`)."""
     if weights is None:
         weights = np.zeros(0)
-    n_samples = 1 if X is None else X.shape[0]
+    n_samples = _n_rows(X, initial_states)
     values = np.empty((n_samples, len(labels)))
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
-        _chunk_step(program, labels, Xc, weights, None, slice(start, stop), values[start:stop])
+        initial = None if initial_states is None else initial_states[start:stop]
+        _chunk_step(
+            program, labels, Xc, weights, None, slice(start, stop), values[start:stop], initial
+        )
     program.workspace.release_if_large()
     return values
 
@@ -1206,20 +1233,23 @@ def small_expectation_vjp(
     weights,
     cotangent_fn,
     chunk: int,
+    initial_states=None,
 ):
     """:func:`~skqml.simulator.expectation_vjp` by the small-circuit engine (inputs checked),
     ``chunk`` samples at a time (from :func:`small_chunk_rows`)."""
     if weights is None:
         weights = np.zeros(0)
-    n_samples = 1 if X is None else X.shape[0]
+    n_samples = _n_rows(X, initial_states)
     values = np.empty((n_samples, len(labels)))
     grad = np.zeros(weights.shape[0])
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
+        initial = None if initial_states is None else initial_states[start:stop]
         g = _chunk_step(
-            program, labels, Xc, weights, cotangent_fn, slice(start, stop), values[start:stop]
-        )
+            program, labels, Xc, weights, cotangent_fn, slice(start, stop), values[start:stop],
+            initial,
+        )  # fmt: skip
         grad[: g.shape[0]] += g
     program.workspace.release_if_large()
     return values, grad

@@ -264,12 +264,15 @@ def run_quaternions(n_qubits, run_lengths, trig, axis, run_store):
 
 
 @jit
-def forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, run_store, work):
+def forward(
+    sweep, diag_rows, param_mats, flips, phases, zmasks, trig, initial, out, E, run_store, work
+):  # fmt: skip
     # Final states into out (rows, 2, d) (real and imaginary parts) and expectation values
     # of the Paulis into E, from the cosines and sines of every run slot's angle, trig
     # (2, slots, rows); each run's product into run_store (slices, qubits, 4, rows) for
     # the backward pass; work (3, 2, d) is scratch. sweep: the program's tables (see
-    # _small._SWEEP_TABLES).
+    # _small._SWEEP_TABLES). The states start from initial (rows, 2, d), or from |0...0>
+    # when it has no rows.
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
     const_src, const_phase, const_mats = sweep[7:]
     rows, d = out.shape[0], out.shape[2]
@@ -278,9 +281,12 @@ def forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, r
     run_quaternions(n_qubits, run_lengths, trig, axis, run_store)
     for r in range(rows):
         state = out[r]
-        state[0, :] = 0.0
-        state[1, :] = 0.0
-        state[0, 0] = 1.0
+        if initial.shape[0]:
+            state[:, :] = initial[r]
+        else:
+            state[0, :] = 0.0
+            state[1, :] = 0.0
+            state[0, 0] = 1.0
         for s in range(n_slices):
             for q in range(n_qubits):
                 if run_lengths[s, q]:
@@ -557,7 +563,7 @@ def diag_phases(angle_values, diag_tables, parts):
 @jit
 def forward_step(
     X, theta_ext, angle_tables, trig_tables, diag_tables, sweep, param_mats, flips, phases,
-    zmasks, angle_values, parts, diag_rows, trig, out, E, run_store, work, angles_ready,
+    zmasks, angle_values, parts, diag_rows, trig, initial, out, E, run_store, work, angles_ready,
 ):  # fmt: skip
     # A step's forward pass in one call: the angles (unless angles_ready: then angle_values
     # and parts hold them), the diagonal slices' phases, the run slots' cosines and sines,
@@ -574,7 +580,10 @@ def forward_step(
         diag_phases(angle_values, diag_tables, diag_rows)
     slot_angle, slot_scale, slot_const, sample_slots, shared_slots = trig_tables
     slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig)
-    forward(sweep, diag_rows, param_mats, flips, phases, zmasks, trig, out, E, run_store, work)
+    forward(
+        sweep, diag_rows, param_mats, flips, phases, zmasks, trig, initial, out, E, run_store,
+        work,
+    )  # fmt: skip
     return True
 
 
