@@ -311,7 +311,7 @@ def forward(
 @helper
 def undo_pair(p0r, p0i, p1r, p1i, l0r, l0i, l1r, l1i, k0, k1, h):
     # One amplitude pair (k0 of the 0 halves, k1 of the 1 halves) of cross_and_undo: U^H
-    # (gate_parts h) on psi's and lambda's pair, in place; returns the pair's terms of
+    # (run_parts h) on psi's and lambda's pair, in place; returns the pair's terms of
     # 2 (kx, ky, kz) (see cross_and_undo) from x = psi's pair and y = lambda's:
     # Im(x0 y1* + x1 y0*), Re(x0 y1* - x1 y0*), Im(x0 y0* - x1 y1*).
     x0r, x0i, x1r, x1i = rotate_pair(p0r, p0i, p1r, p1i, k0, k1, h)
