@@ -200,13 +200,7 @@ def expectations(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = small_circuit_program(circuit, max_memory_mb)
-    initial = initial_states is not None
-    small_chunk = (
-        0
-        if program is None
-        else small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
-    )
+    program, small_chunk = _small_engine(circuit, max_memory_mb, n_samples, labels, initial_states)
     if small_chunk:
         # Few qubits: the small-circuit engine's forward pass (the values its gradients
         # are the derivatives of).
@@ -232,6 +226,17 @@ def expectations(
         _run_chunk(plan, Xc, weights, states, initial_states, slice(start, stop))
         out[start:stop] = pauli_expectations(states, labels)
     return out
+
+
+def _small_engine(circuit, max_memory_mb, n_samples: int, labels, initial_states):
+    """``(program, chunk)`` of the small-circuit engine for this call: ``chunk`` samples at a
+    time, or 0 when the engine does not take the circuit or the budget (then the general
+    path runs)."""
+    program = small_circuit_program(circuit, max_memory_mb)
+    if program is None:
+        return None, 0
+    initial = initial_states is not None
+    return program, small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
 
 
 def _checked_initial_states(circuit: Circuit, X, initial_states) -> np.ndarray | None:
@@ -325,13 +330,7 @@ def expectation_vjp(
     labels = _labels(circuit, paulis)
     initial_states = _checked_initial_states(circuit, X, initial_states)
     n_samples = _n_samples(X, initial_states)
-    program = small_circuit_program(circuit, max_memory_mb)
-    initial = initial_states is not None
-    chunk = (
-        0
-        if program is None
-        else small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
-    )
+    program, chunk = _small_engine(circuit, max_memory_mb, n_samples, labels, initial_states)
     if chunk:
         # Few qubits: the compiled small-circuit engine (see _small.py for the rule).
         return small_expectation_vjp(

@@ -488,7 +488,7 @@ class SmallProgram:
             run_store=np.empty((self.n_slices, self.n_qubits, 4, rows)),  # quaternions
             work=np.empty((3, 2, d)),  # psi, lambda and scratch
             slot_grad=np.empty((n_slots, rows)),
-            diag_grad=np.empty((rows, self.jit_tables["grad"][1].shape[0])),
+            diag_grad=np.empty((rows, self.diag_grad_rows.size)),
             param_grad=np.empty((rows, len(self.param_slices))),
             angle_grad=np.empty((rows, a.n_angles)),
         )
