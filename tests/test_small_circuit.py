@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from _reference import circuit_unitary, finite_difference_vjp
 
-from skqml.circuits import GATES, Circuit, feature, weight
-from skqml.simulator import _small, expectation_vjp, expectations
+from skqml.circuits import GATES, Circuit, HardwareEfficient, feature, weight
+from skqml.simulator import _adjoint, _small, expectation_vjp, expectations, probability_vjp
 from skqml.simulator._adjoint import general_expectation_vjp
 from skqml.simulator._small import (
     SMALL_MAX_QUBITS,
@@ -411,4 +411,44 @@ def test_initial_states_equal_the_general_path(n):
     np.testing.assert_allclose(
         expectations(circuit, labels, X, theta, initial_states=initial), E_gen, atol=1e-10
     )
+    assert np.abs(grad).max() > 1e-3
+
+
+def _dense_probabilities(circuit, X, theta):
+    return np.array([np.abs(circuit_unitary(circuit, x, theta)[:, 0]) ** 2 for x in X])
+
+
+@pytest.mark.parametrize(("n", "seed"), [(1, 0), (3, 1), (5, 2), (SMALL_MAX_QUBITS + 2, 3)])
+def test_probability_vjp_equals_dense_reference_general_path_and_finite_differences(
+    n, seed, sweeps, monkeypatch
+):
+    """Born probabilities and the gradient through them (the read-out of BornMachine) on the
+    engine: the dense reference, the general adjoint sweep and finite differences."""
+    if n > SMALL_MAX_QUBITS:
+        if sweeps == "numpy":
+            pytest.skip("wider than the NumPy sweeps take")
+        circuit = HardwareEfficient(n_layers=2, entanglement="circular").build(n)
+        X, n_weights = np.zeros((1, 0)), circuit.n_weights
+    else:
+        circuit = random_circuit(n, seed)
+        X, n_weights = None, N_WEIGHTS
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-pi, pi, (4, N_FEATURES)) if X is None else None
+    theta = rng.normal(size=n_weights)
+    rows = 1 if X is None else X.shape[0]
+    G = rng.normal(size=(rows, 2**n))
+    program = small_circuit_program(circuit)
+    assert small_chunk_rows(program, None, rows, 2**n) > 0  # the engine takes the call
+
+    P, grad = probability_vjp(circuit, X, theta, lambda P, r: G[r])
+    X_dense = [None] if X is None else X
+    if n <= SMALL_MAX_QUBITS:
+        np.testing.assert_allclose(P, _dense_probabilities(circuit, X_dense, theta), atol=1e-10)
+    if n <= 3:
+        fd = finite_difference_vjp(lambda t: _dense_probabilities(circuit, X_dense, t), theta, G)
+        np.testing.assert_allclose(grad, fd, atol=1e-6)
+    monkeypatch.setattr(_adjoint, "_small_engine", lambda *args: (None, 0))
+    P_gen, grad_gen = probability_vjp(circuit, X, theta, lambda P, r: G[r])
+    np.testing.assert_allclose(P, P_gen, atol=1e-12)
+    np.testing.assert_allclose(grad, grad_gen, atol=1e-10)
     assert np.abs(grad).max() > 1e-3

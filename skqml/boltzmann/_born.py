@@ -197,8 +197,8 @@ class BornMachine(DensityMixin, BaseEstimator):
 
     The default circuit follows Liu and Wang: a tree of CNOTs (8 on 9 qubits) chosen by
     Chow and Liu's algorithm joins the most dependent bits, and 10 layers give the optimiser
-    enough parameters to avoid poor local minima. On 3 x 3 bars and stripes it puts 99.44
-    to 99.59% of the probability on the 14 valid patterns for seeds 0 to 4 (98.99 to 99.54%
+    enough parameters to avoid poor local minima. On 3 x 3 bars and stripes it puts 99.45
+    to 99.64% of the probability on the 14 valid patterns for seeds 0 to 4 (99.19 to 99.54%
     for seeds 5 to 9), where 8 layers on a chain of CNOTs ended between 96.5% and 99.8% in
     400 iterations (``docs/boltzmann.md``). ``fit`` runs BLAS on one thread up to 12 qubits:
     on states this small, threads only contend.

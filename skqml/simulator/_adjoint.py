@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_pauli_label
 from ..circuits._circuit import Circuit, Operation
 from ..circuits._inverse import inverse_operation
-from ._memory import rows_per_chunk, state_bytes
+from ._memory import _MIB, resolve_max_memory_mb, rows_per_chunk, state_bytes
 from ._observables import (
     apply_pauli,
     checked_cotangent,
@@ -39,6 +39,7 @@ from ._observables import (
 )
 from ._plan import compile_circuit
 from ._small import (
+    n_outputs,
     small_chunk_rows,
     small_circuit_program,
     small_expectation_vjp,
@@ -231,12 +232,13 @@ def expectations(
 def _small_engine(circuit, max_memory_mb, n_samples: int, labels, initial_states):
     """``(program, chunk)`` of the small-circuit engine for this call: ``chunk`` samples at a
     time, or 0 when the engine does not take the circuit or the budget (then the general
-    path runs)."""
+    path runs). ``labels`` None: the read-out is the Born probabilities."""
     program = small_circuit_program(circuit, max_memory_mb)
     if program is None:
         return None, 0
     initial = initial_states is not None
-    return program, small_chunk_rows(program, max_memory_mb, n_samples, len(labels), initial)
+    n_values = n_outputs(program, labels)
+    return program, small_chunk_rows(program, max_memory_mb, n_samples, n_values, initial)
 
 
 def _checked_initial_states(circuit: Circuit, X, initial_states) -> np.ndarray | None:
@@ -456,6 +458,12 @@ def probability_vjp(
     n_samples = 1 if X is None else X.shape[0]
     dim = 2**circuit.n_qubits
     probs_bytes = 8 * dim * n_samples
+    # The small-circuit engine, within what the returned probabilities leave of the budget.
+    room = resolve_max_memory_mb(max_memory_mb) - probs_bytes / _MIB
+    if room > 0:
+        program, chunk = _small_engine(circuit, room, n_samples, None, None)
+        if chunk:
+            return small_expectation_vjp(program, None, X, weights, cotangent_fn, chunk=chunk)
     probs = None  # allocated once the sweep has refused what cannot fit
 
     def fill_lambda(psi, lam, rows, Xc, weights, grad):

@@ -879,6 +879,7 @@ def _jit_tables(program: SmallProgram, permutations: list) -> dict:
         "no_features": np.zeros((1, 0)),
         "no_param_mats": np.zeros((0, 1, d, d), dtype=complex),
         "no_initial": np.zeros((0, 2, d)),
+        "no_prob_cotangent": np.zeros((0, d)),
     }
 
 
@@ -911,8 +912,9 @@ def _compiled_sweeps(program: SmallProgram):
 
 def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice, values, initial):
     """One chunk by the compiled sweeps (two kernel calls around the cotangent): the
-    weights' gradient, or None when no cotangent asks for it. ``initial``: the chunk's
-    initial states (complex), or None for ``|0...0>``."""
+    weights' gradient, or None when no cotangent asks for it. ``labels``: the Pauli
+    strings read out, or None for the Born probabilities. ``initial``: the chunk's initial
+    states (complex), or None for ``|0...0>``."""
     t = program.jit_tables
     a = program.angles
     rows = rows_slice.stop - rows_slice.start
@@ -929,12 +931,13 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
         if not kernels.angles(X, theta_ext, *t["angle"], buf.angles, buf.parts):
             a.raise_overflow(Xc, weights)
         param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, buf.angles, rows)))
-    flips, phases, zmasks = _pauli_masks(tuple(labels))
+    probabilities = labels is None
+    flips, phases, zmasks = _pauli_masks(() if probabilities else tuple(labels))
     if initial is None:
         initial_parts = t["no_initial"]
     else:  # real and imaginary parts, as the sweeps hold states
         initial_parts = np.stack((initial.real, initial.imag), axis=1)
-    E = np.empty((rows, len(labels)))  # fresh: the cotangent function may keep it
+    E = np.empty((rows, len(flips)))  # fresh: the cotangent function may keep it
     finite = kernels.forward_step(
         X, theta_ext, t["angle"], t["trig"], t["diag"], t["sweep"], param_mats, flips, phases,
         zmasks, buf.angles, buf.parts, buf.diag_rows, buf.trig, initial_parts, buf.final, E,
@@ -942,14 +945,23 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
     )  # fmt: skip
     if not finite:
         a.raise_overflow(Xc, weights)
-    values[...] = E
+    if probabilities:
+        np.square(buf.final[:, 0], out=values)
+        values += np.square(buf.final[:, 1])
+    else:
+        values[...] = E
     if cotangent is None:
         return None
-    Gc = _compiled_array(checked_cotangent(cotangent, E, rows_slice))
+    if probabilities:
+        Gc = E  # no Pauli string's cotangent
+        Gp = _compiled_array(checked_cotangent(cotangent, values, rows_slice))
+    else:
+        Gc = _compiled_array(checked_cotangent(cotangent, E, rows_slice))
+        Gp = t["no_prob_cotangent"]
     grad = np.zeros(a.n_weights + 1)
     kernels.backward_step(
         t["sweep"], buf.diag_rows, param_mats, flips, phases, zmasks, buf.trig, buf.run_store,
-        buf.final, Gc, t["grad"], t["chain"], t["angle"], buf.parts, theta_ext, buf.slot_grad,
+        buf.final, Gc, Gp, t["grad"], t["chain"], t["angle"], buf.parts, theta_ext, buf.slot_grad,
         buf.diag_grad, buf.param_grad, buf.angle_grad, grad, buf.work,
     )  # fmt: skip
     return grad[: a.n_weights]
@@ -1155,8 +1167,16 @@ def _weight_gradient(program, angle_grad, feature_part, theta_ext, rows) -> np.n
 
 
 def _read_out(labels, final, values, cotangent, rows_slice, out) -> bool:
-    """Expectation values of the final states into ``values``; with a cotangent, writes the
-    backward pass's start ``sum_k g_k P_k psi`` into ``out`` and returns True."""
+    """Expectation values of the final states into ``values`` (``labels`` None: the Born
+    probabilities); with a cotangent, writes the backward pass's start ``sum_k g_k P_k psi``
+    (``g * psi`` for probabilities) into ``out`` and returns True."""
+    if labels is None:
+        np.square(final.real, out=values)
+        values += np.square(final.imag)
+        if cotangent is None:
+            return False
+        np.multiply(final, checked_cotangent(cotangent, values, rows_slice), out=out)
+        return True
     rows, d = final.shape
     paulis = _dense_paulis(tuple(labels))
     if paulis is not None:  # all P_k psi in one product: (rows, k, d)
@@ -1199,6 +1219,12 @@ def small_chunk_rows(
     return min(rows, cached, _MAX_CHUNK_ROWS)
 
 
+def n_outputs(program: SmallProgram, labels) -> int:
+    """Values per sample of a read-out: one per Pauli string, or (``labels`` None) one
+    Born probability per basis state."""
+    return 2**program.n_qubits if labels is None else len(labels)
+
+
 def _n_rows(X, initial_states) -> int:
     """Samples of a call: one per initial state, else one per row of X (one without X)."""
     if initial_states is not None:
@@ -1214,7 +1240,7 @@ def small_expectations(
     if weights is None:
         weights = np.zeros(0)
     n_samples = _n_rows(X, initial_states)
-    values = np.empty((n_samples, len(labels)))
+    values = np.empty((n_samples, n_outputs(program, labels)))
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)
         Xc = None if X is None else X[start:stop]
@@ -1228,7 +1254,7 @@ def small_expectations(
 
 def small_expectation_vjp(
     program: SmallProgram,
-    labels: Sequence[str],
+    labels: Sequence[str] | None,
     X,
     weights,
     cotangent_fn,
@@ -1236,11 +1262,12 @@ def small_expectation_vjp(
     initial_states=None,
 ):
     """:func:`~skqml.simulator.expectation_vjp` by the small-circuit engine (inputs checked),
-    ``chunk`` samples at a time (from :func:`small_chunk_rows`)."""
+    ``chunk`` samples at a time (from :func:`small_chunk_rows`); ``labels`` None: that of
+    :func:`~skqml.simulator.probability_vjp`, the values being the Born probabilities."""
     if weights is None:
         weights = np.zeros(0)
     n_samples = _n_rows(X, initial_states)
-    values = np.empty((n_samples, len(labels)))
+    values = np.empty((n_samples, n_outputs(program, labels)))
     grad = np.zeros(weights.shape[0])
     for start in range(0, n_samples, chunk):
         stop = min(start + chunk, n_samples)

@@ -15,7 +15,8 @@ at a time, which stays in cache up to about 16 qubits:
   entangler; then the expectation values of the Pauli strings
   (``P|b> = phase (-1)^|b & zmask| |b ^ flip>``);
 - ``backward_step`` (one call): ``backward``, the adjoint method, per sample. From
-  ``lambda = sum_k g_k P_k psi`` it undoes the slices one by one (each is unitary, so the
+  ``lambda = sum_k g_k P_k psi`` (or ``g * psi`` elementwise for the cotangents ``g`` of
+  the Born probabilities) it undoes the slices one by one (each is unitary, so the
   state before it is ``U^H`` times the state after it). A run's gradients come from the 2x2
   cross density ``M = psi lambda^H`` reduced to its qubit at the run's end, of which they
   read only the vector ``k`` of its anti-Hermitian part: a run slot's term
@@ -353,12 +354,13 @@ def cross_and_undo(psi, lam, q, h):
 @jit
 def backward(
     sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
-    grad_tables, slot_grad, diag_grad, param_grad, work,
+    prob_cotangent, grad_tables, slot_grad, diag_grad, param_grad, work,
 ):  # fmt: skip
     # The gradient terms of every run slot (slot_grad, slots x rows), trainable diagonal
     # angle (diag_grad) and multi-qubit gate (param_grad) of each sample, from the final
-    # states and the cotangents (rows, k) of the expectation values. grad_tables: see
-    # _small._GRAD_TABLES.
+    # states and the cotangents (rows, k) of the expectation values, or, when it has rows,
+    # prob_cotangent (rows, d): the cotangents of the Born probabilities (lambda = g psi
+    # elementwise). grad_tables: see _small._GRAD_TABLES.
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = sweep[:7]
     const_src, const_phase, const_mats = sweep[7:]
     slot_trainable, diag_slice, diag_patterns, param_generators, param_trainable = grad_tables
@@ -372,6 +374,10 @@ def backward(
         # lambda = sum_k g_k P_k psi: the cotangent state at the end of the circuit.
         lam[0, :] = 0.0
         lam[1, :] = 0.0
+        if prob_cotangent.shape[0]:  # |b><b| for every b: lambda_b = g_b psi_b
+            for i in range(d):
+                lam[0, i] = prob_cotangent[r, i] * psi[0, i]
+                lam[1, i] = prob_cotangent[r, i] * psi[1, i]
         for k in range(flips.shape[0]):
             g = cotangent[r, k] * phases[k]
             if g != 0.0:
@@ -590,8 +596,8 @@ def forward_step(
 @jit
 def backward_step(
     sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
-    grad_tables, chain_tables, angle_tables, parts, theta_ext, slot_grad, diag_grad,
-    param_grad, angle_grad, grad, work,
+    prob_cotangent, grad_tables, chain_tables, angle_tables, parts, theta_ext, slot_grad,
+    diag_grad, param_grad, angle_grad, grad, work,
 ):  # fmt: skip
     # A step's backward pass in one call: the sweep's terms (backward), then the chain rule
     # to the weights, added to grad (n_weights + 1).
@@ -600,7 +606,7 @@ def backward_step(
     param_grad[:, :] = 0.0
     backward(
         sweep, diag_rows, param_mats, flips, phases, zmasks, trig, run_store, final, cotangent,
-        grad_tables, slot_grad, diag_grad, param_grad, work,
+        prob_cotangent, grad_tables, slot_grad, diag_grad, param_grad, work,
     )  # fmt: skip
     coeff, _, _, _, weight, angle_of_term = angle_tables
     chain_rule(
