@@ -2,13 +2,16 @@
 
 A classical layer ``a = (pi / 2) tanh(W_in x)`` gives the input angles of a circuit; the
 circuit's ``<Z_i>`` go through a second classical layer to two logits. Every weight is
-trained together with the study's loop, with exact gradients: the adjoint method (or the
-parameter-shift rule on sampling backends) for the circuit's weights, and the shift rule of
-``RY`` on the input angles, per sample, for the classical layer before the circuit.
+trained together with the study's loop, with exact gradients. On exact backends one adjoint
+pass gives them all: the circuit is trained in a form whose input angles are linearised in
+``W_in`` (below, ``_LinearisedInputs``). On sampling backends the parameter-shift rule gives
+the circuit's weights, and the shift rule of ``RY`` on the input angles, per sample, the
+classical layer before the circuit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import pi
 from numbers import Integral
 
@@ -44,6 +47,21 @@ def _angle_shift_vjp(run, rows: np.ndarray, columns, G: np.ndarray) -> np.ndarra
     return np.einsum("krj,rj->rk", dE, G)
 
 
+@dataclass(frozen=True)
+class _LinearisedInputs(PauliReadout):
+    """A dressed model on an exact backend, with the circuit it is trained through.
+
+    ``training`` is ``circuit`` with each input angle ``a_i`` replaced by ``a_i + sum_k
+    m_ik c_ik``: trainable ``m`` (after the circuit's weights, row by row) read at ``m = 0``,
+    and features ``c_ik = (pi/2) (1 - tanh(u_i)^2) x_k`` (``u = W_in x``) after the angles.
+    At ``m = 0`` its states are the circuit's, and ``dL/dm_ik = sum_samples dL/da_i c_ik`` is
+    ``dL/dW_in[i, k]``: the adjoint pass that gives the circuit's weights gives ``W_in``'s
+    too, instead of two more circuit runs per feature and sample.
+    """
+
+    training: Circuit
+
+
 class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
     """The dressed quantum circuit classifier of Bowles et al. (2024) (Mari et al. 2020).
 
@@ -59,8 +77,10 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
 
     All weights are trained together with the study's loop. Initial weights as in the study:
     ``theta`` uniform in ``[0, 2 pi)``, ``W_in`` and ``W_out`` normal divided by the number of
-    features. The gradient of ``W_in`` runs through the input angles of every sample, by the
-    exact shift rule of ``RY`` (two circuit evaluations per feature and sample).
+    features. The gradient of ``W_in`` runs through the input angles of every sample: on
+    exact backends in the same adjoint pass as the circuit's weights (the input angles
+    linearised in ``W_in``), on sampling backends by the exact shift rule of ``RY`` (two
+    circuit evaluations per feature and sample).
 
     Parameters
     ----------
@@ -158,15 +178,30 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
     # -- the circuit (the separable variant changes these) ----------------------------------
     def _circuit(self, n_qubits: int) -> tuple[Circuit, list[str]]:
         """The circuit reading the input angles as features ``0..n-1`` and its Paulis."""
+        return self._layered([feature(i) for i in range(n_qubits)]), _z_labels(n_qubits)
+
+    def _layered(self, input_angles) -> Circuit:
+        """``H`` and ``RY(input_angles[i])`` on every qubit ``i``, then the trainable layers."""
+        n_qubits = len(input_angles)
         circuit = Circuit(n_qubits)
-        for i in range(n_qubits):
-            circuit = circuit.h(i).ry(feature(i), i)
+        for i, angle in enumerate(input_angles):
+            circuit = circuit.h(i).ry(angle, i)
         for layer in range(self.n_layers):
             for i in range(n_qubits):
                 circuit = circuit.ry(weight(layer * n_qubits + i), i)
             for control, target in ring_pairs(n_qubits):
                 circuit = circuit.cnot(control, target)
-        return circuit, _z_labels(n_qubits)
+        return circuit
+
+    def _training_circuit(self, n_qubits: int) -> Circuit | None:
+        """The circuit with input angles linearised in ``W_in`` (see ``_LinearisedInputs``),
+        or None where the input layer's gradient takes the shift rule."""
+        n, n_circuit = n_qubits, self.n_layers * n_qubits
+        linear = [
+            [weight(n_circuit + i * n + k) * feature(n + i * n + k) for k in range(n)]
+            for i in range(n)
+        ]
+        return self._layered([sum(linear[i], feature(i)) for i in range(n)])
 
     def _rows(self, A: np.ndarray) -> np.ndarray:
         """The circuit's input rows for the input angles ``A`` of shape (samples, qubits)."""
@@ -191,7 +226,12 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         W_in = rng.normal(size=(n, n)) / n
         W_out = rng.normal(size=(2, n)) / n
         circuit, paulis = self._circuit(n)
-        readout = PauliReadout(resolve_backend(self.backend), circuit, paulis)
+        backend = resolve_backend(self.backend)
+        training = self._training_circuit(n) if backend.exact else None
+        if training is None:
+            readout = PauliReadout(backend, circuit, paulis)
+        else:
+            readout = _LinearisedInputs(backend, circuit, paulis, training)
         return readout, np.concatenate([theta.ravel(), W_in.ravel(), W_out.ravel()]), n
 
     def _split(self, theta: np.ndarray, n: int):
@@ -226,6 +266,18 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         def row_cotangent(E_rows):
             g = cotangent(self._as_samples(E_rows, n_samples) @ delta)
             return np.outer(g, delta).reshape(E_rows.shape)
+
+        if isinstance(model, _LinearisedInputs):
+            slopes = (pi / 2) * (1 - tanh**2)  # da_i / du_i
+            linear = (slopes[:, :, None] * X_scaled[:, None, :]).reshape(n_samples, n * n)
+            E, grad_all = _expectations_and_gradient(
+                model.backend, model.training, model.paulis, np.hstack([rows, linear]),
+                np.concatenate([circuit_weights, np.zeros(n * n)]), row_cotangent,
+                self.max_memory_mb,
+            )  # fmt: skip
+            g = cotangent(E @ delta)
+            grad_out = np.stack([-(g @ E), g @ E])
+            return E @ delta, np.concatenate([grad_all, grad_out.ravel()])
 
         E_rows, grad_circuit = _expectations_and_gradient(
             model.backend, model.circuit, model.paulis, rows, circuit_weights,
@@ -293,6 +345,9 @@ converged_, n_iter_, scaler_, classes_, n_qubits_, n_features_in_
     >>> clf.fit(X_train, y_train).circuit_.n_qubits, bool(clf.score(X_test, y_test) > 0.9)
     (1, True)
     """
+
+    def _training_circuit(self, n_qubits):
+        return None  # one qubit per row: the shift rule on its input angle is two more runs
 
     def _circuit(self, n_qubits):
         circuit = Circuit(1).h(0).ry(feature(0), 0)
