@@ -27,6 +27,7 @@ from sklearn.base import clone
 from skqml.backends import (
     PennyLaneBackend,
     QiskitBackend,
+    ResourceCounter,
     SamplingBackend,
     ShotsBackend,
     StatevectorBackend,
@@ -84,6 +85,13 @@ CASES = [
         shots=SHOTS,
         noise_bound=0.06,
     ),
+    # The counter answers as the backend it wraps; in a dry run as the exact simulator.
+    Case(
+        "counter-shots",
+        lambda: ResourceCounter(ShotsBackend(shots=SHOTS, seed=0)),
+        shots=SHOTS,
+    ),
+    Case("counter-dry-run", lambda: ResourceCounter(ShotsBackend(shots=SHOTS), dry_run=True)),
     Case("pennylane-default", lambda: _pennylane(), needs="pennylane"),
     Case(
         "pennylane-lightning-shots",

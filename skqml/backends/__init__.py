@@ -1,6 +1,7 @@
 """Execution targets. Backends are hyperparameters: strings name registered backends."""
 
 from ._base import Backend, StatevectorBackend
+from ._counting import ResourceCounter
 from ._pennylane import PennyLaneBackend  # the SDKs are imported when a backend runs
 from ._qiskit import QiskitBackend
 from ._registry import available_backends, register_backend, resolve_backend
@@ -11,6 +12,7 @@ __all__ = [
     "Backend",
     "PennyLaneBackend",
     "QiskitBackend",
+    "ResourceCounter",
     "SamplingBackend",
     "ShotsBackend",
     "StatevectorBackend",
