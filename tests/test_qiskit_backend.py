@@ -463,9 +463,9 @@ def test_hardware_names_go_through_the_runtime_service(monkeypatch):
     seeds = []
     make = qiskit_module._make_sampler
 
-    def spy(target, *, shots, seed, local):
+    def spy(target, *, seed, local, **kw):
         seeds.append((seed, local))
-        return make(target, shots=shots, seed=seed, local=local)
+        return make(target, seed=seed, local=local, **kw)
 
     monkeypatch.setattr(runtime, "QiskitRuntimeService", StubService)
     monkeypatch.setattr(qiskit_module, "_make_sampler", spy)
@@ -760,6 +760,8 @@ def test_params_repr_clone_equality():
         "max_retries": 3,
         "retry_delay": 1.0,
         "timeout": None,
+        "mode": "job",
+        "options": None,
     }
     assert repr(b) == "QiskitBackend()"
     b2 = QiskitBackend(device="fake_manila", shots=100, seed=1)
@@ -849,3 +851,119 @@ def test_missing_qiskit_names_the_extra(monkeypatch):
     for device in ("aer_simulator", "fake_manila", "ibm_x"):
         with pytest.raises(ImportError, match=r"QiskitBackend.*pip install 'skqml\[qiskit\]'"):
             QiskitBackend(device=device).probabilities(Circuit(1).h(0))
+
+
+# --------------------------------------------------------------------------------------------
+# Execution modes and runtime options
+# --------------------------------------------------------------------------------------------
+def test_batch_and_session_modes_give_the_counts_of_job_mode():
+    circuit = _model_circuit(2)
+    X, w = _data(5, d=2, seed=4), np.linspace(-1, 1, circuit.n_weights)
+    job = QiskitBackend(shots=400, seed=2).probabilities(circuit, X, w)
+    for mode in ("batch", "session"):
+        backend = QiskitBackend(shots=400, seed=2, mode=mode)
+        np.testing.assert_array_equal(backend.probabilities(circuit, X, w), job)
+
+
+def test_runtime_options_reach_the_sampler_and_are_hyperparameters(monkeypatch):
+    seen = []
+    make = qiskit_module._make_sampler
+
+    def spy(mode, **kw):
+        sampler = make(mode, **kw)
+        seen.append((kw["options"], sampler.options.default_shots))
+        return sampler
+
+    monkeypatch.setattr(qiskit_module, "_make_sampler", spy)
+    options = {"twirling": {"enable_gates": True, "num_randomizations": 2}}
+    backend = QiskitBackend("fake_manila", shots=300, seed=0, options=options)
+    p = backend.probabilities(Circuit(2).h(0).cnot(0, 1))
+    assert seen == [(options, 300)]  # the user's options, and skqml's shots
+    assert np.abs(p[0] - [0.5, 0, 0, 0.5]).sum() / 2 < 0.15
+    # Parameters like any other: stored unchanged, cloned, pickled, set by a grid search.
+    assert backend.options is options and backend.get_params()["options"] == options
+    twin = clone(backend)
+    assert twin == backend and twin.options == options and twin.options is not options
+    assert pickle.loads(pickle.dumps(backend)) == backend
+    model = QSVC(backend=QiskitBackend(shots=100, seed=0), bandwidth=1.0)
+    model.set_params(backend__options={"twirling": {"enable_gates": True}}, backend__mode="batch")
+    assert model.get_params()["backend__mode"] == "batch"
+    assert model.backend.options == {"twirling": {"enable_gates": True}}
+
+
+def test_bad_modes_and_options_name_the_fix():
+    bell = Circuit(2).h(0).cnot(0, 1)
+    cases = [
+        (dict(mode="sessions"), ValueError, "mode must be one of job, batch, session"),
+        (dict(options=[("twirling", {})]), TypeError, "options must be a dict"),
+        (dict(options={"default_shots": 10}), ValueError, r"set shots= of QiskitBackend"),
+        (
+            dict(options={"simulator": {"seed_simulator": 1}}),
+            ValueError,
+            r"set seed= of QiskitBackend",
+        ),
+        (
+            dict(options={"no_such_option": 1}),
+            ValueError,
+            r"does not accept these options.*no_such",
+        ),
+        # Dynamical decoupling needs gate durations, which the ideal simulator has not: a
+        # clear error at once, not retries of a "transient" failure.
+        (
+            dict(options={"dynamical_decoupling": {"enable": True}}, max_retries=5),
+            ValueError,
+            r"could not apply the options .*dynamical_decoupling.* on 'aer_simulator'",
+        ),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            QiskitBackend(shots=10, **kwargs).probabilities(bell)
+
+
+def test_hardware_batch_and_session_on_a_stub_service(monkeypatch):
+    """What would be submitted to IBM Quantum: the jobs of a backend go into one runtime
+    Batch (or Session) on the device, opened at the first job, with the user's options; it
+    is closed when its device session is freed."""
+    opened = []
+
+    class Recorder:
+        def __init__(self, backend):
+            self.backend, self.closed = backend, False
+            opened.append(self)
+
+        def close(self):
+            self.closed = True
+
+    class StubService:
+        def backend(self, name):
+            return FakeManilaV2()
+
+    submitted = []
+    make = qiskit_module._make_sampler
+
+    def spy(mode, **kw):
+        submitted.append((type(mode).__name__, kw["options"], kw["local"]))
+        target = mode.backend if isinstance(mode, Recorder) else mode
+        return make(target, **kw)
+
+    monkeypatch.setattr(runtime, "QiskitRuntimeService", StubService)
+    monkeypatch.setattr(runtime, "Batch", type("Batch", (Recorder,), {}))
+    monkeypatch.setattr(runtime, "Session", type("Session", (Recorder,), {}))
+    monkeypatch.setattr(qiskit_module, "_make_sampler", spy)
+    monkeypatch.setattr(qiskit_module, "_SESSIONS", OrderedDict())
+    options = {"dynamical_decoupling": {"enable": True, "sequence_type": "XY4"}}
+    bell = Circuit(2).h(0).cnot(0, 1)
+    for mode in ("batch", "session"):
+        backend = QiskitBackend("ibm_stub", shots=100, mode=mode, options=options)
+        backend.probabilities(bell)
+        clone(backend).probabilities(bell, np.zeros((3, 0)))  # a clone: the same device
+    assert [type(r).__name__ for r in opened] == ["Batch", "Session"]
+    assert all(r.backend.name == "fake_manila" for r in opened)
+    assert submitted == [(name, options, False) for name in ("Batch",) * 2 + ("Session",) * 2]
+    assert not any(r.closed for r in opened)
+    import gc
+
+    del backend
+    qiskit_module._SESSIONS.clear()
+    gc.collect()
+    assert all(r.closed for r in opened)

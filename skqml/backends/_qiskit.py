@@ -28,12 +28,15 @@ keying shots by row would need one job per row. Hardware is not reproducible.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import itertools
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -83,6 +86,16 @@ class _Settings(NamedTuple):
     max_retries: int
     retry_delay: float
     timeout: float | None
+    mode: str
+    options: dict
+
+
+# How jobs are submitted (the runtime's execution modes): one by one, as one batch, or in a
+# session with dedicated device access. In local testing mode all three run locally.
+_MODES = ("job", "batch", "session")
+# Sampler options that skqml's own parameters set: where to set them instead.
+_OWN_OPTIONS = {"default_shots": "shots"}
+_OWN_SIMULATOR_OPTIONS = {"seed_simulator": "seed"}
 
 
 class _JobTimedOut(Exception):
@@ -127,6 +140,18 @@ class QiskitBackend(SamplingBackend):
         as the job takes. A job still running at the deadline is cancelled and retried
         (under ``max_retries``, with the same seed); when no try finishes in time, a
         ``TimeoutError`` names the device, the tries and the timeout.
+    mode : {"job", "batch", "session"}, default="job"
+        The runtime's execution mode. ``"job"``: each job on its own. ``"batch"``: the jobs
+        of this process on the device go into one runtime ``Batch`` (opened at the first
+        job, closed at exit), which the service may run in parallel. ``"session"``: into
+        one runtime ``Session``, with dedicated device access between its jobs (iterative
+        training). Local testing mode (simulators) runs all three alike.
+    options : dict or None, default=None
+        Options of the runtime Sampler (``SamplerOptions``), as nested dictionaries, for
+        example ``{"dynamical_decoupling": {"enable": True, "sequence_type": "XY4"},
+        "twirling": {"enable_gates": True}}``. Checked by the runtime when the backend first
+        runs: an unknown option or value raises a ``ValueError``. The shots and the
+        simulator seed are ``shots`` and ``seed``, not options.
 
     Attributes
     ----------
@@ -166,7 +191,8 @@ class QiskitBackend(SamplingBackend):
     The primitive is ``qiskit_ibm_runtime.executor_sampler.Sampler``, the client-side
     Sampler that replaces ``SamplerV2`` from qiskit-ibm-runtime 0.50 on; older releases use
     ``SamplerV2``. Both run the same PUBs and, on simulators, give the same counts for the
-    same seed. On hardware each job is submitted in job mode; jobs run one after another.
+    same seed. On hardware each job is submitted in ``mode`` (job, batch or session); a
+    backend's jobs run one after another.
 
     With a ``timeout``, a job's state is polled (every 10 ms at first, then less often, at
     most every second) until it finishes or the deadline passes; a job past its deadline
@@ -208,6 +234,8 @@ class QiskitBackend(SamplingBackend):
         max_retries: int = 3,
         retry_delay: float = 1.0,
         timeout: float | None = None,
+        mode: str = "job",
+        options: dict | None = None,
     ):
         self.device = device
         self.shots = shots
@@ -217,6 +245,8 @@ class QiskitBackend(SamplingBackend):
         self.max_retries = max_retries
         self.retry_delay = retry_delay
         self.timeout = timeout
+        self.mode = mode
+        self.options = options
 
     # -- validation -------------------------------------------------------------------------------
     def _checked(self) -> _Settings:
@@ -239,7 +269,34 @@ class QiskitBackend(SamplingBackend):
             timeout=None
             if timeout is None
             else check_real(timeout, "timeout", 0, strict=True, allow_inf=True),
+            mode=self._checked_mode(),
+            options=self._checked_options(),
         )
+
+    def _checked_mode(self) -> str:
+        if not isinstance(self.mode, str) or self.mode not in _MODES:
+            raise ValueError(f"mode must be one of {', '.join(_MODES)}, got {self.mode!r}")
+        return self.mode
+
+    def _checked_options(self) -> dict:
+        """A copy of ``options`` (the runtime checks names and values when it first runs)."""
+        if self.options is None:
+            return {}
+        if not isinstance(self.options, Mapping):
+            raise TypeError(
+                "options must be a dict of the runtime Sampler's options, e.g. "
+                f"{{'twirling': {{'enable_gates': True}}}}, got {type(self.options).__name__}"
+            )
+        for name, own in _OWN_OPTIONS.items():
+            if name in self.options:
+                raise ValueError(f"set {own}= of QiskitBackend, not options[{name!r}]")
+        simulator = self.options.get("simulator") or {}
+        for name, own in _OWN_SIMULATOR_OPTIONS.items():
+            if isinstance(simulator, Mapping) and name in simulator:
+                raise ValueError(
+                    f"set {own}= of QiskitBackend, not options['simulator'][{name!r}]"
+                )
+        return copy.deepcopy(dict(self.options))
 
     # -- live Qiskit objects ----------------------------------------------------------------------
     def _session(self) -> _Session:
@@ -502,10 +559,17 @@ class QiskitBackend(SamplingBackend):
         """
         retries, timeout = settings.max_retries, settings.timeout
         sampler = _make_sampler(
-            session.target, shots=settings.shots, seed=seed, local=session.local
+            session.mode_target(settings.mode),
+            shots=settings.shots,
+            seed=seed,
+            local=session.local,
+            options=settings.options,
+            device=self.device,
         )
         # Network errors only: other OSErrors include the built-in TimeoutError an alarm
-        # handler raises and file-system errors, which a retry cannot fix.
+        # handler raises and file-system errors, which a retry cannot fix. A transpiler
+        # error (an option the device cannot apply, such as dynamical decoupling without
+        # gate durations) is a QiskitError that no retry fixes either.
         transient = (_JobTimedOut, ConnectionError, _qiskit_error())
         for attempt in range(retries + 1):
             try:
@@ -513,6 +577,12 @@ class QiskitBackend(SamplingBackend):
                 return result[0].data.meas
             except _PERMANENT:
                 raise
+            except _transpiler_error() as exc:
+                applying = f"apply the options {settings.options!r} to" if settings.options else ""
+                raise ValueError(
+                    f"the runtime Sampler could not {applying or 'run'} the circuit on "
+                    f"{self.device!r}: {exc}"
+                ) from exc
             except transient as exc:
                 if attempt == retries:
                     if isinstance(exc, _JobTimedOut):
@@ -542,6 +612,10 @@ class QiskitBackend(SamplingBackend):
 def _qiskit_error() -> type:
     # Qiskit's base error, which the primitives, Aer and the runtime client raise.
     return import_optional("qiskit.exceptions", "qiskit", _PURPOSE).QiskitError
+
+
+def _transpiler_error() -> type:
+    return import_optional("qiskit.transpiler.exceptions", "qiskit", _PURPOSE).TranspilerError
 
 
 def _job_result(job, timeout: float | None):
@@ -624,15 +698,26 @@ def _fake_device(name: str):
     return devices[name]()
 
 
-def _make_sampler(target, *, shots: int, seed: int | None, local: bool):
-    """The runtime Sampler primitive on ``target``, with the options skqml sets."""
+def _make_sampler(
+    mode, *, shots: int, seed: int | None, local: bool, options: dict | None = None, device=""
+):
+    """The runtime Sampler primitive in ``mode`` (the target, or a runtime ``Batch`` or
+    ``Session`` on it), with the user's ``options`` and then the ones skqml sets."""
     runtime = import_optional("qiskit_ibm_runtime", "qiskit", _PURPOSE)
     try:
         # qiskit-ibm-runtime >= 0.50: the client-side Sampler (SamplerV2 is deprecated there).
         from qiskit_ibm_runtime.executor_sampler import Sampler
     except ImportError:
         Sampler = runtime.SamplerV2
-    sampler = Sampler(mode=target)
+    try:
+        sampler = Sampler(mode=mode, options=copy.deepcopy(options or {}) or None)
+    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+        lines = (line.strip() for line in str(exc).splitlines())
+        detail = "; ".join(x for x in lines if x and not x.startswith("For further information"))
+        raise ValueError(
+            f"QiskitBackend(device={device!r}): the runtime Sampler does not accept these "
+            f"options: {detail}"
+        ) from None
     sampler.options.default_shots = shots
     if local:
         simulator = sampler.options.simulator
@@ -654,6 +739,23 @@ class _Session:
         self._pass_manager = None
         self._templates: OrderedDict[tuple, _Template] = OrderedDict()
         self._lock = threading.Lock()
+        self._modes: dict[str, Any] = {}  # the runtime Batch and Session, opened on first use
+
+    def mode_target(self, mode: str):
+        """What the Sampler runs in for ``mode``: the target itself (``"job"``), or the
+        device's runtime ``Batch`` or ``Session``, opened once and closed with this object
+        (or at exit)."""
+        if mode == "job":
+            return self.target
+        with self._lock:
+            context = self._modes.get(mode)
+            if context is None:
+                runtime = import_optional("qiskit_ibm_runtime", "qiskit", _PURPOSE)
+                factory = runtime.Batch if mode == "batch" else runtime.Session
+                context = factory(backend=self.target)
+                weakref.finalize(self, _close_quietly, context)
+                self._modes[mode] = context
+            return context
 
     def template(self, circuit: Circuit) -> _Template:
         structure = (circuit.n_qubits, tuple((op.name, op.qubits) for op in circuit))
@@ -673,6 +775,14 @@ class _Session:
             self._templates[structure] = template
             bound_lru(self._templates, _MAX_TEMPLATES)
             return template
+
+
+def _close_quietly(context) -> None:
+    """Close a runtime Batch or Session; a failure to close is logged, not raised."""
+    try:
+        context.close()
+    except Exception as exc:  # at exit: nothing else can be done about it
+        logger.warning("closing a Qiskit runtime %s failed: %s", type(context).__name__, exc)
 
 
 class _Template:
