@@ -277,6 +277,7 @@ def test_params_repr_clone_equality():
         "shots": None,
         "seed": None,
         "max_batch_size": 1000,
+        "sampling": "skqml",
     }
     assert repr(b) == "PennyLaneBackend()"
     b2 = PennyLaneBackend(device="lightning.qubit", shots=100, seed=1)
@@ -343,6 +344,8 @@ def test_set_params_device_switches_device():
         ({"device": ""}, "device must be a PennyLane device name"),
         ({"device": 3}, "device must be a PennyLane device name"),
         ({"device": "default.qubitt"}, r"unknown PennyLane device 'default.qubitt'.*plugin"),
+        ({"sampling": "hardware"}, "sampling must be 'skqml' or 'device', got 'hardware'"),
+        ({"sampling": "device"}, r"sampling='device' draws the shots on the device: set shots"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -362,3 +365,85 @@ def test_missing_pennylane_names_the_extra(monkeypatch):
     assert backend.get_params()["device"] == "default.qubit"  # building needs no PennyLane
     with pytest.raises(ImportError, match=r"pip install 'skqml\[pennylane\]'"):
         backend.probabilities(Circuit(1).h(0))
+
+
+# --------------------------------------------------------------------------------------------
+# Devices that can only sample (hardware plugins)
+# --------------------------------------------------------------------------------------------
+class AnalyticRunRefused(RuntimeError):
+    """What the sample-only device raises for a run without shots."""
+
+
+class SampleOnlyQubit(qml.devices.DefaultQubit):
+    """A device that can only sample, as hardware plugins: analytic runs are refused."""
+
+    runs: list = []  # (batch size, shots) of every tape it ran, across instances
+
+    def execute(self, circuits, execution_config=None):
+        batch = [circuits] if isinstance(circuits, qml.tape.QuantumScript) else circuits
+        for tape in batch:
+            if not tape.shots:
+                raise AnalyticRunRefused("sample.only can only sample: give it shots")
+            SampleOnlyQubit.runs.append((tape.batch_size, tape.shots.total_shots))
+        return super().execute(circuits, execution_config)
+
+
+class _EntryPoint:
+    def load(self):
+        return SampleOnlyQubit
+
+
+@pytest.fixture
+def sample_only(monkeypatch):
+    """``"sample.only"``, registered as a plugin device for the test."""
+    monkeypatch.setitem(qml.plugin_devices, "sample.only", _EntryPoint())
+    SampleOnlyQubit.runs.clear()
+    return "sample.only"
+
+
+def test_sample_only_device_draws_the_shots_itself(sample_only):
+    circuit = ZZFeatureMap(reps=1).build(2).compose(RealAmplitudes(reps=1).build(2))
+    X = np.random.default_rng(0).uniform(0, np.pi, (7, 2))
+    w = np.linspace(-1, 1, circuit.n_weights)
+    exact = np.abs(simulate(circuit, X, w)) ** 2
+    # Analytic probabilities are what the device cannot give:
+    with pytest.raises(AnalyticRunRefused, match="can only sample"):
+        PennyLaneBackend(device=sample_only, shots=100).probabilities(circuit, X, w)
+    shots = 4000
+    backend = PennyLaneBackend(
+        device=sample_only, shots=shots, seed=5, sampling="device", max_batch_size=3
+    )
+    SampleOnlyQubit.runs.clear()
+    freqs = backend.probabilities(circuit, X, w)
+    # Batched: 7 rows in broadcast calls of at most 3, each row measured `shots` times.
+    assert sorted(b or 1 for b, _ in SampleOnlyQubit.runs) == [1, 3, 3]
+    assert all(s == shots for _, s in SampleOnlyQubit.runs)
+    np.testing.assert_allclose(freqs.sum(axis=1), 1.0)
+    assert np.all(freqs * shots == np.round(freqs * shots))  # counts of shots
+    bound = 5 * np.sqrt(exact * (1 - exact) / shots) + 1 / shots
+    assert np.all(np.abs(freqs - exact) <= bound)
+    # Seeded: the same calls in the same order give the same counts.
+    np.testing.assert_array_equal(clone(backend).probabilities(circuit, X, w), freqs)
+    # Models run on it: kernel entries and expectations from the device's frequencies.
+    fmap = ZZFeatureMap(reps=1)
+    K = FidelityQuantumKernel(fmap, backend=backend, bandwidth=1.0)(X[:4])
+    K_exact = FidelityQuantumKernel(fmap, bandwidth=1.0)(X[:4])
+    assert np.abs(K - K_exact).max() < 5 * 0.5 / np.sqrt(shots) + 1 / shots
+    E = backend.expectations(circuit, ["ZZ", "XI"], X, w)
+    np.testing.assert_allclose(
+        E, pauli_expectations(simulate(circuit, X, w), ["ZZ", "XI"]), atol=0.1
+    )
+
+
+def test_a_device_without_a_seed_is_refused_clearly(sample_only, monkeypatch):
+    class Unseeded(SampleOnlyQubit):
+        def __init__(self, wires=None, shots=None):
+            super().__init__(wires=wires, shots=shots)
+
+    monkeypatch.setattr(_EntryPoint, "load", lambda self: Unseeded)
+    backend = PennyLaneBackend(device=sample_only, shots=10, seed=1, sampling="device")
+    with pytest.raises(ValueError, match="takes no seed"):
+        backend.probabilities(Circuit(1).h(0))
+    assert PennyLaneBackend(device=sample_only, shots=10, sampling="device").probabilities(
+        Circuit(1).h(0)
+    ).shape == (1, 2)

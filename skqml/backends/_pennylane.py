@@ -17,6 +17,10 @@ QNode call could not give that: PennyLane samples the rows of a broadcast batch 
 generator in sequence, so a row's shots would depend on the rows before it, on
 ``max_batch_size``, on how kernels tile their pairs and on ``n_jobs``, and ``predict(X[:5])``
 would differ from ``predict(X)[:5]``.
+
+Devices that can only sample (hardware plugins) cannot give exact distributions; with
+``sampling="device"`` the device draws the shots itself, batch by batch (see the class
+notes for what a seed then reproduces).
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ class PennyLaneBackend(SamplingBackend):
     ----------
     device : str, default="default.qubit"
         Name of an installed PennyLane device, such as ``"default.qubit"`` or
-        ``"lightning.qubit"`` (``qml.plugin_devices`` lists them). The device must be able
-        to compute probabilities analytically, as every PennyLane simulator can.
+        ``"lightning.qubit"`` (``qml.plugin_devices`` lists them). With ``sampling="skqml"``
+        the device must compute probabilities analytically, as every PennyLane simulator
+        can; hardware plugins, which can only sample, need ``sampling="device"``.
     shots : int or None, default=None
         ``None``: exact outcome probabilities. An integer: measurements per circuit (per
         sample, per measurement basis, per kernel pair), drawn from the device's exact
@@ -64,7 +69,13 @@ class PennyLaneBackend(SamplingBackend):
         kernel tiles or row order. Unused when ``shots`` is None.
     max_batch_size : int, default=1000
         Rows per QNode call; larger batches are split (fewer rows if the memory budget
-        demands it). It changes neither probabilities nor shots.
+        demands it). With ``sampling="skqml"`` it changes neither probabilities nor shots.
+    sampling : {"skqml", "device"}, default="skqml"
+        Who draws the shots. ``"skqml"``: the device's exact distribution, sampled here with
+        one stream per row (reproducible, see ``seed``). ``"device"``: the device measures
+        ``shots`` times itself (a QNode with finite shots per batch of rows), as hardware
+        plugins and other sample-only devices must; ``seed`` then seeds the device
+        (``qml.device(..., seed=seed)``), and needs ``shots``.
 
     Attributes
     ----------
@@ -83,6 +94,13 @@ class PennyLaneBackend(SamplingBackend):
     as one ``GlobalPhase`` at the end, so states agree with skqml's, phase included). Circuits
     are translated once per structure (gates and qubits); QNodes and devices are cached
     privately, never pickled, and rebuilt lazily after unpickling or ``clone``.
+
+    With ``sampling="device"`` a seed makes the same calls, in the same order, on one
+    thread, give the same counts (the device's generator runs through the batches in
+    sequence): a row's shots then depend on the rows batched with it, on ``max_batch_size``,
+    on kernel tiles and on ``n_jobs`` (each thread has its own device), and hardware is not
+    reproducible at all. Kernel entries and expectations are read off the measured
+    frequencies, which the device returns per row.
 
     Examples
     --------
@@ -112,11 +130,13 @@ class PennyLaneBackend(SamplingBackend):
         shots: int | None = None,
         seed: int | None = None,
         max_batch_size: int = 1000,
+        sampling: str = "skqml",
     ):
         self.device = device
         self.shots = shots
         self.seed = seed
         self.max_batch_size = max_batch_size
+        self.sampling = sampling
 
     # -- pickling ---------------------------------------------------------------------------------
     # -- validation -------------------------------------------------------------------------------
@@ -126,6 +146,13 @@ class PennyLaneBackend(SamplingBackend):
         shots = None if self.shots is None else check_integer(self.shots, "shots", low=1)
         if self.seed is not None:
             check_integer(self.seed, "seed", low=0)
+        if self.sampling not in ("skqml", "device"):
+            raise ValueError(f"sampling must be 'skqml' or 'device', got {self.sampling!r}")
+        if self.sampling == "device" and shots is None:
+            raise ValueError(
+                "sampling='device' draws the shots on the device: set shots (an integer), "
+                "or use sampling='skqml' for exact probabilities"
+            )
         return shots, check_integer(self.max_batch_size, "max_batch_size", low=1)
 
     # -- devices and QNodes -----------------------------------------------------------------------
@@ -144,9 +171,9 @@ class PennyLaneBackend(SamplingBackend):
             local.devices, local.qnodes = OrderedDict(), OrderedDict()
         return local
 
-    def _device(self, qml, n_qubits: int):
+    def _device(self, qml, n_qubits: int, seed: int | None = None):
         cache = self._thread_cache()
-        key = (self.device, n_qubits)
+        key = (self.device, n_qubits, seed)
         dev = cache.devices.get(key)
         if dev is None:
             if self.device not in qml.plugin_devices:
@@ -155,17 +182,27 @@ class PennyLaneBackend(SamplingBackend):
                     f"unknown PennyLane device {self.device!r}: install the plugin that "
                     f"provides it; installed devices (qml.plugin_devices): {installed}"
                 )
-            dev = cache.devices[key] = qml.device(self.device, wires=n_qubits)
+            kwargs = {} if seed is None else {"seed": seed}
+            try:
+                dev = qml.device(self.device, wires=n_qubits, **kwargs)
+            except TypeError as exc:
+                if seed is None:
+                    raise
+                raise ValueError(
+                    f"the PennyLane device {self.device!r} takes no seed ({exc}); use seed=None"
+                ) from exc
+            cache.devices[key] = dev
             bound_lru(cache.devices, _MAX_DEVICES)
         else:
             cache.devices.move_to_end(key)
         return dev
 
-    def _qnode(self, qml, circuit: Circuit):
-        """The QNode of the circuit's structure: gates and qubits, angles as arguments."""
+    def _qnode(self, qml, circuit: Circuit, shots: int | None = None):
+        """The QNode of the circuit's structure: gates and qubits, angles as arguments;
+        ``shots``: measured that many times by the device (``sampling="device"``)."""
         cache = self._thread_cache()
         structure = tuple((op.name, op.qubits) for op in circuit)
-        key = (self.device, circuit.n_qubits, structure)
+        key = (self.device, circuit.n_qubits, structure, shots)
         qnode = cache.qnodes.get(key)
         if qnode is not None:
             cache.qnodes.move_to_end(key)
@@ -178,7 +215,11 @@ class PennyLaneBackend(SamplingBackend):
             return qml.probs(wires=measured)
 
         # No differentiation through PennyLane: gradients come from skqml's parameter shifts.
-        qnode = qml.QNode(probs, self._device(qml, n), interface="numpy", diff_method=None)
+        if shots is None:
+            qnode = qml.QNode(probs, self._device(qml, n), interface="numpy", diff_method=None)
+        else:  # qml.probs under finite shots: the frequencies of the device's samples
+            device = self._device(qml, n, seed=self.seed)
+            qnode = qml.QNode(probs, device, interface="numpy", diff_method=None, shots=shots)
         cache.qnodes[key] = qnode
         bound_lru(cache.qnodes, _MAX_QNODES)
         return qnode
@@ -207,19 +248,28 @@ class PennyLaneBackend(SamplingBackend):
         probs : ndarray of shape (n_samples, 2**n_qubits)
             Little-endian basis order (qubit 0 is the least significant bit).
         """
+        return self._run_batches(circuit, X, weights, None, max_memory_mb)
+
+    def _run_batches(self, circuit, X, weights, shots, max_memory_mb) -> np.ndarray:
+        """Each row's outcome distribution (``shots`` None) or the device's frequencies of
+        ``shots`` measurements, batch by batch."""
         _, batch = self._checked()
         X, weights = check_inputs(circuit, X, weights)
         qml = self._qml()
-        qnode = self._qnode(qml, circuit)  # builds the device: a bad name fails here
+        qnode = self._qnode(qml, circuit, shots)  # builds the device: a bad name fails here
         n_rows = 1 if X is None else X.shape[0]
         dim = 2**circuit.n_qubits
         batch = min(batch, _rows_per_call(circuit.n_qubits, n_rows, max_memory_mb))
         out = np.empty((n_rows, dim))
         if n_rows == 0:
             return out
-        if circuit.n_features == 0:
+        if circuit.n_features == 0 and shots is None:
             # Nothing depends on the features: one run serves every row.
             out[:] = _run(qnode, circuit, None, weights, dim)
+            return out
+        if circuit.n_features == 0:  # the device measures anew for every row
+            for r in range(n_rows):
+                out[r] = _run(qnode, circuit, None, weights, dim)
             return out
         for start in range(0, n_rows, batch):
             rows = slice(start, start + batch)
@@ -249,6 +299,8 @@ class PennyLaneBackend(SamplingBackend):
             order, as Qiskit.
         """
         shots, _ = self._checked()
+        if self.sampling == "device":
+            return self._run_batches(circuit, X, weights, shots, max_memory_mb)
         dist = self.distribution(circuit, X, weights, max_memory_mb=max_memory_mb)
         if shots is None:
             return dist
