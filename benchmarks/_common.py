@@ -31,6 +31,17 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return best, result
 
 
+def mean_time(fn: Callable[[], object], min_time: float) -> float:
+    """Mean seconds per call over as many calls as fill ``min_time`` (at least one)."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / calls
+
+
 def environment(peer_modules: Sequence[str]) -> list[str]:
     """Markdown bullet lines: platform, versions, BLAS/OpenMP pools, thread variables."""
     import scipy

@@ -59,7 +59,7 @@ try:
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import environment, has, replace_section
+from _common import environment, has, mean_time, replace_section
 
 from skqml.circuits import (
     AngleEmbedding,
@@ -339,17 +339,6 @@ def lightning_step(w: Workload) -> LossGrad:
 
 
 # -- timing ------------------------------------------------------------------------------------
-def mean_time(fn: LossGrad, min_time: float) -> float:
-    """Mean seconds per call over as many calls as fill ``min_time`` (at least one)."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
-
-
 def check(name: str, got: tuple[float, np.ndarray], ref: tuple[float, np.ndarray]) -> float:
     dev = max(abs(got[0] - ref[0]), float(np.abs(np.asarray(got[1]) - ref[1]).max()))
     if dev > CHECK_ATOL:
