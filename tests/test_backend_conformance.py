@@ -25,6 +25,7 @@ import pytest
 from sklearn.base import clone
 
 from skqml.backends import (
+    MPSBackend,
     PennyLaneBackend,
     QiskitBackend,
     ResourceCounter,
@@ -92,6 +93,7 @@ CASES = [
         shots=SHOTS,
     ),
     Case("counter-dry-run", lambda: ResourceCounter(ShotsBackend(shots=SHOTS), dry_run=True)),
+    Case("mps", MPSBackend, needs="qiskit_aer"),  # exact: no bond cap
     Case("pennylane-default", lambda: _pennylane(), needs="pennylane"),
     Case(
         "pennylane-lightning-shots",

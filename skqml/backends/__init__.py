@@ -2,6 +2,7 @@
 
 from ._base import Backend, StatevectorBackend
 from ._counting import ResourceCounter
+from ._mps import MPSBackend  # Aer is imported when the backend first runs
 from ._pennylane import PennyLaneBackend  # the SDKs are imported when a backend runs
 from ._qiskit import QiskitBackend
 from ._registry import available_backends, register_backend, resolve_backend
@@ -10,6 +11,7 @@ from ._shots import ShotsBackend, apply_depolarizing, apply_readout_error
 
 __all__ = [
     "Backend",
+    "MPSBackend",
     "PennyLaneBackend",
     "QiskitBackend",
     "ResourceCounter",

@@ -23,6 +23,15 @@ _REGISTRY: dict[str, Callable[[], Backend]] = {
 }
 
 
+def _mps() -> Backend:
+    from ._mps import MPSBackend
+
+    return MPSBackend()
+
+
+_REGISTRY["mps"] = _mps
+
+
 def _qiskit(device: str) -> Backend:
     from ._qiskit import QiskitBackend  # the module imports Qiskit itself only when run
 

@@ -42,7 +42,10 @@ def overlap_gram(
     and ``verbose`` (progress lines, see :func:`gram_matrix`) never change the numbers.
     """
     block = partial(_overlap_tile, backend, circuit, max_memory_mb)
-    rows = _tile_rows(circuit.n_qubits, max_memory_mb)
+    row_bytes = getattr(backend, "overlap_row_bytes", None)
+    rows = _tile_rows(
+        circuit.n_qubits, max_memory_mb, None if row_bytes is None else row_bytes(circuit)
+    )
     return gram_matrix(
         block, A, B, block_rows=rows, n_jobs=n_jobs, threads=False, verbose=verbose, name=name
     )
@@ -54,14 +57,18 @@ def _overlap_tile(backend, circuit, max_memory_mb, a, b):
     return backend.overlaps(circuit, a, b, symmetric=False, max_memory_mb=max_memory_mb)
 
 
-def _tile_rows(n_qubits: int, max_memory_mb) -> int:
+def _tile_rows(n_qubits: int, max_memory_mb, row_bytes: int | None = None) -> int:
     # A tile simulated locally (ShotsBackend) holds its row and column states plus the
-    # simulator's working copies: within a quarter of the budget. A backend that measures
+    # simulator's working copies: within a quarter of the budget. A backend that holds
+    # states in another form says how many bytes a tile row costs it (``row_bytes``, from
+    # its ``overlap_row_bytes(circuit)``: the MPS backend's tensors). A backend that measures
     # elsewhere (hardware) needs no states, so a tile is never refused here: each backend
     # refuses what it cannot run itself, naming what does not fit.
+    if row_bytes is None:
+        row_bytes = 2 * (1 + WORKING_COPIES) * state_bytes(n_qubits)
     try:
         rows = rows_per_chunk(
-            2 * (1 + WORKING_COPIES) * state_bytes(n_qubits),
+            row_bytes,
             max_memory_mb,
             what="an overlap tile",
             n_qubits=n_qubits,
