@@ -5,6 +5,7 @@ truncation it reports."""
 from __future__ import annotations
 
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -127,6 +128,13 @@ def test_memory_is_bounded_before_aer_runs():
         backend.probabilities(wide, np.zeros((1, 60)), max_memory_mb=64)
 
 
+def test_a_circuit_without_angles_serves_every_row():
+    bell = Circuit(2).h(0).cnot(0, 1)
+    np.testing.assert_allclose(
+        MPSBackend().probabilities(bell, np.zeros((3, 0))), [[0.5, 0, 0, 0.5]] * 3, atol=1e-12
+    )
+
+
 def test_a_parameter_object_named_mps():
     backend = resolve_backend("mps")
     assert backend == MPSBackend() and repr(backend) == "MPSBackend()"
@@ -151,3 +159,9 @@ def test_a_parameter_object_named_mps():
 def test_bad_parameters_name_the_problem(params, match):
     with pytest.raises(ValueError, match=match):
         MPSBackend(**params).zero_frequencies(Circuit(1).h(0))
+
+
+def test_a_missing_aer_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "qiskit_aer", None)  # makes `import qiskit_aer` fail
+    with pytest.raises(ImportError, match=r"skqml\[mps\]"):
+        MPSBackend().zero_frequencies(Circuit(1).h(0))

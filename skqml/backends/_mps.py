@@ -142,7 +142,7 @@ class MPSBackend(SamplingBackend):
         bond, cutoff, _ = self._checked()
         key = (bond, cutoff)
         if getattr(local, "key", None) != key:
-            aer = import_optional("qiskit_aer", "qiskit", _PURPOSE)
+            aer = import_optional("qiskit_aer", "mps", _PURPOSE)
             local.logged = bond is not None or cutoff**2 > _EXACT_THRESHOLD
             options = {
                 "method": "matrix_product_state",
@@ -163,7 +163,7 @@ class MPSBackend(SamplingBackend):
         structure = (circuit.n_qubits, tuple((op.name, op.qubits) for op in circuit))
         template = engine.templates.get(structure)
         if template is None:
-            qiskit = import_optional("qiskit", "qiskit", _PURPOSE)
+            qiskit = import_optional("qiskit", "mps", _PURPOSE)
             qc = _to_qiskit(circuit, measure=False)
             qc.save_matrix_product_state(label="mps")
             # No coupling map: the transpiler keeps every qubit where it is (qubit q is site q).
@@ -215,16 +215,20 @@ class MPSBackend(SamplingBackend):
         states, discarded = [], np.zeros(n_rows)
         for start in range(0, n_rows, chunk):
             rows = values[start : start + chunk]
+            # A circuit without angles runs once; its state serves every row.
+            runs = len(rows) if vector else 1
             binds = [{p: rows[:, k].tolist() for k, p in enumerate(vector)}] if vector else None
             if engine.logged:
                 with _LOG_LOCK:
                     result = engine.simulator.run(template, parameter_binds=binds).result()
-                    discarded[start : start + len(rows)] = _discarded_weights(result, len(rows))
+                    weights_dropped = _discarded_weights(result, runs)
             else:  # exact up to rounding: nothing to log
                 result = engine.simulator.run(template, parameter_binds=binds).result()
-            for i in range(rows.shape[0]):
-                gammas, lambdas = result.data(i)["mps"]
+                weights_dropped = [0.0] * runs
+            for i in range(len(rows)):
+                gammas, lambdas = result.data(i if vector else 0)["mps"]
                 states.append(_tensors(gammas, lambdas))
+                discarded[start + i] = weights_dropped[i if vector else 0]
         if limit is not None and n_rows and discarded.max() > limit:
             raise ValueError(
                 f"MPSBackend: a state discarded weight {discarded.max():.3g} in truncation, "
