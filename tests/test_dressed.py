@@ -17,7 +17,7 @@ from skqml.variational import (
     SeparableDressedQuantumCircuitClassifier,
 )
 from skqml.variational._bowles2024 import PauliReadout
-from skqml.variational._dressed import _LinearisedInputs
+from skqml.variational._dressed import LinearisedInputs
 
 H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
 Z = np.diag([1.0, -1.0])
@@ -100,7 +100,7 @@ def test_gradient_matches_finite_differences(cls, backend):
     # Exact backends train the dressed circuit with its input angles linearised in W_in (one
     # adjoint pass); the others, and the separable model, take the shift rule per sample.
     linearised = backend == "statevector" and cls is DressedQuantumCircuitClassifier
-    assert isinstance(readout, _LinearisedInputs) == linearised
+    assert isinstance(readout, LinearisedInputs) == linearised
     theta = np.concatenate([p.ravel() for p in random_weights(rng, 2, n)])
     _, grad = model._output(readout, X, theta, lambda f: model._loss(f, t)[1])
 

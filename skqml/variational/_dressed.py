@@ -4,7 +4,7 @@ A classical layer ``a = (pi / 2) tanh(W_in x)`` gives the input angles of a circ
 circuit's ``<Z_i>`` go through a second classical layer to two logits. Every weight is
 trained together with the study's loop, with exact gradients. On exact backends one adjoint
 pass gives them all: the circuit is trained in a form whose input angles are linearised in
-``W_in`` (below, ``_LinearisedInputs``). On sampling backends the parameter-shift rule gives
+``W_in`` (below, ``LinearisedInputs``). On sampling backends the parameter-shift rule gives
 the circuit's weights, and the shift rule of ``RY`` on the input angles, per sample, the
 classical layer before the circuit.
 """
@@ -48,7 +48,7 @@ def _angle_shift_vjp(run, rows: np.ndarray, columns, G: np.ndarray) -> np.ndarra
 
 
 @dataclass(frozen=True)
-class _LinearisedInputs(PauliReadout):
+class LinearisedInputs(PauliReadout):
     """A dressed model on an exact backend, with the circuit it is trained through.
 
     ``training`` is ``circuit`` with each input angle ``a_i`` replaced by ``a_i + sum_k
@@ -194,7 +194,7 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         return circuit
 
     def _training_circuit(self, n_qubits: int) -> Circuit | None:
-        """The circuit with input angles linearised in ``W_in`` (see ``_LinearisedInputs``),
+        """The circuit with input angles linearised in ``W_in`` (see ``LinearisedInputs``),
         or None where the input layer's gradient takes the shift rule."""
         n, n_circuit = n_qubits, self.n_layers * n_qubits
         linear = [
@@ -231,7 +231,7 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
         if training is None:
             readout = PauliReadout(backend, circuit, paulis)
         else:
-            readout = _LinearisedInputs(backend, circuit, paulis, training)
+            readout = LinearisedInputs(backend, circuit, paulis, training)
         return readout, np.concatenate([theta.ravel(), W_in.ravel(), W_out.ravel()]), n
 
     def _split(self, theta: np.ndarray, n: int):
@@ -267,7 +267,7 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
             g = cotangent(self._as_samples(E_rows, n_samples) @ delta)
             return np.outer(g, delta).reshape(E_rows.shape)
 
-        if isinstance(model, _LinearisedInputs):
+        if isinstance(model, LinearisedInputs):
             slopes = (pi / 2) * (1 - tanh**2)  # da_i / du_i
             linear = (slopes[:, :, None] * X_scaled[:, None, :]).reshape(n_samples, n * n)
             E, grad_all = _expectations_and_gradient(
