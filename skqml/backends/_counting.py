@@ -244,16 +244,16 @@ class ResourceCounter(SamplingBackend):
         return _ExactMeasurement() if self.dry_run else wrapped
 
     def _count(self, method: str, circuit: Circuit, n_circuits: int, n_requests: int = 1):
+        """Record ``n_requests`` requests of ``n_circuits`` circuits each."""
         wrapped = self._wrapped()
         shots = getattr(wrapped, "shots", None)
         per_circuit = int(shots) if isinstance(shots, int | np.integer) else 0
         batch = getattr(wrapped, "max_batch_size", None)
+        jobs = -(-n_circuits // int(batch)) if isinstance(batch, int | np.integer) else 1
+        request = Request(method, circuit.n_qubits, n_circuits, n_circuits * per_circuit, jobs)
         ledger = self._ledger()
-        for k in range(n_requests):
-            # The circuits of a multi-request call (expectation groups) spread over them.
-            part = n_circuits // n_requests + (k < n_circuits % n_requests)
-            jobs = -(-part // int(batch)) if isinstance(batch, int | np.integer) else 1
-            ledger.add(Request(method, circuit.n_qubits, part, part * per_circuit, jobs))
+        for _ in range(n_requests):
+            ledger.add(request)
 
     # -- the backend interface ---------------------------------------------------------------
     def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
@@ -275,7 +275,8 @@ class ResourceCounter(SamplingBackend):
         target = self._target()
         groups = _measurement_groups(_check_labels(paulis, circuit.n_qubits))
         if groups:
-            self._count("expectations", circuit, _n_rows(X) * len(groups), len(groups))
+            # One request per measurement group, each a circuit per row.
+            self._count("expectations", circuit, _n_rows(X), len(groups))
         return target.expectations(circuit, paulis, X, weights, max_memory_mb=max_memory_mb)
 
     def overlaps(self, circuit, XA, XB=None, symmetric=None, weights=None, *, max_memory_mb=None):

@@ -267,32 +267,30 @@ class DressedQuantumCircuitClassifier(LogitOutput, StudyClassifier):
             g = cotangent(self._as_samples(E_rows, n_samples) @ delta)
             return np.outer(g, delta).reshape(E_rows.shape)
 
-        if isinstance(model, LinearisedInputs):
-            slopes = (pi / 2) * (1 - tanh**2)  # da_i / du_i
+        slopes = (pi / 2) * (1 - tanh**2)  # da_i / du_i of a = (pi/2) tanh(u), u = W_in x
+        linearised = isinstance(model, LinearisedInputs)
+        if linearised:  # the circuit's and W_in's gradients in one adjoint pass
             linear = (slopes[:, :, None] * X_scaled[:, None, :]).reshape(n_samples, n * n)
-            E, grad_all = _expectations_and_gradient(
+            E, grad_inner = _expectations_and_gradient(
                 model.backend, model.training, model.paulis, np.hstack([rows, linear]),
                 np.concatenate([circuit_weights, np.zeros(n * n)]), row_cotangent,
                 self.max_memory_mb,
             )  # fmt: skip
-            g = cotangent(E @ delta)
-            grad_out = np.stack([-(g @ E), g @ E])
-            return E @ delta, np.concatenate([grad_all, grad_out.ravel()])
-
-        E_rows, grad_circuit = _expectations_and_gradient(
-            model.backend, model.circuit, model.paulis, rows, circuit_weights,
-            row_cotangent, self.max_memory_mb,
-        )  # fmt: skip
-        E = self._as_samples(E_rows, n_samples)
+        else:
+            E_rows, grad_circuit = _expectations_and_gradient(
+                model.backend, model.circuit, model.paulis, rows, circuit_weights,
+                row_cotangent, self.max_memory_mb,
+            )  # fmt: skip
+            E = self._as_samples(E_rows, n_samples)
         z = E @ delta
         g = cotangent(z)
-        G_rows = np.outer(g, delta).reshape(E_rows.shape)
-        # dL/da per sample and qubit, then through a = (pi/2) tanh(W_in x).
-        dA = _angle_shift_vjp(run, rows, self._angle_columns(n), G_rows).reshape(n_samples, n)
-        dU = dA * (pi / 2) * (1 - tanh**2)
+        if not linearised:
+            # dL/da per sample and qubit by the shift rule, then through a = (pi/2) tanh(u).
+            G_rows = np.outer(g, delta).reshape(E_rows.shape)
+            dA = _angle_shift_vjp(run, rows, self._angle_columns(n), G_rows).reshape(n_samples, n)
+            grad_inner = np.concatenate([grad_circuit, ((dA * slopes).T @ X_scaled).ravel()])
         grad_out = np.stack([-(g @ E), g @ E])
-        grad = np.concatenate([grad_circuit, (dU.T @ X_scaled).ravel(), grad_out.ravel()])
-        return z, grad
+        return z, np.concatenate([grad_inner, grad_out.ravel()])
 
     @property
     def circuit_weights_(self) -> np.ndarray:
