@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._estimator import fit_context, set_fitted
 from .._optim import History, optimize, warn_if_not_converged
-from .._validation import MAX_MEMORY_MB_CONSTRAINT
+from .._parallel import single_blas_thread, state_part_runner
+from .._validation import MAX_MEMORY_MB_CONSTRAINT, N_JOBS_CONSTRAINT
 from ..backends import Backend, resolve_backend
 from ..circuits import HardwareEfficient
 from ..circuits._ansatzes import build_ansatz
@@ -22,8 +23,9 @@ from ..simulator import simulate
 from ..simulator._adjoint import adjoint_rows, probability_vjp
 from ..simulator._memory import resolve_max_memory_mb
 from ..simulator._parameter_shift import parameter_shift_vjp
+from ..simulator._split import SPLIT_MIN_QUBITS
 from ._chow_liu import chow_liu_tree
-from ._gibbs import bits_to_index, blas_threads, index_to_bits
+from ._gibbs import bits_to_index, index_to_bits
 from ._qbm import check_binary, sample_indices
 
 __all__ = ["BornMachine", "mmd_kernel_apply"]
@@ -35,12 +37,14 @@ _DEFAULT_LAYERS = 10
 # The entanglement name that BornMachine resolves to the Chow-Liu tree of the data at fit.
 _CHOW_LIU = "chow_liu"
 # float64 vectors over the basis states that a training step holds besides the simulator's
-# states: the target q, p - q, K (p - q), the cotangent and the three buffers of
-# mmd_kernel_apply.
-_STEP_VECTORS = 7
+# states: the target q, p - q, K (p - q), the cotangent and the four of mmd_kernel_apply
+# (two bandwidths' products and their half-size buffers).
+_STEP_VECTORS = 8
 
 
-def mmd_kernel_apply(v: np.ndarray, n_bits: int, bandwidths) -> np.ndarray:
+def mmd_kernel_apply(
+    v: np.ndarray, n_bits: int, bandwidths, n_jobs: int | None = None
+) -> np.ndarray:
     """``K @ v`` for the MMD kernel on ``n_bits``-bit strings, without forming ``K``.
 
     ``K(x, y) = mean_sigma exp(-|x - y|^2 / (2 sigma))`` with ``|x - y|^2`` the Hamming
@@ -58,6 +62,10 @@ def mmd_kernel_apply(v: np.ndarray, n_bits: int, bandwidths) -> np.ndarray:
         Number of bits.
     bandwidths : sequence of float
         The ``sigma`` of the mixture (positive).
+    n_jobs : int, default=None
+        From ``SPLIT_MIN_QUBITS`` (15) bits, two bandwidths at a time in two threads. The
+        terms are added in the order of ``bandwidths`` whatever ``n_jobs``: the same
+        numbers.
 
     Returns
     -------
@@ -71,26 +79,41 @@ def mmd_kernel_apply(v: np.ndarray, n_bits: int, bandwidths) -> np.ndarray:
     array([1.    , 0.6065, 0.6065, 0.3679])
     """
     v = np.asarray(v, dtype=np.float64)
-    shape = v.shape
+    bandwidths = [float(sigma) for sigma in bandwidths]
     t0 = v.reshape(-1, *(2,) * n_bits)
     out = np.zeros_like(t0)
-    t = np.empty_like(t0)
-    # Two half-size buffers: [[1, e], [e, 1]] on one bit updates both halves in place.
-    e_hi = np.empty_like(t0[:, 0])
-    e_lo = np.empty_like(e_hi)
-    for sigma in bandwidths:
-        e = np.exp(-1.0 / (2.0 * sigma))
-        np.copyto(t, t0)
-        for axis in range(1, n_bits + 1):
-            lo = t[(slice(None),) * axis + (0,)]
-            hi = t[(slice(None),) * axis + (1,)]
-            np.multiply(hi, e, out=e_hi)
-            np.multiply(lo, e, out=e_lo)
-            lo += e_hi
-            hi += e_lo
-        out += t
+    # Two bandwidths at a time (one per thread when n_jobs allows), each with its own buffers.
+    terms = [np.empty_like(t0) for _ in bandwidths[:2]]
+    scratch = [(np.empty_like(t0[:, 0]), np.empty_like(t0[:, 0])) for _ in terms]
+    threads = n_jobs if n_bits >= SPLIT_MIN_QUBITS else 1  # below: a thread costs more
+    with state_part_runner(threads) as run:
+        for first in range(0, len(bandwidths), 2):
+            pair = bandwidths[first : first + 2]
+
+            def one_term(part, pair=pair):
+                if part < len(pair):
+                    _kernel_term(t0, pair[part], terms[part], *scratch[part])
+
+            run(one_term)
+            for term in terms[: len(pair)]:
+                out += term
     out /= len(bandwidths)
-    return out.reshape(shape)
+    return out.reshape(v.shape)
+
+
+def _kernel_term(t0: np.ndarray, sigma: float, t: np.ndarray, e_hi, e_lo) -> None:
+    """``t = kron_j [[1, e], [e, 1]] t0`` with ``e = exp(-1 / (2 sigma))``; ``t0`` and ``t``
+    of shape ``(batch, 2, ..., 2)``, ``e_hi`` and ``e_lo`` buffers of half their size."""
+    e = np.exp(-1.0 / (2.0 * sigma))
+    np.copyto(t, t0)
+    # [[1, e], [e, 1]] on one bit updates both halves in place.
+    for axis in range(1, t.ndim):
+        lo = t[(slice(None),) * axis + (0,)]
+        hi = t[(slice(None),) * axis + (1,)]
+        np.multiply(hi, e, out=e_hi)
+        np.multiply(lo, e, out=e_lo)
+        lo += e_hi
+        hi += e_lo
 
 
 class BornMachine(DensityMixin, BaseEstimator):
@@ -159,6 +182,12 @@ class BornMachine(DensityMixin, BaseEstimator):
         Memory budget of a training step (the simulation and the ``2**n`` vectors of the
         MMD); default half the available memory (or ``SKQML_MAX_MEMORY_MB``). Models that do
         not fit are refused up front with :class:`~skqml.simulator.SimulationMemoryError`.
+    n_jobs : int, default=None
+        Threads of a training step on an exact backend, from 15 qubits: the simulator's
+        sweeps run the state in two parts and the kernel two bandwidths at a time, on two
+        cores when ``n_jobs`` gives two or more (narrower states, and shot backends: one
+        thread). ``None`` means 1 unless in a :func:`joblib.parallel_config` context; the
+        same numbers for every ``n_jobs``.
 
     Attributes
     ----------
@@ -233,6 +262,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "max_memory_mb": MAX_MEMORY_MB_CONSTRAINT,
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(
@@ -249,6 +279,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         random_state=None,
         verbose: int = 0,
         max_memory_mb: float | None = None,
+        n_jobs: int | None = None,
     ):
         self.ansatz = ansatz
         self.kernel_bandwidths = kernel_bandwidths
@@ -261,6 +292,7 @@ class BornMachine(DensityMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.max_memory_mb = max_memory_mb
+        self.n_jobs = n_jobs
 
     # -- validation ---------------------------------------------------------------------------
     def _bandwidths(self) -> np.ndarray:
@@ -309,7 +341,7 @@ class BornMachine(DensityMixin, BaseEstimator):
 
         def mmd(p):
             diff = p - target
-            k_diff = mmd_kernel_apply(diff, n, sigma)
+            k_diff = mmd_kernel_apply(diff, n, sigma, n_jobs=self.n_jobs)
             return float(diff @ k_diff), 2.0 * k_diff
 
         def exact(theta, idx=None):
@@ -319,7 +351,9 @@ class BornMachine(DensityMixin, BaseEstimator):
                 cot["loss"], grad_p = mmd(P[0])
                 return grad_p[None, :]
 
-            _, grad = probability_vjp(circuit, None, theta, cotangent, max_memory_mb=budget)
+            _, grad = probability_vjp(
+                circuit, None, theta, cotangent, max_memory_mb=budget, n_jobs=self.n_jobs
+            )
             return cot["loss"], grad
 
         def shots(theta, idx=None):
@@ -379,7 +413,9 @@ class BornMachine(DensityMixin, BaseEstimator):
         target = np.bincount(bits_to_index(X), minlength=2**n) / X.shape[0]
         fun = self._objective(circuit, target, sigma, n, backend, budget)
         history = History(self.tol, self.n_iter_no_change, self.verbose)
-        with blas_threads(n):  # small states: BLAS threads only contend (docs/boltzmann.md)
+        # BLAS has only a dot product per step here; its threads, which spin on after a
+        # call, took the second core from n_jobs's (16 qubits: 1.0x instead of 1.8x).
+        with single_blas_thread():
             weights = optimize(
                 self.optimizer,
                 fun,

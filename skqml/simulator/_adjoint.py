@@ -416,7 +416,13 @@ def _adjoint_chunk(plan, tape, max_memory_mb, held_bytes: float, what: str, hint
 
 
 def probability_vjp(
-    circuit: Circuit, X, weights, cotangent_fn, *, max_memory_mb: float | None = None
+    circuit: Circuit,
+    X,
+    weights,
+    cotangent_fn,
+    *,
+    max_memory_mb: float | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Born probabilities and the gradient of a loss through them, by the adjoint method.
 
@@ -438,6 +444,9 @@ def probability_vjp(
     max_memory_mb : float, optional
         Memory budget (MiB) of the call, the returned probabilities included (see
         :func:`expectation_vjp`).
+    n_jobs : int, default=None
+        Threads sharing one sample's sweeps, from 15 qubits on the compiled engine (its
+        state in two parts); elsewhere one thread. The same numbers for every ``n_jobs``.
 
     Returns
     -------
@@ -463,7 +472,9 @@ def probability_vjp(
     if room > 0:
         program, chunk = _small_engine(circuit, room, n_samples, None, None)
         if chunk:
-            return small_expectation_vjp(program, None, X, weights, cotangent_fn, chunk=chunk)
+            return small_expectation_vjp(
+                program, None, X, weights, cotangent_fn, chunk=chunk, n_jobs=n_jobs
+            )
     probs = None  # allocated once the sweep has refused what cannot fit
 
     def fill_lambda(psi, lam, rows, Xc, weights, grad):

@@ -70,6 +70,7 @@ from ._observables import (
     weighted_pauli_sum,
 )
 from ._plan import _local_index
+from ._split import SPLIT_MIN_QUBITS, split_chunk, split_schedule
 
 __all__ = [
     "SMALL_MAX_QUBITS",
@@ -466,6 +467,15 @@ class SmallProgram:
         self.param_trainable = [slices[s].ent[0] in self.trainable for s in self.param_slices]
         self.param_generators = [_dense_generator(op, n) for op in self.param_ops]
         self.jit_tables = _jit_tables(self, permutations)
+        # Wide enough to run one sample's state in two parts (only wider than SMALL_MAX_QUBITS:
+        # every entangler is then diagonal or a permutation).
+        self.split_schedule = None
+        if n >= SPLIT_MIN_QUBITS and not self.dense:
+            sweep = dict(zip(_SWEEP_TABLES, self.jit_tables["sweep"], strict=True))
+            self.split_schedule = split_schedule(
+                n, sweep["run_lengths"], sweep["kinds"], sweep["pos"], sweep["const_src"],
+                sweep["const_phase"],
+            )  # fmt: skip
 
         self.workspace = _Workspace()
         self._row_bytes: dict = {}  # bytes_per_row by (number of labels, compiled sweeps)
@@ -548,8 +558,9 @@ class SmallProgram:
         matrices = len(self.const_matrices) + 2 * len(self.param_ops)
         # diag_const (8 bytes per entry), its factor and the factor's parts (16 each)
         tables = 8 * (self.diag_patterns.size + 5 * self.diag_const.size) + 16 * matrices * d * d
-        if compiled:  # + psi, lambda, scratch and a phase
-            return tables + 24 * len(self.const_slices) * d + 16 * 3 * d + 8 * d
+        if compiled:  # + psi, lambda, scratch and a phase; the inverse permutations
+            permutations = 2 if self.split_schedule is not None else 1
+            return tables + 24 * permutations * len(self.const_slices) * d + 16 * 3 * d + 8 * d
         return tables + 16 * _MAX_DENSE_PAULI_ENTRIES
 
 
@@ -904,6 +915,13 @@ def _compiled_kernels():
     return _KERNELS or None
 
 
+def _split_kernels() -> dict:
+    """The compiled rounds of a state in two parts (imported with the compiled sweeps)."""
+    from ._split_jit import SPLIT_KERNELS
+
+    return SPLIT_KERNELS
+
+
 def _compiled_sweeps(program: SmallProgram):
     """The compiled kernels when they serve this program (at most ``_COMPILED_MAX_QUBITS``
     qubits), else None."""
@@ -984,9 +1002,15 @@ def _param_matrices(program: SmallProgram, angles: np.ndarray, rows: int) -> lis
 
 # -- one step ----------------------------------------------------------------------------------
 def _chunk_step(
-    program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values, initial
+    program: SmallProgram, labels, Xc, weights, cotangent, rows_slice, values, initial, n_jobs
 ):
     kernels = _compiled_sweeps(program)
+    one_row = rows_slice.stop - rows_slice.start == 1
+    if kernels is not None and program.split_schedule is not None and labels is None and one_row:
+        return split_chunk(
+            program, _split_kernels(), Xc, weights, cotangent, rows_slice, values, initial,
+            n_jobs,
+        )  # fmt: skip
     if kernels is not None:
         return _compiled_chunk(
             program, kernels, labels, Xc, weights, cotangent, rows_slice, values, initial
@@ -1246,8 +1270,9 @@ def small_expectations(
         Xc = None if X is None else X[start:stop]
         initial = None if initial_states is None else initial_states[start:stop]
         _chunk_step(
-            program, labels, Xc, weights, None, slice(start, stop), values[start:stop], initial
-        )
+            program, labels, Xc, weights, None, slice(start, stop), values[start:stop], initial,
+            None,
+        )  # fmt: skip
     program.workspace.release_if_large()
     return values
 
@@ -1260,10 +1285,12 @@ def small_expectation_vjp(
     cotangent_fn,
     chunk: int,
     initial_states=None,
+    n_jobs: int | None = None,
 ):
     """:func:`~skqml.simulator.expectation_vjp` by the small-circuit engine (inputs checked),
     ``chunk`` samples at a time (from :func:`small_chunk_rows`); ``labels`` None: that of
-    :func:`~skqml.simulator.probability_vjp`, the values being the Born probabilities."""
+    :func:`~skqml.simulator.probability_vjp`, the values being the Born probabilities.
+    ``n_jobs``: the threads that share a state run in two parts (see ``_split.py``)."""
     if weights is None:
         weights = np.zeros(0)
     n_samples = _n_rows(X, initial_states)
@@ -1275,7 +1302,7 @@ def small_expectation_vjp(
         initial = None if initial_states is None else initial_states[start:stop]
         g = _chunk_step(
             program, labels, Xc, weights, cotangent_fn, slice(start, stop), values[start:stop],
-            initial,
+            initial, n_jobs,
         )  # fmt: skip
         grad[: g.shape[0]] += g
     program.workspace.release_if_large()
