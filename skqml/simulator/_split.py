@@ -20,7 +20,7 @@ __all__ = ["SPLIT_MIN_QUBITS", "split_chunk", "split_schedule"]
 
 # Narrowest state run in two parts. BornMachine's step (10 layers, a tree of CNOTs), two
 # threads against one: 0.9x at 14 qubits (rounds of ~0.1 ms, a thread hand-off costs tens of
-# microseconds), 1.3x at 15, 1.5-1.8x at 16, 1.9x at 17, 2.1x at 18 (docs/benchmarks.md).
+# microseconds), 1.3-1.5x at 15, 1.5-1.8x at 16, 1.9x at 17, 2.1x at 18 (docs/benchmarks.md).
 SPLIT_MIN_QUBITS = 15
 
 # Forward codes: |0...0> (or the initial state), a run, a diagonal entangler, a permutation
