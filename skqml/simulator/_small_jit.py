@@ -567,13 +567,12 @@ def diag_phases(angle_values, diag_tables, parts):
 
 
 @jit
-def forward_step(
-    X, theta_ext, angle_tables, trig_tables, diag_tables, sweep, param_mats, flips, phases,
-    zmasks, angle_values, parts, diag_rows, trig, initial, out, E, run_store, work, angles_ready,
+def sweep_inputs(
+    X, theta_ext, angle_tables, trig_tables, diag_tables, angle_values, parts, diag_rows, trig,
+    angles_ready,
 ):  # fmt: skip
-    # A step's forward pass in one call: the angles (unless angles_ready: then angle_values
-    # and parts hold them), the diagonal slices' phases, the run slots' cosines and sines,
-    # and the sweep (forward). False: an angle is not finite (nothing else is computed).
+    # The angles (unless angles_ready: then angle_values and parts hold them), the diagonal
+    # slices' phases and the run slots' cosines and sines. False: an angle is not finite.
     if not angles_ready:
         coeff, feature, offset, scale, weight, angle_of_term = angle_tables
         finite = angles(
@@ -586,6 +585,21 @@ def forward_step(
         diag_phases(angle_values, diag_tables, diag_rows)
     slot_angle, slot_scale, slot_const, sample_slots, shared_slots = trig_tables
     slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig)
+    return True
+
+
+@jit
+def forward_step(
+    X, theta_ext, angle_tables, trig_tables, diag_tables, sweep, param_mats, flips, phases,
+    zmasks, angle_values, parts, diag_rows, trig, initial, out, E, run_store, work, angles_ready,
+):  # fmt: skip
+    # A step's forward pass in one call: what the sweep reads (sweep_inputs), then the sweep
+    # (forward). False: an angle is not finite (nothing else is computed).
+    if not sweep_inputs(
+        X, theta_ext, angle_tables, trig_tables, diag_tables, angle_values, parts, diag_rows,
+        trig, angles_ready,
+    ):  # fmt: skip
+        return False
     forward(
         sweep, diag_rows, param_mats, flips, phases, zmasks, trig, initial, out, E, run_store,
         work,

@@ -159,11 +159,12 @@ def split_chunk(program, kernels, Xc, weights, cotangent, rows_slice, values, in
         t["no_initial"] if initial is None else np.stack((initial.real, initial.imag), axis=1)
     )
     k = kernels
-    if not k["forward_prepare"](
-        X, theta_ext, t["angle"], t["trig"], t["diag"], n_qubits, run_lengths, axis, buf.angles,
-        buf.parts, buf.diag_rows, buf.trig, buf.run_store, False,
+    if not k["sweep_inputs"](
+        X, theta_ext, t["angle"], t["trig"], t["diag"], buf.angles, buf.parts, buf.diag_rows,
+        buf.trig, False,
     ):  # fmt: skip
         a.raise_overflow(Xc, weights)
+    k["run_quaternions"](n_qubits, run_lengths, buf.trig, axis, buf.run_store)
     # The state by quarters of its indices (4, 2, m), in the chunk's final state and work
     # arrays (psi, lambda and scratch of the one-pass sweeps).
     m = 2 ** (n_qubits - 2)

@@ -27,16 +27,14 @@ import numpy as np
 
 from ._small_jit import (
     _FASTMATH,
-    angles,
     apply_2x2,
     chain_rule,
     cross_and_undo,
-    diag_phases,
     rotate_pair,
     run_parts,
     run_quaternions,
     run_terms,
-    slot_trig,
+    sweep_inputs,
     undo_pair,
 )
 from ._split import B_CROSS, B_DIAG, B_GATHER, B_INIT, F_COPY, F_DIAG, F_GATHER, F_INIT, F_RUN
@@ -81,30 +79,6 @@ def gather(source, out, src, pr, pi, b, shift):
         a, c = source[j >> shift, 0, j & mask], source[j >> shift, 1, j & mask]
         out[b, 0, k] = pr[i] * a - pi[i] * c
         out[b, 1, k] = pr[i] * c + pi[i] * a
-
-
-@jit
-def forward_prepare(
-    X, theta_ext, angle_tables, trig_tables, diag_tables, n_qubits, run_lengths, axis,
-    angle_values, parts, diag_rows, trig, run_store, angles_ready,
-):  # fmt: skip
-    # What the sweep reads, as forward_step computes it: the angles (unless ready), the
-    # diagonal slices' phases, the run slots' cosines and sines and the runs' quaternions.
-    # False: an angle is not finite.
-    if not angles_ready:
-        coeff, feature, offset, scale, weight, angle_of_term = angle_tables
-        finite = angles(
-            X, theta_ext, coeff, feature, offset, scale, weight, angle_of_term, angle_values,
-            parts,
-        )  # fmt: skip
-        if not finite:
-            return False
-    if diag_rows.shape[0]:
-        diag_phases(angle_values, diag_tables, diag_rows)
-    slot_angle, slot_scale, slot_const, sample_slots, shared_slots = trig_tables
-    slot_trig(angle_values, slot_angle, slot_scale, slot_const, sample_slots, shared_slots, trig)
-    run_quaternions(n_qubits, run_lengths, trig, axis, run_store)
-    return True
 
 
 @jit
@@ -242,7 +216,9 @@ def backward_finish(
 
 
 SPLIT_KERNELS = {
-    "forward_prepare": forward_prepare,
+    # What the sweep reads, computed as for the one-pass sweeps, and the runs' quaternions.
+    "sweep_inputs": sweep_inputs,
+    "run_quaternions": run_quaternions,
     "forward_round": forward_round,
     "backward_round": backward_round,
     "backward_finish": backward_finish,
