@@ -190,3 +190,16 @@ def test_split_schedule_rounds_have_no_hazards(name):
             (r0, w0), (r1, w1) = touched
             assert not (w0 & (r1 | w1)) and not (w1 & r0)
     assert any(kinds == 2)
+
+
+def test_split_sweeps_tables_are_in_the_memory_budget(monkeypatch):
+    """The inverse permutations the backward rounds gather from are counted in the program's
+    fixed bytes (the state buffers are the one-pass sweeps' own, already counted)."""
+    circuit = _mixed_circuit(N)
+    program = small_circuit_program(circuit)
+    schedule = program.split_schedule
+    inverse = schedule.inverse_src.nbytes + schedule.inverse_phase.nbytes
+    assert inverse == 24 * len(program.const_slices) * 2**N
+    with_split = program._count_fixed_bytes(compiled=True)
+    monkeypatch.setattr(program, "split_schedule", None)
+    assert with_split - program._count_fixed_bytes(compiled=True) == inverse
