@@ -209,7 +209,9 @@ def test_memory_guard_is_instant():
         BornMachine(max_memory_mb=1024).fit(X)
     with pytest.raises(SimulationMemoryError):
         BornMachine(max_memory_mb=0.01).fit(X[:, :10])
-    assert time.perf_counter() - start < 1.0
+    # Refused before any simulation (0.1 s alone; the bound leaves room for a loaded CI
+    # machine, where 2.5 s was seen; a 40-qubit attempt would not end at all).
+    assert time.perf_counter() - start < 10.0
 
 
 def test_shots_backend_trains_and_is_reproducible():
