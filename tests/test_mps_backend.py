@@ -113,7 +113,7 @@ def test_truncation_is_reported_and_refused_beyond_the_asked_accuracy():
     MPSBackend(max_truncation_error=1e-6).expectations(circuit, ["Z" * 10], X, w)  # uncapped
 
 
-def test_memory_is_bounded_before_aer_runs():
+def test_memory_is_bounded_before_aer_runs(monkeypatch):
     circuit, X, w = _problem(n=12, rows=4)
     backend = MPSBackend()
     states, _ = backend._mps(circuit, X, w, None)
@@ -124,6 +124,12 @@ def test_memory_is_bounded_before_aer_runs():
     wide = FMAP.build(60)
     # Bond dimension is what counts, not 2**60: a linear ZZ map of 60 qubits fits in 1 MiB.
     assert MPSBackend()._state_bytes(wide) < 2**20
+
+    # 2**60 probabilities are refused before any state is built.
+    def no_run(*args):
+        raise AssertionError("the matrix product states were built")
+
+    monkeypatch.setattr(backend, "_mps", no_run)
     with pytest.raises(SimulationMemoryError, match="outcome probabilities"):
         backend.probabilities(wide, np.zeros((1, 60)), max_memory_mb=64)
 

@@ -279,13 +279,20 @@ class MPSBackend(SamplingBackend):
 
     # -- the backend interface -----------------------------------------------------------------
     def probabilities(self, circuit, X=None, weights=None, *, max_memory_mb=None):
-        states, _ = self._mps(circuit, X, weights, max_memory_mb)
         n = circuit.n_qubits
+        what = f"the {2**n:,} outcome probabilities per sample on {n} qubits"
+        hint = "wide circuits: ask for overlaps or expectation values, not probabilities"
+        # The output alone first, before any state is built (a wide circuit is refused at
+        # once); then with the contraction's amplitudes, whose size needs the bond dimension.
+        checked_X, _ = check_inputs(circuit, X, weights)
+        n_rows = 1 if checked_X is None else checked_X.shape[0]
+        require_memory(n_rows * 8 * 2**n, max_memory_mb, what, hint=hint)
+        states, _ = self._mps(circuit, X, weights, max_memory_mb)
         require_memory(
             len(states) * 8 * 2**n + 2 * 16 * 2**n * max(_max_bond(s) for s in states or [[]]),
             max_memory_mb,
-            f"the {2**n:,} outcome probabilities per sample on {n} qubits",
-            hint="wide circuits: ask for overlaps or expectation values, not probabilities",
+            what,
+            hint=hint,
         )
         out = np.empty((len(states), 2**n))
         for r, tensors in enumerate(states):
