@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 import skqml
-from skqml.backends import ShotsBackend
+from skqml.backends import ResourceCounter, ShotsBackend
 from skqml.boltzmann import BornMachine, QBMClassifier, QuantumBoltzmannMachine
 from skqml.circuits import ZZFeatureMap
 from skqml.preprocessing import Quanvolution
@@ -43,6 +43,12 @@ CASES = [
         Y_CLASS,
     ),
     ("QSVC-proba", QSVC(ZZFeatureMap(reps=1), probability=True, random_state=0), X, Y_CLASS),
+    (
+        "QSVC-counted",
+        QSVC(ZZFeatureMap(reps=1), backend=ResourceCounter(ShotsBackend(shots=200, seed=0))),
+        X,
+        Y_CLASS,
+    ),
     ("QSVR", QSVR(ZZFeatureMap(reps=1)), X, Y_REG),
     ("QSVR-shots", QSVR(ZZFeatureMap(reps=1), backend=SHOTS), X, Y_REG),
     ("VQC", VQC(max_iter=3, random_state=0), X, Y_CLASS),

@@ -46,8 +46,10 @@ class Request(NamedTuple):
     n_submissions: int  # batches sent: jobs of at most the backend's max_batch_size circuits
 
 
-class _Ledger:
-    """The counts of a counter and of its clones (thread-safe)."""
+class Ledger:
+    """The counts of a counter and of its clones (thread-safe). Public-named, as the other
+    types a fitted model can hold, so that ``skqml.get_trusted_types()`` covers it when a
+    model fitted through a counter is saved with skops."""
 
     def __init__(self, requests=()):
         self._lock = threading.Lock()
@@ -69,7 +71,7 @@ class _Ledger:
         return self  # copies of a counter (clone, deepcopy) count into the same ledger
 
     def __reduce__(self):
-        return (_Ledger, (self.snapshot(),))  # another process: a copy of the counts so far
+        return (Ledger, (self.snapshot(),))  # another process: a copy of the counts so far
 
 
 class _ExactMeasurement(SamplingBackend):
@@ -171,10 +173,10 @@ class ResourceCounter(SamplingBackend):
         self.dry_run = dry_run
 
     # -- the ledger, shared by clones --------------------------------------------------------
-    def _ledger(self) -> _Ledger:
+    def _ledger(self) -> Ledger:
         ledger = self.__dict__.get("_counts")
         if ledger is None:
-            ledger = self.__dict__.setdefault("_counts", _Ledger())
+            ledger = self.__dict__.setdefault("_counts", Ledger())
         return ledger
 
     def __sklearn_clone__(self):
