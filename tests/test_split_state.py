@@ -68,7 +68,7 @@ def test_split_sweeps_equal_general_path_one_pass_sweeps_and_finite_differences(
     np.testing.assert_array_equal(g1, g2)
     assert np.abs(g1).max() > 1e-3
 
-    monkeypatch.setattr(program, "split_schedule", None)  # the one-pass compiled sweeps
+    monkeypatch.setattr(program, "splits", False)  # the one-pass compiled sweeps
     P_one, g_one = probability_vjp(circuit, None, theta, lambda P, r: G)
     np.testing.assert_allclose(P1, P_one, atol=1e-14)
     np.testing.assert_allclose(g1, g_one, atol=1e-10)
@@ -108,7 +108,7 @@ def test_split_sweeps_from_initial_states(monkeypatch):
     P2, g2 = vjp(2)
     np.testing.assert_array_equal(P1, P2)
     np.testing.assert_array_equal(g1, g2)
-    monkeypatch.setattr(program, "split_schedule", None)
+    monkeypatch.setattr(program, "splits", False)
     P_one, g_one = vjp()
     np.testing.assert_allclose(P1, P_one, atol=1e-14)
     np.testing.assert_allclose(g1, g_one, atol=1e-10)
@@ -201,5 +201,5 @@ def test_split_sweeps_tables_are_in_the_memory_budget(monkeypatch):
     inverse = schedule.inverse_src.nbytes + schedule.inverse_phase.nbytes
     assert inverse == 24 * len(program.const_slices) * 2**N
     with_split = program._count_fixed_bytes(compiled=True)
-    monkeypatch.setattr(program, "split_schedule", None)
+    monkeypatch.setattr(program, "splits", False)
     assert with_split - program._count_fixed_bytes(compiled=True) == inverse

@@ -468,20 +468,20 @@ class SmallProgram:
         self.param_generators = [_dense_generator(op, n) for op in self.param_ops]
         self.jit_tables = _jit_tables(self, permutations)
         # Wide enough to run one sample's state in two parts (only wider than SMALL_MAX_QUBITS:
-        # every entangler is then diagonal or a permutation).
-        self.split_schedule = None
-        if n >= SPLIT_MIN_QUBITS and not self.dense:
-            sweep = dict(zip(_SWEEP_TABLES, self.jit_tables["sweep"], strict=True))
-            self.split_schedule = split_schedule(
-                n, sweep["run_lengths"], sweep["kinds"], sweep["pos"], sweep["const_src"],
-                sweep["const_phase"],
-            )  # fmt: skip
+        # every entangler is then diagonal or a permutation); the schedule is built on first
+        # use (many-sample programs never split), its tables counted in fixed_bytes.
+        self.splits = n >= SPLIT_MIN_QUBITS and not self.dense
 
         self.workspace = _Workspace()
         self._row_bytes: dict = {}  # bytes_per_row by (number of labels, compiled sweeps)
         self._fixed_bytes: dict = {}  # fixed_bytes by compiled sweeps
         # Kronecker groups: qubits [0, low) and [low, n).
         self.low = n if n <= _ONE_GROUP_MAX_QUBITS else n // 2
+
+    @functools.cached_property
+    def split_schedule(self):
+        """The rounds of the sweeps with the state in two parts (``_split.py``)."""
+        return split_schedule(self.jit_tables["sweep"])
 
     def compiled_buffers(self, rows: int, feature_rows: int) -> _CompiledBuffers:
         """The compiled sweeps' work arrays for a chunk of ``rows`` samples (angles of
@@ -559,7 +559,7 @@ class SmallProgram:
         # diag_const (8 bytes per entry), its factor and the factor's parts (16 each)
         tables = 8 * (self.diag_patterns.size + 5 * self.diag_const.size) + 16 * matrices * d * d
         if compiled:  # + psi, lambda, scratch and a phase; the inverse permutations
-            permutations = 2 if self.split_schedule is not None else 1
+            permutations = 2 if self.splits else 1
             return tables + 24 * permutations * len(self.const_slices) * d + 16 * 3 * d + 8 * d
         return tables + 16 * _MAX_DENSE_PAULI_ENTRIES
 
@@ -928,6 +928,26 @@ def _compiled_sweeps(program: SmallProgram):
     return _compiled_kernels() if program.n_qubits <= _COMPILED_MAX_QUBITS else None
 
 
+def compiled_inputs(program: SmallProgram, Xc, weights, rows: int, initial):
+    """``(X, buffers, initial_parts)`` of a chunk on the compiled sweeps: the features as the
+    kernels take them, the chunk's work arrays with ``theta_ext`` (the weights and a
+    trailing 1) filled in, and the initial states as real and imaginary parts (a stand-in
+    without rows for ``|0...0>``)."""
+    t = program.jit_tables
+    # Work arrays kept between steps (per thread): allocated afresh, their page faults cost
+    # more than a small step's arithmetic and serialise the threads of n_jobs; on one to
+    # a few qubits, so did the allocations' own cost per call.
+    X = t["no_features"] if Xc is None else _compiled_array(Xc)
+    buf = program.workspace.get_set(("compiled", rows, X.shape[0]), program.compiled_buffers)
+    buf.theta_ext[:-1] = weights[: program.angles.n_weights]
+    buf.theta_ext[-1] = 1.0
+    if initial is None:
+        initial_parts = t["no_initial"]
+    else:  # real and imaginary parts, as the sweeps hold states
+        initial_parts = np.stack((initial.real, initial.imag), axis=1)
+    return X, buf, initial_parts
+
+
 def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice, values, initial):
     """One chunk by the compiled sweeps (two kernel calls around the cotangent): the
     weights' gradient, or None when no cotangent asks for it. ``labels``: the Pauli
@@ -936,14 +956,8 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
     t = program.jit_tables
     a = program.angles
     rows = rows_slice.stop - rows_slice.start
-    # Work arrays kept between steps (per thread): allocated afresh, their page faults cost
-    # more than a small step's arithmetic and serialise the threads of n_jobs; on one to
-    # a few qubits, so did the allocations' own cost per call.
-    X = t["no_features"] if Xc is None else _compiled_array(Xc)
-    buf = program.workspace.get_set(("compiled", rows, X.shape[0]), program.compiled_buffers)
-    theta_ext = buf.theta_ext  # the weights and a trailing 1
-    theta_ext[:-1] = weights[: a.n_weights]
-    theta_ext[-1] = 1.0
+    X, buf, initial_parts = compiled_inputs(program, Xc, weights, rows, initial)
+    theta_ext = buf.theta_ext
     param_mats = t["no_param_mats"]
     if program.param_slices:  # their matrices come from the gate library, in NumPy
         if not kernels.angles(X, theta_ext, *t["angle"], buf.angles, buf.parts):
@@ -951,10 +965,6 @@ def _compiled_chunk(program, kernels, labels, Xc, weights, cotangent, rows_slice
         param_mats = np.ascontiguousarray(np.stack(_param_matrices(program, buf.angles, rows)))
     probabilities = labels is None
     flips, phases, zmasks = _pauli_masks(() if probabilities else tuple(labels))
-    if initial is None:
-        initial_parts = t["no_initial"]
-    else:  # real and imaginary parts, as the sweeps hold states
-        initial_parts = np.stack((initial.real, initial.imag), axis=1)
     E = np.empty((rows, len(flips)))  # fresh: the cotangent function may keep it
     finite = kernels.forward_step(
         X, theta_ext, t["angle"], t["trig"], t["diag"], t["sweep"], param_mats, flips, phases,
@@ -1006,7 +1016,7 @@ def _chunk_step(
 ):
     kernels = _compiled_sweeps(program)
     one_row = rows_slice.stop - rows_slice.start == 1
-    if kernels is not None and program.split_schedule is not None and labels is None and one_row:
+    if kernels is not None and program.splits and labels is None and one_row:
         return split_chunk(
             program, _split_kernels(), Xc, weights, cotangent, rows_slice, values, initial,
             n_jobs,

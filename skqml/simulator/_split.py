@@ -98,9 +98,10 @@ class _Rounds:
         return np.array(self.ops, dtype=np.intp).reshape(-1, 4), self.rounds
 
 
-def split_schedule(n_qubits, run_lengths, kinds, pos, const_src, const_phase) -> SplitSchedule:
-    """The rounds of the forward and backward sweeps of a program's slices (kinds 0, 1 and
-    permutations only: the compiled sweeps' codes and tables, see ``_small._jit_tables``)."""
+def split_schedule(sweep: tuple) -> SplitSchedule:
+    """The rounds of the forward and backward sweeps of a program's slices, from the compiled
+    sweeps' tables (``_small._SWEEP_TABLES``; slice kinds 0, 1 and permutations only)."""
+    n_qubits, run_lengths, _, kinds, pos, _, _, const_src, const_phase, _ = sweep
     index = np.arange(2**n_qubits)
 
     def keeps(c):
@@ -143,21 +144,15 @@ def _round(kernel, ops, lo, hi, mode, tables, part):
 def split_chunk(program, kernels, Xc, weights, cotangent, rows_slice, values, initial, n_jobs):
     """:func:`~skqml.simulator._small._compiled_chunk` for one sample's Born probabilities,
     in rounds over two parts of the state (see the module docstring)."""
-    from ._small import _compiled_array, checked_cotangent
+    from ._small import _compiled_array, checked_cotangent, compiled_inputs
 
     t = program.jit_tables
     sched = program.split_schedule
     a = program.angles
-    X = t["no_features"] if Xc is None else _compiled_array(Xc)
-    buf = program.workspace.get_set(("compiled", 1, X.shape[0]), program.compiled_buffers)
+    X, buf, initial_parts = compiled_inputs(program, Xc, weights, 1, initial)
     theta_ext = buf.theta_ext
-    theta_ext[:-1] = weights[: a.n_weights]
-    theta_ext[-1] = 1.0
     n_qubits, run_lengths, axis, kinds, pos, diag_shared, diag_row_of = t["sweep"][:7]
     const_src, const_phase = t["sweep"][7:9]
-    initial_parts = (
-        t["no_initial"] if initial is None else np.stack((initial.real, initial.imag), axis=1)
-    )
     k = kernels
     if not k["sweep_inputs"](
         X, theta_ext, t["angle"], t["trig"], t["diag"], buf.angles, buf.parts, buf.diag_rows,
